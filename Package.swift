@@ -1,0 +1,48 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Data flow, by module:
+//   ADARCore        vocabulary: schedules (S1), configuration, batches, statuses (S5),
+//                   errors, counter-based noise (S8), the standard normal Φ / Φ⁻¹
+//   ADARReference   the binary64 reference: S2 → S3 → S4 → S5 → S6 → S7, one file each
+//   GSLOracle       the independent numerical oracle over GSL (never under test)
+//   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
+//   adar            the command line
+let package = Package(
+    name: "swift-adar",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ADARCore", targets: ["ADARCore"]),
+        .library(name: "ADARReference", targets: ["ADARReference"]),
+        .executable(name: "adar", targets: ["adar"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGSL",
+            pkgConfig: "gsl",
+            providers: [.apt(["libgsl-dev"])]
+        ),
+        .target(name: "ADARCore"),
+        .target(name: "ADARReference", dependencies: ["ADARCore"]),
+        .target(name: "GSLOracle", dependencies: ["CGSL"]),
+        .target(
+            name: "ADARVerification",
+            dependencies: ["ADARCore", "ADARReference", "GSLOracle"]
+        ),
+        .executableTarget(
+            name: "adar",
+            dependencies: [
+                "ADARCore", "ADARReference", "ADARVerification",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ADARTests",
+            dependencies: ["ADARCore", "ADARReference", "GSLOracle", "ADARVerification"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,16 @@
+/// Every numerically checked claim of Proofs/, in spec order. `adar verify`
+/// runs these; the test suites run them too and add the checks that show
+/// each checker rejects a deliberately broken implementation.
+public enum Claims {
+    public static var all: [Claim] {
+        ScheduleChecks.claims
+            + ForwardProcessChecks.claims
+            + RetentionChecks.claims
+            + TransitionChecks.claims
+            + DiscretisationChecks.claims
+            + LossChecks.claims
+            + NoiseChecks.claims
+    }
+
+    public static func claim(_ id: String) -> Claim? { all.first { $0.id == id } }
+}
