@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct ADARCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adar",
+        abstract: "Reference harness for ADAR (Adaptive Diffusion-based Augmentation for Recommendation).",
+        discussion: """
+            The contract is ADAR-SPEC.md; section numbers (S1…S8) are cited throughout.
+            Start with `adar verify`, which checks every claim of Proofs/ numerically against GSL.
+            """,
+        subcommands: [ScheduleCommand.self, TransitionCommand.self, VerifyCommand.self]
+    )
+}

@@ -1,0 +1,42 @@
+import Foundation
+import ArgumentParser
+import ADARCore
+
+struct ScheduleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Print a noise schedule's table: t, β_t, ᾱ_t, √ᾱ_t, √(1 − ᾱ_t) (S1).",
+        discussion: "Timesteps are 1-based; row t = 0 is the clean sample (ᾱ_0 = 1)."
+    )
+
+    @Argument(help: "Schedule family: \(ScheduleName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var kind: ScheduleName
+
+    @OptionGroup var parameters: ScheduleParameters
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let schedule = try parameters.schedule(kind)
+        if json {
+            print(JSONText.object([
+                ("kind", .string(schedule.kind.name)),
+                ("steps", .integer(schedule.steps)),
+                ("beta", .array(schedule.beta.map(JSONText.number))),
+                ("alphaBar", .array(schedule.alphaBar.map(JSONText.number))),
+                ("sqrtAlphaBar", .array(schedule.sqrtAlphaBar.map(JSONText.number))),
+                ("sqrtOneMinusAlphaBar", .array(schedule.sqrtOneMinusAlphaBar.map(JSONText.number))),
+            ]).rendered)
+            return
+        }
+        print("# \(schedule.kind.name), T = \(schedule.steps); t = 0 is the clean sample")
+        print(["t", "beta", "alphaBar", "sqrtAlphaBar", "sqrtOneMinusAlphaBar"]
+            .map { $0.padding(toLength: $0 == "t" ? 6 : 24, withPad: " ", startingAt: 0) }.joined())
+        for t in 0...schedule.steps {
+            let cells = [schedule.beta[t], schedule.alphaBar[t], schedule.sqrtAlphaBar[t], schedule.sqrtOneMinusAlphaBar[t]]
+                .map { "\($0)".padding(toLength: 24, withPad: " ", startingAt: 0) }
+            print("\(t)".padding(toLength: 6, withPad: " ", startingAt: 0) + cells.joined())
+        }
+    }
+}

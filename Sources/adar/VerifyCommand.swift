@@ -1,0 +1,84 @@
+import Foundation
+import ArgumentParser
+import ADARVerification
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every claim of Proofs/ numerically on this machine (GSL is the oracle).",
+        discussion: """
+            One row per claim ID: verdict, what was measured, and the p-value or worst error against its bound.
+            Exit status 1 if any claim fails. Each claim has a fixed default seed; --seed replays another.
+            """
+    )
+
+    @Option(name: .customLong("claim"), help: "Run only this claim ID (repeatable), e.g. --claim S4.d/T1.")
+    var claimIDs: [String] = []
+
+    @Option(help: "Seed for every selected claim's random inputs (default: each claim's fixed seed).")
+    var seed: UInt64?
+
+    @Flag(help: "List the claim IDs and titles, and run nothing.")
+    var list = false
+
+    @Flag(help: "Print JSON lines, one per claim.")
+    var json = false
+
+    func run() throws {
+        var claims = Claims.all
+        if !claimIDs.isEmpty {
+            let unknown = claimIDs.filter { Claims.claim($0) == nil }
+            guard unknown.isEmpty else {
+                throw ValidationError("unknown claim ID(s): \(unknown.joined(separator: ", ")); `adar verify --list` shows them")
+            }
+            claims = claims.filter { claimIDs.contains($0.id) }
+        }
+        if list {
+            for claim in claims { print("\(claim.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(claim.title)") }
+            return
+        }
+        var failures = 0
+        for claim in claims {
+            let clock = ContinuousClock(), start = clock.now
+            let row: String
+            do {
+                let result = try claim.run(seed: seed)
+                let seconds = (clock.now - start) / .seconds(1)
+                if !result.passed { failures += 1 }
+                row = json ? jsonRow(result, seconds: seconds) : textRow(result, seconds: seconds)
+            } catch {
+                failures += 1
+                row = json
+                    ? JSONText.object([("id", .string(claim.id)), ("passed", .bool(false)), ("error", .string("\(error)"))]).rendered
+                    : "\(claim.id.padding(toLength: 12, withPad: " ", startingAt: 0)) ERROR  \(error)"
+            }
+            print(row)
+            fflush(nil)   // a row appears as soon as its claim is done
+        }
+        if !json {
+            print("\(claims.count - failures) passed, \(failures) failed")
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func textRow(_ r: ClaimResult, seconds: Double) -> String {
+        var text = "\(r.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.passed ? "PASS" : "FAIL")  "
+            + "\(r.statistic); \(r.measureText)  [\(String(format: "%.2f", seconds)) s]"
+        if !r.worstCase.isEmpty { text += "\n             worst: \(r.worstCase)" }
+        if !r.passed { text += "\n             replay: \(r.replay)" }
+        return text
+    }
+
+    private func jsonRow(_ r: ClaimResult, seconds: Double) -> String {
+        var fields: [(String, JSONText)] = [
+            ("id", .string(r.id)), ("passed", .bool(r.passed)), ("statistic", .string(r.statistic)),
+            ("seed", .string(String(r.seed))), ("worstCase", .string(r.worstCase)), ("seconds", .number(seconds)),
+        ]
+        switch r.measure {
+        case let .pValue(p, alpha): fields += [("pValue", .number(p)), ("alpha", .number(alpha))]
+        case let .maxError(v, bound, unit): fields += [("maxError", .number(v)), ("bound", .number(bound)), ("unit", .string(unit))]
+        case let .exact(m, n): fields += [("mismatches", .integer(m)), ("cases", .integer(n))]
+        }
+        return JSONText.object(fields).rendered
+    }
+}
