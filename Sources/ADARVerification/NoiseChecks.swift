@@ -118,7 +118,7 @@ extension NoiseChecks {
                 if firstMismatch.isEmpty { firstMismatch = what() }
             }
         }
-        func hex(_ v: SIMD4<UInt32>) -> String { (0..<4).map { String(v[$0], radix: 16) }.joined(separator: " ") }
+        func hex(_ v: SIMD4<UInt32>) -> String { (0..<4).map { String(format: "%08x", v[$0]) }.joined(separator: " ") }
 
         for (counter, key, output) in philoxKnownAnswers {
             let oracle = oraclePhilox([counter.x, counter.y, counter.z, counter.w], (key.x, key.y))

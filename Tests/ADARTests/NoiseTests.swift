@@ -132,6 +132,8 @@ struct NoiseTests {
 
     @Test("S8/K1 extreme words: ε finite, |ε| ≤ √(−2 ln 2⁻³³) = √(66 ln 2), attained at w = (0, 0)")
     func extremeWords() {
+        // F1: u = (w + 0.5)·2⁻³² is exact and spans [2⁻³³, 1 − 2⁻³³].
+        #expect(GaussianNoise.unitInterval(0) == 0x1p-33 && GaussianNoise.unitInterval(.max) == 1 - 0x1p-33)
         let bound = (66 * 0.693_147_180_559_945_3).squareRoot()   // ≈ 6.7637; ln 2 to 17 digits
         let words: [UInt32] = [0, 1, 0x8000_0000, 0xFFFF_FFFF]
         for w0 in words {
