@@ -166,7 +166,7 @@ public enum ForwardProcessChecks {
             let error = abs(score - a * s0)
 
             // Proofs/S2-forward-process.md, S2.a/P1: the derived bound.
-            let gammaD = gamma(d, u), gamma3 = gamma(3, u)
+            let gammaD = highamGamma(d, u), gamma3 = highamGamma(3, u)
             let userItem = zip(user, x0).reduce(0) { $0 + abs($1.0 * $1.1) }
             let userNoise = zip(user, epsilon).reduce(0) { $0 + abs($1.0 * $1.1) }
             let residual = abs(plainDot(user, epsilon)) + gammaD * userNoise
@@ -196,20 +196,20 @@ public enum ForwardProcessChecks {
         let c = plainDot(e, epsilon) / plainDot(e, e)
         return zip(epsilon, e).map { $0 - c * $1 }
     }
-}
 
-/// `Σ a_k b_k`, left to right: the checks' own inner product, so expected
-/// values never go through the reference's `dot`.
-func plainDot(_ a: [Double], _ b: [Double]) -> Double {
-    var sum = 0.0
-    for k in a.indices { sum += a[k] * b[k] }
-    return sum
-}
+    /// `Σ a_k b_k`, left to right: the checks' own inner product, so expected
+    /// values never go through the reference's `dot`.
+    static func plainDot(_ a: [Double], _ b: [Double]) -> Double {
+        var sum = 0.0
+        for k in a.indices { sum += a[k] * b[k] }
+        return sum
+    }
 
-/// Higham's `γ_k = k·u/(1 − k·u)`.
-func gamma(_ k: Int, _ u: Double) -> Double { Double(k) * u / (1 - Double(k) * u) }
+    /// Higham's `γ_k = k·u/(1 − k·u)`.
+    static func highamGamma(_ k: Int, _ u: Double) -> Double { Double(k) * u / (1 - Double(k) * u) }
 
-/// `exp(U(log lo, log hi))`.
-func logUniform(_ lo: Double, _ hi: Double, using rng: inout SeededGenerator) -> Double {
-    exp(Double.random(in: log(lo)...log(hi), using: &rng))
+    /// `exp(U(log lo, log hi))`.
+    static func logUniform(_ lo: Double, _ hi: Double, using rng: inout SeededGenerator) -> Double {
+        exp(Double.random(in: log(lo)...log(hi), using: &rng))
+    }
 }

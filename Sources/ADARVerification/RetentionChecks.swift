@@ -106,10 +106,10 @@ public enum RetentionChecks {
             let moderate = (1...schedule.steps).filter { (0.1...0.9).contains(schedule.alphaBar[$0]) }
             let t = moderate[Int.random(in: 0..<moderate.count, using: &rng)]
             let d = Int.random(in: 1...16, using: &rng)
-            let sigma = logUniform(0.1, 10, using: &rng)
+            let sigma = ForwardProcessChecks.logUniform(0.1, 10, using: &rng)
             let user = rng.normals(d), x0 = rng.normals(d)
-            let s0 = plainDot(user, x0)
-            let n = sigma * plainDot(user, user).squareRoot()
+            let s0 = ForwardProcessChecks.plainDot(user, x0)
+            let n = sigma * ForwardProcessChecks.plainDot(user, user).squareRoot()
             let alphaBar = schedule.alphaBar[t]
             let targetMargin = Double.random(in: 0.5...1.5, using: &rng) * (Bool.random(using: &rng) ? 1 : -1)
             let sNeg = alphaBar.squareRoot() * s0 - targetMargin * (1 - alphaBar).squareRoot() * n
@@ -119,7 +119,7 @@ public enum RetentionChecks {
             for r in 0..<replicates {
                 let epsilon = noise.row(UInt64(r), dimension: d)
                 let xt = ReferenceADAR.forwardSample(x0: x0[...], epsilon: epsilon, timestep: t, schedule: schedule, sigma: sigma)
-                if plainDot(user, xt) > sNeg { above += 1 }
+                if ForwardProcessChecks.plainDot(user, xt) > sNeg { above += 1 }
             }
             let pi = model.retention(t, s0, sNeg, n, schedule)
             let p = pi.isFinite && (0...1).contains(pi)
@@ -191,9 +191,9 @@ public enum RetentionChecks {
     /// `s_0` and `n` log-uniform over six decades, `s⁻ = s_0·v` with
     /// `v ∈ [−3, 0.999]` (both signs of `s⁻`, down to 0.1 % below `s_0`).
     static func validInputs(using rng: inout SeededGenerator) -> (Double, Double, Double) {
-        let s0 = logUniform(1e-3, 1e3, using: &rng)
+        let s0 = ForwardProcessChecks.logUniform(1e-3, 1e3, using: &rng)
         let sNeg = s0 * Double.random(in: -3...0.999, using: &rng)
-        let n = logUniform(1e-3, 1e3, using: &rng)
+        let n = ForwardProcessChecks.logUniform(1e-3, 1e3, using: &rng)
         return (s0, sNeg, n)
     }
 
@@ -271,9 +271,9 @@ public enum RetentionChecks {
             let (s0, sNeg, n): (Double, Double, Double) = index == 0
                 ? (-1, -2, 1)
                 : {
-                    let s0 = -logUniform(1e-3, 1e3, using: &rng)
+                    let s0 = -ForwardProcessChecks.logUniform(1e-3, 1e3, using: &rng)
                     let c = Double.random(in: 0.05...0.95, using: &rng)
-                    return (s0, s0 / c, logUniform(1e-3, 1e3, using: &rng))
+                    return (s0, s0 / c, ForwardProcessChecks.logUniform(1e-3, 1e3, using: &rng))
                 }()
             let c = s0 / sNeg
             let delta = c * (1 - c) / 100
