@@ -91,13 +91,14 @@ public enum DiscretisationChecks {
         discretiser: Discretiser = ReferenceADAR.discreteTimestep(alphaBarStar:schedule:)
     ) -> ClaimResult {
         var generator = SeededGenerator(seed: seed)
+        let schedules = discretisationSchedules()
         var mismatches = 0, cases = 0, transitions = 0, firstFailure = ""
         var boundaryCases = (random: 0, nearTie: 0), oneStepApart = 0
         func fail(_ text: String) {
             mismatches += 1
             if firstFailure.isEmpty { firstFailure = text }
         }
-        for schedule in discretisationSchedules() {
+        for schedule in schedules {
             let label = "\(schedule.kind.name) T=\(schedule.steps)"
             // Probes of the tie rule, fed to the discretiser directly.
             var probes: [Double] = [0, 1, schedule.alphaBar[schedule.steps].nextDown]
@@ -134,7 +135,7 @@ public enum DiscretisationChecks {
         }
         return ClaimResult(
             id: "S4.f/D1",
-            statistic: "\(cases) cases over \(discretisationSchedules().count) schedules (\(transitions) rows cross ρ); boundary cases (π_t or ᾱ_t within rounding of ρ or ᾱ*, allowed one step): \(boundaryCases.random) of \(randomRowsPerSchedule * discretisationSchedules().count) random rows, \(boundaryCases.nearTie) of \(nearTieRowsPerSchedule * discretisationSchedules().count) near-tie rows, \(oneStepApart) of them one step apart",
+            statistic: "\(cases) cases over \(schedules.count) schedules (\(transitions) rows cross ρ); boundary cases (π_t or ᾱ_t within rounding of ρ or ᾱ*, allowed one step): \(boundaryCases.random) of \(randomRowsPerSchedule * schedules.count) random rows, \(boundaryCases.nearTie) of \(nearTieRowsPerSchedule * schedules.count) near-tie rows, \(oneStepApart) of them one step apart",
             measure: .exact(mismatches: mismatches, cases: cases), seed: seed, worstCase: firstFailure)
     }
 
