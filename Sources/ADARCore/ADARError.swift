@@ -14,8 +14,6 @@ public enum ADARError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidConfiguration(field: String, reason: String)
     /// A pool of `M = 0` candidates (S3 needs `M ≥ 1`).
     case emptyPool
-    /// A timestep outside `0…T`.
-    case timestepOutOfRange(t: Int, steps: Int)
 
     public var description: String {
         switch self {
@@ -31,8 +29,6 @@ public enum ADARError: Error, Equatable, Sendable, CustomStringConvertible {
             return "configuration field \(field): \(reason)"
         case .emptyPool:
             return "pool: M must be at least 1 (S3)"
-        case let .timestepOutOfRange(t, steps):
-            return "timestep \(t) is outside 0…\(steps)"
         }
     }
 }
