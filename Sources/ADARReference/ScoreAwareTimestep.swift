@@ -34,7 +34,8 @@ extension ReferenceADAR {
     /// `R = √(s_0² − s⁻² + z²n²)`, is summed directly when `s_0·s⁻` and `z·n·R`
     /// share a sign; otherwise the two terms cancel and S4.e's product of
     /// roots gives the same root without cancellation:
-    /// `a* = (s⁻ − z·n)(s⁻ + z·n)/(s_0·s⁻ − z·n·R)`.
+    /// `a* = (s⁻ − z·n)(s⁻ + z·n)/(s_0·s⁻ − z·n·R)`, each factor formed with one
+    /// rounding (a fused multiply-add) so that `z·n` is not rounded first.
     public static func transitionAmplitude(
         positiveScore s0: Double, referenceNegativeScore sNeg: Double, noiseScale n: Double, rho: Double
     ) -> Double? {
@@ -51,7 +52,8 @@ extension ReferenceADAR {
         if (b >= 0) == (c >= 0) {
             aStar = (b + c) / (s0 * s0 + zn * zn)
         } else {
-            aStar = (sNeg - zn) * (sNeg + zn) / (b - c)
+            // s⁻ ± z·n fused (one rounding each): the factor s⁻ + z·n is the whole cancellation.
+            aStar = sNeg.addingProduct(-z, n) * sNeg.addingProduct(z, n) / (b - c)
         }
         return aStar >= 0 ? aStar : nil
     }

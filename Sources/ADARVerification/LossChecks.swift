@@ -155,7 +155,7 @@ public enum LossChecks {
         let j = e.pool[0], w = config.augmentationWeight, lambda = config.l2
         // One `softplus(−m)` term and the bound on |tested − independent| for it.
         func term(_ negative: [Double]) throws -> (value: Double, bound: Double) {
-            let margin = accurateDot(e.user + e.user.map { -$0 }, e.positive + negative)
+            let margin = compensatedDot(e.user + e.user.map { -$0 }, e.positive + negative)
             let y = exp(-margin)
             let (value, gslError) = try GSL.log1plusxWithError(y)
             // exp's 2u relative error moves log1p by ≤ 2u·log1p(y); GSL's own
@@ -175,7 +175,7 @@ public enum LossChecks {
             value += w * synthetic.value
             bound += w * synthetic.bound + 2 * unitRoundoff * w * synthetic.value
         }
-        let squares = accurateDot(e.user, e.user) + accurateDot(e.positive, e.positive) + accurateDot(j, j)
+        let squares = compensatedDot(e.user, e.user) + compensatedDot(e.positive, e.positive) + compensatedDot(j, j)
         value += lambda / 2 * squares
         // Tested: three plain dots, two additions, one product; independent: Dot2, two additions, one product.
         bound += (gamma(fixture.dimension + 3) + 4 * unitRoundoff) * lambda / 2 * squares
@@ -245,34 +245,6 @@ public enum LossChecks {
         }
         return try GSL.log1plusxWithError(exp(x))
     }
-}
-
-// MARK: - Rounding model
-
-/// `u = 2⁻⁵³`, the unit roundoff of binary64.
-let unitRoundoff = Double.ulpOfOne / 2
-
-/// `γ_n = n·u/(1 − n·u)` (Higham, Accuracy and Stability, §3.1).
-func gamma(_ n: Int) -> Double { Double(n) * unitRoundoff / (1 - Double(n) * unitRoundoff) }
-
-/// `Σ |a_k·b_k|`, the magnitude that bounds the rounding of `⟨a, b⟩`.
-func absoluteDot(_ a: [Double], _ b: [Double]) -> Double {
-    zip(a, b).reduce(0) { $0 + abs($1.0 * $1.1) }
-}
-
-/// `⟨a, b⟩` by Ogita–Rump–Oishi Dot2 (exact products by fma, TwoSum):
-/// error ≤ `u·|⟨a, b⟩| + γ_n²·Σ|a_k b_k|`.
-func accurateDot(_ a: [Double], _ b: [Double]) -> Double {
-    var sum = 0.0, compensation = 0.0
-    for (x, y) in zip(a, b) {
-        let product = x * y
-        let productError = (-product).addingProduct(x, y)
-        let total = sum + product
-        let z = total - sum
-        compensation += (sum - (total - z)) + (product - z) + productError
-        sum = total
-    }
-    return sum + compensation
 }
 
 // MARK: - Fixtures for S7/G1 and S7/L1

@@ -50,16 +50,16 @@ struct TransitionTests {
         return aStar >= 0 ? aStar : nil
     }
 
-    /// The reference's product-of-roots branch with `s⁻ ± z·n` fused (one
-    /// rounding each): the fix proposed for S4.e when `z·n` is inexact.
-    static let fusedProductOfRoots: TransitionChecks.Amplitude = { s0, sNeg, n, rho in
+    /// The product-of-roots branch with `z·n` rounded before `s⁻ ± z·n` is
+    /// formed (the reference before its fix): it cancels when `z·n` is inexact.
+    static let unfusedProductOfRoots: TransitionChecks.Amplitude = { s0, sNeg, n, rho in
         let z = StandardNormal.quantile(rho), zn = z * n
         let radicand = (s0 - sNeg) * (s0 + sNeg) + zn * zn
         guard radicand >= 0 else { return nil }
         let b = s0 * sNeg, c = zn * radicand.squareRoot()
         let aStar = (b >= 0) == (c >= 0)
             ? (b + c) / (s0 * s0 + zn * zn)
-            : sNeg.addingProduct(-z, n) * sNeg.addingProduct(z, n) / (b - c)
+            : (sNeg - zn) * (sNeg + zn) / (b - c)
         return aStar >= 0 ? aStar : nil
     }
 
@@ -108,31 +108,33 @@ struct TransitionTests {
 
     // MARK: S4.d/Q1, S4.d/Q2
 
-    /// Known bug in Sources/ADARCore/Math/StandardNormal.swift (reported with a
-    /// fix): p ∈ (½, ¾] is reflected to 1 − p and sent to the tail branch, whose
-    /// residual `erfc(−x/√2)/2 − p` has an absolute error ≈ u/4, so Φ⁻¹ loses
-    /// relative accuracy as p → ½ (2.4e6 ulp at p = 0.50000007). The claim
-    /// stays strict; this records the failure until the shared file is fixed,
-    /// after which the unrecorded known issue fails this test as a reminder.
+    /// The central branch serves all of p ∈ [¼, ¾], where `p − ½` is exact; a
+    /// tail residual there lost relative accuracy as p → ½ (2.4e6 ulp at
+    /// p = 0.50000007 before the fix).
     @Test("S4.d/Q1 StandardNormal.quantile matches GSL Pinv within the ulp bound")
-    func quantile() {
-        withKnownIssue("StandardNormal.quantile sends p ∈ (½, ¾] to the tail branch") {
-            try expectClaim("S4.d/Q1")
+    func quantile() throws { try expectClaim("S4.d/Q1") }
+
+    /// Newton steps on the tail residual `Φ(−x) − (1 − p)`, whose absolute
+    /// rounding error (≈ u/4) swamps a quantile near 0: the pre-fix tail branch.
+    static func tailOnlyQuantile(_ p: Double) -> Double {
+        // Start off the answer, as an iteration does: the flat rounded residual
+        // then stops it anywhere within ≈ u/φ(x) of the root.
+        var x = StandardNormal.quantile(p) * (1 + 1e-3) + 1e-9
+        for _ in 0..<6 {
+            let residual = 0.5 * erfc(x / 2.0.squareRoot()) - (1 - p)
+            x += residual * (2 * Double.pi).squareRoot() * exp(x * x / 2)
         }
+        return x
     }
 
-    /// The proposed fix — the central branch for all p ∈ [¼, ¾] — applied from
-    /// outside: for p ∈ (½, ¾], `−Φ⁻¹(1 − p)` reaches the central branch with
-    /// the exact `q = ½ − p`, which is what the fixed code computes (the
-    /// central iteration is odd in q).
-    static let quantileWithProposedFix: TransitionChecks.RealFunction = { p in
-        p > 0.5 && p <= 0.75 ? -StandardNormal.quantile(1 - p) : StandardNormal.quantile(p)
+    /// The pre-fix routing: every p > ½ reflected into the tail branch.
+    static let tailRoutedQuantile: TransitionChecks.RealFunction = { p in
+        p > 0.5 && p <= 0.75 ? tailOnlyQuantile(p) : StandardNormal.quantile(p)
     }
 
-    @Test("S4.d/Q1 the proposed central-branch fix meets the ulp bound")
-    func quantileWithFix() {
-        let result = TransitionChecks.quantileMatchesGSL(seed: Self.seed, quantile: Self.quantileWithProposedFix)
-        #expect(result.passed, "\(result)")
+    @Test("S4.d/Q1 rejects a quantile that sends p ∈ (½, ¾] to the tail branch")
+    func quantileRejectsTailRouting() {
+        expectRejected(TransitionChecks.quantileMatchesGSL(seed: Self.seed, quantile: Self.tailRoutedQuantile))
     }
 
     @Test("S4.d/Q1 rejects a quantile that reflects small p through 1 − p")
@@ -158,21 +160,17 @@ struct TransitionTests {
         expectRejected(try TransitionChecks.cancellationCasesStayAccurate(seed: Self.seed, amplitude: Self.directFormula, cases: 200))
     }
 
-    /// Known limitation of the reference (reported with a fix): with an inexact
-    /// `z·n`, `fl(z·n)` costs `u·|z·n|/|s⁻ + z·n|` in the factor `s⁻ + z·n`,
-    /// the same order as the direct formula's loss.
-    @Test("S4.e/C1 with an inexact z·n the reference's product of roots loses digits")
+    /// With an inexact `z·n`, rounding `z·n` first costs `u·|z·n|/|s⁻ + z·n|`
+    /// in the factor `s⁻ + z·n`; the reference forms each factor with one fma.
+    @Test("S4.e/C1 with an inexact z·n the reference's product of roots stays accurate")
     func cancellationInexactProduct() throws {
         let result = try TransitionChecks.cancellationCasesStayAccurate(seed: Self.seed, exactProduct: false)
-        withKnownIssue("ReferenceADAR.transitionAmplitude forms s⁻ ± z·n after rounding z·n") {
-            #expect(result.passed, "\(result)")
-        }
+        #expect(result.passed, "\(result)")
     }
 
-    @Test("S4.e/C1 with an inexact z·n a fused product of roots stays accurate")
-    func cancellationFusedProduct() throws {
-        let result = try TransitionChecks.cancellationCasesStayAccurate(
-            seed: Self.seed, amplitude: Self.fusedProductOfRoots, exactProduct: false)
-        #expect(result.passed, "\(result)")
+    @Test("S4.e/C1 with an inexact z·n rejects the product of roots formed after rounding z·n")
+    func cancellationRejectsUnfusedProduct() throws {
+        expectRejected(try TransitionChecks.cancellationCasesStayAccurate(
+            seed: Self.seed, amplitude: Self.unfusedProductOfRoots, exactProduct: false))
     }
 }

@@ -16,12 +16,13 @@ public enum StandardNormal {
     /// < 4.5e-4) refined by Halley steps on a residual that keeps relative
     /// accuracy: `erf(x/√2)/2 − (p − ½)` in the centre (where `x` is near 0
     /// and `p − ½` is exact), `erfc(−x/√2)/2 − p` in the lower tail, and the
-    /// symmetry `Φ⁻¹(p) = −Φ⁻¹(1 − p)` (exact for `p ≥ ½`) in the upper one.
+    /// symmetry `Φ⁻¹(p) = −Φ⁻¹(1 − p)` (`1 − p` is exact for `p > ¾`) in the upper one.
     /// Proofs/S4-transition.md, claim S4.d/Q1, gives the error analysis.
     public static func quantile(_ p: Double) -> Double {
         guard p > 0, p < 1 else { return .nan }
+        // p − ½ is exact on [¼, ¾] (Sterbenz); a tail residual is not relatively accurate there.
+        if p >= 0.25 && p <= 0.75 { return centralQuantile(p - 0.5) }
         if p > 0.5 { return -lowerQuantile(1 - p) }
-        if p >= 0.25 { return centralQuantile(p - 0.5) }
         return lowerQuantile(p)
     }
 
