@@ -184,7 +184,7 @@ struct ScheduleTests {
         try withKnownIssue("linear-variance with min = NaN is refused as parameter `max`") {
             try expectClaim("S1/E1")
         } matching: { issue in
-            issue.description.contains("min: nan") && issue.description.contains("parameter max")
+            issue.description.contains("1 of 42 differ") && issue.description.contains("min: nan") && issue.description.contains("parameter max")
         }
     }
 
