@@ -182,8 +182,8 @@ extension ScheduleChecks {
             return (1...T).map { t in
                 let value = convexLinspace(start, end, steps: T, at: t)
                 // 4u (implementation) + 3u (convex form) relative when 0 ≤ start ≤ end.
-                let scale = start >= 0 ? abs(value) : abs(start) + abs(end)
-                return OracleBeta(value: value, allowance: T == 1 ? 0 : 7 * u * scale, mayClip: false)
+                let magnitude = start >= 0 ? abs(value) : abs(start) + abs(end)
+                return OracleBeta(value: value, allowance: T == 1 ? 0 : 7 * u * magnitude, mayClip: false)
             }
         case .ddpmLinear:
             return (1...T).map { t in
@@ -202,10 +202,9 @@ extension ScheduleChecks {
         case let .cosine(s, maxBeta):
             let cosine = CosineAnalysis(s: s, steps: T)
             return (1...T).map { t in
-                let (unclipped, error) = t == T
-                    ? (1.0, cosine.lastStepError)
-                    : { let oracle = cosine.oracleBeta(t); return (oracle.value, oracle.error + cosine.betaError(t)) }()
-                return clip(unclipped, allowance: error, maxBeta: maxBeta)
+                if t == T { return clip(1, allowance: cosine.lastStepError, maxBeta: maxBeta) }
+                let oracle = cosine.oracleBeta(t)
+                return clip(oracle.value, allowance: oracle.error + cosine.betaError(t), maxBeta: maxBeta)
             }
         case let .linearVariance(scale, lo, hi, maxBeta):
             let variance = LinearVarianceAnalysis(scale: scale, lo: lo, hi: hi, steps: T)
