@@ -178,15 +178,7 @@ struct ScheduleTests {
     // MARK: S1/E1
 
     @Test("S1/E1 invalid parameters raise the error naming the parameter")
-    func invalidParameters() throws {
-        // Reported reference defect: linear-variance with min = NaN is refused
-        // naming `max`. Only that counterexample is known; remove once fixed.
-        try withKnownIssue("linear-variance with min = NaN is refused as parameter `max`") {
-            try expectClaim("S1/E1")
-        } matching: { issue in
-            issue.description.contains("1 of 42 differ") && issue.description.contains("min: nan") && issue.description.contains("parameter max")
-        }
-    }
+    func invalidParameters() throws { try expectClaim("S1/E1") }
 
     @Test("S1/E1 rejects a schedule that silently clamps β and T")
     func invalidParametersRejectClamping() throws {

@@ -82,7 +82,10 @@ public struct NoiseSchedule: Equatable, Sendable {
             guard scale.isFinite, scale > 0 else {
                 throw .invalidSchedule(parameter: "scale", reason: "scale = \(scale) must be finite and > 0")
             }
-            guard lo.isFinite, hi.isFinite, hi > lo else {
+            guard lo.isFinite else {
+                throw .invalidSchedule(parameter: "min", reason: "min = \(lo) must be finite")
+            }
+            guard hi.isFinite, hi > lo else {
                 throw .invalidSchedule(parameter: "max", reason: "max = \(hi) must be finite and > min = \(lo)")
             }
             try checkMaxBeta(maxBeta)
