@@ -58,10 +58,8 @@ public enum ScheduleChecks {
     }
 }
 
-// MARK: - Error-analysis vocabulary (Proofs/S1-schedules.md, "Rounding model")
+// MARK: - Error-analysis vocabulary (Proofs/S1-schedules.md, "Rounding model"; u is in RoundingAnalysis.swift)
 
-/// `u = 2⁻⁵³`, the unit roundoff of binary64.
-let unitRoundoff = 0x1p-53
 /// glibc's `sin`, `cos`, `exp`, `log` are within 1 ulp: relative error ≤ 2u.
 let libmError = 2 * unitRoundoff
 /// Every bound is first order in u; the neglected terms are below n·u < 10⁻⁹

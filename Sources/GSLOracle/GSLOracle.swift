@@ -62,10 +62,16 @@ extension GSL {
 extension GSL {
     /// `log(1 + x)`, `gsl_sf_log_1plusx_e`.
     public static func log1plusx(_ x: Double) throws(GSLError) -> Double {
+        try log1plusxWithError(x).value
+    }
+
+    /// `log(1 + x)` with GSL's own absolute error estimate (`result.err`), so a
+    /// check can carry the oracle's error into its bound.
+    public static func log1plusxWithError(_ x: Double) throws(GSLError) -> (value: Double, error: Double) {
         prepare()
         var result = gsl_sf_result()
         try check(gsl_sf_log_1plusx_e(x, &result), "gsl_sf_log_1plusx_e")
-        return result.val
+        return (result.val, result.err)
     }
 }
 
