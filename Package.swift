@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ADARReference", targets: ["ADARReference"]),
         .library(name: "ADAR", targets: ["ADAR"]),
         .executable(name: "adar", targets: ["adar"]),
+        .executable(name: "adar-bench", targets: ["adar-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +46,14 @@ let package = Package(
                 "ADARCore", "ADARReference", "ADARVerification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "adar-bench",
+            dependencies: [
+                "ADARCore", "ADARReference", "ADAR",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Bench/adar-bench"
         ),
         .testTarget(
             name: "ADARTests",

@@ -70,7 +70,7 @@ public struct ADARSynthesizer: Sendable {
         }
         output.prepare(rows: rows, dimension: d)
         let chunks = Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
-        let scratchStride = NoiseFill32.capacity(dimension: d)
+        let scratchStride = d
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunks * scratchStride)
         defer { scratch.deallocate() }
         let firstErrors = UnsafeMutablePointer<(row: Int, error: ADARError)?>.allocate(capacity: chunks)
@@ -178,7 +178,7 @@ public struct ADARSynthesizer: Sendable {
             eps = epsilon + b * d
         } else {
             guard case let .counter(seed, stream, rowOffset) = noise else { preconditionFailure() }
-            NoiseFill32(seed: seed, stream: stream).fill(row: rowOffset &+ UInt64(b), dimension: d, into: scratch)
+            GaussianNoise32(seed: seed, stream: stream).fill(row: rowOffset &+ UInt64(b), dimension: d, into: scratch)
             eps = UnsafePointer(scratch)
         }
         output.syntheticScore[b] = Kernels32.combineAndScore(
