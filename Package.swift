@@ -5,6 +5,7 @@ import PackageDescription
 //   ADARCore        vocabulary: schedules (S1), configuration, batches, statuses (S5),
 //                   errors, counter-based noise (S8), the standard normal Φ / Φ⁻¹
 //   ADARReference   the binary64 reference: S2 → S3 → S4 → S5 → S6 → S7, one file each
+//   ADAR            the optimised implementation users link: binary32, SIMD, batched, parallel
 //   GSLOracle       the independent numerical oracle over GSL (never under test)
 //   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
 //   adar            the command line
@@ -14,7 +15,9 @@ let package = Package(
     products: [
         .library(name: "ADARCore", targets: ["ADARCore"]),
         .library(name: "ADARReference", targets: ["ADARReference"]),
+        .library(name: "ADAR", targets: ["ADAR"]),
         .executable(name: "adar", targets: ["adar"]),
+        .executable(name: "adar-bench", targets: ["adar-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +30,11 @@ let package = Package(
         ),
         .target(name: "ADARCore"),
         .target(name: "ADARReference", dependencies: ["ADARCore"]),
+        .target(
+            name: "ADAR",
+            dependencies: ["ADARCore"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(
             name: "ADARVerification",
@@ -39,9 +47,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "adar-bench",
+            dependencies: [
+                "ADARCore", "ADARReference", "ADAR",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Bench/adar-bench"
+        ),
         .testTarget(
             name: "ADARTests",
-            dependencies: ["ADARCore", "ADARReference", "GSLOracle", "ADARVerification"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle", "ADARVerification"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -12,6 +12,8 @@ public enum ADARError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidSchedule(parameter: String, reason: String)
     /// A configuration field outside its domain (ρ ∉ (0, 1), σ ≤ 0, …).
     case invalidConfiguration(field: String, reason: String)
+    /// An index into an embedding table is outside `0 ..< count` (training form).
+    case indexOutOfRange(row: Int, field: String, index: Int, count: Int)
     /// A pool of `M = 0` candidates (S3 needs `M ≥ 1`).
     case emptyPool
 
@@ -27,6 +29,8 @@ public enum ADARError: Error, Equatable, Sendable, CustomStringConvertible {
             return "schedule parameter \(parameter): \(reason) (S1)"
         case let .invalidConfiguration(field, reason):
             return "configuration field \(field): \(reason)"
+        case let .indexOutOfRange(row, field, index, count):
+            return "row \(row), field \(field): index \(index) is outside 0..<\(count)"
         case .emptyPool:
             return "pool: M must be at least 1 (S3)"
         }

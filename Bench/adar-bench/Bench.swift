@@ -1,0 +1,196 @@
+import Foundation
+import Dispatch
+import ArgumentParser
+import ADARCore
+import ADARReference
+import ADAR
+
+/// Throughput of the reference and the optimised ADAR, and of the noise-fill
+/// bound (the B×d Philox + Box–Muller normals every synthesis must draw).
+/// Build in release: `swift run -c release adar-bench`.
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adar-bench",
+        abstract: "Measure ADAR throughput: reference, optimised (1 thread, all threads) and the noise-fill bound.",
+        discussion: """
+            Each workload gathers rows from an item table of 100,000 items (d-dimensional) and a table of
+            10,000 users. Every variant is timed over --runs runs after one warm-up run; the table reports
+            the median, min and max, and ratios computed from medians measured in this same invocation.
+            """
+    )
+
+    @Flag(help: "Small sizes and 3 runs: a smoke test for CI, not a measurement.")
+    var quick = false
+
+    @Option(help: "Timed runs per variant (at least 5 for reported numbers).")
+    var runs = 7
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() throws {
+        let runs = quick ? min(self.runs, 3) : self.runs
+        let workloads: [Workload] = quick
+            ? [.synthesis(rows: 512, dimension: 64, pool: 16), .trainingStep(rows: 512, dimension: 64, pool: 16)]
+            : [
+                .synthesis(rows: 4096, dimension: 64, pool: 16),
+                .synthesis(rows: 65536, dimension: 64, pool: 16),
+                .synthesis(rows: 4096, dimension: 256, pool: 64),
+                .synthesis(rows: 4096, dimension: 64, pool: 1),
+                .trainingStep(rows: 4096, dimension: 64, pool: 16),
+            ]
+        let threads = ADARSynthesizer.defaultThreadCount
+        var results: [WorkloadResult] = []
+        for workload in workloads {
+            FileHandle.standardError.write(Data("measuring \(workload.name)…\n".utf8))
+            results.append(try measure(workload, runs: runs, threads: threads))
+        }
+        if json {
+            print(renderJSON(results, runs: runs, threads: threads))
+        } else {
+            print(renderTable(results, runs: runs, threads: threads))
+        }
+    }
+}
+
+enum Workload {
+    case synthesis(rows: Int, dimension: Int, pool: Int)
+    case trainingStep(rows: Int, dimension: Int, pool: Int)
+
+    var shape: (rows: Int, dimension: Int, pool: Int) {
+        switch self {
+        case let .synthesis(b, d, m), let .trainingStep(b, d, m): (b, d, m)
+        }
+    }
+
+    var name: String {
+        let (b, d, m) = shape
+        switch self {
+        case .synthesis: return "synthesis (B=\(b), d=\(d), M=\(m))"
+        case .trainingStep: return "BPR+ADAR step (B=\(b), d=\(d), M=\(m))"
+        }
+    }
+}
+
+struct Timing {
+    let seconds: [Double]
+    var median: Double { let s = seconds.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+    var min: Double { seconds.min()! }
+    var max: Double { seconds.max()! }
+}
+
+struct VariantResult {
+    let name: String
+    let timing: Timing
+}
+
+struct WorkloadResult {
+    let workload: Workload
+    let variants: [VariantResult]
+
+    func median(_ name: String) -> Double? { variants.first { $0.name == name }?.timing.median }
+}
+
+/// Runs `body` once to warm up, then `runs` timed times.
+func time(runs: Int, _ body: () throws -> Void) rethrows -> Timing {
+    try body()
+    let clock = ContinuousClock()
+    var seconds: [Double] = []
+    for _ in 0..<runs {
+        let start = clock.now
+        try body()
+        seconds.append((clock.now - start) / .seconds(1))
+    }
+    return Timing(seconds: seconds)
+}
+
+func measure(_ workload: Workload, runs: Int, threads: Int) throws -> WorkloadResult {
+    let (b, d, m) = workload.shape
+    var rng = SplitMix(seed: 2026)
+    let itemCount = 100_000, userCount = 10_000
+    // Each user is a noisy copy of a favourite item, and each row pairs a
+    // user with that item, so positives outscore random candidates as in a
+    // trained model and most rows take the full S6 path (noise included).
+    let itemTable = (0 ..< itemCount * d).map { _ in Float(rng.normal() * 0.1) }
+    let favourite = (0..<userCount).map { _ in Int(rng.next() % UInt64(itemCount)) }
+    let userTable = (0 ..< userCount * d).map { k in itemTable[favourite[k / d] * d + k % d] + Float(rng.normal() * 0.05) }
+    let users = (0..<b).map { _ in Int32(rng.next() % UInt64(userCount)) }
+    let positives = users.map { Int32(favourite[Int($0)]) }
+    let pool = (0 ..< b * m).map { _ in Int32(rng.next() % UInt64(itemCount)) }
+    let input = try IndexedRows32(
+        dimension: d, poolSize: m, userTable: userTable, itemTable: itemTable,
+        users: users, positives: positives, pool: pool)
+    let schedule = try NoiseSchedule(.defaultCosine, steps: 1000)
+    let configuration = try ADARConfiguration(rho: 0.5, sigma: 0.1, l2: 1e-4)
+    let synthesizer = ADARSynthesizer(schedule: schedule, configuration: configuration)
+    let noise = Noise32.counter(seed: 7, stream: 0, rowOffset: 0)
+    let training: Bool
+    if case .trainingStep = workload { training = true } else { training = false }
+
+    // The reference reads binary64 dense rows, gathered outside the timing.
+    let gather = { (table: [Float], index: Int32) in table[Int(index) * d ..< (Int(index) + 1) * d].map(Double.init) }
+    let batch = try ADARBatch(
+        rows: b, dimension: d, poolSize: m,
+        users: users.flatMap { gather(userTable, $0) }, positives: positives.flatMap { gather(itemTable, $0) },
+        pool: pool.flatMap { gather(itemTable, $0) }, noise: .counter(seed: 7, stream: 0, rowOffset: 0))
+
+    var variants: [VariantResult] = []
+    variants.append(VariantResult(name: "reference", timing: try time(runs: runs) {
+        let outcomes = try ReferenceADAR.synthesize(batch, schedule: schedule, configuration: configuration)
+        if training {
+            for row in 0..<b {
+                _ = ReferenceADAR.loss(batch, row: row, outcome: outcomes[row], schedule: schedule, configuration: configuration)
+            }
+        }
+    }))
+    let synthesis = SynthesisBuffers(), losses = LossBuffers()
+    for (name, count) in [("optimised-1", 1), ("optimised-all", threads)] {
+        variants.append(VariantResult(name: name, timing: try time(runs: runs) {
+            try synthesizer.synthesize(input, noise: noise, into: synthesis, threads: count)
+            if training { try synthesizer.loss(input, synthesis: synthesis, into: losses, threads: count) }
+        }))
+    }
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: b * d)
+    defer { buffer.deallocate() }
+    variants.append(VariantResult(name: "bound-all", timing: time(runs: runs) {
+        noiseFill(rows: b, dimension: d, into: buffer, threads: threads)
+    }))
+    return WorkloadResult(workload: workload, variants: variants)
+}
+
+/// The noise-fill bound: B×d normals of S8 into a buffer, parallel over rows.
+func noiseFill(rows: Int, dimension d: Int, into buffer: UnsafeMutablePointer<Float>, threads: Int) {
+    nonisolated(unsafe) let buffer = buffer
+    let noise = GaussianNoise32(seed: 7, stream: 0)
+    let chunks = max(1, min(rows, threads * 8)), perChunk = (rows + chunks - 1) / chunks
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        for row in chunk * perChunk ..< min(rows, (chunk + 1) * perChunk) {
+            noise.fill(row: UInt64(row), dimension: d, into: buffer + row * d)
+        }
+    }
+}
+
+/// SplitMix64 with a polar-method normal: the bench's own input generator.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func normal() -> Double {
+        while true {
+            let u = Double.random(in: -1..<1, using: &self), v = Double.random(in: -1..<1, using: &self)
+            let s = u * u + v * v
+            if s > 0 && s < 1 { return u * (-2 * log(s) / s).squareRoot() }
+        }
+    }
+}

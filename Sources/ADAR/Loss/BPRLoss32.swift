@@ -1,0 +1,139 @@
+import Foundation
+import Dispatch
+import ADARCore
+
+/// Per-row outputs of `BPRLoss32` (spec S7), caller-owned and reused.
+/// After a call, `rows` rows are valid.
+public final class LossBuffers: @unchecked Sendable {
+    public private(set) var rows = 0
+    public private(set) var dimension = 0
+    private var capacityRows = 0, capacityValues = 0
+    @usableFromInline var loss = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    @usableFromInline var userGradient = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    @usableFromInline var positiveGradient = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    @usableFromInline var negativeGradient = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    @usableFromInline var fallbackGradient = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+
+    public init() {}
+    deinit { release() }
+
+    /// `L` per row.
+    public var losses: UnsafeBufferPointer<Float> { .init(start: loss, count: rows) }
+    /// `∂L/∂e_u`, `rows × d`.
+    public var userGradients: UnsafeBufferPointer<Float> { .init(start: userGradient, count: rows * dimension) }
+    /// `∂L/∂e_i`, `rows × d`.
+    public var positiveGradients: UnsafeBufferPointer<Float> { .init(start: positiveGradient, count: rows * dimension) }
+    /// `∂L/∂e_{j_1}` (the sampled negative), `rows × d`.
+    public var negativeGradients: UnsafeBufferPointer<Float> { .init(start: negativeGradient, count: rows * dimension) }
+    /// `∂L/∂e_{j_h}` for the row's fallback candidate `h` (non-zero only under
+    /// `fallback = hardest, gradientFlow = through` on fallback rows), `rows × d`.
+    public var fallbackGradients: UnsafeBufferPointer<Float> { .init(start: fallbackGradient, count: rows * dimension) }
+
+    func prepare(rows: Int, dimension: Int) {
+        if rows > capacityRows || rows * dimension > capacityValues {
+            release()
+            capacityRows = max(rows, capacityRows)
+            capacityValues = max(rows * dimension, capacityValues)
+            loss = .allocate(capacity: capacityRows)
+            userGradient = .allocate(capacity: capacityValues)
+            positiveGradient = .allocate(capacity: capacityValues)
+            negativeGradient = .allocate(capacity: capacityValues)
+            fallbackGradient = .allocate(capacity: capacityValues)
+        }
+        self.rows = rows
+        self.dimension = dimension
+    }
+
+    private func release() {
+        loss.deallocate(); userGradient.deallocate(); positiveGradient.deallocate()
+        negativeGradient.deallocate(); fallbackGradient.deallocate()
+    }
+}
+
+extension ADARSynthesizer {
+    /// S7 in binary32 for rows already synthesised into `synthesis`:
+    /// `L = softplus(−(s_0 − s_uj)) + w·softplus(−(s_0 − ⟨e_u, x⁻⟩)) + λ/2·(‖e_u‖² + ‖e_i‖² + ‖e_j‖²)`
+    /// with `j = j_1`, and its gradients.
+    public func loss(
+        _ input: IndexedRows32, synthesis: SynthesisBuffers, into output: LossBuffers, threads: Int = defaultThreadCount
+    ) throws(ADARError) {
+        try input.withAccess { (access) throws(ADARError) in
+            try lossPass(access, rows: input.rows, synthesis: synthesis, into: output, threads: threads)
+        }
+    }
+
+    /// The dense-input form of `loss(_:synthesis:into:threads:)`.
+    public func loss(
+        _ input: DenseRows32, synthesis: SynthesisBuffers, into output: LossBuffers, threads: Int = defaultThreadCount
+    ) throws(ADARError) {
+        try input.withAccess { (access) throws(ADARError) in
+            try lossPass(access, rows: input.rows, synthesis: synthesis, into: output, threads: threads)
+        }
+    }
+
+    private func lossPass(
+        _ access: RowAccess, rows: Int, synthesis: SynthesisBuffers, into output: LossBuffers, threads: Int
+    ) throws(ADARError) {
+        guard synthesis.rows == rows, synthesis.dimension == access.dimension else {
+            throw .shapeMismatch(field: "synthesis", expected: rows, actual: synthesis.rows)
+        }
+        output.prepare(rows: rows, dimension: access.dimension)
+        let chunks = Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
+        let rowsPerChunk = (rows + chunks - 1) / chunks
+        let body = { @Sendable (chunk: Int) in
+            for b in chunk * rowsPerChunk ..< Swift.min(rows, (chunk + 1) * rowsPerChunk) {
+                lossRow(b, access, synthesis: synthesis, output: output)
+            }
+        }
+        if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+    }
+
+    @inline(__always)
+    private func lossRow(_ b: Int, _ access: RowAccess, synthesis: SynthesisBuffers, output: LossBuffers) {
+        let d = access.dimension, config = configuration
+        let u = access.user(b), x0 = access.positive(b), negative = access.candidate(b, 0)
+        let s0 = synthesis.positiveScore[b]
+        let realMargin = s0 - Kernels32.dot(u, negative, d)
+        var loss = softplus32(-realMargin)
+        let realWeight = logistic32(-realMargin)
+
+        let status = synthesis.status[b]
+        let augment = (!status.isFallback || config.fallback == .hardest) && config.augmentationWeight > 0
+        let w = Float(config.augmentationWeight)
+        var synthWeight: Float = 0
+        if augment {
+            let syntheticMargin = s0 - synthesis.syntheticScore[b]
+            loss += w * softplus32(-syntheticMargin)
+            synthWeight = w * logistic32(-syntheticMargin)
+        }
+        let through = augment && config.gradientFlow == .through
+        // ∂x⁻/∂x_0 = √ᾱ_t·I on S6 rows; on fallback rows x⁻ is the candidate itself.
+        let positiveFlow: Float = through && !status.isFallback ? sqrtAlphaBar[Int(synthesis.timestep[b])] : 0
+        let fallbackFlow: Float = through && status.isFallback ? 1 : 0
+
+        let lambda = Float(config.l2)
+        let xNeg = synthesis.syntheticNegative + b * d
+        let gu = output.userGradient + b * d, gi = output.positiveGradient + b * d
+        let gj = output.negativeGradient + b * d, gh = output.fallbackGradient + b * d
+        var squares: Float = 0
+        for k in 0..<d {
+            let uk = u[k], xk = x0[k], jk = negative[k]
+            gu[k] = -realWeight * (xk - jk) - synthWeight * (xk - xNeg[k]) + lambda * uk
+            gi[k] = (-realWeight - synthWeight * (1 - positiveFlow)) * uk + lambda * xk
+            gj[k] = realWeight * uk + lambda * jk
+            gh[k] = synthWeight * fallbackFlow * uk
+            squares += uk * uk + xk * xk + jk * jk
+        }
+        output.loss[b] = loss + lambda / 2 * squares
+    }
+}
+
+/// `softplus(x) = max(x, 0) + log1p(exp(−|x|))` in binary32.
+@inline(__always)
+func softplus32(_ x: Float) -> Float { Swift.max(x, 0) + log1pf(expf(-abs(x))) }
+
+/// `1/(1 + e^{−x})` in binary32, without overflow.
+@inline(__always)
+func logistic32(_ x: Float) -> Float {
+    x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+}

@@ -1,0 +1,54 @@
+/// binary32 vector kernels shared by the synthesis and loss passes.
+@usableFromInline
+enum Kernels32 {
+    /// `⟨a, b⟩` over `d` values: eight lanes, then the tail in order.
+    @inlinable @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var k = 0
+        while k + 8 <= d {
+            acc += load8(a + k) * load8(b + k)
+            k += 8
+        }
+        var sum = acc.sum()
+        while k < d {
+            sum += a[k] * b[k]
+            k += 1
+        }
+        return sum
+    }
+
+    @inlinable @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inlinable @inline(__always)
+    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
+
+    /// `out = α·x + β·ε` and returns `⟨u, out⟩` in the same pass.
+    @inlinable @inline(__always)
+    static func combineAndScore(
+        _ alpha: Float, _ x: UnsafePointer<Float>, _ beta: Float, _ epsilon: UnsafePointer<Float>,
+        user u: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ d: Int
+    ) -> Float {
+        var acc = SIMD8<Float>()
+        var k = 0
+        while k + 8 <= d {
+            let v = alpha * load8(x + k) + beta * load8(epsilon + k)
+            store8(v, out + k)
+            acc += load8(u + k) * v
+            k += 8
+        }
+        var sum = acc.sum()
+        while k < d {
+            let v = alpha * x[k] + beta * epsilon[k]
+            out[k] = v
+            sum += u[k] * v
+            k += 1
+        }
+        return sum
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import Dispatch
+import ADARCore
+
+/// Where the Gaussian noise `ε` comes from (S6, S8), binary32.
+public enum Noise32: Sendable {
+    /// S8's counter-based stream; row `b` draws as global row `rowOffset + b`.
+    case counter(seed: UInt64, stream: UInt32, rowOffset: UInt64)
+    /// `ε` given explicitly, `B × d` row-major.
+    case explicit([Float])
+}
+
+/// The optimised ADAR (spec S2–S6): binary32, SIMD, one fused pass per row,
+/// parallel over rows, and bit-identical for any thread count because the
+/// noise is counter-based (S8). Prepare once per schedule and configuration;
+/// `synthesize` allocates nothing per row.
+public struct ADARSynthesizer: Sendable {
+    public let schedule: NoiseSchedule
+    public let configuration: ADARConfiguration
+    @usableFromInline let alphaBar: [Float]
+    @usableFromInline let sqrtAlphaBar: [Float]
+    @usableFromInline let sqrtOneMinusAlphaBar: [Float]
+    /// `z = Φ⁻¹(ρ)`, computed once in binary64 and rounded.
+    @usableFromInline let z: Float
+    @usableFromInline let sigma: Float
+
+    public init(schedule: NoiseSchedule, configuration: ADARConfiguration) {
+        self.schedule = schedule
+        self.configuration = configuration
+        alphaBar = schedule.alphaBar.map(Float.init)
+        sqrtAlphaBar = schedule.sqrtAlphaBar.map(Float.init)
+        sqrtOneMinusAlphaBar = schedule.sqrtOneMinusAlphaBar.map(Float.init)
+        z = Float(StandardNormal.quantile(configuration.rho))
+        sigma = Float(configuration.sigma)
+    }
+
+    /// Synthesises one negative per dense row into `output`.
+    public func synthesize(
+        _ input: DenseRows32, noise: Noise32, into output: SynthesisBuffers, threads: Int = defaultThreadCount
+    ) throws(ADARError) {
+        try input.withAccess { (access) throws(ADARError) in
+            try run(access, rows: input.rows, noise: noise, into: output, threads: threads)
+        }
+    }
+
+    /// Synthesises one negative per row of the training form into `output`.
+    public func synthesize(
+        _ input: IndexedRows32, noise: Noise32, into output: SynthesisBuffers, threads: Int = defaultThreadCount
+    ) throws(ADARError) {
+        try input.withAccess { (access) throws(ADARError) in
+            try run(access, rows: input.rows, noise: noise, into: output, threads: threads)
+        }
+    }
+
+    public static var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    private func run(
+        _ access: RowAccess, rows: Int, noise: Noise32, into output: SynthesisBuffers, threads: Int
+    ) throws(ADARError) {
+        let d = access.dimension
+        var epsilonError: (row: Int, error: ADARError)?
+        if case let .explicit(epsilon) = noise {
+            guard epsilon.count == rows * d else {
+                output.prepare(rows: 0, dimension: d)
+                throw .shapeMismatch(field: "epsilon", expected: rows * d, actual: epsilon.count)
+            }
+            if let i = epsilon.firstIndex(where: { !$0.isFinite }) {
+                epsilonError = (i / d, .nonFinite(row: i / d, field: "epsilon", component: i % d))
+            }
+        }
+        output.prepare(rows: rows, dimension: d)
+        let chunks = Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
+        let scratchStride = d
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunks * scratchStride)
+        defer { scratch.deallocate() }
+        let firstErrors = UnsafeMutablePointer<(row: Int, error: ADARError)?>.allocate(capacity: chunks)
+        firstErrors.initialize(repeating: nil, count: chunks)
+        defer { firstErrors.deinitialize(count: chunks); firstErrors.deallocate() }
+
+        withExplicitNoise(noise) { epsilon in
+            nonisolated(unsafe) let scratch = scratch, firstErrors = firstErrors, epsilon = epsilon
+            let rowsPerChunk = (rows + chunks - 1) / Swift.max(chunks, 1)
+            let body = { @Sendable (chunk: Int) in
+                let start = chunk * rowsPerChunk, end = Swift.min(rows, start + rowsPerChunk)
+                var row = start
+                while row < end {
+                    if let error = synthesizeRow(row, access, noise: noise, epsilon: epsilon,
+                                                 scratch: scratch + chunk * scratchStride, output: output) {
+                        firstErrors[chunk] = (row, error)
+                        return
+                    }
+                    row += 1
+                }
+            }
+            if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+        }
+
+        // The first offending row wins, whatever the thread count; on the same
+        // row an embedding's error comes before ε's (the reference's order).
+        var first = epsilonError
+        for chunk in 0..<chunks {
+            if let found = firstErrors[chunk], first == nil || found.row <= first!.row {
+                first = found
+                break
+            }
+        }
+        if let first {
+            output.prepare(rows: 0, dimension: d)
+            throw first.error
+        }
+        output.commit(rows: rows)
+    }
+
+    private func withExplicitNoise(_ noise: Noise32, _ body: (UnsafePointer<Float>?) -> Void) {
+        if case let .explicit(epsilon) = noise {
+            epsilon.withUnsafeBufferPointer { body($0.baseAddress) }
+        } else {
+            body(nil)
+        }
+    }
+
+    /// One row: scores (S3), status and timestep (S4, S5), noise (S8) and
+    /// `x⁻` (S6). Returns the row's error instead of writing when an input
+    /// is non-finite or a score overflows.
+    @inline(__always)
+    private func synthesizeRow(
+        _ b: Int, _ access: RowAccess, noise: Noise32, epsilon: UnsafePointer<Float>?,
+        scratch: UnsafeMutablePointer<Float>, output: SynthesisBuffers
+    ) -> ADARError? {
+        let d = access.dimension, poolSize = access.poolSize
+        let u = access.user(b), x0 = access.positive(b)
+        let normSquared = Kernels32.dot(u, u, d)
+        let s0 = Kernels32.dot(u, x0, d)
+        var first: Float = 0, best: Float = 0, sum: Float = 0, hardest = 0
+        for m in 0..<poolSize {
+            let s = Kernels32.dot(u, access.candidate(b, m), d)
+            if m == 0 { first = s; best = s } else if s > best { best = s; hardest = m }
+            sum += s
+        }
+        // Any non-finite input reaches one of these (x·0 = NaN for x = ±∞).
+        guard normSquared.isFinite, s0.isFinite, sum.isFinite else { return diagnose(b, access) }
+        let sNeg: Float
+        switch configuration.policy {
+        case .max: sNeg = best
+        case .mean: sNeg = sum / Float(poolSize)
+        case .first: sNeg = first
+        }
+        let n = sigma * normSquared.squareRoot()
+        guard n.isFinite else { return .overflow(row: b, field: "noiseScale") }
+
+        output.positiveScore[b] = s0
+        output.referenceNegativeScore[b] = sNeg
+        output.hardestCandidate[b] = Int32(hardest)
+        let xNeg = output.syntheticNegative + b * d
+
+        let fallback: RowStatus? = n == 0 ? .degenerateUser : s0 <= sNeg ? .alreadyNegative : s0 <= 0 ? .nonPositiveScore : nil
+        if let fallback {
+            output.status[b] = fallback
+            output.timestep[b] = 0
+            output.aStar[b] = .nan
+            output.retention[b] = .nan
+            output.syntheticScore[b] = best
+            xNeg.update(from: access.candidate(b, hardest), count: d)
+            return nil
+        }
+
+        let aStar = transitionAmplitude(s0: s0, sNeg: sNeg, n: n)
+        let crossing = aStar.flatMap { discreteTimestep(alphaBarStar: $0 * $0) }
+        let t = crossing ?? schedule.steps
+        output.status[b] = crossing == nil ? .saturated : .transition
+        output.timestep[b] = Int32(t)
+        output.aStar[b] = aStar ?? .nan
+        let margin = (sqrtAlphaBar[t] * s0 - sNeg) / (sqrtOneMinusAlphaBar[t] * n)
+        output.retention[b] = 0.5 * erfcf(-margin * 0.707_106_77)
+
+        let eps: UnsafePointer<Float>
+        if let epsilon {
+            eps = epsilon + b * d
+        } else {
+            guard case let .counter(seed, stream, rowOffset) = noise else { preconditionFailure() }
+            GaussianNoise32(seed: seed, stream: stream).fill(row: rowOffset &+ UInt64(b), dimension: d, into: scratch)
+            eps = UnsafePointer(scratch)
+        }
+        output.syntheticScore[b] = Kernels32.combineAndScore(
+            sqrtAlphaBar[t], x0, sqrtOneMinusAlphaBar[t] * sigma, eps, user: u, into: xNeg, d)
+        return nil
+    }
+
+    /// S4.d/S4.e in binary32: the same root and the same cancellation-free
+    /// branch choice as the reference.
+    @inline(__always)
+    private func transitionAmplitude(s0: Float, sNeg: Float, n: Float) -> Float? {
+        if z == 0 { return sNeg >= 0 ? sNeg / s0 : nil }
+        let zn = z * n
+        let radicand = (s0 - sNeg) * (s0 + sNeg) + zn * zn
+        guard radicand >= 0 else { return nil }
+        let b = s0 * sNeg, c = zn * radicand.squareRoot()
+        let aStar = (b >= 0) == (c >= 0) ? (b + c) / (s0 * s0 + zn * zn) : (sNeg - zn) * (sNeg + zn) / (b - c)
+        return aStar >= 0 ? aStar : nil
+    }
+
+    /// S4.f: `min{ t ≥ 1 : ᾱ_t ≤ ᾱ* }` on the binary32 table, or nil.
+    @inline(__always)
+    private func discreteTimestep(alphaBarStar: Float) -> Int? {
+        let steps = schedule.steps
+        guard alphaBar[steps] <= alphaBarStar else { return nil }
+        var low = 1, high = steps
+        while low < high {
+            let mid = (low + high) / 2
+            if alphaBar[mid] <= alphaBarStar { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+
+    /// Names the first non-finite input of row `b` (user, positive, pool[m]),
+    /// or reports an overflow when every input is finite.
+    private func diagnose(_ b: Int, _ access: RowAccess) -> ADARError {
+        let d = access.dimension
+        let fields = [("user", access.user(b)), ("positive", access.positive(b))]
+            + (0..<access.poolSize).map { ("pool[\($0)]", access.candidate(b, $0)) }
+        for (field, values) in fields {
+            if let k = (0..<d).first(where: { !values[$0].isFinite }) {
+                return .nonFinite(row: b, field: field, component: k)
+            }
+        }
+        return .overflow(row: b, field: "scores")
+    }
+}
