@@ -29,12 +29,19 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Flag(help: "Only time the S8 noise fill on one thread (ns per normal, d = 64), median of --runs runs.")
+    var noiseFill = false
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
     }
 
     func run() throws {
         let runs = quick ? min(self.runs, 3) : self.runs
+        if noiseFill {
+            print(singleThreadNoiseFill(runs: runs))
+            return
+        }
         let workloads: [Workload] = quick
             ? [.synthesis(rows: 512, dimension: 64, pool: 16), .trainingStep(rows: 512, dimension: 64, pool: 16)]
             : [
@@ -173,6 +180,22 @@ func noiseFill(rows: Int, dimension d: Int, into buffer: UnsafeMutablePointer<Fl
             noise.fill(row: UInt64(row), dimension: d, into: buffer + row * d)
         }
     }
+}
+
+/// ns per normal of `GaussianNoise32.fill` on one thread: 16,384 rows of d = 64.
+func singleThreadNoiseFill(runs: Int) -> String {
+    let rows = 16_384, d = 64
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
+    defer { buffer.deallocate() }
+    let noise = GaussianNoise32(seed: 7, stream: 0)
+    let timing = time(runs: runs) {
+        for row in 0..<rows { noise.fill(row: UInt64(row), dimension: d, into: buffer + row * d) }
+    }
+    var checksum: Float = 0
+    for k in 0 ..< rows * d { checksum += buffer[k] * buffer[k] }
+    return String(format: "noise fill, 1 thread: median %.2f ns/normal (min %.2f, max %.2f) over %d runs; mean ε² = %.5f",
+                  timing.median / Double(rows * d) * 1e9, timing.min / Double(rows * d) * 1e9,
+                  timing.max / Double(rows * d) * 1e9, runs, checksum / Float(rows * d))
 }
 
 /// SplitMix64 with a polar-method normal: the bench's own input generator.
