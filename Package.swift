@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(
             name: "ADARVerification",
-            dependencies: ["ADARCore", "ADARReference", "GSLOracle"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle"]
         ),
         .executableTarget(
             name: "adar",
@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "adar-bench",
             dependencies: [
-                "ADARCore", "ADARReference", "ADAR",
+                "ADARCore", "ADARReference", "ADAR", "ADARVerification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Bench/adar-bench"

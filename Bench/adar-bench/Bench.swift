@@ -4,6 +4,7 @@ import ArgumentParser
 import ADARCore
 import ADARReference
 import ADAR
+import ADARVerification
 
 /// Throughput of the reference and the optimised ADAR, and of the noise-fill
 /// bound (the B×d Philox + Box–Muller normals every synthesis must draw).
@@ -29,12 +30,26 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Flag(help: "Only time the S8 noise fill on one thread (ns per normal, d = 64), median of --runs runs.")
+    var noiseFill = false
+
+    @Flag(help: "Sweep all 2³² words through the binary32 ln u and sin/cos (S8/B1, S8/B2) and 2³² word pairs through the normals (S8/B3); prints the max errors. Minutes, in release.")
+    var exhaustiveNoiseCheck = false
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
     }
 
     func run() throws {
         let runs = quick ? min(self.runs, 3) : self.runs
+        if exhaustiveNoiseCheck {
+            exhaustiveNoiseSweep()
+            return
+        }
+        if noiseFill {
+            print(singleThreadNoiseFill(runs: runs))
+            return
+        }
         let workloads: [Workload] = quick
             ? [.synthesis(rows: 512, dimension: 64, pool: 16), .trainingStep(rows: 512, dimension: 64, pool: 16)]
             : [
@@ -173,6 +188,53 @@ func noiseFill(rows: Int, dimension d: Int, into buffer: UnsafeMutablePointer<Fl
             noise.fill(row: UInt64(row), dimension: d, into: buffer + row * d)
         }
     }
+}
+
+/// ns per normal of `GaussianNoise32.fill` on one thread: 16,384 rows of d = 64.
+func singleThreadNoiseFill(runs: Int) -> String {
+    let rows = 16_384, d = 64
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
+    defer { buffer.deallocate() }
+    let noise = GaussianNoise32(seed: 7, stream: 0)
+    let timing = time(runs: runs) {
+        for row in 0..<rows { noise.fill(row: UInt64(row), dimension: d, into: buffer + row * d) }
+    }
+    var checksum: Float = 0
+    for k in 0 ..< rows * d { checksum += buffer[k] * buffer[k] }
+    return String(format: "noise fill, 1 thread: median %.2f ns/normal (min %.2f, max %.2f) over %d runs; mean ε² = %.5f",
+                  timing.median / Double(rows * d) * 1e9, timing.min / Double(rows * d) * 1e9,
+                  timing.max / Double(rows * d) * 1e9, runs, checksum / Float(rows * d))
+}
+
+/// S8/B1–B3 over every 32-bit word (B3: every `w0` with its partner
+/// `w1 = w0·0x9E3779B9 + 0x7F4A7C15`, the pairing of `Binary32NoiseChecks`),
+/// in 4,096 slices of 2²⁰ words over all cores.
+func exhaustiveNoiseSweep() {
+    let slices = 4096, perSlice = 1 << 20
+    let logs = UnsafeMutablePointer<(error: Double, word: UInt32)>.allocate(capacity: slices)
+    let trig = UnsafeMutablePointer<(error: Double, word: UInt32)>.allocate(capacity: slices)
+    let pairs = UnsafeMutablePointer<(error: Double, at: String)>.allocate(capacity: slices)
+    defer { logs.deallocate(); trig.deallocate(); pairs.deallocate() }
+    nonisolated(unsafe) let (logSlot, trigSlot, pairSlot) = (logs, trig, pairs)
+    let start = Date()
+    DispatchQueue.concurrentPerform(iterations: slices) { slice in
+        let words = (0..<perSlice).map { UInt32(slice * perSlice + $0) }
+        (logSlot + slice).initialize(to: Binary32NoiseChecks.worstLog(words) { BoxMuller32.logUnit($0) })
+        (trigSlot + slice).initialize(to: Binary32NoiseChecks.worstSinCos(words) { BoxMuller32.sinCosTurn($0) })
+        (pairSlot + slice).initialize(to: Binary32NoiseChecks.worstNormals(
+            words, partner: { $0 &* 0x9E37_79B9 &+ 0x7F4A_7C15 }, normals: { BoxMuller32.normals($0, $1) }))
+    }
+    let worstLog = (0..<slices).map { logs[$0] }.max { $0.error < $1.error }!
+    let worstTrig = (0..<slices).map { trig[$0] }.max { $0.error < $1.error }!
+    let worstPair = (0..<slices).map { pairs[$0] }.max { $0.error < $1.error }!
+    let unit = Binary32NoiseChecks.unit
+    print(String(format: "S8/B1 ln u, all 2^32 words: max rel err = %.4f × 2^-24 (bound %.0f) at w = 0x%08X",
+                 worstLog.error / unit, Binary32NoiseChecks.logBound / unit, worstLog.word))
+    print(String(format: "S8/B2 sin/cos, all 2^32 words: max err/(|f64| + 2^-24) = %.4f × 2^-24 (bound %.0f) at w = 0x%08X",
+                 worstTrig.error / unit, Binary32NoiseChecks.sinCosBound / unit, worstTrig.word))
+    print(String(format: "S8/B3 normals, 2^32 pairs: max err/(|ε64| + 2^-24) = %.4f × 2^-24 (bound %.0f)",
+                 worstPair.error / unit, Binary32NoiseChecks.normalBound / unit) + " at " + worstPair.at)
+    print(String(format: "(%.0f s)", Date().timeIntervalSince(start)))
 }
 
 /// SplitMix64 with a polar-method normal: the bench's own input generator.
