@@ -35,6 +35,7 @@ let package = Package(
             dependencies: ["ADARCore"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        .target(name: "ADARData", dependencies: ["ADARCore"]),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(
             name: "ADARVerification",
@@ -43,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "adar",
             dependencies: [
-                "ADARCore", "ADARReference", "ADARVerification",
+                "ADARCore", "ADARReference", "ADARVerification", "ADARData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +58,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ADARTests",
-            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle", "ADARVerification"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "ADARData", "GSLOracle", "ADARVerification"]
         ),
     ],
     swiftLanguageModes: [.v6]

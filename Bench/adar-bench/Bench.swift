@@ -126,7 +126,7 @@ func time(runs: Int, _ body: () throws -> Void) rethrows -> Timing {
 
 func measure(_ workload: Workload, runs: Int, threads: Int) throws -> WorkloadResult {
     let (b, d, m) = workload.shape
-    var rng = SplitMix(seed: 2026)
+    var rng = SeededGenerator(seed: 2026)
     let itemCount = 100_000, userCount = 10_000
     // Each user is a noisy copy of a favourite item, and each row pairs a
     // user with that item, so positives outscore random candidates as in a
@@ -182,9 +182,9 @@ func measure(_ workload: Workload, runs: Int, threads: Int) throws -> WorkloadRe
 func noiseFill(rows: Int, dimension d: Int, into buffer: UnsafeMutablePointer<Float>, threads: Int) {
     nonisolated(unsafe) let buffer = buffer
     let noise = GaussianNoise32(seed: 7, stream: 0)
-    let chunks = max(1, min(rows, threads * 8)), perChunk = (rows + chunks - 1) / chunks
+    let chunks = max(1, min(rows, threads * 8))
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        for row in chunk * perChunk ..< min(rows, (chunk + 1) * perChunk) {
+        for row in chunkRange(chunk, of: chunks, count: rows) {
             noise.fill(row: UInt64(row), dimension: d, into: buffer + row * d)
         }
     }
@@ -235,24 +235,4 @@ func exhaustiveNoiseSweep() {
     print(String(format: "S8/B3 normals, 2^32 pairs: max err/(|ε64| + 2^-24) = %.4f × 2^-24 (bound %.0f)",
                  worstPair.error / unit, Binary32NoiseChecks.normalBound / unit) + " at " + worstPair.at)
     print(String(format: "(%.0f s)", Date().timeIntervalSince(start)))
-}
-
-/// SplitMix64 with a polar-method normal: the bench's own input generator.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func normal() -> Double {
-        while true {
-            let u = Double.random(in: -1..<1, using: &self), v = Double.random(in: -1..<1, using: &self)
-            let s = u * u + v * v
-            if s > 0 && s < 1 { return u * (-2 * log(s) / s).squareRoot() }
-        }
-    }
 }

@@ -79,9 +79,8 @@ extension ADARSynthesizer {
         }
         output.prepare(rows: rows, dimension: access.dimension)
         let chunks = Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
-        let rowsPerChunk = (rows + chunks - 1) / chunks
         let body = { @Sendable (chunk: Int) in
-            for b in chunk * rowsPerChunk ..< Swift.min(rows, (chunk + 1) * rowsPerChunk) {
+            for b in chunkRange(chunk, of: chunks, count: rows) {
                 lossRow(b, access, synthesis: synthesis, output: output)
             }
         }

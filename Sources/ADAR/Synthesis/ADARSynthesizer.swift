@@ -79,17 +79,13 @@ public struct ADARSynthesizer: Sendable {
 
         withExplicitNoise(noise) { epsilon in
             nonisolated(unsafe) let scratch = scratch, firstErrors = firstErrors, epsilon = epsilon
-            let rowsPerChunk = (rows + chunks - 1) / Swift.max(chunks, 1)
             let body = { @Sendable (chunk: Int) in
-                let start = chunk * rowsPerChunk, end = Swift.min(rows, start + rowsPerChunk)
-                var row = start
-                while row < end {
+                for row in chunkRange(chunk, of: chunks, count: rows) {
                     if let error = synthesizeRow(row, access, noise: noise, epsilon: epsilon,
                                                  scratch: scratch + chunk * scratchStride, output: output) {
                         firstErrors[chunk] = (row, error)
                         return
                     }
-                    row += 1
                 }
             }
             if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }

