@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(
             name: "ADARVerification",
-            dependencies: ["ADARCore", "ADARReference", "GSLOracle"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle"]
         ),
         .executableTarget(
             name: "adar",
