@@ -56,6 +56,8 @@ public struct Enclosure: Sendable, CustomStringConvertible {
     public var lower: Double { value - radius }
     public var upper: Double { value + radius }
     public var isBounded: Bool { radius.isFinite }
+    /// Zero held exactly: products and quotients with it are exact zeros.
+    public var isExactZero: Bool { value == 0 && radius == 0 }
     public var description: String { "\(value) ± \(radius)" }
 
     /// An enclosure that may reach the binary32 overflow threshold is unbounded.
@@ -82,6 +84,7 @@ public struct Enclosure: Sendable, CustomStringConvertible {
     public static func - (a: Enclosure, b: Enclosure) -> Enclosure { a + (-b) }
 
     public static func * (a: Enclosure, b: Enclosure) -> Enclosure {
+        if a.isExactZero || b.isExactZero { return .exact(0) }
         let propagated = abs(a.value) * b.radius + abs(b.value) * a.radius + a.radius * b.radius
         return rounding(a.value * b.value, propagated: propagated.isNaN ? .infinity : propagated, underflows: true)
     }
@@ -89,16 +92,18 @@ public struct Enclosure: Sendable, CustomStringConvertible {
     public static func / (a: Enclosure, b: Enclosure) -> Enclosure {
         let y = abs(b.value)
         guard y > b.radius else { return Enclosure(a.value / b.value, radius: .infinity) }
+        if a.isExactZero { return .exact(0) }
         let q = a.value / b.value
         let propagated = (a.radius * y + abs(a.value) * b.radius) / (y * (y - b.radius))
         return rounding(q, propagated: propagated, underflows: true)
     }
 
-    /// `√x`; `|√x̂ − √x| ≤ min(√|x̂ − x|, |x̂ − x|/√x)`.
+    /// `√x`; `|√x̂ − √x| ≤ min(√|x̂ − x|, |x̂ − x|/√x)`. A square root never
+    /// underflows (`√(2⁻¹⁴⁹)` is normal) and `√0 = 0` exactly.
     public func squareRoot() -> Enclosure {
         let root = Swift.max(value, 0).squareRoot()
         let propagated = root > 0 ? Swift.min(radius.squareRoot(), radius / root) : radius.squareRoot()
-        return Enclosure.rounding(root, propagated: propagated, underflows: true)
+        return Enclosure.rounding(root, propagated: propagated, underflows: false)
     }
 
     /// `f(x)` for an `f` with Lipschitz constant `lipschitz` on the enclosure,
@@ -137,7 +142,10 @@ public struct Enclosure: Sendable, CustomStringConvertible {
         let value = values.reduce(0) { $0 + $1.value }
         let propagated = values.reduce(0) { $0 + $1.radius }
         let magnitude = values.reduce(0) { $0 + abs($1.value) + $1.radius }
-        return Enclosure(value, radius: propagated + Binary32Model.gamma(Swift.max(values.count - 1, 0)) * magnitude)
+        let gamma = Binary32Model.gamma(Swift.max(values.count - 1, 0))
+        // Partial sums are bounded by (1 + γ)·Σ|x̂_k|: below the threshold none overflows.
+        guard magnitude * (1 + gamma) < Binary32Model.largest else { return Enclosure(value, radius: .infinity) }
+        return Enclosure(value, radius: propagated + gamma * magnitude)
     }
 }
 
