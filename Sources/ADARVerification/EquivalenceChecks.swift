@@ -129,8 +129,8 @@ public enum EquivalenceChecks {
             ?? worst.map { "\($0): \(outputs[$0]!.worstCase)" } ?? ""
         return ClaimResult(
             id: id,
-            statistic: "error / derived per-value bound over \(cases) cases (\(tally.statuses.boundary) boundary rows not compared "
-                + "where status or t* differ: \(tally.statuses.boundaryDiffered)); " + perOutput.joined(separator: "; "),
+            statistic: "error / derived per-value bound over \(cases) cases (of \(tally.statuses.boundary) boundary rows, "
+                + "\(tally.statuses.boundaryDiffered) whose status or t* differ are not compared); " + perOutput.joined(separator: "; "),
             measure: .maxError(exactMismatches > 0 ? .infinity : worstRatio, bound: 1, unit: "rel"),
             seed: seed, worstCase: worstCase)
     }
