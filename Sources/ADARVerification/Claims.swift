@@ -11,6 +11,7 @@ public enum Claims {
             + LossChecks.claims
             + NoiseChecks.claims
             + Binary32NoiseChecks.claims
+            + EquivalenceChecks.claims
     }
 
     public static func claim(_ id: String) -> Claim? { all.first { $0.id == id } }
