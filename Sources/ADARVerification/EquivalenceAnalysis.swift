@@ -116,7 +116,9 @@ enum EquivalenceAnalysis {
         let radicand = (s0 - sNeg) * (s0 + sNeg) + zn * zn
         guard radicand >= 0 else { return nil }
         let b = s0 * sNeg, c = zn * radicand.squareRoot()
-        let a = (b >= 0) == (c >= 0) ? (b + c) / (s0 * s0 + zn * zn) : (sNeg - zn) * (sNeg + zn) / (b - c)
+        let a = (b >= 0) == (c >= 0)
+            ? (b + c) / (s0 * s0 + zn * zn)
+            : sNeg.addingProduct(-z, n) * sNeg.addingProduct(z, n) / (b - c)
         return a >= 0 ? a : nil
     }
 
@@ -133,6 +135,8 @@ enum EquivalenceAnalysis {
         let root = Enclosure(Swift.max(radicand.value, 0), radius: radicand.radius).squareRoot()
         let b = s0e * se, c = zn * root
         let direct = (b + c) / (s0e * s0e + zn * zn)
+        // The binary32 path fuses s⁻ ± z·n (one rounding each); rounding z·n
+        // first, as modelled here, can only widen the bound.
         let product = (se - zn) * (se + zn) / (b - c)
         let sameSign = (b.lower >= 0 && c.lower >= 0) || (b.upper < 0 && c.upper < 0)
         let oppositeSign = (b.lower >= 0 && c.upper < 0) || (b.upper < 0 && c.lower >= 0)

@@ -191,7 +191,10 @@ public struct ADARSynthesizer: Sendable {
         let radicand = (s0 - sNeg) * (s0 + sNeg) + zn * zn
         guard radicand >= 0 else { return nil }
         let b = s0 * sNeg, c = zn * radicand.squareRoot()
-        let aStar = (b >= 0) == (c >= 0) ? (b + c) / (s0 * s0 + zn * zn) : (sNeg - zn) * (sNeg + zn) / (b - c)
+        // The product of roots forms s⁻ ± z·n with one rounding each (fma), as the reference does.
+        let aStar = (b >= 0) == (c >= 0)
+            ? (b + c) / (s0 * s0 + zn * zn)
+            : sNeg.addingProduct(-z, n) * sNeg.addingProduct(z, n) / (b - c)
         return aStar >= 0 ? aStar : nil
     }
 
