@@ -8,6 +8,7 @@ import PackageDescription
 //   ADAR            the optimised implementation users link: binary32, SIMD, batched, parallel
 //   GSLOracle       the independent numerical oracle over GSL (never under test)
 //   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
+//   ADARConformance  runs fixtures/ against a port over the protocol of docs/PORTING.md (`adar conform`)
 //   adar            the command line
 let package = Package(
     name: "swift-adar",
@@ -40,10 +41,14 @@ let package = Package(
             name: "ADARVerification",
             dependencies: ["ADARCore", "ADARReference", "GSLOracle"]
         ),
+        .target(
+            name: "ADARConformance",
+            dependencies: ["ADARCore", "ADARReference", "ADAR"]
+        ),
         .executableTarget(
             name: "adar",
             dependencies: [
-                "ADARCore", "ADARReference", "ADARVerification",
+                "ADARCore", "ADARReference", "ADARVerification", "ADARConformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +62,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ADARTests",
-            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle", "ADARVerification"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle", "ADARVerification", "ADARConformance"],
+            exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),
     ],
     swiftLanguageModes: [.v6]
