@@ -125,26 +125,27 @@ struct MisconceivedADAR {
             aStar: aStar ?? .nan, retention: StandardNormal.cdf(margin))
     }
 
-    /// S4.d's root, or the other root, or with z's sign flipped; both roots
-    /// formed without cancellation (the larger-magnitude one directly, the
-    /// other from the product of roots, S4.e).
+    /// S4.d's root, or under `wrongRoot` the other root of the same
+    /// quadratic; both formed without cancellation (the larger-magnitude one
+    /// directly, the other from the product of roots, S4.e).
     func amplitude(s0: Double, sNeg: Double, n: Double, rho: Double) -> Double? {
-        guard !has(.wrongRoot) && !has(.zSignFlipped) else {
-            var z = StandardNormal.quantile(rho)
-            if has(.zSignFlipped) { z = -z }
-            if z == 0 { return sNeg >= 0 ? sNeg / s0 : nil }
-            let zn = abs(z) * n
-            let radicand = (s0 - sNeg) * (s0 + sNeg) + zn * zn
-            guard radicand >= 0 else { return nil }
-            let leading = s0 * sNeg, spread = zn * radicand.squareRoot()
-            let denominator = s0 * s0 + zn * zn, product = (sNeg - zn) * (sNeg + zn) / denominator
-            let q = leading >= 0 ? leading + spread : leading - spread
-            let (plus, minus) = leading >= 0 ? (q / denominator, product * denominator / q) : (product * denominator / q, q / denominator)
-            // The correct root takes the sign of z; wrongRoot takes the other.
-            let root = (z > 0) != has(.wrongRoot) ? plus : minus
-            return root >= 0 ? root : nil
+        guard has(.wrongRoot) else {
+            return ReferenceADAR.transitionAmplitude(positiveScore: s0, referenceNegativeScore: sNeg, noiseScale: n, rho: rho)
         }
-        return ReferenceADAR.transitionAmplitude(positiveScore: s0, referenceNegativeScore: sNeg, noiseScale: n, rho: rho)
+        let z = StandardNormal.quantile(rho)
+        if z == 0 { return sNeg >= 0 ? sNeg / s0 : nil }
+        let zn = abs(z) * n
+        let radicand = (s0 - sNeg) * (s0 + sNeg) + zn * zn
+        guard radicand >= 0 else { return nil }
+        let leading = s0 * sNeg, spread = zn * radicand.squareRoot()
+        let denominator = s0 * s0 + zn * zn, product = (sNeg - zn) * (sNeg + zn)
+        // q is the root numerator without cancellation; the other numerator is product/q.
+        let q = leading >= 0 ? leading + spread : leading - spread
+        let plus = leading >= 0 ? q / denominator : product / q
+        let minus = leading >= 0 ? product / q : q / denominator
+        // S4.d keeps (s_0·s⁻ + z·n·R)/(…): `plus` when z > 0; this takes the other.
+        let root = z > 0 ? minus : plus
+        return root >= 0 ? root : nil
     }
 
     func transition(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {

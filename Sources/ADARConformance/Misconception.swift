@@ -43,13 +43,11 @@ public struct Misconception: Sendable, Equatable, Hashable {
         name: "alphaBarBinary32",
         hint: "ᾱ accumulated in binary32: the cumulative product is binary64; round only the finished table (S1)",
         operations: ["schedule", "forward", "transition", "synthesize", "loss"])
+    /// A flipped z lands here too: the quadratic depends on z² only, so
+    /// z = Φ⁻¹(1 − ρ) selects exactly the other root.
     public static let wrongRoot = Misconception(
         name: "wrongRoot",
-        hint: "wrong root of the quadratic: keep the root whose sign of a·s0 − s⁻ equals the sign of z (S4.d)",
-        operations: ["transition", "synthesize"])
-    public static let zSignFlipped = Misconception(
-        name: "zSignFlipped",
-        hint: "z has the wrong sign: z = Φ⁻¹(ρ), not Φ⁻¹(1 − ρ) (S4.d)",
+        hint: "wrong root of the quadratic (or z = Φ⁻¹(1 − ρ) instead of Φ⁻¹(ρ)): keep the root whose sign of a·s0 − s⁻ equals the sign of z (S4.d)",
         operations: ["transition", "synthesize"])
     public static let amplitudeForAlphaBarStar = Misconception(
         name: "amplitudeForAlphaBarStar",
@@ -98,7 +96,7 @@ public struct Misconception: Sendable, Equatable, Hashable {
 
     public static let all: [Misconception] = [
         alphaBarShiftedOneStep, zeroBasedTimesteps, betaForAlphaBar, alphaForAlphaBar, linearRescaled,
-        cosineUnclipped, alphaBarBinary32, wrongRoot, zSignFlipped, amplitudeForAlphaBarStar, statusPrecedence,
+        cosineUnclipped, alphaBarBinary32, wrongRoot, amplitudeForAlphaBarStar, statusPrecedence,
         sigmaMissing, policySwapped, naiveSoftplus, gradientFlowSwapped, fallbackSwapped,
         boxMullerLanesSwapped, unitIntervalWithoutHalf, keyHalvesSwapped, counterRowHalvesSwapped,
     ]
