@@ -66,7 +66,7 @@ public struct ConformanceReport: Sendable {
     }
 
     public var text: String {
-        var lines = ["port: \(portName) (\(precision.rawValue))"]
+        var lines = ["port: \(portName), checked against the \(precision.rawValue) groups"]
         for remark in remarks { lines.append("note: \(remark)") }
         for file in files {
             lines.append("")

@@ -117,12 +117,25 @@ struct MisconceivedADAR {
         if let status { return Point(status: status, timestep: 0, aStar: .nan, retention: .nan) }
         let aStar = amplitude(s0: s0, sNeg: sNeg, n: n, rho: rho)
         let target = has(.amplitudeForAlphaBarStar) ? aStar : aStar.map { $0 * $0 }
-        let crossing = target.flatMap { star in table.searchRange.first { table.alphaBar[$0] <= star } }
+        let crossing = target.flatMap { search(table, alphaBarStar: $0) }
         let t = crossing ?? table.searchRange.upperBound
         let margin = (table.sqrtAlphaBar[t] * s0 - sNeg) / (table.sqrtOneMinusAlphaBar[t] * n)
         return Point(
             status: crossing == nil ? .saturated : .transition, timestep: t,
             aStar: aStar ?? .nan, retention: StandardNormal.cdf(margin))
+    }
+
+    /// S4.f's binary search as the reference runs it, over the port's range
+    /// of t: on a misconceived table that is not decreasing (β for ᾱ) it finds
+    /// what a port following the spec's search finds, not the first crossing.
+    func search(_ table: Table, alphaBarStar: Double) -> Int? {
+        var low = table.searchRange.lowerBound, high = table.searchRange.upperBound
+        guard table.alphaBar[high] <= alphaBarStar else { return nil }
+        while low < high {
+            let mid = (low + high) / 2
+            if table.alphaBar[mid] <= alphaBarStar { high = mid } else { low = mid + 1 }
+        }
+        return low
     }
 
     /// S4.d's root, or under `wrongRoot` the other root of the same
