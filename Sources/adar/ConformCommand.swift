@@ -7,17 +7,18 @@ struct ConformCommand: ParsableCommand {
         commandName: "conform",
         abstract: "Check an ADAR port against fixtures/ (docs/PORTING.md).",
         discussion: """
-            adar conform [options] -- <command …>   runs the port as a subprocess. Protocol (line-delimited JSON):
-              runner → port  {"op":"hello"}             port → runner  {"name":…,"precision":"binary64"|"binary32","operations":[…]}
-              runner → port  {"id":"transition.json#12","op":"transition","input":{…}}
-              port → runner  {"id":"transition.json#12","output":{…}}  or  {"id":…,"error":{"kind":…,"field":…,"message":…}}
-            one response per request, in order; the runner closes stdin at the end. The port may write anything to stderr.
-            adar conform --results FILE   checks response lines a port wrote itself (any order; a hello answer may come first).
+            `adar conform -- <command …>` runs the port as a subprocess and speaks line-delimited JSON, one request per line on its stdin and one response per line on its stdout, in order (stderr is free):
 
-            The port is checked against the fixture groups of its precision. A case fails when its answer is out of
-            tolerance, unparseable, out of order, late (--timeout), or missing because the port crashed; the runner
-            never waits longer than --total-timeout. Failing answers get a hint naming the usual wrong convention they
-            reproduce. Exit status 0 only when every valid case passes and every invalid case is refused.
+              → {"op":"hello"}
+              ← {"name":"…","precision":"binary64","operations":["schedule",…]}
+              → {"id":"transition.json#12","op":"transition","input":{…}}
+              ← {"id":"transition.json#12","output":{…}}
+              ← {"id":"…","error":{"kind":"…","field":"…","message":"…"}}   (a refusal)
+
+            At the end the runner closes the port's stdin. `adar conform --results FILE` checks response lines a port wrote itself, in any order (a handshake answer may come first).
+
+            The port is checked against the fixture groups of its precision. A case fails when its answer is out of tolerance, unparseable, answers another id, comes later than --timeout, or never comes because the port exited; the whole run never takes longer than --total-timeout. A failing answer gets a hint when it matches a usual wrong convention. Exit status 0 only when every valid case passes and every invalid case is refused.
+
             Operations, fields, tolerances and flags: docs/PORTING.md.
             """
     )

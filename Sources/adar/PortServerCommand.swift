@@ -7,9 +7,9 @@ struct PortServerCommand: ParsableCommand {
         commandName: "port-server",
         abstract: "Answer the conformance protocol on stdin/stdout (docs/PORTING.md §3), for `adar conform`.",
         discussion: """
-            Reads one JSON request per line on stdin and writes one JSON response per line on stdout, until
-            end of input. `optimised` is the binary32 ADAR module (declares binary32); `reference` is
-            ReferenceADAR (declares binary64). Try: adar conform -- adar port-server --implementation optimised
+            Reads one JSON request per line on stdin and writes one JSON response per line on stdout, until end of input. `optimised` is the binary32 ADAR module (declares binary32); `reference` is ReferenceADAR (declares binary64).
+
+            Try: adar conform -- .build/debug/adar port-server --implementation optimised
             """
     )
 
