@@ -8,6 +8,7 @@ import PackageDescription
 //   ADAR            the optimised implementation users link: binary32, SIMD, batched, parallel
 //   GSLOracle       the independent numerical oracle over GSL (never under test)
 //   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
+//   ADARConformance  runs fixtures/ against a port over the protocol of docs/PORTING.md (`adar conform`)
 //   adar            the command line
 let package = Package(
     name: "swift-adar",
@@ -41,10 +42,14 @@ let package = Package(
             name: "ADARVerification",
             dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle"]
         ),
+        .target(
+            name: "ADARConformance",
+            dependencies: ["ADARCore", "ADARReference", "ADAR"]
+        ),
         .executableTarget(
             name: "adar",
             dependencies: [
-                "ADARCore", "ADARReference", "ADARVerification", "ADARData",
+                "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARConformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,7 +63,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ADARTests",
-            dependencies: ["ADARCore", "ADARReference", "ADAR", "ADARData", "GSLOracle", "ADARVerification"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "ADARData", "GSLOracle", "ADARVerification", "ADARConformance"],
+            exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),
     ],
     swiftLanguageModes: [.v6]

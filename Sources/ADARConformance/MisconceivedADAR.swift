@@ -1,0 +1,270 @@
+import Foundation
+import ADARCore
+import ADARReference
+
+/// The spec re-derived in binary64 with one misconception built in: the
+/// expected output a port with that bug would produce (docs/PORTING.md §4).
+/// Correct parts reuse the reference's building blocks; only the
+/// misconceived step is written out here.
+struct MisconceivedADAR {
+    let misconception: Misconception
+
+    init(_ misconception: Misconception) { self.misconception = misconception }
+
+    private func has(_ m: Misconception) -> Bool { misconception == m }
+
+    func answer(operation: String, input: OperationInput) throws(PortRefusal) -> JSONValue? {
+        switch operation {
+        case "schedule": return try schedule(input)
+        case "forward": return try forward(input)
+        case "transition": return try transition(input)
+        case "synthesize": return try synthesize(input)
+        case "loss": return try loss(input)
+        case "normals": return try normals(input)
+        default: return nil
+        }
+    }
+
+    // MARK: S1 tables as the port sees them
+
+    /// The four tables indexed by the port's t, and the range of t the port
+    /// searches for t* (1…T, or 0…T − 1 when its timesteps are 0-based).
+    struct Table {
+        var beta: [Double], alphaBar: [Double]
+        var sqrtAlphaBar: [Double], sqrtOneMinusAlphaBar: [Double]
+        var searchRange: ClosedRange<Int>
+
+        /// `t` outside the table reads as NaN (an index the port does not have).
+        func at(_ values: [Double], _ t: Int) -> Double { values.indices.contains(t) ? values[t] : .nan }
+    }
+
+    func table(_ input: OperationInput) throws(PortRefusal) -> Table? {
+        let reference = try input.schedule()
+        let (kind, steps) = try input.scheduleKind()
+        var betas = Array(reference.beta.dropFirst())
+        switch misconception {
+        case .linearRescaled:
+            // Each direction: `linear` given the 1000/T scaling, `ddpm-linear` without it.
+            let scale = 1000 / Double(steps)
+            switch kind {
+            case let .linear(start, end): betas = (1...steps).map { linspace(start * scale, end * scale, steps: steps, at: $0) }
+            case .ddpmLinear: betas = (1...steps).map { linspace(1e-4, 0.02, steps: steps, at: $0) }
+            default: return nil
+            }
+        case .cosineUnclipped:
+            guard case let .cosine(s, _) = kind else { return nil }
+            let f = { (tau: Double) -> Double in let c = cos((tau + s) / (1 + s) * Double.pi / 2); return c * c }
+            betas = (1...steps).map { 1 - f(Double($0) / Double(steps)) / f(Double($0 - 1) / Double(steps)) }
+        default: break
+        }
+        var alphaBar = [1.0]
+        if has(.alphaBarBinary32) {
+            var product: Float = 1
+            for beta in betas { product *= 1 - Float(beta); alphaBar.append(Double(product)) }
+        } else {
+            for beta in betas { alphaBar.append(alphaBar.last! * (1 - beta)) }
+        }
+        var beta = [0] + betas
+        switch misconception {
+        case .alphaBarShiftedOneStep: alphaBar = [1] + alphaBar.dropLast()
+        case .betaForAlphaBar: alphaBar = [1] + betas
+        case .alphaForAlphaBar: alphaBar = [1] + betas.map { 1 - $0 }
+        case .zeroBasedTimesteps:
+            beta.removeFirst()
+            alphaBar.removeFirst()
+        default: break
+        }
+        let searchRange = has(.zeroBasedTimesteps) ? 0...(steps - 1) : 1...steps
+        return Table(
+            beta: beta, alphaBar: alphaBar, sqrtAlphaBar: alphaBar.map { $0.squareRoot() },
+            sqrtOneMinusAlphaBar: alphaBar.map { (1 - $0).squareRoot() }, searchRange: searchRange)
+    }
+
+    func schedule(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+        guard let table = try table(input), let items = try input.field("timesteps").arrayItems else { return nil }
+        let steps = items.compactMap(\.int)
+        return .object([
+            ("beta", .reals(steps.map { table.at(table.beta, $0) })),
+            ("alphaBar", .reals(steps.map { table.at(table.alphaBar, $0) })),
+            ("sqrtAlphaBar", .reals(steps.map { table.at(table.sqrtAlphaBar, $0) })),
+            ("sqrtOneMinusAlphaBar", .reals(steps.map { table.at(table.sqrtOneMinusAlphaBar, $0) })),
+        ])
+    }
+
+    // MARK: S2
+
+    func forward(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+        guard let table = try table(input) else { return nil }
+        let t = try input.integer("timestep"), sigma = has(.sigmaMissing) ? 1 : try input.real("sigma")
+        let x0 = try input.reals("x0"), epsilon = try input.reals("epsilon")
+        let signal = table.at(table.sqrtAlphaBar, t), noise = table.at(table.sqrtOneMinusAlphaBar, t)
+        return .object([("xt", .reals(zip(x0, epsilon).map { signal * $0 + noise * (sigma * $1) }))])
+    }
+
+    // MARK: S4, S5
+
+    struct Point {
+        var status: RowStatus, timestep: Int, aStar: Double, retention: Double
+    }
+
+    func transitionPoint(s0: Double, sNeg: Double, n: Double, rho: Double, table: Table) -> Point {
+        // statusPrecedence: nonPositiveScore tested before alreadyNegative.
+        let status: RowStatus? = if has(.statusPrecedence) {
+            n == 0 ? .degenerateUser : s0 <= 0 ? .nonPositiveScore : s0 <= sNeg ? .alreadyNegative : nil
+        } else {
+            ReferenceADAR.fallbackStatus(positiveScore: s0, referenceNegativeScore: sNeg, noiseScale: n)
+        }
+        if let status { return Point(status: status, timestep: 0, aStar: .nan, retention: .nan) }
+        let aStar = amplitude(s0: s0, sNeg: sNeg, n: n, rho: rho)
+        let target = has(.amplitudeForAlphaBarStar) ? aStar : aStar.map { $0 * $0 }
+        let crossing = target.flatMap { search(table, alphaBarStar: $0) }
+        let t = crossing ?? table.searchRange.upperBound
+        let margin = (table.sqrtAlphaBar[t] * s0 - sNeg) / (table.sqrtOneMinusAlphaBar[t] * n)
+        return Point(
+            status: crossing == nil ? .saturated : .transition, timestep: t,
+            aStar: aStar ?? .nan, retention: StandardNormal.cdf(margin))
+    }
+
+    /// S4.f's binary search as the reference runs it, over the port's range
+    /// of t: on a misconceived table that is not decreasing (β for ᾱ) it finds
+    /// what a port following the spec's search finds, not the first crossing.
+    func search(_ table: Table, alphaBarStar: Double) -> Int? {
+        var low = table.searchRange.lowerBound, high = table.searchRange.upperBound
+        guard table.alphaBar[high] <= alphaBarStar else { return nil }
+        while low < high {
+            let mid = (low + high) / 2
+            if table.alphaBar[mid] <= alphaBarStar { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+
+    /// S4.d's root, or under `wrongRoot` the other root of the same
+    /// quadratic; both formed without cancellation (the larger-magnitude one
+    /// directly, the other from the product of roots, S4.e).
+    func amplitude(s0: Double, sNeg: Double, n: Double, rho: Double) -> Double? {
+        guard has(.wrongRoot) else {
+            return ReferenceADAR.transitionAmplitude(positiveScore: s0, referenceNegativeScore: sNeg, noiseScale: n, rho: rho)
+        }
+        let z = StandardNormal.quantile(rho)
+        if z == 0 { return sNeg >= 0 ? sNeg / s0 : nil }
+        let zn = abs(z) * n
+        let radicand = (s0 - sNeg) * (s0 + sNeg) + zn * zn
+        guard radicand >= 0 else { return nil }
+        let leading = s0 * sNeg, spread = zn * radicand.squareRoot()
+        let denominator = s0 * s0 + zn * zn, product = (sNeg - zn) * (sNeg + zn)
+        // q is the root numerator without cancellation; the other numerator is product/q.
+        let q = leading >= 0 ? leading + spread : leading - spread
+        let plus = leading >= 0 ? q / denominator : product / q
+        let minus = leading >= 0 ? product / q : q / denominator
+        // S4.d keeps (s_0·s⁻ + z·n·R)/(…): `plus` when z > 0; this takes the other.
+        let root = z > 0 ? minus : plus
+        return root >= 0 ? root : nil
+    }
+
+    func transition(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+        guard let table = try table(input) else { return nil }
+        let sigma = has(.sigmaMissing) ? 1 : try input.real("sigma")
+        let point = transitionPoint(
+            s0: try input.real("s0"), sNeg: try input.real("sNeg"), n: sigma * (try input.real("userNorm")),
+            rho: try input.real("rho"), table: table)
+        return ReferencePort.transitionOutput(
+            status: point.status, timestep: point.timestep, aStar: point.aStar, retention: point.retention)
+    }
+
+    // MARK: S3–S6
+
+    func synthesize(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+        guard let table = try table(input) else { return nil }
+        let configuration = try input.object("configuration")
+        var policy = try configuration.policy()
+        if has(.policySwapped) { policy = policy == .mean ? .max : policy == .max ? .mean : .first }
+        let sigma = has(.sigmaMissing) ? 1 : try configuration.real("sigma")
+        let user = try input.reals("user"), x0 = try input.reals("positive"), epsilon = try input.reals("epsilon")
+        let (poolSize, pool) = try input.matrix("pool", columns: user.count)
+        let d = user.count
+        let scores = (0..<poolSize).map { ReferenceADAR.dot(user[...], pool[$0 * d ..< ($0 + 1) * d]) }
+        let s0 = ReferenceADAR.dot(user, x0)
+        let sNeg = ReferenceADAR.referenceNegativeScore(poolScores: scores, policy: policy)
+        let hardest = ReferenceADAR.hardestCandidate(poolScores: scores)
+        let point = transitionPoint(
+            s0: s0, sNeg: sNeg, n: sigma * ReferenceADAR.dot(user, user).squareRoot(),
+            rho: try configuration.real("rho"), table: table)
+        let xNeg = point.status.isFallback
+            ? Array(pool[hardest * d ..< (hardest + 1) * d])
+            : zip(x0, epsilon).map { table.sqrtAlphaBar[point.timestep] * $0 + table.sqrtOneMinusAlphaBar[point.timestep] * (sigma * $1) }
+        return ReferencePort.synthesisOutput(RowOutcome(
+            status: point.status, timestep: point.timestep, aStar: point.aStar, retention: point.retention,
+            positiveScore: s0, referenceNegativeScore: sNeg, syntheticScore: ReferenceADAR.dot(user, xNeg),
+            hardestCandidate: hardest, syntheticNegative: xNeg))
+    }
+
+    // MARK: S7
+
+    func loss(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+        guard let table = try table(input) else { return nil }
+        let (_, reference, batch, outcome) = try ReferencePort.lossInputs(input)
+        var config = reference
+        if has(.gradientFlowSwapped) { config.gradientFlow = config.gradientFlow == .detach ? .through : .detach }
+        if has(.fallbackSwapped) { config.fallback = config.fallback == .skip ? .hardest : .skip }
+        let softplus = has(.naiveSoftplus) ? { (x: Double) in log(1 + exp(x)) } : ReferenceADAR.softplus
+
+        let d = batch.dimension
+        let user = Array(batch.user(0)), positive = Array(batch.positive(0)), negative = Array(batch.candidate(0, 0))
+        let s0 = ReferenceADAR.dot(user, positive), sNeg = ReferenceADAR.dot(user, negative)
+        var loss = softplus(-(s0 - sNeg))
+        let realWeight = ReferenceADAR.logistic(-(s0 - sNeg))
+        var gUser = (0..<d).map { -realWeight * (positive[$0] - negative[$0]) }
+        var gPositive = user.map { -realWeight * $0 }
+        var gPool = [Double](repeating: 0, count: batch.poolSize * d)
+        for k in 0..<d { gPool[k] = realWeight * user[k] }
+        if (!outcome.status.isFallback || config.fallback == .hardest) && config.augmentationWeight > 0 {
+            let xNeg = outcome.syntheticNegative
+            let margin = s0 - ReferenceADAR.dot(user, xNeg)
+            loss += config.augmentationWeight * softplus(-margin)
+            let weight = config.augmentationWeight * ReferenceADAR.logistic(-margin)
+            for k in 0..<d {
+                gUser[k] -= weight * (positive[k] - xNeg[k])
+                gPositive[k] -= weight * user[k]
+            }
+            if config.gradientFlow == .through {
+                if outcome.status.isFallback {
+                    for k in 0..<d { gPool[outcome.hardestCandidate * d + k] += weight * user[k] }
+                } else {
+                    let signal = table.at(table.sqrtAlphaBar, outcome.timestep)
+                    for k in 0..<d { gPositive[k] += weight * signal * user[k] }
+                }
+            }
+        }
+        let lambda = config.l2
+        loss += lambda / 2 * (ReferenceADAR.dot(user, user) + ReferenceADAR.dot(positive, positive) + ReferenceADAR.dot(negative, negative))
+        for k in 0..<d {
+            gUser[k] += lambda * user[k]
+            gPositive[k] += lambda * positive[k]
+            gPool[k] += lambda * negative[k]
+        }
+        return ReferencePort.lossOutput(loss: loss, user: gUser, positive: gPositive, pool: gPool, dimension: d)
+    }
+
+    // MARK: S8
+
+    func normals(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+        let (noise, row, d) = try ExactOperations.noiseCoordinates(input)
+        var key = noise.key
+        if has(.keyHalvesSwapped) { key = SIMD2(key.y, key.x) }
+        let unit = { (w: UInt32) -> Double in
+            self.has(.unitIntervalWithoutHalf) ? Double(w) * 0x1p-32 : GaussianNoise.unitInterval(w)
+        }
+        var epsilon = [Double]()
+        for q in 0 ..< (d + 3) / 4 {
+            var counter = noise.counter(row: row, block: UInt32(q))
+            if has(.counterRowHalvesSwapped) { counter = SIMD4(counter.x, counter.z, counter.y, counter.w) }
+            let w = Philox4x32.block(counter: counter, key: key)
+            for (w0, w1) in [(w.x, w.y), (w.z, w.w)] {
+                let r = (-2 * log(unit(w0))).squareRoot(), theta = 2 * Double.pi * unit(w1)
+                let (first, second) = has(.boxMullerLanesSwapped) ? (r * sin(theta), r * cos(theta)) : (r * cos(theta), r * sin(theta))
+                epsilon += [first, second]
+            }
+        }
+        return .object([("epsilon", .reals(epsilon.prefix(d)))])
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+import ADARConformance
+
+/// `adar conform` (docs/PORTING.md §3, §4): misbehaving ports are failed for
+/// the right reason within the runner's time bound, the in-tree ports pass,
+/// and every misconception's hint is produced for an answer computed under it.
+/// Test data: ConformanceFixtures/ (hand-made; the real fixtures are fixtures/).
+@Suite("Conformance runner")
+struct ConformanceRunnerTests {
+    static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let fixtures = try! FixtureFile.load(directory: testsDirectory.appendingPathComponent("ConformanceFixtures"))
+    static let misbehavingPort = testsDirectory.appendingPathComponent("ConformancePorts/misbehaving_port.py").path
+    /// The `adar` built beside the tests (`swift build --build-tests` builds both).
+    static let adar = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/adar").path
+
+    static var caseCount: Int { fixtures.reduce(0) { $0 + $1.tests.count { $0.precision == .binary64 } } }
+
+    /// Runs a misbehaving port with a 1 s per-case timeout and checks that no
+    /// case passed and the run stayed within `bound` seconds.
+    func runMisbehaving(_ mode: String, totalTimeout: Double = 60, bound: Double = 20) -> (ConformanceReport, [String]) {
+        let runner = ConformanceRunner(
+            files: Self.fixtures, caseTimeout: 1, totalTimeout: totalTimeout, discardPortStandardError: true)
+        let start = Date()
+        let report = runner.run(command: ["python3", Self.misbehavingPort, mode])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(elapsed < bound, "the runner took \(elapsed) s against a \(mode) port")
+        let t = report.total
+        #expect(t.pass == 0 && t.acceptable == 0, "a \(mode) port was counted as passing: \(report.text)")
+        #expect(t.fail == Self.caseCount, "\(mode): \(t.fail) of \(Self.caseCount) cases failed")
+        #expect(!report.succeeded(allowSkipped: true))
+        return (report, report.files.flatMap(\.verdicts).map { $0.reason ?? "" })
+    }
+
+    @Test("a port that crashes fails the rest of the cases with its exit status")
+    func crashingPort() {
+        let (_, reasons) = runMisbehaving("crash")
+        #expect(reasons.dropFirst().allSatisfy { $0 == "port exited with status 3" }, "\(reasons)")
+    }
+
+    @Test("a port that hangs is stopped after the per-case timeout; later cases fail as no answer")
+    func hangingPort() {
+        let (_, reasons) = runMisbehaving("hang", bound: 5)
+        #expect(reasons.first == "no answer (timeout after 1 s per case)")
+        #expect(reasons.dropFirst().allSatisfy { $0.hasPrefix("no answer (timeout: the port was stopped") }, "\(reasons)")
+    }
+
+    @Test("a port that never answers the handshake fails every case within the timeout")
+    func silentPort() {
+        let (_, reasons) = runMisbehaving("silent", bound: 5)
+        #expect(reasons.allSatisfy { $0 == "no answer (timeout: no handshake within 1 s)" }, "\(reasons)")
+    }
+
+    @Test("the whole run is bounded by --total-timeout even when each case may wait longer")
+    func totalTimeLimit() {
+        let runner = ConformanceRunner(files: Self.fixtures, caseTimeout: 100, totalTimeout: 1.5, discardPortStandardError: true)
+        let start = Date()
+        let report = runner.run(command: ["python3", Self.misbehavingPort, "hang"])
+        #expect(Date().timeIntervalSince(start) < 6)
+        let reasons = report.files.flatMap(\.verdicts).map { $0.reason ?? "" }
+        #expect(report.total.fail == Self.caseCount)
+        #expect(reasons.first?.contains("the run's time limit of 1.5 s") == true, "\(reasons)")
+    }
+
+    @Test("answers with the wrong id fail as out of order")
+    func outOfOrderPort() {
+        let (_, reasons) = runMisbehaving("out-of-order")
+        #expect(reasons.allSatisfy { $0.hasSuffix("(out of order)") }, "\(reasons)")
+    }
+
+    @Test("lines that are not JSON fail as unparseable responses")
+    func garbagePort() {
+        let (_, reasons) = runMisbehaving("garbage")
+        #expect(reasons.allSatisfy { $0 == "unparseable response: \"this is not json\"" }, "\(reasons)")
+    }
+
+    @Test("wrong outputs fail, and invalid inputs that are accepted fail")
+    func wrongPort() {
+        let (report, _) = runMisbehaving("wrong")
+        let invalid = report.files.first { $0.name == "invalid_inputs.json" }!.verdicts
+        #expect(invalid.allSatisfy { $0.outcome == .fail && $0.reason!.hasPrefix("accepted an invalid input") })
+    }
+
+    @Test("a port command that does not exist fails every case")
+    func missingPort() {
+        let report = ConformanceRunner(files: Self.fixtures, caseTimeout: 1, totalTimeout: 10, discardPortStandardError: true)
+            .run(command: ["adar-no-such-port-command"])
+        #expect(report.total.fail == Self.caseCount && report.total.pass == 0)
+    }
+
+    @Test("adar port-server passes the hand-made fixtures: reference binary64, optimised binary32")
+    func portServersPass() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.adar), "build adar first: swift build --build-tests")
+        for (implementation, precision) in [("reference", Precision.binary64), ("optimised", .binary32)] {
+            let report = ConformanceRunner(files: Self.fixtures, caseTimeout: 10, totalTimeout: 60)
+                .run(command: [Self.adar, "port-server", "--implementation", implementation])
+            #expect(report.precision == precision)
+            #expect(report.succeeded(allowSkipped: false), "\(report.text)")
+            #expect(report.total.pass == Self.fixtures.reduce(0) { $0 + $1.tests.count { $0.precision == precision } })
+        }
+    }
+
+    @Test("adar conform exits 0 for a passing port and 1 for a failing one")
+    func exitStatus() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.adar), "build adar first: swift build --build-tests")
+        let fixtures = Self.testsDirectory.appendingPathComponent("ConformanceFixtures").path
+        func status(_ port: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.adar)
+            process.arguments = ["conform", "--fixtures", fixtures, "--timeout", "2", "--json", "--"] + port
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try status([Self.adar, "port-server", "--implementation", "reference"]) == 0)
+        #expect(try status(["python3", Self.misbehavingPort, "crash"]) == 1)
+    }
+
+    // MARK: Results-file mode
+
+    /// The reference's response line for every binary64 case.
+    static func referenceResponses() -> [String] {
+        let port = ReferencePort()
+        return fixtures.flatMap(\.tests).filter { $0.precision == .binary64 }.map { test in
+            port.respond(to: JSONValue.object([("id", .string(test.id)), ("op", .string(test.operation)), ("input", test.input)]).rendered)
+        }
+    }
+
+    @Test("a results file in any order passes; missing, duplicated and garbage lines fail")
+    func resultsFile() {
+        let runner = ConformanceRunner(files: Self.fixtures, precision: .binary64)
+        let lines = Self.referenceResponses()
+        #expect(runner.check(resultsLines: lines.reversed()).succeeded(allowSkipped: false))
+
+        let broken = Array(lines.dropFirst()) + [lines[1], "garbage"]
+        let report = runner.check(resultsLines: broken)
+        let failures = report.files.flatMap(\.failures).map { $0.reason ?? "" }
+        #expect(failures.sorted() == ["answered more than once in the results file", "no answer in the results file"])
+        #expect(report.remarks == ["1 line(s) of the results file are not responses (unparseable)"])
+        #expect(!report.succeeded(allowSkipped: false))
+    }
+
+    @Test("an answer just outside the tolerance fails and reports its error")
+    func outsideTolerance() throws {
+        let test = try #require(Self.fixtures.flatMap(\.tests).first { $0.operation == "forward" && $0.precision == .binary64 })
+        let items = try #require(test.expected?["xt"]?.arrayItems)
+        let xt = items.compactMap(\.double)
+        let nudged = JSONValue.object([("xt", .reals([xt[0] * (1 + 1e-9)] + xt.dropFirst()))])
+        let verdict = ConformanceRunner.judge(test, .output(nudged), precision: .binary64)
+        #expect(verdict.outcome == .fail)
+        #expect(verdict.reason?.hasPrefix("xt[0]:") == true, "\(verdict.reason ?? "")")
+        #expect(abs(verdict.error!.relative - 1e-9) < 1e-12)
+    }
+
+    // MARK: Diagnoses
+
+    @Test("each misconception is named for an answer computed under it", arguments: Misconception.all)
+    func diagnosis(_ misconception: Misconception) {
+        var failing = 0
+        for test in Self.fixtures.flatMap(\.tests) where test.precision == .binary64 && test.result == .valid {
+            guard let answer = misconception.output(for: test) else { continue }
+            let verdict = ConformanceRunner.judge(test, .output(answer), precision: .binary64)
+            guard verdict.outcome == .fail else { continue }
+            failing += 1
+            #expect(verdict.diagnoses.first == misconception, "\(test.id): \(verdict.diagnoses.map(\.name)) for \(misconception.name)")
+        }
+        #expect(failing > 0, "no hand-made case separates \(misconception.name) from the reference")
+    }
+
+    @Test("a correct answer gets no diagnosis, and an unrelated wrong one gets none")
+    func noFalseDiagnosis() throws {
+        for test in Self.fixtures.flatMap(\.tests) where test.precision == .binary64 && test.result == .valid {
+            #expect(Misconception.diagnose(test, answer: test.expected!, precision: .binary64).isEmpty)
+        }
+        let test = try #require(Self.fixtures.flatMap(\.tests).first { $0.operation == "forward" && $0.precision == .binary64 })
+        let scrambled = JSONValue.object([("xt", .reals([1, 2, 3, 4, 5]))])
+        #expect(Misconception.diagnose(test, answer: scrambled, precision: .binary64).isEmpty)
+    }
+}
+
+extension Misconception: CustomTestStringConvertible {
+    public var testDescription: String { name }
+}
