@@ -36,14 +36,15 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
+        .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference"]),
         .target(
             name: "ADARVerification",
-            dependencies: ["ADARCore", "ADARReference", "GSLOracle"]
+            dependencies: ["ADARCore", "ADARReference", "GSLOracle", "ADAR", "ADARFixtures"]
         ),
         .executableTarget(
             name: "adar",
             dependencies: [
-                "ADARCore", "ADARReference", "ADARVerification",
+                "ADARCore", "ADARReference", "ADARVerification", "ADARFixtures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +58,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ADARTests",
-            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle", "ADARVerification"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle", "ADARVerification", "ADARFixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]
