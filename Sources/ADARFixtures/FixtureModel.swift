@@ -57,7 +57,7 @@ public struct Tolerance: Equatable, Sendable {
 
     public static func binary64(_ operation: FixtureOperation) -> Tolerance {
         switch operation {
-        case .schedule: Tolerance(relative: 1e-10, absolute: 0)
+        case .schedule: Tolerance(relative: 0x1p-28, absolute: 0)
         case .forward: Tolerance(relative: 1e-12, absolute: 1e-14)
         case .transition, .synthesize, .loss: Tolerance(relative: 1e-10, absolute: 1e-12)
         case .philox: Tolerance(relative: 0, absolute: 0)

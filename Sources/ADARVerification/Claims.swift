@@ -10,6 +10,7 @@ public enum Claims {
             + DiscretisationChecks.claims
             + LossChecks.claims
             + NoiseChecks.claims
+            + ConformanceToleranceChecks.claims
     }
 
     public static func claim(_ id: String) -> Claim? { all.first { $0.id == id } }
