@@ -158,7 +158,7 @@ extension FixtureGenerator {
         // Saturated: ᾱ* below ᾱ_T, and no crossing at all.
         add(cos, T, s0: 1, sNeg: f32(1e-6), norm: 1, rho: 0.5, ["StatusSaturated", "HalfRetention"], "ᾱ* = 1e-12 < ᾱ_T")
         add(cos, T, s0: 1, sNeg: -1, norm: 1, rho: 0.25, ["StatusSaturated", "NoCrossing"], "Φ(−s⁻/n) = Φ(1) > ρ")
-        add(.defaultCosine, 10, s0: 1, sNeg: 0.01, norm: 0.125, rho: 0.25, ["StatusSaturated"], "T = 10 ends before the crossing")
+        add(.defaultCosine, 10, s0: 1, sNeg: f32(0.01), norm: 0.125, rho: 0.25, ["StatusSaturated"], "T = 10 ends before the crossing")
         // Fallback statuses and precedence.
         add(cos, T, s0: 0.5, sNeg: 0.5, norm: 1, rho: 0.5, ["StatusAlreadyNegative"], "s_0 = s⁻ (tie) is already negative")
         add(cos, T, s0: 0.25, sNeg: 0.75, norm: 1, rho: 0.5, ["StatusAlreadyNegative"], "s_0 < s⁻")
@@ -309,7 +309,8 @@ extension FixtureGenerator {
                                        ("gradientFlow", .string(flow.rawValue))])),
             ("user", synthesis["user"]!), ("positive", synthesis["positive"]!), ("pool", synthesis["pool"]!),
             ("status", outcome["status"]!), ("timestep", outcome["timestep"]!), ("hardestCandidate", outcome["hardestCandidate"]!),
-            ("syntheticNegative", outcome["syntheticNegative"]!),
+            // x⁻ is an input here: rounded to binary32 so both precisions read the same value.
+            ("syntheticNegative", .reals(outcome["syntheticNegative"]!.doubleArray!.map(f32))),
         ])
     }
 
