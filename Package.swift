@@ -38,9 +38,10 @@ let package = Package(
         ),
         .target(name: "ADARData", dependencies: ["ADARCore"]),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
+        .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference"]),
         .target(
             name: "ADARVerification",
-            dependencies: ["ADARCore", "ADARReference", "ADAR", "GSLOracle"]
+            dependencies: ["ADARCore", "ADARReference", "GSLOracle", "ADAR", "ADARFixtures"]
         ),
         .target(
             name: "ADARConformance",
@@ -49,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "adar",
             dependencies: [
-                "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARConformance",
+                "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARConformance", "ADARFixtures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,7 +64,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ADARTests",
-            dependencies: ["ADARCore", "ADARReference", "ADAR", "ADARData", "GSLOracle", "ADARVerification", "ADARConformance"],
+            dependencies: [
+                "ADARCore", "ADARReference", "ADAR", "ADARData", "GSLOracle", "ADARVerification",
+                "ADARConformance", "ADARFixtures",
+            ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),
     ],

@@ -12,6 +12,7 @@ public enum Claims {
             + NoiseChecks.claims
             + Binary32NoiseChecks.claims
             + EquivalenceChecks.claims
+            + ConformanceToleranceChecks.claims
     }
 
     public static func claim(_ id: String) -> Claim? { all.first { $0.id == id } }

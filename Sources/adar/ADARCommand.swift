@@ -11,7 +11,7 @@ struct ADARCommand: ParsableCommand {
             """,
         subcommands: [
             ScheduleCommand.self, TransitionCommand.self, VerifyCommand.self, DataCommand.self,
-            ConformCommand.self, PortServerCommand.self,
+            FixturesCommand.self, ConformCommand.self, PortServerCommand.self,
         ]
     )
 }

@@ -1,0 +1,116 @@
+/// Every flag the fixtures use, with the bug it is there to catch (PORTING.md §1 `notes`).
+/// A file's `notes` holds exactly the flags its tests use.
+public enum FlagCatalogue {
+    public static let notes: [String: FlagNote] = [
+        "OneBasedTimesteps": FlagNote(
+            bugType: "CONVENTION", description: "t is 1-based: t = 0 is the clean sample (ᾱ_0 = 1, β_0 = 0) and β_1 is the first β (S1)",
+            effect: "a 0-based port shifts every table by one step: 'your ᾱ is shifted by one step'"),
+        "LinearNotRescaled": FlagNote(
+            bugType: "CONVENTION", description: "`linear` is diffusers' linspace(start, end, T) with no 1000/T rescaling (S1)",
+            effect: "a port that rescales (improved-diffusion style) gets β·1000/T: 'linear rescaled by 1000/T'"),
+        "DdpmLinearRescaled": FlagNote(
+            bugType: "CONVENTION", description: "`ddpm-linear` is linear with start 1e-4·1000/T and end 0.02·1000/T (S1)",
+            effect: "a port that forgets the rescaling gets the plain `linear` table"),
+        "CosineClipped": FlagNote(
+            bugType: "CONVENTION", description: "cosine β_t is clipped at maxBeta; the last step always is (S1)",
+            effect: "an unclipped port has β_T ≈ 1 and ᾱ_T ≈ 0"),
+        "Float32Accumulation": FlagNote(
+            bugType: "NUMERICAL", description: "long schedule: ᾱ must be accumulated in binary64, even by binary32 ports (S1)",
+            effect: "a cumulative product in binary32 drifts by up to T·2⁻²⁴ relative, beyond the binary32 tolerance"),
+        "ScheduleFamily": FlagNote(
+            bugType: "FUNCTIONALITY", description: "a schedule family of S1 at one T",
+            effect: "a wrong β formula changes every table"),
+        "SingleStep": FlagNote(
+            bugType: "EDGE_CASE", description: "T = 1: linspace(a, b, 1) = a (S1)",
+            effect: "a port dividing by T − 1 gets NaN"),
+        "BetaNotAlphaBar": FlagNote(
+            bugType: "CONVENTION", description: "x_t uses √ᾱ_t and √(1 − ᾱ_t), the cumulative product, not β_t or α_t (S2)",
+            effect: "'β used where ᾱ belongs': x_t keeps almost all of x_0"),
+        "NoiseScale": FlagNote(
+            bugType: "CONVENTION", description: "σ ≠ 1: the noise is σ·ε and the score's noise scale is n = σ·‖e_u‖ (S2)",
+            effect: "a port that drops σ gets the wrong x_t, a* and t*"),
+        "ZeroNoise": FlagNote(
+            bugType: "EDGE_CASE", description: "ε = 0: x_t = √ᾱ_t·x_0 exactly", effect: "exposes a wrong signal coefficient on its own"),
+        "OddDimension": FlagNote(
+            bugType: "EDGE_CASE", description: "d is not a multiple of 4 or 8", effect: "SIMD tails dropped or read out of bounds"),
+        "HalfRetention": FlagNote(
+            bugType: "FUNCTIONALITY", description: "ρ = ½: z = 0 and a* = s⁻/s_0 (S4.d)", effect: "a wrong closed form shows at once"),
+        "RetentionNearZero": FlagNote(
+            bugType: "NUMERICAL", description: "ρ close to 0: z far in the lower tail (S4.c)",
+            effect: "an inaccurate Φ⁻¹ moves a* and t*"),
+        "RetentionNearOne": FlagNote(
+            bugType: "NUMERICAL", description: "ρ close to 1: z far in the upper tail (S4.c)",
+            effect: "an inaccurate Φ⁻¹ (computed as −Φ⁻¹(1 − ρ) with 1 − ρ rounded) moves a* and t*"),
+        "OtherRoot": FlagNote(
+            bugType: "FUNCTIONALITY", description: "both roots of the S4.d quadratic lie in [0, 1); only one has the sign of z",
+            effect: "'wrong root of the quadratic': a port that keeps the other root gets another a* and t*"),
+        "Cancellation": FlagNote(
+            bugType: "NUMERICAL", description: "the S4.d root cancels (s⁻ ≈ ∓z·n); S4.e's product of roots is required",
+            effect: "a naive port loses digits of a* in proportion to the cancellation"),
+        "Boundary": FlagNote(
+            bugType: "NUMERICAL", description: "ᾱ* lies within binary32 rounding error of a table value ᾱ_t (S4.f)",
+            effect: "binary64 must decide ᾱ_t ≤ ᾱ* as written; binary32 may land one step off (result acceptable, alternatives listed)"),
+        "StatusTransition": FlagNote(
+            bugType: "FUNCTIONALITY", description: "S5 status transition: crossing reached within the schedule",
+            effect: "wrong t* or status"),
+        "StatusSaturated": FlagNote(
+            bugType: "FUNCTIONALITY", description: "S5 status saturated: ᾱ_T > ᾱ*, timestep T, π = π_T",
+            effect: "a port without the saturated case indexes past the table"),
+        "NoCrossing": FlagNote(
+            bugType: "EDGE_CASE", description: "saturated with no crossing in [0, 1) (Φ(−s⁻/n) > ρ): aStar is null",
+            effect: "a port that clamps a* or takes a square root of a negative radicand"),
+        "StatusAlreadyNegative": FlagNote(
+            bugType: "FUNCTIONALITY", description: "S5 status alreadyNegative: s_0 ≤ s⁻ (ties included), timestep 0",
+            effect: "a port applying S4 outside its domain"),
+        "StatusNonPositiveScore": FlagNote(
+            bugType: "FUNCTIONALITY", description: "S5 status nonPositiveScore: s_0 ≤ 0 < … with s_0 > s⁻, timestep 0",
+            effect: "a port applying S4 outside its domain"),
+        "StatusDegenerateUser": FlagNote(
+            bugType: "FUNCTIONALITY", description: "S5 status degenerateUser: n = σ‖e_u‖ = 0, timestep 0",
+            effect: "a division by n = 0"),
+        "Precedence": FlagNote(
+            bugType: "FUNCTIONALITY", description: "several S5 conditions hold: degenerateUser, then alreadyNegative, then nonPositiveScore",
+            effect: "wrong fallback status"),
+        "PolicyMax": FlagNote(bugType: "FUNCTIONALITY", description: "s⁻ = max of the pool scores (S3)", effect: "wrong s⁻"),
+        "PolicyMean": FlagNote(bugType: "FUNCTIONALITY", description: "s⁻ = mean of the pool scores (S3)", effect: "wrong s⁻"),
+        "PolicyFirst": FlagNote(bugType: "FUNCTIONALITY", description: "s⁻ = score of the first candidate (S3)", effect: "wrong s⁻"),
+        "HardestTie": FlagNote(
+            bugType: "EDGE_CASE", description: "two candidates share the largest score: the first is the hardest (S5)",
+            effect: "a port taking the last maximum returns another fallback"),
+        "FallbackSkip": FlagNote(
+            bugType: "FUNCTIONALITY", description: "fallback = skip: fallback rows have no augmentation term (S7)", effect: "wrong loss"),
+        "FallbackHardest": FlagNote(
+            bugType: "FUNCTIONALITY", description: "fallback = hardest: fallback rows use the hardest candidate as x⁻ (S7)", effect: "wrong loss"),
+        "GradientDetach": FlagNote(
+            bugType: "FUNCTIONALITY", description: "x⁻ is a constant: no gradient through it (S7)", effect: "wrong positive gradient"),
+        "GradientThrough": FlagNote(
+            bugType: "FUNCTIONALITY", description: "∂x⁻/∂x_0 = √ᾱ_t·I (or into the fallback candidate) (S7)",
+            effect: "wrong positive or pool gradient"),
+        "L2": FlagNote(bugType: "FUNCTIONALITY", description: "λ > 0: λ/2·(‖e_u‖² + ‖e_i‖² + ‖e_j‖²) (S7)", effect: "wrong loss and gradients"),
+        "SoftplusOverflow": FlagNote(
+            bugType: "NUMERICAL", description: "a margin beyond ±710 (±89 in binary32): softplus must be max(x, 0) + log1p(exp(−|x|)) (S7)",
+            effect: "'naive softplus overflow': log(1 + exp(x)) is ∞ and the gradient NaN"),
+        "KnownAnswer": FlagNote(
+            bugType: "FUNCTIONALITY", description: "a Philox4x32-10 known answer of S8", effect: "wrong rounds, multipliers or key schedule"),
+        "CounterLayout": FlagNote(
+            bugType: "CONVENTION", description: "counter (k/4, low32(row), high32(row), stream), key (low32(seed), high32(seed)) (S8)",
+            effect: "swapped words give other noise"),
+        "BoxMullerLanes": FlagNote(
+            bugType: "CONVENTION", description: "lanes 0, 1 are r·cos θ, r·sin θ from (w0, w1); lanes 2, 3 from (w2, w3); u = (w + ½)·2⁻³² (S8)",
+            effect: "permuted or differently scaled normals"),
+        "InvalidSchedule": FlagNote(
+            bugType: "INVALID_INPUT", description: "a schedule parameter outside its domain (S1): refused, never clamped",
+            effect: "a port that clamps returns a table"),
+        "InvalidConfiguration": FlagNote(
+            bugType: "INVALID_INPUT", description: "ρ ∉ (0, 1), σ ≤ 0, w < 0 or λ < 0", effect: "a port that accepts it returns garbage"),
+        "NonFiniteInput": FlagNote(
+            bugType: "INVALID_INPUT", description: "a NaN (null) in an input: the whole call is an error (S5)",
+            effect: "a port that propagates NaN returns partial output"),
+        "ShapeMismatch": FlagNote(
+            bugType: "INVALID_INPUT", description: "an array of the wrong length", effect: "out-of-bounds reads"),
+        "EmptyPool": FlagNote(bugType: "INVALID_INPUT", description: "M = 0 candidates (S3 needs M ≥ 1)", effect: "max of an empty list"),
+        "Overflow": FlagNote(
+            bugType: "INVALID_INPUT", description: "finite inputs whose noise scale σ‖e_u‖ overflows binary64 (S5)",
+            effect: "a port that continues with ∞ returns NaN"),
+    ]
+}
