@@ -189,7 +189,7 @@ def betas_of(spec, T):
         if len(betas) != T:
             raise ADARError("shapeMismatch", "betas", f"field betas: expected {T} values, got {len(betas)}")
         return betas
-    raise schedule_error("kind", f"unknown schedule kind {kind!r}")
+    raise malformed("schedule.kind", f"unknown schedule kind {kind!r}")
 
 
 class Schedule:
@@ -251,7 +251,7 @@ def op_schedule(request):
     timesteps = [int(t) for t in request["timesteps"]]
     for t in timesteps:
         if not 0 <= t <= table.steps:
-            raise ADARError("invalidConfiguration", "timesteps", f"timestep {t} is outside 0…{table.steps}")
+            raise malformed("timesteps", f"timestep {t} is outside 0…{table.steps}")
     at = [table.index(t) for t in timesteps]
     rounded = (lambda values: values) if REAL is np.float64 else (lambda values: values.astype(REAL))
     return {
@@ -288,7 +288,7 @@ def sigma_of(config):
 def choice_of(config, field, allowed, default):
     value = config.get(field, default)
     if value not in allowed:
-        raise configuration_error(field, f"{value!r} is not one of {', '.join(allowed)}")
+        raise malformed(f"configuration.{field}", f"{value!r} is not one of {', '.join(allowed)}")
     return value
 
 
@@ -302,10 +302,10 @@ def forward_sample(x0, epsilon, t, table, sigma):
 
 def op_forward(request):
     table = Schedule(request["schedule"])
-    sigma = sigma_of(request)
     t = int(request["timestep"])
     if not 0 <= t <= table.steps:
-        raise configuration_error("timestep", f"t = {t} is outside 0…{table.steps}")
+        raise malformed("timestep", f"t = {t} is outside 0…{table.steps}")
+    sigma = sigma_of(request)
     x0 = vector(request["x0"], "x0")
     epsilon = vector(request["epsilon"], "epsilon", x0.size)
     return {"xt": forward_sample(x0, epsilon, table.index(t), table, sigma)}
@@ -453,14 +453,28 @@ def op_transition(request):
 # ---------------------------------------------------------------------------
 # S6. Synthesis of one row
 # ---------------------------------------------------------------------------
-def pool_of(values, d):
-    if len(values) == 0:
+def row_inputs(request, with_epsilon=True):
+    """user [d], positive [d], pool [M][d] (and epsilon [d]) of one row, checked
+    in the reference's order: shapes, d ≥ 1, M ≥ 1, then finiteness field by field."""
+    user, positive, pool = request["user"], request["positive"], request["pool"]
+    d = len(user)
+    for m, candidate in enumerate(pool):
+        if len(candidate) != d:
+            raise ADARError("shapeMismatch", f"pool[{m}]", f"field pool[{m}]: expected {d} values, got {len(candidate)}")
+    if d < 1:
+        raise ADARError("shapeMismatch", "dimension", "field dimension: d must be at least 1")
+    if not pool:
         raise ADARError("emptyPool", "pool", "pool: M must be at least 1 (S3)")
-    flat = [v for candidate in values for v in candidate]
-    if any(len(candidate) != d for candidate in values):
-        raise ADARError("shapeMismatch", "pool",
-                        f"field pool: expected {len(values) * d} values, got {len(flat)}")
-    return [vector(candidate, f"pool[{m}]") for m, candidate in enumerate(values)]
+    user = vector(user, "user")
+    positive = vector(positive, "positive", d)
+    pool = [vector(candidate, f"pool[{m}]") for m, candidate in enumerate(pool)]
+    epsilon = vector(request["epsilon"], "epsilon", d) if with_epsilon else None
+    return user, positive, pool, epsilon
+
+
+def malformed(field, reason):
+    """A request the reference cannot even read (not one of its ADARError refusals)."""
+    return ADARError("malformedRequest", field, f"field {field}: {reason}")
 
 
 def op_synthesize(request):
@@ -468,13 +482,7 @@ def op_synthesize(request):
     config = request.get("configuration", {})
     rho, sigma = rho_of(config), sigma_of(config)
     policy = choice_of(config, "policy", ("max", "mean", "first"), "max")
-    user = vector(request["user"], "user")
-    d = user.size
-    if d < 1:
-        raise ADARError("shapeMismatch", "dimension", "field dimension: d must be at least 1")
-    positive = vector(request["positive"], "positive", d)
-    pool = pool_of(request["pool"], d)
-    epsilon = vector(request["epsilon"], "epsilon", d)
+    user, positive, pool, epsilon = row_inputs(request)
 
     n = REAL(real(sigma) * np.sqrt(dot(user, user)))  # S2: n = σ·‖e_u‖₂
     s0 = dot(user, positive)
@@ -521,28 +529,22 @@ STATUSES = ("transition", "saturated") + FALLBACK_STATUSES
 def op_loss(request):
     table = Schedule(request["schedule"])
     config = request.get("configuration", {})
+    fallback = choice_of(config, "fallback", ("skip", "hardest"), "skip")
+    flow = choice_of(config, "gradientFlow", ("detach", "through"), "detach")
     w = number(config.get("augmentationWeight", 1.0))
     if not (math.isfinite(w) and w >= 0):
         raise configuration_error("augmentationWeight", f"w = {w} must be finite and ≥ 0")
     l2 = number(config.get("l2", 0.0))
     if not (math.isfinite(l2) and l2 >= 0):
         raise configuration_error("l2", f"λ = {l2} must be finite and ≥ 0")
-    fallback = choice_of(config, "fallback", ("skip", "hardest"), "skip")
-    flow = choice_of(config, "gradientFlow", ("detach", "through"), "detach")
-    user = vector(request["user"], "user")
+    user, positive, pool, _ = row_inputs(request, with_epsilon=False)
     d = user.size
-    positive = vector(request["positive"], "positive", d)
-    pool = pool_of(request["pool"], d)
     status = request["status"]
     if status not in STATUSES:
-        raise configuration_error("status", f"{status!r} is not an S5 status")
-    t = int(request["timestep"])
-    if not 0 <= t <= table.steps:
-        raise configuration_error("timestep", f"t = {t} is outside 0…{table.steps}")
-    hardest = int(request["hardestCandidate"])
-    if not 0 <= hardest < len(pool):
-        raise ADARError("indexOutOfRange", "hardestCandidate",
-                        f"row 0, field hardestCandidate: index {hardest} is outside 0..<{len(pool)}")
+        raise malformed("status", f"{status!r} is not an S5 status")
+    t, hardest = int(request["timestep"]), int(request["hardestCandidate"])
+    if not (0 <= t <= table.steps and 0 <= hardest < len(pool)):
+        raise malformed("timestep", f"timestep {t} must lie in 0…{table.steps}, hardestCandidate {hardest} in 0..<{len(pool)}")
     x_neg = vector(request["syntheticNegative"], "syntheticNegative", d)
     w, l2 = real(w), real(l2)
 
@@ -600,7 +602,7 @@ def philox(counter, key):
 def op_philox(request):
     counter, key = [int(w) for w in request["counter"]], [int(w) for w in request["key"]]
     if len(counter) != 4 or len(key) != 2 or not all(0 <= w <= MASK32 for w in counter + key):
-        raise ADARError("shapeMismatch", "counter", "philox needs 4 counter and 2 key words of 32 bits")
+        raise malformed("counter", "philox needs 4 counter and 2 key words of 32 bits")
     return {"words": philox(counter, key)}
 
 
@@ -638,7 +640,7 @@ def op_normals(request):
     seed, row = int(request["seed"]), int(request["row"])
     stream, dimension = int(request["stream"]), int(request["dimension"])
     if not (0 <= seed < 2 ** 64 and 0 <= row < 2 ** 64 and 0 <= stream <= MASK32 and dimension >= 1):
-        raise ADARError("shapeMismatch", "dimension", "seed, row: unsigned 64-bit; stream: 32-bit; dimension ≥ 1")
+        raise malformed("dimension", "seed, row: unsigned 64-bit; stream: 32-bit; dimension ≥ 1")
     return {"epsilon": normals(seed, stream, row, dimension)}
 
 
@@ -676,7 +678,7 @@ def answer(request):
     handler = HANDLERS.get(request.get("op"))
     try:
         if handler is None:
-            raise ADARError("unsupportedOperation", "op", f"unknown op {request.get('op')!r}")
+            raise malformed("op", f"unknown op {request.get('op')!r}")
         with np.errstate(over="ignore", invalid="ignore"):
             response["output"] = plain(handler(request.get("input", {})))
     except ADARError as error:
@@ -706,6 +708,7 @@ def write_results(fixtures, path):
     """Answers every test of every group of this port's precision, one response
     line each (`adar conform --results FILE`)."""
     with open(path, "w", encoding="utf-8") as out:
+        out.write(json.dumps(answer({"op": "hello"}), ensure_ascii=False) + "\n")  # declares the precision
         for name in sorted(os.listdir(fixtures)):
             if not name.endswith(".json"):
                 continue
