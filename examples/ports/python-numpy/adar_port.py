@@ -37,15 +37,30 @@ REAL = np.float64 if PRECISION == "binary64" else np.float32
 # should give.
 # ---------------------------------------------------------------------------
 BUGS = {
+    # S1 schedules
     "alpha-bar-shifted": "tables read ᾱ_{t−1} where ᾱ_t belongs (the 'alphas_cumprod_prev' slip)",
     "beta-for-alpha-bar": "the β_t table used where ᾱ_t belongs",
+    "alpha-for-alpha-bar": "α_t = 1 − β_t used where the cumulative product ᾱ_t belongs",
     "linear-rescaled": "`linear` rescaled by 1000/T as if it were ddpm-linear",
     "zero-based-t": "timesteps counted from 0: reports t − 1 and reads ᾱ_{t+1} at t",
     "cosine-unclipped": "cosine β_t not clipped at maxBeta",
     "alpha-bar-float32": "ᾱ_t accumulated in float32",
-    "wrong-root": "the other root of the S4.d quadratic",
-    "naive-softplus": "softplus(x) = log(1 + exp(x)), which overflows",
+    # S2–S5
     "missing-sigma": "σ ignored: n = ‖e_u‖ and x_t uses ε instead of σ·ε",
+    "policy-swapped": "reference-negative policies max and mean swapped",
+    "wrong-root": "the other root of the S4.d quadratic",
+    "z-sign-flipped": "z = Φ⁻¹(1 − ρ) instead of Φ⁻¹(ρ)",
+    "amplitude-for-alpha-bar-star": "a* compared with the ᾱ_t table instead of ᾱ* = a*²",
+    "status-precedence": "nonPositiveScore tested before alreadyNegative",
+    # S7
+    "naive-softplus": "softplus(x) = log(1 + exp(x)), which overflows",
+    "gradient-flow-swapped": "gradient flow detach and through swapped",
+    "fallback-swapped": "fallback modes skip and hardest swapped",
+    # S8
+    "box-muller-lanes-swapped": "Box–Muller lanes 0 and 1 swapped (r·sin θ first)",
+    "unit-interval-without-half": "u = w·2⁻³² instead of (w + ½)·2⁻³²",
+    "key-halves-swapped": "Philox key (high32(seed), low32(seed))",
+    "counter-row-halves-swapped": "Philox counter (k/4, high32(row), low32(row), stream)",
 }
 BUG = os.environ.get("ADAR_PORT_BUG", "")
 if BUG and BUG not in BUGS:
@@ -209,7 +224,7 @@ class Schedule:
                 raise schedule_error(f"beta[{t}]", f"β_{t} = {beta} is outside (0, 1)")
             # ᾱ_t = ᾱ_{t−1}·(1 − β_t), left to right, in binary64 (S1).
             if BUG == "alpha-bar-float32":  # BUG: the cumulative product kept in float32
-                following = float(np.float32(alpha_bar[t - 1]) * np.float32(1 - beta))
+                following = float(np.float32(alpha_bar[t - 1]) * (np.float32(1) - np.float32(beta)))
             else:
                 following = alpha_bar[t - 1] * (1 - beta)
             # S1.a: ᾱ strictly decreasing and positive; refused, never clamped.
@@ -224,6 +239,8 @@ class Schedule:
             self.alpha_bar = np.concatenate([[1.0], self.alpha_bar[:-1]])
         if BUG == "beta-for-alpha-bar":  # BUG: β_t where ᾱ_t belongs (clean entry kept)
             self.alpha_bar = np.concatenate([[1.0], self.beta[1:]])
+        if BUG == "alpha-for-alpha-bar":  # BUG: α_t = 1 − β_t where ᾱ_t belongs
+            self.alpha_bar = np.concatenate([[1.0], 1 - self.beta[1:]])
         self.sqrt_alpha_bar = np.sqrt(self.alpha_bar)
         self.sqrt_one_minus_alpha_bar = np.sqrt(1 - self.alpha_bar)
         # The working-precision copies the later sections read (binary32 rounds the binary64 tables).
@@ -315,6 +332,8 @@ def op_forward(request):
 # S3. Reference negative score, and S5's fallback candidate
 # ---------------------------------------------------------------------------
 def reference_negative_score(scores, policy):
+    if BUG == "policy-swapped":  # BUG: max and mean exchanged
+        policy = {"max": "mean", "mean": "max"}.get(policy, policy)
     if policy == "max":
         best = scores[0]
         for s in scores[1:]:
@@ -364,6 +383,8 @@ def transition_amplitude(s0, s_neg, n, rho):
     a* = (s⁻ − z·n)(s⁻ + z·n)/(s_0·s⁻ − z·n·R).
     """
     z = real(ndtri(rho))  # Φ⁻¹(ρ), binary64, then rounded to the working precision
+    if BUG == "z-sign-flipped":  # BUG: Φ⁻¹(1 − ρ)
+        z = -z
     if z == 0:  # ρ = ½: a* = s⁻/s_0 (S4.d)
         return REAL(s_neg / s0) if s_neg >= 0 else None
     zn = REAL(z * n)
@@ -411,6 +432,8 @@ def fallback_status(s0, s_neg, n):
     """S5, precedence degenerateUser, alreadyNegative, nonPositiveScore; None on the valid domain."""
     if n == 0:
         return "degenerateUser"
+    if BUG == "status-precedence" and s0 <= 0:  # BUG: nonPositiveScore before alreadyNegative
+        return "nonPositiveScore"
     if s0 <= s_neg:
         return "alreadyNegative"
     if s0 <= 0:
@@ -424,7 +447,10 @@ def transition_point(s0, s_neg, n, rho, table):
     if status:
         return status, 0, math.nan, math.nan
     a_star = transition_amplitude(s0, s_neg, n, rho)
-    crossing = None if a_star is None else discrete_timestep(REAL(a_star * a_star), table)
+    alpha_bar_star = None if a_star is None else REAL(a_star * a_star)  # ᾱ* = a*²
+    if BUG == "amplitude-for-alpha-bar-star" and a_star is not None:  # BUG: a* searched for, not a*²
+        alpha_bar_star = a_star
+    crossing = None if alpha_bar_star is None else discrete_timestep(alpha_bar_star, table)
     t = table.steps if crossing is None else crossing
     return ("saturated" if crossing is None else "transition"), t, \
         (math.nan if a_star is None else a_star), retention(t, s0, s_neg, n, table)
@@ -531,6 +557,10 @@ def op_loss(request):
     config = request.get("configuration", {})
     fallback = choice_of(config, "fallback", ("skip", "hardest"), "skip")
     flow = choice_of(config, "gradientFlow", ("detach", "through"), "detach")
+    if BUG == "fallback-swapped":  # BUG: skip and hardest exchanged
+        fallback = {"skip": "hardest", "hardest": "skip"}[fallback]
+    if BUG == "gradient-flow-swapped":  # BUG: detach and through exchanged
+        flow = {"detach": "through", "through": "detach"}[flow]
     w = number(config.get("augmentationWeight", 1.0))
     if not (math.isfinite(w) and w >= 0):
         raise configuration_error("augmentationWeight", f"w = {w} must be finite and ≥ 0")
@@ -607,6 +637,15 @@ def op_philox(request):
 
 
 def box_muller(w0, w1):
+    """Two normals from two words (S8), with this port's bugs, if any."""
+    if BUG == "unit-interval-without-half":  # BUG: u = w·2⁻³² (u = 0 possible)
+        w0, w1 = w0 - 0.5, w1 - 0.5
+    if BUG == "box-muller-lanes-swapped":  # BUG: (r sin θ, r cos θ)
+        return box_muller_pair(w0, w1)[::-1]
+    return box_muller_pair(w0, w1)
+
+
+def box_muller_pair(w0, w1):
     """u = (w + ½)·2⁻³²; r = √(−2 ln u_0), θ = 2π·u_1; (r cos θ, r sin θ)."""
     if REAL is np.float64:
         r = math.sqrt(-2 * math.log((w0 + 0.5) * 2.0 ** -32))
@@ -629,9 +668,14 @@ def normals(seed, stream, row, dimension):
     """ε_k for row b: block q = k/4, lane k%4; counter (q, low32(b), high32(b), stream),
     key (low32(seed), high32(seed))."""
     key = [seed & MASK32, seed >> 32]
+    if BUG == "key-halves-swapped":  # BUG: (high32, low32)
+        key = key[::-1]
     out = []
     for q in range((dimension + 3) // 4):
-        w = philox([q, row & MASK32, row >> 32, stream], key)
+        counter = [q, row & MASK32, row >> 32, stream]
+        if BUG == "counter-row-halves-swapped":  # BUG: row halves exchanged
+            counter = [q, row >> 32, row & MASK32, stream]
+        w = philox(counter, key)
         out.extend(box_muller(w[0], w[1]) + box_muller(w[2], w[3]))
     return out[:dimension]
 
