@@ -220,6 +220,9 @@ class Schedule:
         alpha_bar = [1.0]
         for t in range(1, T + 1):
             beta = betas[t - 1]
+            if BUG == "cosine-unclipped":  # BUG: …nor refuses the β_T = 1 it then produces
+                alpha_bar.append(alpha_bar[t - 1] * (1 - beta))
+                continue
             if not (math.isfinite(beta) and 0 < beta < 1):
                 raise schedule_error(f"beta[{t}]", f"β_{t} = {beta} is outside (0, 1)")
             # ᾱ_t = ᾱ_{t−1}·(1 − β_t), left to right, in binary64 (S1).
@@ -241,6 +244,8 @@ class Schedule:
             self.alpha_bar = np.concatenate([[1.0], self.beta[1:]])
         if BUG == "alpha-for-alpha-bar":  # BUG: α_t = 1 − β_t where ᾱ_t belongs
             self.alpha_bar = np.concatenate([[1.0], 1 - self.beta[1:]])
+        if BUG == "zero-based-t":  # BUG: …and the 0-based table has no entry for t = T (NaN)
+            self.beta, self.alpha_bar = np.append(self.beta, np.nan), np.append(self.alpha_bar, np.nan)
         self.sqrt_alpha_bar = np.sqrt(self.alpha_bar)
         self.sqrt_one_minus_alpha_bar = np.sqrt(1 - self.alpha_bar)
         # The working-precision copies the later sections read (binary32 rounds the binary64 tables).
@@ -253,7 +258,7 @@ class Schedule:
     def index(self, t):
         """The table index of a timestep t given in a request."""
         if BUG == "zero-based-t":  # BUG: a 0-based table (ᾱ_1 at 0) read with the 1-based t
-            return min(t + 1, self.steps)
+            return t + 1
         return t
 
     def reported(self, t):
