@@ -220,7 +220,7 @@ class Schedule:
         alpha_bar = [1.0]
         for t in range(1, T + 1):
             beta = betas[t - 1]
-            if BUG == "cosine-unclipped":  # BUG: …nor refuses the β_T = 1 it then produces
+            if BUG == "cosine-unclipped" and kind == "cosine":  # BUG: …nor refuses the β_T = 1 it produces
                 alpha_bar.append(alpha_bar[t - 1] * (1 - beta))
                 continue
             if not (math.isfinite(beta) and 0 < beta < 1):
