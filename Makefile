@@ -1,5 +1,5 @@
 # The README's commands. Each installs GSL and pkg-config first when missing.
-.PHONY: deps verify test
+.PHONY: deps verify test conform
 
 deps:
 	@bash scripts/ensure-deps.sh
@@ -12,3 +12,11 @@ verify: deps
 # Every test suite.
 test: deps
 	swift test
+
+# docs/PORTING.md: lint the fixtures, then run them against the example numpy
+# port and the optimised Swift implementation behind `adar port-server`.
+conform: deps
+	swift build --product adar
+	.build/debug/adar fixtures lint
+	.build/debug/adar conform -- python3 examples/ports/python-numpy/adar_port.py
+	.build/debug/adar conform -- .build/debug/adar port-server

@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+
+/// docs/PORTING.md §7: the example numpy port (examples/ports/python-numpy)
+/// passes `adar conform` in binary64 and binary32, and every deliberately
+/// wrong variant of it (`ADAR_PORT_BUG`) fails with the hint naming its bug.
+///
+/// The tests drive the real command line — `adar conform --json … -- python3
+/// adar_port.py` — as a port author would, with the `adar` built next to the
+/// test bundle and the committed fixtures/. Each known-bad port runs only the
+/// fixture files its bug shows in, so the suite stays quick.
+@Suite(
+    "Ports: the numpy example under adar conform",
+    .enabled(
+        if: NumpyPort.isAvailable,
+        "python3 with numpy and scipy is not installed; `python3 -m pip install numpy scipy` runs these tests")
+)
+struct PortTests {
+    @Test("the binary64 numpy port passes every fixture")
+    func binary64Passes() throws {
+        let run = try NumpyPort.conform()
+        try run.expectPassed(precision: "binary64")
+    }
+
+    @Test("the binary32 numpy port passes every binary32 fixture")
+    func binary32Passes() throws {
+        let run = try NumpyPort.conform(environment: ["ADAR_PORT_PRECISION": "binary32"])
+        try run.expectPassed(precision: "binary32")
+    }
+
+    @Test("a results file written by the numpy port passes adar conform --results")
+    func resultsFilePasses() throws {
+        let results = FileManager.default.temporaryDirectory
+            .appendingPathComponent("adar-port-results-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: results) }
+        let writer = try NumpyPort.runPython(
+            ["--fixtures", NumpyPort.fixtures.path, "--write-results", results.path], environment: [:])
+        try #require(writer.status == 0, "the port could not write its results: \(writer.standardError)")
+        let run = try NumpyPort.conform(arguments: ["--results", results.path])
+        try run.expectPassed(precision: "binary64")
+    }
+
+    @Test("a known-bad port fails with its hint", arguments: KnownBug.all)
+    func knownBugIsCaught(_ bug: KnownBug) throws {
+        let run = try NumpyPort.conform(environment: ["ADAR_PORT_BUG": bug.name], onlyFiles: bug.files)
+        #expect(run.status == 1, "adar conform exited \(run.status) for \(bug.name); it must fail (1)")
+        let report = try run.report()
+        #expect(report.failures > 0, "\(bug.name): no case failed")
+        let named = report.misconceptions
+        #expect(named.contains(bug.misconception),
+                "\(bug.name): no failure was diagnosed as \(bug.misconception); diagnoses: \(named.sorted())")
+    }
+}
+
+/// A deliberate bug of the numpy port, the fixture files it shows in, and the
+/// misconception `adar conform` must name (docs/PORTING.md §6).
+struct KnownBug: Sendable, CustomTestStringConvertible {
+    var name: String
+    var misconception: String
+    var files: [String]
+
+    var testDescription: String { name }
+
+    static let all: [KnownBug] = [
+        KnownBug(name: "alpha-bar-shifted", misconception: "alphaBarShiftedOneStep", files: ["schedules.json"]),
+        KnownBug(name: "beta-for-alpha-bar", misconception: "betaForAlphaBar", files: ["schedules.json"]),
+        KnownBug(name: "alpha-for-alpha-bar", misconception: "alphaForAlphaBar", files: ["schedules.json"]),
+        KnownBug(name: "linear-rescaled", misconception: "linearRescaled", files: ["schedules.json"]),
+        KnownBug(name: "zero-based-t", misconception: "zeroBasedTimesteps", files: ["schedules.json", "transition.json"]),
+        KnownBug(name: "cosine-unclipped", misconception: "cosineUnclipped", files: ["schedules.json"]),
+        KnownBug(name: "alpha-bar-float32", misconception: "alphaBarBinary32", files: ["schedules.json"]),
+        KnownBug(name: "missing-sigma", misconception: "sigmaMissing", files: ["forward_process.json", "transition.json"]),
+        KnownBug(name: "policy-swapped", misconception: "policySwapped", files: ["synthesis.json"]),
+        KnownBug(name: "wrong-root", misconception: "wrongRoot", files: ["transition.json"]),
+        KnownBug(name: "z-sign-flipped", misconception: "zSignFlipped", files: ["transition.json"]),
+        KnownBug(name: "amplitude-for-alpha-bar-star", misconception: "amplitudeForAlphaBarStar", files: ["transition.json"]),
+        KnownBug(name: "status-precedence", misconception: "statusPrecedence", files: ["transition.json", "synthesis.json"]),
+        KnownBug(name: "naive-softplus", misconception: "naiveSoftplus", files: ["loss.json"]),
+        KnownBug(name: "gradient-flow-swapped", misconception: "gradientFlowSwapped", files: ["loss.json"]),
+        KnownBug(name: "fallback-swapped", misconception: "fallbackSwapped", files: ["loss.json"]),
+        KnownBug(name: "box-muller-lanes-swapped", misconception: "boxMullerLanesSwapped", files: ["noise.json"]),
+        KnownBug(name: "unit-interval-without-half", misconception: "unitIntervalWithoutHalf", files: ["noise.json"]),
+        KnownBug(name: "key-halves-swapped", misconception: "keyHalvesSwapped", files: ["noise.json"]),
+        KnownBug(name: "counter-row-halves-swapped", misconception: "counterRowHalvesSwapped", files: ["noise.json"]),
+    ]
+}
+
+/// Runs the example port and `adar conform` as subprocesses.
+enum NumpyPort {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let script = root.appendingPathComponent("examples/ports/python-numpy/adar_port.py")
+    static let fixtures = root.appendingPathComponent("fixtures")
+
+    /// Whether `python3` imports numpy and scipy (the suite is skipped otherwise).
+    static let isAvailable: Bool = {
+        (try? run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import numpy, scipy"], environment: [:]).status) == 0
+    }()
+
+    /// The `adar` built with this test bundle: in the bundle's directory
+    /// (`.build/<configuration>/`), or beside it on platforms that nest the bundle.
+    static func adarBinary() throws -> URL {
+        var folders = Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+        folders.append(Bundle.main.bundleURL)
+        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        for folder in folders {
+            let candidate = folder.appendingPathComponent("adar")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw PortTestError("no built adar next to the test bundle (looked in \(folders.map(\.path))); run `swift build` first")
+    }
+
+    /// `adar conform --json [arguments] [-- python3 adar_port.py]` over the
+    /// committed fixtures, or over a copy of `onlyFiles` of them.
+    static func conform(
+        arguments: [String] = [], environment: [String: String] = [:], onlyFiles: [String]? = nil
+    ) throws -> ConformRun {
+        var directory = fixtures
+        if let onlyFiles {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("adar-port-fixtures-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for name in onlyFiles {
+                try FileManager.default.copyItem(at: fixtures.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+            }
+        }
+        defer { if onlyFiles != nil { try? FileManager.default.removeItem(at: directory) } }
+        var command = ["conform", "--json", "--fixtures", directory.path] + arguments
+        if !arguments.contains("--results") { command += ["--", "python3", script.path] }
+        let result = try run(try adarBinary(), command, environment: environment)
+        return ConformRun(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError)
+    }
+
+    static func runPython(_ arguments: [String], environment: [String: String]) throws -> ProcessResult {
+        try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path] + arguments, environment: environment)
+    }
+
+    struct ProcessResult {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    /// Runs a program to completion; `environment` is added to this process's.
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String]) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment
+            .filter { $0.key != "ADAR_PORT_BUG" && $0.key != "ADAR_PORT_PRECISION" }
+            .merging(environment) { $1 }
+        // Files, not pipes: a full pipe buffer could block the child.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("adar-port-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("stdout"), err = folder.appendingPathComponent("stderr")
+        for file in [out, err] {
+            guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+                throw PortTestError("could not create \(file.path)")
+            }
+        }
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return ProcessResult(
+            status: process.terminationStatus,
+            standardOutput: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            standardError: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+}
+
+/// One `adar conform --json` run and its report.
+struct ConformRun {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+
+    struct Report {
+        var precision: String
+        var pass: Int, failures: Int, acceptable: Int, skipped: Int
+        /// Every `misconception` named by a diagnosis of a failing case.
+        var misconceptions: Set<String>
+        /// The first failures, `id: reason`, for messages.
+        var firstFailures: [String]
+    }
+
+    /// The report of `adar conform --json` (docs/PORTING.md §4).
+    func report() throws -> Report {
+        guard let data = standardOutput.data(using: .utf8),
+              let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let total = root["total"] as? [String: Any]
+        else { throw PortTestError("adar conform printed no JSON report (exit \(status)): \(standardOutput.prefix(400)) \(standardError.prefix(400))") }
+        var misconceptions = Set<String>(), firstFailures = [String]()
+        for file in root["files"] as? [[String: Any]] ?? [] {
+            for failure in file["failures"] as? [[String: Any]] ?? [] {
+                if firstFailures.count < 5 {
+                    firstFailures.append("\(failure["id"] ?? "?"): \(failure["reason"] ?? "")")
+                }
+                for diagnosis in failure["diagnoses"] as? [[String: Any]] ?? [] {
+                    if let name = diagnosis["misconception"] as? String { misconceptions.insert(name) }
+                }
+            }
+        }
+        func count(_ key: String) -> Int { (total[key] as? NSNumber)?.intValue ?? -1 }
+        return Report(
+            precision: root["precision"] as? String ?? "", pass: count("pass"), failures: count("fail"),
+            acceptable: count("acceptable"), skipped: count("skipped"),
+            misconceptions: misconceptions, firstFailures: firstFailures)
+    }
+
+    /// Exit 0, no failure, nothing skipped, and some cases checked in `precision`.
+    func expectPassed(precision: String) throws {
+        let report = try report()
+        #expect(report.precision == precision)
+        #expect(report.failures == 0, "failures: \(report.firstFailures)")
+        #expect(report.skipped == 0)
+        #expect(report.pass + report.acceptable > 0, "no case was checked")
+        #expect(status == 0, "adar conform exited \(status): \(standardError.prefix(400))")
+    }
+}
+
+struct PortTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
