@@ -72,7 +72,8 @@ struct KnownBug: Sendable, CustomTestStringConvertible {
         KnownBug(name: "missing-sigma", misconception: "sigmaMissing", files: ["forward_process.json", "transition.json"]),
         KnownBug(name: "policy-swapped", misconception: "policySwapped", files: ["synthesis.json"]),
         KnownBug(name: "wrong-root", misconception: "wrongRoot", files: ["transition.json"]),
-        KnownBug(name: "z-sign-flipped", misconception: "zSignFlipped", files: ["transition.json"]),
+        // z enters S4.d only through z², so a flipped z is exactly the other root.
+        KnownBug(name: "z-sign-flipped", misconception: "wrongRoot", files: ["transition.json"]),
         KnownBug(name: "amplitude-for-alpha-bar-star", misconception: "amplitudeForAlphaBarStar", files: ["transition.json"]),
         KnownBug(name: "status-precedence", misconception: "statusPrecedence", files: ["transition.json", "synthesis.json"]),
         KnownBug(name: "naive-softplus", misconception: "naiveSoftplus", files: ["loss.json"]),
