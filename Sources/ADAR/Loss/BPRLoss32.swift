@@ -80,7 +80,8 @@ extension ADARSynthesizer {
         output.prepare(rows: rows, dimension: access.dimension)
         let chunks = Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
         let body = { @Sendable (chunk: Int) in
-            for b in chunkRange(chunk, of: chunks, count: rows) {
+            // The loss reads only the sampled negative j_1 of the pool.
+            access.visit(chunkRange(chunk, of: chunks, count: rows), candidates: 1) { b in
                 lossRow(b, access, synthesis: synthesis, output: output)
             }
         }
