@@ -86,8 +86,7 @@ public struct ADARSynthesizer: Sendable {
                 let chunkRows = chunkRange(chunk, of: chunks, count: rows)
                 if let first = chunkRows.first { access.prefetch(first, candidates: 0 ..< access.poolSize) }
                 for row in chunkRows {
-                    // The last row re-prefetches itself: already cached, and no branch per candidate.
-                    let next = row + 1 < chunkRows.upperBound ? row + 1 : row
+                    let next = row + 1 < chunkRows.upperBound ? row + 1 : nil
                     if let error = synthesizeRow(row, prefetching: next, access, noise: noise, epsilon: epsilon,
                                                  scratch: scratch + chunk * scratchStride, output: output) {
                         firstErrors[chunk] = (row, error)
@@ -124,16 +123,15 @@ public struct ADARSynthesizer: Sendable {
 
     /// One row: scores (S3), status and timestep (S4, S5), noise (S8) and
     /// `x⁻` (S6). Returns the row's error instead of writing when an input
-    /// is non-finite or a score overflows. Prefetches row `next`'s vectors as
-    /// it goes (see `RowAccess.prefetch`): spread over the pool loop rather
-    /// than all at once, the prefetches do not stall on a full miss queue.
+    /// is non-finite or a score overflows. Prefetches row `next`'s vectors
+    /// (see `RowAccess.prefetch`) once this row's are consumed, so that they
+    /// arrive during the closed form and the noise, which touch no table.
     @inline(__always)
     private func synthesizeRow(
-        _ b: Int, prefetching next: Int, _ access: RowAccess, noise: Noise32, epsilon: UnsafePointer<Float>?,
+        _ b: Int, prefetching next: Int?, _ access: RowAccess, noise: Noise32, epsilon: UnsafePointer<Float>?,
         scratch: UnsafeMutablePointer<Float>, output: SynthesisBuffers
     ) -> ADARError? {
         let d = access.dimension, poolSize = access.poolSize
-        access.prefetch(next, candidates: 0 ..< 0)
         let u = access.user(b), x0 = access.positive(b)
         let normSquared = Kernels32.dot(u, u, d)
         let s0 = Kernels32.dot(u, x0, d)
@@ -146,17 +144,18 @@ public struct ADARSynthesizer: Sendable {
         }
         var m = 0
         while m + 4 <= poolSize {
-            access.prefetchCandidates(next, m ..< m + 4)
             let s = Kernels32.dot4(
                 u, access.candidate(b, m), access.candidate(b, m + 1), access.candidate(b, m + 2), access.candidate(b, m + 3), d)
             record(s[0], m); record(s[1], m + 1); record(s[2], m + 2); record(s[3], m + 3)
             m += 4
         }
-        access.prefetchCandidates(next, m ..< poolSize)
         while m < poolSize {
             record(Kernels32.dot(u, access.candidate(b, m), d), m)
             m += 1
         }
+        // Measured: issuing these inside the pool loop instead stalls it on
+        // the miss queue (and prefetching two rows ahead gains nothing).
+        if let next { access.prefetch(next, candidates: 0 ..< poolSize) }
         // Any non-finite input reaches one of these (x·0 = NaN for x = ±∞).
         guard normSquared.isFinite, s0.isFinite, sum.isFinite else { return diagnose(b, access) }
         let sNeg: Float

@@ -121,11 +121,6 @@ extension RowAccess {
     func prefetch(_ b: Int, candidates: Range<Int>) {
         Prefetch.floats(user(b), count: dimension)
         Prefetch.floats(positive(b), count: dimension)
-        prefetchCandidates(b, candidates)
-    }
-
-    @inline(__always)
-    func prefetchCandidates(_ b: Int, _ candidates: Range<Int>) {
         for m in candidates { Prefetch.floats(candidate(b, m), count: dimension) }
     }
 }
