@@ -18,6 +18,34 @@ enum Kernels32 {
         return sum
     }
 
+    /// `⟨u, c_i⟩` for four vectors at once, each summed exactly as `dot`
+    /// sums it (so each result is bit-identical to `dot(u, c_i, d)`): four
+    /// independent accumulators hide the add latency that bounds a single
+    /// dot, and each load of `u` serves four products.
+    @inlinable @inline(__always)
+    static func dot4(
+        _ u: UnsafePointer<Float>,
+        _ c0: UnsafePointer<Float>, _ c1: UnsafePointer<Float>, _ c2: UnsafePointer<Float>, _ c3: UnsafePointer<Float>,
+        _ d: Int
+    ) -> SIMD4<Float> {
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+        var k = 0
+        while k + 8 <= d {
+            let uk = load8(u + k)
+            acc0 += uk * load8(c0 + k)
+            acc1 += uk * load8(c1 + k)
+            acc2 += uk * load8(c2 + k)
+            acc3 += uk * load8(c3 + k)
+            k += 8
+        }
+        var sums = SIMD4(acc0.sum(), acc1.sum(), acc2.sum(), acc3.sum())
+        while k < d {
+            sums += u[k] * SIMD4(c0[k], c1[k], c2[k], c3[k])
+            k += 1
+        }
+        return sums
+    }
+
     @inlinable @inline(__always)
     static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)

@@ -70,8 +70,11 @@ public struct ADARSynthesizer: Sendable {
         }
         output.prepare(rows: rows, dimension: d)
         let chunks = Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
-        let scratchStride = d
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunks * scratchStride)
+        // Each chunk's noise scratch starts on its own cache line: rows of
+        // neighbouring chunks run on different threads and rewrite it per row.
+        let scratchStride = (d + 15) / 16 * 16
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: chunks * scratchStride * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: chunks * scratchStride)
         defer { scratch.deallocate() }
         let firstErrors = UnsafeMutablePointer<(row: Int, error: ADARError)?>.allocate(capacity: chunks)
         firstErrors.initialize(repeating: nil, count: chunks)
@@ -80,8 +83,11 @@ public struct ADARSynthesizer: Sendable {
         withExplicitNoise(noise) { epsilon in
             nonisolated(unsafe) let scratch = scratch, firstErrors = firstErrors, epsilon = epsilon
             let body = { @Sendable (chunk: Int) in
-                for row in chunkRange(chunk, of: chunks, count: rows) {
-                    if let error = synthesizeRow(row, access, noise: noise, epsilon: epsilon,
+                let chunkRows = chunkRange(chunk, of: chunks, count: rows)
+                if let first = chunkRows.first { access.prefetch(first, candidates: 0 ..< access.poolSize) }
+                for row in chunkRows {
+                    let next = row + 1 < chunkRows.upperBound ? row + 1 : nil
+                    if let error = synthesizeRow(row, prefetching: next, access, noise: noise, epsilon: epsilon,
                                                  scratch: scratch + chunk * scratchStride, output: output) {
                         firstErrors[chunk] = (row, error)
                         return
@@ -117,22 +123,39 @@ public struct ADARSynthesizer: Sendable {
 
     /// One row: scores (S3), status and timestep (S4, S5), noise (S8) and
     /// `x⁻` (S6). Returns the row's error instead of writing when an input
-    /// is non-finite or a score overflows.
+    /// is non-finite or a score overflows. Prefetches row `next`'s vectors
+    /// (see `RowAccess.prefetch`) once this row's are consumed, so that they
+    /// arrive during the closed form and the noise, which touch no table.
     @inline(__always)
     private func synthesizeRow(
-        _ b: Int, _ access: RowAccess, noise: Noise32, epsilon: UnsafePointer<Float>?,
+        _ b: Int, prefetching next: Int?, _ access: RowAccess, noise: Noise32, epsilon: UnsafePointer<Float>?,
         scratch: UnsafeMutablePointer<Float>, output: SynthesisBuffers
     ) -> ADARError? {
         let d = access.dimension, poolSize = access.poolSize
         let u = access.user(b), x0 = access.positive(b)
         let normSquared = Kernels32.dot(u, u, d)
         let s0 = Kernels32.dot(u, x0, d)
+        // Pool scores four at a time; the max and the sum still run in pool
+        // order, so ties and the rounding of the sum match the reference.
         var first: Float = 0, best: Float = 0, sum: Float = 0, hardest = 0
-        for m in 0..<poolSize {
-            let s = Kernels32.dot(u, access.candidate(b, m), d)
+        func record(_ s: Float, _ m: Int) {
             if m == 0 { first = s; best = s } else if s > best { best = s; hardest = m }
             sum += s
         }
+        var m = 0
+        while m + 4 <= poolSize {
+            let s = Kernels32.dot4(
+                u, access.candidate(b, m), access.candidate(b, m + 1), access.candidate(b, m + 2), access.candidate(b, m + 3), d)
+            record(s[0], m); record(s[1], m + 1); record(s[2], m + 2); record(s[3], m + 3)
+            m += 4
+        }
+        while m < poolSize {
+            record(Kernels32.dot(u, access.candidate(b, m), d), m)
+            m += 1
+        }
+        // Measured: issuing these inside the pool loop instead stalls it on
+        // the miss queue (and prefetching two rows ahead gains nothing).
+        if let next { access.prefetch(next, candidates: 0 ..< poolSize) }
         // Any non-finite input reaches one of these (x·0 = NaN for x = ±∞).
         guard normSquared.isFinite, s0.isFinite, sum.isFinite else { return diagnose(b, access) }
         let sNeg: Float
