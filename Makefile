@@ -1,5 +1,5 @@
 # The README's commands. Each installs GSL and pkg-config first when missing.
-.PHONY: deps verify test conform
+.PHONY: deps verify test conform bench bench-quick
 
 deps:
 	@bash scripts/ensure-deps.sh
@@ -20,3 +20,13 @@ conform: deps
 	.build/debug/adar fixtures lint
 	.build/debug/adar conform -- python3 examples/ports/python-numpy/adar_port.py
 	.build/debug/adar conform -- .build/debug/adar port-server
+
+# Throughput (README "Throughput"): release build, median of 7 runs per variant.
+bench: deps
+	swift build -c release --product adar-bench
+	.build/release/adar-bench --runs 7
+
+# A smoke run of the bench for CI: small sizes, not a measurement.
+bench-quick: deps
+	swift build -c release --product adar-bench
+	.build/release/adar-bench --quick
