@@ -7,6 +7,8 @@ import PackageDescription
 //   ADARReference   the binary64 reference: S2 → S3 → S4 → S5 → S6 → S7, one file each
 //   ADAR            the optimised implementation users link: binary32, SIMD, batched, parallel
 //   GSLOracle       the independent numerical oracle over GSL (never under test)
+//   ADARData        MovieLens fetch, splits, full-ranking metrics
+//   ADARTraining    MF / LightGCN, BPR, uniform / DNS / AHNS / ADAR samplers, Adam
 //   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
 //   adar            the command line
 let package = Package(
@@ -36,6 +38,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "ADARData", dependencies: ["ADARCore"]),
+        .target(
+            name: "ADARTraining",
+            dependencies: ["ADARCore", "ADAR", "ADARData"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(
             name: "ADARVerification",
@@ -44,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "adar",
             dependencies: [
-                "ADARCore", "ADARReference", "ADARVerification", "ADARData",
+                "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARTraining", "GSLOracle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ADARTests",
-            dependencies: ["ADARCore", "ADARReference", "ADAR", "ADARData", "GSLOracle", "ADARVerification"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -9,6 +9,6 @@ struct ADARCommand: ParsableCommand {
             The contract is ADAR-SPEC.md; section numbers (S1…S8) are cited throughout.
             Start with `adar verify`, which checks every claim of Proofs/ numerically against GSL.
             """,
-        subcommands: [ScheduleCommand.self, TransitionCommand.self, VerifyCommand.self, DataCommand.self]
+        subcommands: [ScheduleCommand.self, TransitionCommand.self, VerifyCommand.self, DataCommand.self, TrainCommand.self, DemoCommand.self]
     )
 }

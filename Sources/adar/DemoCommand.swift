@@ -1,0 +1,4 @@
+import ArgumentParser
+struct DemoCommand: ParsableCommand {
+    func run() throws {}
+}
