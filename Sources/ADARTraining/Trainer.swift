@@ -17,6 +17,16 @@ public struct EpochStatistics: Sendable {
     public var rowsPerSecond: Double { Double(rows) / seconds }
 }
 
+/// A batch's mean loss and its gradient with respect to the ego embeddings.
+public struct BatchGradient: Sendable {
+    public let loss: Double
+    /// `∂L/∂parameters`, `N × d`.
+    public let gradient: [Float]
+    /// ADAR's S5 status and timestep per row; empty for other samplers.
+    public let statuses: [RowStatus]
+    public let timesteps: [Int32]
+}
+
 /// BPR training of MF or LightGCN with one of the four samplers, in binary32.
 ///
 /// Deterministic given the seed, for any thread count: the initial
@@ -131,7 +141,7 @@ public final class Trainer {
     /// final embeddings; ADAR: `j = j_1`, S7, with the whole row as the pool).
     public func lossAndGradient(
         users: [Int32], items: [Int32], candidates: [Int32], noiseStream: UInt32 = 0, rowOffset: UInt64 = 0, threads: Int
-    ) throws(TrainingError) -> (loss: Double, gradient: [Float], statuses: [RowStatus]) {
+    ) throws(TrainingError) -> BatchGradient {
         let d = configuration.dimension, userCount = Int32(data.userCount), rows = users.count
         let perRow = candidates.count / Swift.max(rows, 1)
         precondition(items.count == rows && candidates.count == rows * perRow && perRow >= 1)
@@ -139,7 +149,7 @@ public final class Trainer {
         var gradient = [Float](repeating: 0, count: final.count)
         let scale = 1 / Float(rows)
         var lossSum = 0.0
-        var statuses: [RowStatus] = []
+        var statuses: [RowStatus] = [], timesteps: [Int32] = []
         let itemNodes = items.map { $0 + userCount }
         let candidateNodes = candidates.map { $0 + userCount }
         var negativeNodes = [Int32](repeating: 0, count: rows)
@@ -157,6 +167,7 @@ public final class Trainer {
             }
             let throughFallback = configuration.adar.fallback == .hardest && configuration.adar.gradientFlow == .through
             statuses = Array(synthesis.statuses)
+            timesteps = Array(synthesis.timesteps)
             gradient.withUnsafeMutableBufferPointer { g in
                 for b in 0..<rows {
                     negativeNodes[b] = candidateNodes[b * perRow]
@@ -210,7 +221,7 @@ public final class Trainer {
             }
         }
         lossSum += configuration.l2 / 2 * squares
-        return (lossSum / Double(rows), ego, statuses)
+        return BatchGradient(loss: lossSum / Double(rows), gradient: ego, statuses: statuses, timesteps: timesteps)
     }
 
     /// DNS / AHNS / uniform choice of `j` and the BPR row terms `softplus(−margin)`, `σ(−margin)`.
