@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "adar-bench",
             dependencies: [
-                "ADARCore", "ADARReference", "ADAR", "ADARVerification",
+                "ADARCore", "ADARReference", "ADAR", "ADARVerification", "ADARData", "ADARTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Bench/adar-bench"

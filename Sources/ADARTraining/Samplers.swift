@@ -45,33 +45,37 @@ public enum NegativeRule {
 }
 
 /// Draws items a user has not interacted with in training, uniformly, by
-/// rejection (the training lists are sorted, so membership is a binary search).
+/// rejection against a bit matrix of the training interactions (one bit per
+/// user–item pair: 2.8 MB for ML-1M).
 public struct UniformNegatives: Sendable {
-    public let train: [[Int32]]
     public let itemCount: Int
+    private let words: [UInt64]
+    private let wordsPerUser: Int
 
     public init(train: [[Int32]], itemCount: Int) throws(TrainingError) {
         if let user = train.firstIndex(where: { $0.count >= itemCount }) { throw .noNegativeItems(user: user) }
-        self.train = train
         self.itemCount = itemCount
+        wordsPerUser = (itemCount + 63) / 64
+        var words = [UInt64](repeating: 0, count: train.count * wordsPerUser)
+        for (user, items) in train.enumerated() {
+            for item in items { words[user * wordsPerUser + Int(item) / 64] |= 1 << UInt64(item % 64) }
+        }
+        self.words = words
     }
 
+    /// Whether `user` interacted with `item` in training.
+    @inline(__always)
+    public func isTraining(user: Int, item: Int) -> Bool {
+        words[user * wordsPerUser + item / 64] & (1 << UInt64(item % 64)) != 0
+    }
+
+    @inline(__always)
     public func draw(for user: Int, using rng: inout SeededGenerator) -> Int32 {
-        let items = train[user]
         while true {
-            // The modulo bias is below 2⁻⁴⁰ for any realistic catalogue.
-            let item = Int32(truncatingIfNeeded: rng.next() % UInt64(itemCount))
-            if !Self.contains(items, item) { return item }
+            // ⌊r·I/2⁶⁴⌋: uniform up to a bias below I/2⁶⁴.
+            let item = Int(rng.next().multipliedFullWidth(by: UInt64(itemCount)).high)
+            if !isTraining(user: user, item: item) { return Int32(item) }
         }
-    }
-
-    static func contains(_ sorted: [Int32], _ item: Int32) -> Bool {
-        var low = 0, high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] < item { low = mid + 1 } else { high = mid }
-        }
-        return low < sorted.count && sorted[low] == item
     }
 
     /// The generator of row `row` in epoch `epoch`: a pure function of the

@@ -100,7 +100,7 @@ public final class Trainer {
         var shuffler = UniformNegatives.generator(seed: seed, epoch: epoch, row: .max)
         order.shuffle(using: &shuffler)
         var lossSum = 0.0
-        var statusCounts: [RowStatus: Int] = [:]
+        var statusCounts = [Int](repeating: 0, count: RowStatus.allCases.count)
         for batchStart in stride(from: 0, to: order.count, by: configuration.batchSize) {
             let batch = order[batchStart ..< Swift.min(batchStart + configuration.batchSize, order.count)]
             let users = batch.map { pairs[$0].user }, items = batch.map { pairs[$0].item }
@@ -109,11 +109,12 @@ public final class Trainer {
                                            noiseStream: UInt32(truncatingIfNeeded: epoch), rowOffset: UInt64(batchStart),
                                            threads: threads)
             lossSum += step.loss * Double(users.count)
-            for status in step.statuses { statusCounts[status, default: 0] += 1 }
+            for status in step.statuses { statusCounts[RowStatus.allCases.firstIndex(of: status)!] += 1 }
             adamStep(step.gradient, threads: threads)
         }
         return EpochStatistics(epoch: epoch, meanLoss: lossSum / Double(Swift.max(order.count, 1)),
-                               seconds: (clock.now - start) / .seconds(1), rows: order.count, statusCounts: statusCounts)
+                               seconds: (clock.now - start) / .seconds(1), rows: order.count,
+                               statusCounts: Dictionary(uniqueKeysWithValues: zip(RowStatus.allCases, statusCounts).filter { $0.1 > 0 }))
     }
 
     /// `B × C` candidate items (`C` = 1 for uniform, `M` otherwise), row `b`
@@ -211,12 +212,15 @@ public final class Trainer {
         var squares = 0.0
         parameters.withUnsafeBufferPointer { p in
             ego.withUnsafeMutableBufferPointer { g in
+                func regularise(_ node: Int32) {
+                    let row = p.baseAddress! + Int(node) * d
+                    squares += Double(Vector.dot(row, row, d))
+                    Vector.axpy(lambda * scale, row, g.baseAddress! + Int(node) * d, d)
+                }
                 for b in 0..<rows {
-                    for node in [Int(users[b]), Int(itemNodes[b]), Int(negativeNodes[b])] {
-                        let row = p.baseAddress! + node * d
-                        squares += Double(Vector.dot(row, row, d))
-                        Vector.axpy(lambda * scale, row, g.baseAddress! + node * d, d)
-                    }
+                    regularise(users[b])
+                    regularise(itemNodes[b])
+                    regularise(negativeNodes[b])
                 }
             }
         }
@@ -261,23 +265,46 @@ public final class Trainer {
     }
 
     /// Adam with bias correction, elementwise over every parameter (dense, as
-    /// PyTorch's Adam on dense embedding gradients).
+    /// PyTorch's Adam on dense embedding gradients), eight lanes at a time.
     private func adamStep(_ gradient: [Float], threads: Int) {
         adamSteps += 1
         let adam = configuration.adam
-        let lr = Float(adam.learningRate), b1 = Float(adam.beta1), b2 = Float(adam.beta2), eps = Float(adam.epsilon)
-        let correction1 = Float(1 - pow(adam.beta1, Double(adamSteps)))
-        let correction2 = Float(1 - pow(adam.beta2, Double(adamSteps)))
+        let b1 = Float(adam.beta1), b2 = Float(adam.beta2), eps = SIMD8<Float>(repeating: Float(adam.epsilon))
+        // p −= lr·(m/c₁)/(√(v/c₂) + ε) with c_k = 1 − β_k^t.
+        let stepSize = Float(adam.learningRate / (1 - pow(adam.beta1, Double(adamSteps))))
+        let inverseCorrection2 = Float(1 / (1 - pow(adam.beta2, Double(adamSteps))))
         gradient.withUnsafeBufferPointer { g in
             parameters.withUnsafeMutableBufferPointer { p in
                 firstMoment.withUnsafeMutableBufferPointer { m in
                     secondMoment.withUnsafeMutableBufferPointer { v in
-                        nonisolated(unsafe) let g = g, p = p, m = m, v = v
-                        Parallel.forEachChunk(count: g.count, threads: threads) { range in
-                            for k in range {
-                                m[k] = b1 * m[k] + (1 - b1) * g[k]
-                                v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k]
-                                p[k] -= lr * (m[k] / correction1) / ((v[k] / correction2).squareRoot() + eps)
+                        nonisolated(unsafe) let g = UnsafeRawPointer(g.baseAddress!), p = UnsafeMutableRawPointer(p.baseAddress!)
+                        nonisolated(unsafe) let m = UnsafeMutableRawPointer(m.baseAddress!), v = UnsafeMutableRawPointer(v.baseAddress!)
+                        let count = gradient.count
+                        // Chunks of whole 8-lane blocks; N·d need not be a multiple of 8.
+                        Parallel.forEachChunk(count: (count + 7) / 8, threads: threads) { blocks in
+                            for block in blocks {
+                                let offset = block * 32
+                                if block * 8 + 8 <= count {
+                                    let gk = g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                    let mk = b1 * m.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + (1 - b1) * gk
+                                    let vk = b2 * v.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + (1 - b2) * gk * gk
+                                    m.storeBytes(of: mk, toByteOffset: offset, as: SIMD8<Float>.self)
+                                    v.storeBytes(of: vk, toByteOffset: offset, as: SIMD8<Float>.self)
+                                    let pk = p.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                        - stepSize * mk / ((vk * inverseCorrection2).squareRoot() + eps)
+                                    p.storeBytes(of: pk, toByteOffset: offset, as: SIMD8<Float>.self)
+                                } else {
+                                    for k in block * 8 ..< count {
+                                        let gk = g.load(fromByteOffset: k * 4, as: Float.self)
+                                        let mk = b1 * m.load(fromByteOffset: k * 4, as: Float.self) + (1 - b1) * gk
+                                        let vk = b2 * v.load(fromByteOffset: k * 4, as: Float.self) + (1 - b2) * gk * gk
+                                        m.storeBytes(of: mk, toByteOffset: k * 4, as: Float.self)
+                                        v.storeBytes(of: vk, toByteOffset: k * 4, as: Float.self)
+                                        let pk = p.load(fromByteOffset: k * 4, as: Float.self)
+                                            - stepSize * mk / ((vk * inverseCorrection2).squareRoot() + eps[0])
+                                        p.storeBytes(of: pk, toByteOffset: k * 4, as: Float.self)
+                                    }
+                                }
                             }
                         }
                     }

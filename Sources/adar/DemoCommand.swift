@@ -82,7 +82,7 @@ struct DemoCommand: ParsableCommand {
         let elapsed = (clock.now - start) / .seconds(1)
         let rows = DemoTable.rows(runs, samplers: kinds)
         print("")
-        print(DemoTable.text(rows, epochs: epochs, seeds: seeds))
+        print(DemoTable.text(rows, backbone: sample.backbone, epochs: epochs, seeds: seeds))
         print(String(format: "total %.0f s", elapsed))
 
         let folder = URL(fileURLWithPath: output)
@@ -130,10 +130,10 @@ enum DemoTable {
         }
     }
 
-    static func text(_ rows: [Row], epochs: Int, seeds: Int) -> String {
+    static func text(_ rows: [Row], backbone: Backbone, epochs: Int, seeds: Int) -> String {
         let baseline = rows[0]
         let base = (SampleSummary(baseline.recall).mean, SampleSummary(baseline.ndcg).mean)
-        var lines = ["ML-100K, MF, after \(epochs) epochs, mean ± std over \(seeds) seeds; p: Welch t-test vs \(baseline.sampler.rawValue) (two-sided)",
+        var lines = ["ML-100K, \(backbone == .mf ? "MF" : "LightGCN"), after \(epochs) epochs, mean ± std over \(seeds) seeds; p: Welch t-test vs \(baseline.sampler.rawValue) (two-sided)",
                      "| sampler | Recall@20 | Δ | p | NDCG@20 | Δ | p | s/run |",
                      "|---|---|---|---|---|---|---|---|"]
         for row in rows {
