@@ -7,6 +7,8 @@ import PackageDescription
 //   ADARReference   the binary64 reference: S2 → S3 → S4 → S5 → S6 → S7, one file each
 //   ADAR            the optimised implementation users link: binary32, SIMD, batched, parallel
 //   GSLOracle       the independent numerical oracle over GSL (never under test)
+//   ADARData        MovieLens fetch, splits, full-ranking metrics
+//   ADARTraining    MF / LightGCN, BPR, uniform / DNS / AHNS / ADAR samplers, Adam
 //   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
 //   ADARConformance  runs fixtures/ against a port over the protocol of docs/PORTING.md (`adar conform`)
 //   adar            the command line
@@ -37,6 +39,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "ADARData", dependencies: ["ADARCore"]),
+        .target(
+            name: "ADARTraining",
+            dependencies: ["ADARCore", "ADAR", "ADARData"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference"]),
         .target(
@@ -50,14 +57,15 @@ let package = Package(
         .executableTarget(
             name: "adar",
             dependencies: [
-                "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARConformance", "ADARFixtures",
+                "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARTraining", "GSLOracle",
+                "ADARConformance", "ADARFixtures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "adar-bench",
             dependencies: [
-                "ADARCore", "ADARReference", "ADAR", "ADARVerification",
+                "ADARCore", "ADARReference", "ADAR", "ADARVerification", "ADARData", "ADARTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Bench/adar-bench"
@@ -65,7 +73,7 @@ let package = Package(
         .testTarget(
             name: "ADARTests",
             dependencies: [
-                "ADARCore", "ADARReference", "ADAR", "ADARData", "GSLOracle", "ADARVerification",
+                "ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification",
                 "ADARConformance", "ADARFixtures",
             ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]

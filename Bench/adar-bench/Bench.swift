@@ -5,6 +5,8 @@ import ADARCore
 import ADARReference
 import ADAR
 import ADARVerification
+import ADARData
+import ADARTraining
 
 /// Throughput of the reference and the optimised ADAR, and of the noise-fill
 /// bound (the B×d Philox + Box–Muller normals every synthesis must draw).
@@ -33,6 +35,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only time the S8 noise fill on one thread (ns per normal, d = 64), median of --runs runs.")
     var noiseFill = false
 
+    @Flag(help: "Time one ADAR-augmented MF epoch on ML-100K (Swift, 1 thread and all) against the numpy trainer Bench/numpy/adar_epoch.py, in this one invocation.")
+    var epoch = false
+
+    @Option(help: "--epoch: MovieLens cache folder (as `adar data fetch`).")
+    var cache = "data"
+
     @Flag(help: "Sweep all 2³² words through the binary32 ln u and sin/cos (S8/B1, S8/B2) and 2³² word pairs through the normals (S8/B3); prints the max errors. Minutes, in release.")
     var exhaustiveNoiseCheck = false
 
@@ -44,6 +52,10 @@ struct BenchCommand: ParsableCommand {
         let runs = quick ? min(self.runs, 3) : self.runs
         if exhaustiveNoiseCheck {
             exhaustiveNoiseSweep()
+            return
+        }
+        if epoch {
+            print(try epochComparison(cache: cache, runs: runs))
             return
         }
         if noiseFill {

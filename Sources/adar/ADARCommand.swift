@@ -11,6 +11,7 @@ struct ADARCommand: ParsableCommand {
             """,
         subcommands: [
             ScheduleCommand.self, TransitionCommand.self, VerifyCommand.self, DataCommand.self,
+            TrainCommand.self, DemoCommand.self,
             FixturesCommand.self, ConformCommand.self, PortServerCommand.self,
         ]
     )

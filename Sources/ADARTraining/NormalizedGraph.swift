@@ -1,0 +1,82 @@
+import ADARData
+
+/// The symmetric normalised adjacency `Â = D^{-1/2} A D^{-1/2}` of the
+/// user–item bipartite graph built from the *training* interactions, in CSR
+/// form. Nodes are users `0 ..< U` then items `U ..< U + I`; an isolated node
+/// has an empty row (its degree would divide by zero, and it has no edge to
+/// weight). Each row's neighbours are ascending, so sums run in a fixed order.
+public struct NormalizedGraph: Sendable {
+    public let nodeCount: Int
+    /// Row `r`'s entries are `rowStart[r] ..< rowStart[r + 1]`.
+    public let rowStart: [Int]
+    public let columns: [Int32]
+    /// `1/√(deg_r·deg_c)`.
+    public let weights: [Float]
+
+    public init(_ data: ImplicitFeedback) {
+        let users = data.userCount
+        nodeCount = users + data.itemCount
+        var itemUsers = [[Int32]](repeating: [], count: data.itemCount)
+        for (user, items) in data.train.enumerated() {
+            for item in items { itemUsers[Int(item)].append(Int32(user)) }
+        }
+        let degree = data.train.map(\.count) + itemUsers.map(\.count)
+        var rowStart = [0], columns = [Int32](), weights = [Float]()
+        columns.reserveCapacity(2 * data.trainInteractions)
+        weights.reserveCapacity(2 * data.trainInteractions)
+        for node in 0..<nodeCount {
+            let neighbours = node < users ? data.train[node].map { $0 + Int32(users) } : itemUsers[node - users]
+            for neighbour in neighbours {
+                columns.append(neighbour)
+                weights.append(Float(1 / (Double(degree[node]) * Double(degree[Int(neighbour)])).squareRoot()))
+            }
+            rowStart.append(columns.count)
+        }
+        self.rowStart = rowStart
+        self.columns = columns
+        self.weights = weights
+    }
+
+    /// LightGCN's smoothing `(1/(L+1))·Σ_{l=0…L} Â^l X` of an `N × d` matrix.
+    /// Its adjoint is itself (`Â` is symmetric), so the same call maps the
+    /// gradient of the final embeddings to the gradient of the ego embeddings.
+    public func smooth(_ input: [Float], dimension d: Int, layers: Int, threads: Int) -> [Float] {
+        precondition(input.count == nodeCount * d)
+        var total = input, current = input
+        var next = [Float](repeating: 0, count: input.count)
+        for _ in 0..<layers {
+            propagate(current, into: &next, adding: &total, dimension: d, threads: threads)
+            swap(&current, &next)
+        }
+        let scale = 1 / Float(layers + 1)
+        return total.map { $0 * scale }
+    }
+
+    /// `output = Â·input` and `total += output`, parallel over rows.
+    func propagate(_ input: [Float], into output: inout [Float], adding total: inout [Float], dimension d: Int, threads: Int) {
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                total.withUnsafeMutableBufferPointer { sum in
+                    rowStart.withUnsafeBufferPointer { start in
+                        columns.withUnsafeBufferPointer { column in
+                            weights.withUnsafeBufferPointer { weight in
+                                nonisolated(unsafe) let x = x.baseAddress!, y = y.baseAddress!, sum = sum.baseAddress!
+                                nonisolated(unsafe) let start = start, column = column, weight = weight
+                                Parallel.forEachChunk(count: nodeCount, threads: threads) { rows in
+                                    for r in rows {
+                                        let row = y + r * d
+                                        row.update(repeating: 0, count: d)
+                                        for e in start[r] ..< start[r + 1] {
+                                            Vector.axpy(weight[e], x + Int(column[e]) * d, row, d)
+                                        }
+                                        for k in 0..<d { sum[r * d + k] += row[k] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+import Foundation
+import ADARCore
+import ADAR
+import ADARData
+
+/// What one training epoch did.
+public struct EpochStatistics: Sendable {
+    public let epoch: Int
+    /// Mean over the epoch's rows of the per-row loss (BPR, ADAR's term, L2).
+    public let meanLoss: Double
+    /// Wall time of the epoch's training (sampling, forward, backward, Adam), without evaluation.
+    public let seconds: Double
+    public let rows: Int
+    /// ADAR's S5 status counts over the epoch's rows; empty for other samplers.
+    public let statusCounts: [RowStatus: Int]
+
+    public var rowsPerSecond: Double { Double(rows) / seconds }
+}
+
+/// A batch's mean loss and its gradient with respect to the ego embeddings.
+public struct BatchGradient: Sendable {
+    public let loss: Double
+    /// `∂L/∂parameters`, `N × d`.
+    public let gradient: [Float]
+    /// ADAR's S5 status and timestep per row; empty for other samplers.
+    public let statuses: [RowStatus]
+    public let timesteps: [Int32]
+}
+
+/// BPR training of MF or LightGCN with one of the four samplers, in binary32.
+///
+/// Deterministic given the seed, for any thread count: the initial
+/// embeddings, each epoch's shuffle and each row's candidates come from
+/// `SeededGenerator`s keyed by (seed, epoch, row); ADAR's noise is S8's
+/// counter stream `(seed, stream = epoch, row = position in the epoch)`;
+/// parallel loops use fixed chunks; and gradients are accumulated serially
+/// in row order.
+public final class Trainer {
+    public let data: ImplicitFeedback
+    public let configuration: TrainingConfiguration
+    public let seed: UInt64
+    /// The ego (free) embeddings, `N × d` with `N = U + I`: users first, then items.
+    public var parameters: [Float]
+    private var firstMoment: [Float], secondMoment: [Float]
+    private var adamSteps = 0
+    private let negatives: UniformNegatives
+    private let graph: NormalizedGraph?
+    private let synthesizer: ADARSynthesizer?
+    private let synthesis = SynthesisBuffers(), lossBuffers = LossBuffers()
+    /// Every training pair `(user, item)`, in a fixed order.
+    private let pairs: [(user: Int32, item: Int32)]
+
+    public init(data: ImplicitFeedback, configuration: TrainingConfiguration, seed: UInt64) throws(TrainingError) {
+        self.data = data
+        self.configuration = configuration
+        self.seed = seed
+        negatives = try UniformNegatives(train: data.train, itemCount: data.itemCount)
+        graph = configuration.backbone == .lightgcn ? NormalizedGraph(data) : nil
+        if configuration.sampler == .adar {
+            var adar = configuration.adar
+            adar.l2 = 0
+            synthesizer = ADARSynthesizer(schedule: configuration.schedule, configuration: adar)
+        } else {
+            synthesizer = nil
+        }
+        let count = (data.userCount + data.itemCount) * configuration.dimension
+        var rng = SeededGenerator(seed: seed)
+        parameters = (0..<count).map { _ in Float(rng.normal() * configuration.initialScale) }
+        firstMoment = [Float](repeating: 0, count: count)
+        secondMoment = firstMoment
+        pairs = data.train.enumerated().flatMap { user, items in items.map { (Int32(user), $0) } }
+    }
+
+    private var nodeCount: Int { data.userCount + data.itemCount }
+
+    /// The embeddings that are scored, `N × d`: the ego embeddings for MF,
+    /// LightGCN's layer mean for LightGCN.
+    public func finalEmbeddings(threads: Int) -> [Float] {
+        guard let graph else { return parameters }
+        return graph.smooth(parameters, dimension: configuration.dimension, layers: configuration.layers, threads: threads)
+    }
+
+    /// Full-ranking Recall@K / NDCG@K on the test split (training items excluded).
+    public func evaluate(cutoffs: [Int] = [10, 20], threads: Int) -> RankingMetrics {
+        let final = finalEmbeddings(threads: threads)
+        let d = configuration.dimension, users = data.userCount, items = data.itemCount
+        return RankingMetrics.evaluate(data, cutoffs: cutoffs) { user, scores in
+            final.withUnsafeBufferPointer { table in
+                let e = table.baseAddress!
+                for item in 0..<items { scores[item] = Vector.dot(e + user * d, e + (users + item) * d, d) }
+            }
+        }
+    }
+
+    /// One pass over every training pair in a seeded random order.
+    /// `epoch` (1-based) keys the shuffle, the candidates and ADAR's noise stream.
+    public func trainEpoch(_ epoch: Int, threads: Int) throws(TrainingError) -> EpochStatistics {
+        let clock = ContinuousClock(), start = clock.now
+        var order = Array(pairs.indices)
+        var shuffler = UniformNegatives.generator(seed: seed, epoch: epoch, row: .max)
+        order.shuffle(using: &shuffler)
+        var lossSum = 0.0
+        var statusCounts = [Int](repeating: 0, count: RowStatus.allCases.count)
+        for batchStart in stride(from: 0, to: order.count, by: configuration.batchSize) {
+            let batch = order[batchStart ..< Swift.min(batchStart + configuration.batchSize, order.count)]
+            let users = batch.map { pairs[$0].user }, items = batch.map { pairs[$0].item }
+            let candidates = drawCandidates(users: users, epoch: epoch, rowOffset: batchStart, threads: threads)
+            let step = try lossAndGradient(users: users, items: items, candidates: candidates,
+                                           noiseStream: UInt32(truncatingIfNeeded: epoch), rowOffset: UInt64(batchStart),
+                                           threads: threads)
+            lossSum += step.loss * Double(users.count)
+            for status in step.statuses { statusCounts[RowStatus.allCases.firstIndex(of: status)!] += 1 }
+            adamStep(step.gradient, threads: threads)
+        }
+        return EpochStatistics(epoch: epoch, meanLoss: lossSum / Double(Swift.max(order.count, 1)),
+                               seconds: (clock.now - start) / .seconds(1), rows: order.count,
+                               statusCounts: Dictionary(uniqueKeysWithValues: zip(RowStatus.allCases, statusCounts).filter { $0.1 > 0 }))
+    }
+
+    /// `B × C` candidate items (`C` = 1 for uniform, `M` otherwise), row `b`
+    /// drawn from the generator of (seed, epoch, rowOffset + b).
+    public func drawCandidates(users: [Int32], epoch: Int, rowOffset: Int, threads: Int) -> [Int32] {
+        let perRow = configuration.candidatesPerRow, negatives = negatives, seed = seed
+        var candidates = [Int32](repeating: 0, count: users.count * perRow)
+        candidates.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEachChunk(count: users.count, threads: threads) { rows in
+                for b in rows {
+                    var rng = UniformNegatives.generator(seed: seed, epoch: epoch, row: UInt64(rowOffset + b))
+                    for m in 0..<perRow { out[b * perRow + m] = negatives.draw(for: Int(users[b]), using: &rng) }
+                }
+            }
+        }
+        return candidates
+    }
+
+    /// The mean loss of a batch and its gradient with respect to `parameters`.
+    ///
+    /// `users` and `items` are ids (items 0-based in the catalogue);
+    /// `candidates` holds `C` item ids per row. The sampler picks `j` from
+    /// them (uniform: the first; DNS/AHNS: by `NegativeRule` on the current
+    /// final embeddings; ADAR: `j = j_1`, S7, with the whole row as the pool).
+    public func lossAndGradient(
+        users: [Int32], items: [Int32], candidates: [Int32], noiseStream: UInt32 = 0, rowOffset: UInt64 = 0, threads: Int
+    ) throws(TrainingError) -> BatchGradient {
+        let d = configuration.dimension, userCount = Int32(data.userCount), rows = users.count
+        let perRow = candidates.count / Swift.max(rows, 1)
+        precondition(items.count == rows && candidates.count == rows * perRow && perRow >= 1)
+        let final = finalEmbeddings(threads: threads)
+        var gradient = [Float](repeating: 0, count: final.count)
+        let scale = 1 / Float(rows)
+        var lossSum = 0.0
+        var statuses: [RowStatus] = [], timesteps: [Int32] = []
+        let itemNodes = items.map { $0 + userCount }
+        let candidateNodes = candidates.map { $0 + userCount }
+        var negativeNodes = [Int32](repeating: 0, count: rows)
+
+        if let synthesizer {
+            let input: IndexedRows32
+            do {
+                input = try IndexedRows32(dimension: d, poolSize: perRow, userTable: final, itemTable: final,
+                                          users: users, positives: itemNodes, pool: candidateNodes)
+                try synthesizer.synthesize(input, noise: .counter(seed: seed, stream: noiseStream, rowOffset: rowOffset),
+                                           into: synthesis, threads: threads)
+                try synthesizer.loss(input, synthesis: synthesis, into: lossBuffers, threads: threads)
+            } catch {
+                throw .adar(error)
+            }
+            let throughFallback = configuration.adar.fallback == .hardest && configuration.adar.gradientFlow == .through
+            statuses = Array(synthesis.statuses)
+            timesteps = Array(synthesis.timesteps)
+            gradient.withUnsafeMutableBufferPointer { g in
+                for b in 0..<rows {
+                    negativeNodes[b] = candidateNodes[b * perRow]
+                    lossSum += Double(lossBuffers.losses[b])
+                    let g = g.baseAddress!
+                    Vector.axpy(scale, lossBuffers.userGradients.baseAddress! + b * d, g + Int(users[b]) * d, d)
+                    Vector.axpy(scale, lossBuffers.positiveGradients.baseAddress! + b * d, g + Int(itemNodes[b]) * d, d)
+                    Vector.axpy(scale, lossBuffers.negativeGradients.baseAddress! + b * d, g + Int(negativeNodes[b]) * d, d)
+                    if throughFallback {
+                        let hardest = candidateNodes[b * perRow + Int(synthesis.hardestCandidates[b])]
+                        Vector.axpy(scale, lossBuffers.fallbackGradients.baseAddress! + b * d, g + Int(hardest) * d, d)
+                    }
+                }
+            }
+        } else {
+            // Choose j per row in parallel, then accumulate BPR's gradient serially in row order.
+            var realWeight = [Float](repeating: 0, count: rows), rowLoss = realWeight
+            chooseNegatives(final, users: users, itemNodes: itemNodes, candidateNodes: candidateNodes, perRow: perRow,
+                            negatives: &negativeNodes, weights: &realWeight, losses: &rowLoss, threads: threads)
+            final.withUnsafeBufferPointer { e in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    let e = e.baseAddress!, g = g.baseAddress!
+                    for b in 0..<rows {
+                        lossSum += Double(rowLoss[b])
+                        let w = realWeight[b] * scale
+                        let u = Int(users[b]) * d, i = Int(itemNodes[b]) * d, j = Int(negativeNodes[b]) * d
+                        // ∂softplus(−(s_ui − s_uj)) = −σ(−margin)·∂margin.
+                        for k in 0..<d {
+                            g[u + k] -= w * (e[i + k] - e[j + k])
+                            g[i + k] -= w * e[u + k]
+                            g[j + k] += w * e[u + k]
+                        }
+                    }
+                }
+            }
+        }
+
+        var ego = graph.map { $0.smooth(gradient, dimension: d, layers: configuration.layers, threads: threads) } ?? gradient
+        // L2 on the row's ego embeddings (u, i, j), λ/2·‖·‖² each, per row.
+        let lambda = Float(configuration.l2)
+        var squares = 0.0
+        parameters.withUnsafeBufferPointer { p in
+            ego.withUnsafeMutableBufferPointer { g in
+                func regularise(_ node: Int32) {
+                    let row = p.baseAddress! + Int(node) * d
+                    squares += Double(Vector.dot(row, row, d))
+                    Vector.axpy(lambda * scale, row, g.baseAddress! + Int(node) * d, d)
+                }
+                for b in 0..<rows {
+                    regularise(users[b])
+                    regularise(itemNodes[b])
+                    regularise(negativeNodes[b])
+                }
+            }
+        }
+        lossSum += configuration.l2 / 2 * squares
+        return BatchGradient(loss: lossSum / Double(rows), gradient: ego, statuses: statuses, timesteps: timesteps)
+    }
+
+    /// DNS / AHNS / uniform choice of `j` and the BPR row terms `softplus(−margin)`, `σ(−margin)`.
+    private func chooseNegatives(
+        _ final: [Float], users: [Int32], itemNodes: [Int32], candidateNodes: [Int32], perRow: Int,
+        negatives: inout [Int32], weights: inout [Float], losses: inout [Float], threads: Int
+    ) {
+        let d = configuration.dimension, sampler = configuration.sampler, ahns = configuration.ahns
+        final.withUnsafeBufferPointer { e in
+            negatives.withUnsafeMutableBufferPointer { chosen in
+                weights.withUnsafeMutableBufferPointer { weight in
+                    losses.withUnsafeMutableBufferPointer { loss in
+                        nonisolated(unsafe) let e = e.baseAddress!, chosen = chosen, weight = weight, loss = loss
+                        Parallel.forEachChunk(count: users.count, threads: threads) { rows in
+                            var scores = [Float](repeating: 0, count: perRow)
+                            for b in rows {
+                                let u = e + Int(users[b]) * d
+                                let positive = Vector.dot(u, e + Int(itemNodes[b]) * d, d)
+                                for m in 0..<perRow { scores[m] = Vector.dot(u, e + Int(candidateNodes[b * perRow + m]) * d, d) }
+                                let pick = scores.withUnsafeBufferPointer { s in
+                                    switch sampler {
+                                    case .dns: NegativeRule.dns(s)
+                                    case .ahns: NegativeRule.ahns(positiveScore: positive, s, ahns)
+                                    case .uniform, .adar: 0
+                                    }
+                                }
+                                chosen[b] = candidateNodes[b * perRow + pick]
+                                let margin = positive - scores[pick]
+                                loss[b] = softplus(-margin)
+                                weight[b] = logistic(-margin)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adam with bias correction, elementwise over every parameter (dense, as
+    /// PyTorch's Adam on dense embedding gradients), eight lanes at a time.
+    private func adamStep(_ gradient: [Float], threads: Int) {
+        adamSteps += 1
+        let adam = configuration.adam
+        let b1 = Float(adam.beta1), b2 = Float(adam.beta2), eps = SIMD8<Float>(repeating: Float(adam.epsilon))
+        // p −= lr·(m/c₁)/(√(v/c₂) + ε) with c_k = 1 − β_k^t.
+        let stepSize = Float(adam.learningRate / (1 - pow(adam.beta1, Double(adamSteps))))
+        let inverseCorrection2 = Float(1 / (1 - pow(adam.beta2, Double(adamSteps))))
+        gradient.withUnsafeBufferPointer { g in
+            parameters.withUnsafeMutableBufferPointer { p in
+                firstMoment.withUnsafeMutableBufferPointer { m in
+                    secondMoment.withUnsafeMutableBufferPointer { v in
+                        nonisolated(unsafe) let g = UnsafeRawPointer(g.baseAddress!), p = UnsafeMutableRawPointer(p.baseAddress!)
+                        nonisolated(unsafe) let m = UnsafeMutableRawPointer(m.baseAddress!), v = UnsafeMutableRawPointer(v.baseAddress!)
+                        let count = gradient.count
+                        // Chunks of whole 8-lane blocks; N·d need not be a multiple of 8.
+                        Parallel.forEachChunk(count: (count + 7) / 8, threads: threads) { blocks in
+                            for block in blocks {
+                                let offset = block * 32
+                                if block * 8 + 8 <= count {
+                                    let gk = g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                    let mk = b1 * m.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + (1 - b1) * gk
+                                    let vk = b2 * v.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + (1 - b2) * gk * gk
+                                    m.storeBytes(of: mk, toByteOffset: offset, as: SIMD8<Float>.self)
+                                    v.storeBytes(of: vk, toByteOffset: offset, as: SIMD8<Float>.self)
+                                    let pk = p.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                        - stepSize * mk / ((vk * inverseCorrection2).squareRoot() + eps)
+                                    p.storeBytes(of: pk, toByteOffset: offset, as: SIMD8<Float>.self)
+                                } else {
+                                    for k in block * 8 ..< count {
+                                        let gk = g.load(fromByteOffset: k * 4, as: Float.self)
+                                        let mk = b1 * m.load(fromByteOffset: k * 4, as: Float.self) + (1 - b1) * gk
+                                        let vk = b2 * v.load(fromByteOffset: k * 4, as: Float.self) + (1 - b2) * gk * gk
+                                        m.storeBytes(of: mk, toByteOffset: k * 4, as: Float.self)
+                                        v.storeBytes(of: vk, toByteOffset: k * 4, as: Float.self)
+                                        let pk = p.load(fromByteOffset: k * 4, as: Float.self)
+                                            - stepSize * mk / ((vk * inverseCorrection2).squareRoot() + eps[0])
+                                        p.storeBytes(of: pk, toByteOffset: k * 4, as: Float.self)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `softplus(x) = max(x, 0) + log1p(exp(−|x|))` (S7; never the naive form).
+@inline(__always)
+func softplus(_ x: Float) -> Float { Swift.max(x, 0) + log1pf(expf(-abs(x))) }
+
+/// `1/(1 + e^{−x})` without overflow.
+@inline(__always)
+func logistic(_ x: Float) -> Float { x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x)) }

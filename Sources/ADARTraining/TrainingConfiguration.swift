@@ -1,0 +1,141 @@
+import ADARCore
+
+/// The recommender whose embeddings are trained.
+public enum Backbone: String, CaseIterable, Sendable {
+    /// Matrix factorisation: the score is `⟨e_u, e_i⟩` of the free embeddings.
+    case mf
+    /// LightGCN (He et al., SIGIR 2020): the free embeddings are smoothed over
+    /// the normalised user–item graph and the layers are averaged.
+    case lightgcn
+}
+
+/// How each training pair `(u, i)` gets its negative.
+public enum SamplerKind: String, CaseIterable, Sendable {
+    /// One uniformly drawn item the user has not interacted with.
+    case uniform
+    /// Dynamic negative sampling: the highest-scoring of `M` uniform candidates.
+    case dns
+    /// Adaptive hardness negative sampling (Lai et al., AAAI 2024): the candidate
+    /// minimising `|s_uj − β·(s_ui + α)^(p+1)|`.
+    case ahns
+    /// Uniform BPR negative `j = j_1` plus ADAR's synthetic negative from the
+    /// pool `j_1 … j_M` (spec S3–S7).
+    case adar
+}
+
+/// AHNS's hardness parameters (Lai et al., AAAI 2024; defaults from the paper).
+public struct AHNSParameters: Equatable, Sendable {
+    public var p: Double
+    public var alpha: Double
+    public var beta: Double
+
+    public init(p: Double = -2, alpha: Double = 1, beta: Double = 0.1) {
+        self.p = p
+        self.alpha = alpha
+        self.beta = beta
+    }
+}
+
+/// Adam's constants (Kingma & Ba 2015).
+public struct AdamParameters: Equatable, Sendable {
+    public var learningRate: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+
+    public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+}
+
+/// Everything that defines a training run besides the data and the seed.
+///
+/// The loss per row is S7's: `softplus(−(s_ui − s_uj))`, plus for ADAR
+/// `w·softplus(−(s_ui − ⟨e_u, x⁻⟩))`, plus `λ/2·(‖e⁰_u‖² + ‖e⁰_i‖² + ‖e⁰_j‖²)`
+/// on the *ego* (free) embeddings of the row — for MF these are the scored
+/// embeddings, for LightGCN the layer-0 ones (the LightGCN convention) — and
+/// the batch loss is the mean over its rows. `adar.l2` is ignored: the
+/// trainer applies `l2` itself, so that LightGCN's term stays on the ego
+/// embeddings while ADAR works on the propagated ones.
+public struct TrainingConfiguration: Equatable, Sendable {
+    public var backbone: Backbone
+    /// LightGCN propagation layers `L` (the final embedding is the mean of layers 0…L).
+    public var layers: Int
+    public var sampler: SamplerKind
+    /// Candidates per row `M` for DNS, AHNS and ADAR's pool (uniform draws one).
+    public var poolSize: Int
+    public var ahns: AHNSParameters
+    /// ADAR's options (S3–S7); its `l2` is not used (see above).
+    public var adar: ADARConfiguration
+    public var schedule: NoiseSchedule
+    public var dimension: Int
+    public var batchSize: Int
+    public var epochs: Int
+    /// `λ` of the L2 term.
+    public var l2: Double
+    public var adam: AdamParameters
+    /// Standard deviation of the `N(0, s²)` initial embeddings.
+    public var initialScale: Double
+
+    public init(
+        backbone: Backbone = .mf, layers: Int = 3, sampler: SamplerKind = .uniform, poolSize: Int = 16,
+        ahns: AHNSParameters = AHNSParameters(), adar: ADARConfiguration? = nil, schedule: NoiseSchedule? = nil,
+        dimension: Int = 64, batchSize: Int = 2048, epochs: Int = 100, l2: Double = 1e-4,
+        adam: AdamParameters = AdamParameters(), initialScale: Double = 0.1
+    ) throws(TrainingError) {
+        for (field, value, minimum) in [("layers", layers, 1), ("poolSize", poolSize, 1), ("dimension", dimension, 1),
+                                        ("batchSize", batchSize, 1), ("epochs", epochs, 0)] where value < minimum {
+            throw .invalidConfiguration(field: field, reason: "\(value) must be at least \(minimum)")
+        }
+        for (field, value) in [("l2", l2), ("initialScale", initialScale)] where !(value.isFinite && value >= 0) {
+            throw .invalidConfiguration(field: field, reason: "\(value) must be finite and ≥ 0")
+        }
+        guard adam.learningRate.isFinite, adam.learningRate > 0, adam.epsilon > 0,
+              (0..<1).contains(adam.beta1), (0..<1).contains(adam.beta2) else {
+            throw .invalidConfiguration(field: "adam", reason: "need lr > 0, ε > 0, β₁, β₂ ∈ [0, 1)")
+        }
+        guard ahns.p.isFinite, ahns.alpha.isFinite, ahns.beta.isFinite else {
+            throw .invalidConfiguration(field: "ahns", reason: "p, α, β must be finite")
+        }
+        do throws(ADARError) {
+            // σ = 0.1, the scale of the initial embeddings (spec S2's advice for small initialisations).
+            self.adar = if let adar { adar } else { try ADARConfiguration(sigma: 0.1) }
+            self.schedule = if let schedule { schedule } else { try NoiseSchedule(.defaultCosine, steps: 1000) }
+        } catch {
+            throw .adar(error)
+        }
+        self.backbone = backbone
+        self.layers = layers
+        self.sampler = sampler
+        self.poolSize = poolSize
+        self.ahns = ahns
+        self.dimension = dimension
+        self.batchSize = batchSize
+        self.epochs = epochs
+        self.l2 = l2
+        self.adam = adam
+        self.initialScale = initialScale
+    }
+
+    /// Candidates drawn per row: 1 for uniform, `M` otherwise.
+    public var candidatesPerRow: Int { sampler == .uniform ? 1 : poolSize }
+}
+
+/// Errors of the training layer.
+public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidConfiguration(field: String, reason: String)
+    /// A user interacted with every item, so no negative can be drawn.
+    case noNegativeItems(user: Int)
+    case adar(ADARError)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(field, reason): "invalid training configuration: \(field): \(reason)"
+        case let .noNegativeItems(user): "user \(user) has interacted with every item; no negative can be sampled"
+        case let .adar(error): "ADAR: \(error)"
+        }
+    }
+}

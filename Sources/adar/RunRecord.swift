@@ -1,0 +1,84 @@
+import Foundation
+import ADARCore
+import ADARData
+import ADARTraining
+
+/// The JSON record of training runs.
+enum RunRecord {
+    static func json(
+        data: ImplicitFeedback, splitSeed: UInt64, dataset: String, configuration c: TrainingConfiguration,
+        seed: UInt64, threads: Int, history: [EpochReport], totalSeconds: Double
+    ) -> JSONText {
+        let epochs: [JSONText] = history.map { report in
+            var fields: [(String, JSONText)] = [("epoch", .integer(report.epoch))]
+            if let s = report.statistics {
+                fields += [("loss", .number(s.meanLoss)), ("seconds", .number(s.seconds)), ("rowsPerSecond", .number(s.rowsPerSecond))]
+                if !s.statusCounts.isEmpty {
+                    fields.append(("statusShares", .object(RowStatus.allCases.map {
+                        ($0.rawValue, .number(Double(s.statusCounts[$0] ?? 0) / Double(s.rows)))
+                    })))
+                }
+            }
+            if let m = report.metrics {
+                for k in m.cutoffs {
+                    fields += [("recall@\(k)", .number(m.recall(at: k))), ("ndcg@\(k)", .number(m.ndcg(at: k)))]
+                }
+                fields.append(("evaluationSeconds", .number(report.evaluationSeconds)))
+            }
+            return .object(fields)
+        }
+        let trainSeconds = history.compactMap(\.statistics).reduce(0) { $0 + $1.seconds }
+        let evaluationSeconds = history.reduce(0) { $0 + $1.evaluationSeconds }
+        return .object([
+            ("dataset", .object([
+                ("name", .string(dataset)), ("users", .integer(data.userCount)), ("items", .integer(data.itemCount)),
+                ("trainInteractions", .integer(data.trainInteractions)), ("testInteractions", .integer(data.testInteractions)),
+                ("splitSeed", .string(String(splitSeed))),
+            ])),
+            ("config", configuration(c)),
+            ("seed", .string(String(seed))),
+            ("threads", .integer(threads)),
+            ("epochs", .array(epochs)),
+            ("timing", .object([
+                ("totalSeconds", .number(totalSeconds)), ("trainingSeconds", .number(trainSeconds)),
+                ("evaluationSeconds", .number(evaluationSeconds)),
+                ("rowsPerSecond", .number(Double(data.trainInteractions * c.epochs) / trainSeconds)),
+            ])),
+        ])
+    }
+
+    static func configuration(_ c: TrainingConfiguration) -> JSONText {
+        .object([
+            ("backbone", .string(c.backbone.rawValue)), ("layers", .integer(c.layers)),
+            ("sampler", .string(c.sampler.rawValue)), ("poolSize", .integer(c.poolSize)),
+            ("dimension", .integer(c.dimension)), ("batchSize", .integer(c.batchSize)), ("epochs", .integer(c.epochs)),
+            ("l2", .number(c.l2)), ("l2Scope", .string("ego embeddings of the row's u, i, j; λ/2·‖·‖² per row; batch mean")),
+            ("optimizer", .object([("name", .string("adam")), ("learningRate", .number(c.adam.learningRate)),
+                                   ("beta1", .number(c.adam.beta1)), ("beta2", .number(c.adam.beta2)),
+                                   ("epsilon", .number(c.adam.epsilon))])),
+            ("initialization", .string("N(0, \(c.initialScale)²)")),
+            ("ahns", .object([("p", .number(c.ahns.p)), ("alpha", .number(c.ahns.alpha)), ("beta", .number(c.ahns.beta))])),
+            ("adar", .object([
+                ("rho", .number(c.adar.rho)), ("policy", .string(c.adar.policy.rawValue)), ("sigma", .number(c.adar.sigma)),
+                ("weight", .number(c.adar.augmentationWeight)), ("fallback", .string(c.adar.fallback.rawValue)),
+                ("gradientFlow", .string(c.adar.gradientFlow.rawValue)),
+                ("schedule", .string(c.schedule.kind.name)), ("steps", .integer(c.schedule.steps)),
+            ])),
+        ])
+    }
+
+    static func machine() -> JSONText {
+        let info = ProcessInfo.processInfo
+        return .object([
+            ("activeProcessors", .integer(info.activeProcessorCount)), ("processors", .integer(info.processorCount)),
+            ("memoryBytes", .integer(Int(info.physicalMemory))), ("os", .string(info.operatingSystemVersionString)),
+            ("build", .string(buildConfiguration)), ("date", .string(ISO8601DateFormatter().string(from: Date()))),
+        ])
+    }
+
+    static func write(_ json: JSONText, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data((json.rendered + "\n").utf8).write(to: url)
+    }
+}
