@@ -1,10 +1,16 @@
 # The README's commands. Each installs GSL and pkg-config first when missing.
-.PHONY: deps verify test conform bench bench-quick
+.PHONY: deps demo verify test conform bench bench-quick
 
 deps:
 	@bash scripts/ensure-deps.sh
 
-# The main job: check every claim of Proofs/ numerically against GSL.
+# The main job (README): fetch ML-100K, train MF with the uniform, DNS, AHNS
+# and ADAR samplers over 3 seeds, print the table, write results/demo.{json,svg}.
+demo: deps
+	swift build -c release --product adar
+	.build/release/adar demo
+
+# Check every claim of Proofs/ numerically against GSL.
 verify: deps
 	swift build --product adar
 	.build/debug/adar verify
