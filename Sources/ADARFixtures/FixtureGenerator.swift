@@ -76,7 +76,7 @@ public enum FixtureGenerator {
         guard operation == .transition || operation == .synthesize,
               let status = expected["status"]?.stringValue, status == "transition" || status == "saturated",
               let aStar = expected["aStar"]?.doubleValue, aStar.isFinite, let t = expected["timestep"]?.intValue,
-              let scheduleJSON = input["schedule"], let table = try? ReferenceEvaluator.decodeSchedule(scheduleJSON)
+              let table = try? OperationInput(input).schedule()
         else { return [] }
         let width = Tolerance.binary32DecisionWidth
         var seen = [(Int, String)]()

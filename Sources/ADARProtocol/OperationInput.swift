@@ -91,40 +91,33 @@ public struct OperationInput: Sendable {
 
     // MARK: Shared vocabulary
 
-    /// The request's `schedule` object as an S1 schedule kind and its T.
+    /// The request's `schedule` object `{"kind": …, "steps": T, …}` (docs/PORTING.md §2)
+    /// as an S1 schedule kind and its T.
     public func scheduleKind() throws(EvaluationError) -> (kind: ScheduleKind, steps: Int) {
-        try object("schedule").asScheduleKind()
+        let schedule = try object("schedule")
+        let name = try schedule.string("kind")
+        let kind: ScheduleKind
+        switch name {
+        case "linear": kind = .linear(start: try schedule.real("start"), end: try schedule.real("end"))
+        case "ddpm-linear": kind = .ddpmLinear
+        case "scaled-linear": kind = .scaledLinear(start: try schedule.real("start"), end: try schedule.real("end"))
+        case "cosine":
+            kind = .cosine(s: try schedule.optionalReal("s", default: 0.008), maxBeta: try schedule.optionalReal("maxBeta", default: 0.999))
+        case "linear-variance":
+            kind = .linearVariance(
+                scale: try schedule.real("scale"), min: try schedule.real("min"), max: try schedule.real("max"),
+                maxBeta: try schedule.optionalReal("maxBeta", default: 0.999))
+        case "custom":
+            let betas = try schedule.reals("betas")
+            return (.custom(betas: betas), schedule.value["steps"] == nil ? betas.count : try schedule.integer("steps"))
+        default: throw .malformed(field: "schedule.kind", reason: "unknown schedule kind \(name)")
+        }
+        return (kind, try schedule.integer("steps"))
     }
 
     /// The request's `schedule`, validated (S1).
     public func schedule() throws(EvaluationError) -> NoiseSchedule {
-        try object("schedule").asSchedule()
-    }
-
-    /// This value as a schedule object `{"kind": …, "steps": T, …}` (docs/PORTING.md §2).
-    func asScheduleKind() throws(EvaluationError) -> (kind: ScheduleKind, steps: Int) {
-        let name = try string("kind")
-        let kind: ScheduleKind
-        switch name {
-        case "linear": kind = .linear(start: try real("start"), end: try real("end"))
-        case "ddpm-linear": kind = .ddpmLinear
-        case "scaled-linear": kind = .scaledLinear(start: try real("start"), end: try real("end"))
-        case "cosine":
-            kind = .cosine(s: try optionalReal("s", default: 0.008), maxBeta: try optionalReal("maxBeta", default: 0.999))
-        case "linear-variance":
-            kind = .linearVariance(
-                scale: try real("scale"), min: try real("min"), max: try real("max"),
-                maxBeta: try optionalReal("maxBeta", default: 0.999))
-        case "custom":
-            let betas = try reals("betas")
-            return (.custom(betas: betas), value["steps"] == nil ? betas.count : try integer("steps"))
-        default: throw .malformed(field: "schedule.kind", reason: "unknown schedule kind \(name)")
-        }
-        return (kind, try integer("steps"))
-    }
-
-    func asSchedule() throws(EvaluationError) -> NoiseSchedule {
-        let (kind, steps) = try asScheduleKind()
+        let (kind, steps) = try scheduleKind()
         do { return try NoiseSchedule(kind, steps: steps) } catch { throw .refused(error) }
     }
 

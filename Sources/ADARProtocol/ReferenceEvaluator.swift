@@ -136,12 +136,6 @@ public enum ReferenceEvaluator {
         }
     }
 
-    /// `{"kind": …, "steps": T, parameters…}` (PORTING.md §2) → the validated schedule.
-    public static func decodeSchedule(_ json: JSONValue) throws(EvaluationError) -> NoiseSchedule {
-        guard json.objectFields != nil else { throw .malformed(field: "schedule", reason: "schedule must be an object") }
-        return try OperationInput(json).asSchedule()
-    }
-
     /// The schedule object of a kind, parameters in the PORTING.md §2 order.
     public static func encodeSchedule(_ kind: ScheduleKind, steps: Int) -> JSONValue {
         var fields: [(String, JSONValue)] = [("kind", .string(kind.name)), ("steps", .integer(steps))]

@@ -77,14 +77,8 @@ public enum ConformanceToleranceChecks {
 /// binary64 rounded to binary32 (S1), z = Φ⁻¹(ρ) in binary64 rounded, every
 /// other operation in binary32; synthesis and noise by the optimised `ADAR` module.
 public enum Binary32Evaluator {
-    static func floats(_ json: JSONValue?, _ name: String) throws -> [Float] {
-        guard let xs = json?[name]?.doubleArray else { throw EvaluationError.malformed(field: name, reason: "missing") }
-        return xs.map(Float.init)
-    }
-    static func number(_ json: JSONValue?, _ name: String) throws -> Double {
-        guard let x = json?[name]?.doubleValue else { throw EvaluationError.malformed(field: name, reason: "missing") }
-        return x
-    }
+    static func floats(_ json: JSONValue, _ name: String) throws -> [Float] { try OperationInput(json).reals(name).map(Float.init) }
+    static func number(_ json: JSONValue, _ name: String) throws -> Double { try OperationInput(json).real(name) }
     static func reals(_ xs: [Float]) -> JSONValue { .reals(xs.map(Double.init)) }
 
     public static func evaluate(_ operation: FixtureOperation, input: JSONValue) throws -> JSONValue {
@@ -96,7 +90,7 @@ public enum Binary32Evaluator {
             return .object([("epsilon", reals((0..<input["dimension"]!.intValue!).map { noise.normal(row: row, component: $0) }))])
         default: break
         }
-        let table = try ReferenceEvaluator.decodeSchedule(input["schedule"]!)
+        let table = try OperationInput(input).schedule()
         let sqrtA = table.sqrtAlphaBar.map(Float.init), sqrtB = table.sqrtOneMinusAlphaBar.map(Float.init)
         switch operation {
         case .schedule:

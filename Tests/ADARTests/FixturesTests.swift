@@ -203,7 +203,7 @@ struct ConformanceToleranceTests {
             let answer = try Binary32Evaluator.evaluate(operation, input: input)
             guard operation == .schedule, let betas = answer["beta"]?.doubleArray, let steps = input["timesteps"]?.arrayValue else { return answer }
             // Accumulate ᾱ in binary32 over the whole table (the trap), then read the requested steps.
-            let table = try ReferenceEvaluator.decodeSchedule(input["schedule"]!)
+            let table = try OperationInput(input).schedule()
             var product: [Float] = [1]
             for t in 1...table.steps { product.append(product[t - 1] * (1 - Float(table.beta[t]))) }
             _ = betas
