@@ -10,6 +10,9 @@ import PackageDescription
 //   ADARData        MovieLens fetch, splits, full-ranking metrics
 //   ADARTraining    MF / LightGCN, BPR, uniform / DNS / AHNS / ADAR samplers, Adam
 //   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
+//   ADARProtocol     the port protocol of docs/PORTING.md: JSON values, the fixture model,
+//                   request decoding, the reference's answers, the output comparison
+//   ADARFixtures     generates and lints fixtures/ (`adar fixtures`)
 //   ADARConformance  runs fixtures/ against a port over the protocol of docs/PORTING.md (`adar conform`)
 //   adar            the command line
 let package = Package(
@@ -45,14 +48,15 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
-        .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference"]),
+        .target(name: "ADARProtocol", dependencies: ["ADARCore", "ADARReference"]),
+        .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
             name: "ADARVerification",
-            dependencies: ["ADARCore", "ADARReference", "GSLOracle", "ADAR", "ADARFixtures"]
+            dependencies: ["ADARCore", "ADARReference", "GSLOracle", "ADAR", "ADARFixtures", "ADARProtocol"]
         ),
         .target(
             name: "ADARConformance",
-            dependencies: ["ADARCore", "ADARReference", "ADAR"]
+            dependencies: ["ADARCore", "ADARReference", "ADAR", "ADARProtocol"]
         ),
         .executableTarget(
             name: "adar",

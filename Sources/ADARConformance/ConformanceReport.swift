@@ -1,4 +1,5 @@
 import Foundation
+import ADARProtocol
 
 /// How one test case went (docs/PORTING.md §4).
 public struct CaseVerdict: Sendable {
@@ -6,7 +7,7 @@ public struct CaseVerdict: Sendable {
         case pass, fail, acceptable, skipped
     }
 
-    public var test: FixtureTest
+    public var test: FixtureCase
     public var outcome: Outcome
     /// Why the case failed, or a remark on a passing one (a refusal of another kind).
     public var reason: String?
@@ -94,7 +95,7 @@ public struct ConformanceReport: Sendable {
     public var json: JSONValue {
         let t = total
         func worst(_ w: WorstError) -> JSONValue {
-            .object([("value", .real(w.value)), ("tcId", w.tcId.map { .number(Double($0)) } ?? .null)])
+            .object([("value", .real(w.value)), ("tcId", w.tcId.map(JSONValue.integer) ?? .null)])
         }
         return .object([
             ("port", .string(portName)), ("precision", .string(precision.rawValue)),
@@ -102,14 +103,14 @@ public struct ConformanceReport: Sendable {
             ("files", .array(files.map { file in
                 .object([
                     ("file", .string(file.name)),
-                    ("pass", .number(Double(file.count(.pass)))), ("fail", .number(Double(file.count(.fail)))),
-                    ("acceptable", .number(Double(file.count(.acceptable)))),
-                    ("skipped", .number(Double(file.count(.skipped)))),
+                    ("pass", .integer(file.count(.pass))), ("fail", .integer(file.count(.fail))),
+                    ("acceptable", .integer(file.count(.acceptable))),
+                    ("skipped", .integer(file.count(.skipped))),
                     ("maxAbsoluteError", worst(file.worstAbsolute)), ("maxRelativeError", worst(file.worstRelative)),
                     ("maxULPError", worst(file.worstULPs)),
                     ("failures", .array(file.failures.map { verdict in
                         .object([
-                            ("tcId", .number(Double(verdict.test.tcId))), ("id", .string(verdict.test.id)),
+                            ("tcId", .integer(verdict.test.tcId)), ("id", .string(verdict.test.id)),
                             ("flags", .array(verdict.test.flags.map(JSONValue.string))),
                             ("reason", .string(verdict.reason ?? "")),
                             ("diagnoses", .array(verdict.diagnoses.map { .object([("misconception", .string($0.name)), ("hint", .string($0.hint))]) })),
@@ -118,8 +119,8 @@ public struct ConformanceReport: Sendable {
                 ])
             })),
             ("total", .object([
-                ("pass", .number(Double(t.pass))), ("fail", .number(Double(t.fail))),
-                ("acceptable", .number(Double(t.acceptable))), ("skipped", .number(Double(t.skipped))),
+                ("pass", .integer(t.pass)), ("fail", .integer(t.fail)),
+                ("acceptable", .integer(t.acceptable)), ("skipped", .integer(t.skipped)),
             ])),
         ])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ADARProtocol
 
 /// What a port answered to one test case (docs/PORTING.md §3).
 public enum PortAnswer: Sendable {
@@ -9,11 +10,12 @@ public enum PortAnswer: Sendable {
 
     /// Reads one response line; `nil` id when the line is not a response.
     static func parse(_ line: String) -> (id: String, answer: PortAnswer)? {
-        guard let response = JSONValue(parsing: line), let id = response["id"]?.string else { return nil }
+        guard let response = try? JSONValue.parse(line), let id = response["id"]?.stringValue else { return nil }
         if let output = response["output"], response["error"] == nil { return (id, .output(output)) }
         if let error = response["error"], response["output"] == nil, error.objectFields != nil {
             return (id, .refused(
-                kind: error["kind"]?.string ?? "", field: error["field"]?.string ?? "", message: error["message"]?.string ?? ""))
+                kind: error["kind"]?.stringValue ?? "", field: error["field"]?.stringValue ?? "",
+                message: error["message"]?.stringValue ?? ""))
         }
         return nil
     }
@@ -50,10 +52,10 @@ public struct ConformanceRunner: Sendable {
     }
 
     static func declaration(_ value: JSONValue?) -> Declaration? {
-        guard let value, let precision = value["precision"]?.string.flatMap(Precision.init(rawValue:)),
-              let operations = value["operations"]?.arrayItems?.compactMap(\.string)
+        guard let value, let precision = value["precision"]?.stringValue.flatMap(Precision.init(rawValue:)),
+              let operations = value["operations"]?.arrayValue?.compactMap(\.stringValue)
         else { return nil }
-        return Declaration(name: value["name"]?.string ?? "unnamed port", precision: precision, operations: Set(operations))
+        return Declaration(name: value["name"]?.stringValue ?? "unnamed port", precision: precision, operations: Set(operations))
     }
 
     // MARK: Subprocess mode
@@ -75,7 +77,7 @@ public struct ConformanceRunner: Sendable {
         let declared: Declaration
         switch port.nextLine(within: min(caseTimeout, totalTimeout)) {
         case let .line(line):
-            guard let found = Self.declaration(JSONValue(parsing: line)) else {
+            guard let found = Self.declaration(try? JSONValue.parse(line)) else {
                 port.kill()
                 let reason = "no answer (the handshake answer \(brief(.string(line))) is not {name, precision, operations})"
                 return report(name: command.joined(separator: " "), precision: precision ?? .binary64, operations: nil, remarks: [reason]) { _ in .noAnswer(reason) }
@@ -99,7 +101,7 @@ public struct ConformanceRunner: Sendable {
                 gone = "no answer (the run's time limit of \(short(totalTimeout)) s was reached)"
                 return .noAnswer(gone!)
             }
-            port.send(JSONValue.object([("id", .string(test.id)), ("op", .string(test.operation)), ("input", test.input)]).rendered)
+            port.send(JSONValue.object([("id", .string(test.id)), ("op", .string(test.operation.rawValue)), ("input", test.input)]).rendered)
             while true {
                 switch port.nextLine(within: min(caseTimeout, remaining)) {
                 case let .line(line):
@@ -135,7 +137,7 @@ public struct ConformanceRunner: Sendable {
             if let (id, answer) = PortAnswer.parse(line) {
                 if answers[id] != nil { duplicates.insert(id) }
                 answers[id] = answer
-            } else if declared == nil, let found = Self.declaration(JSONValue(parsing: line)) {
+            } else if declared == nil, let found = Self.declaration(try? JSONValue.parse(line)) {
                 declared = found
             } else {
                 unparseable += 1
@@ -156,14 +158,15 @@ public struct ConformanceRunner: Sendable {
     /// Asks for an answer to every case of `precision`, in file order, and judges it.
     private func report(
         name: String, precision: Precision, operations: Set<String>?, remarks: [String],
-        answer: (FixtureTest) -> PortAnswer
+        answer: (FixtureCase) -> PortAnswer
     ) -> ConformanceReport {
         var reports = [FileReport]()
         for file in files {
             var verdicts = [CaseVerdict]()
-            for test in file.tests where test.precision == precision {
-                if let operations, !operations.contains(test.operation) {
-                    verdicts.append(CaseVerdict(test: test, outcome: .skipped, reason: "the port does not implement \(test.operation)", diagnoses: []))
+            for test in file.cases where test.precision == precision {
+                if let operations, !operations.contains(test.operation.rawValue) {
+                    verdicts.append(CaseVerdict(
+                        test: test, outcome: .skipped, reason: "the port does not implement \(test.operation.rawValue)", diagnoses: []))
                     continue
                 }
                 verdicts.append(Self.judge(test, answer(test), precision: precision))
@@ -174,14 +177,14 @@ public struct ConformanceRunner: Sendable {
     }
 
     /// The verdict on one answer (docs/PORTING.md §1: valid / invalid / acceptable).
-    public static func judge(_ test: FixtureTest, _ answer: PortAnswer, precision: Precision) -> CaseVerdict {
+    public static func judge(_ test: FixtureCase, _ answer: PortAnswer, precision: Precision) -> CaseVerdict {
         var verdict = CaseVerdict(test: test, outcome: .fail, reason: nil, diagnoses: [])
         switch (test.result, answer) {
         case let (_, .noAnswer(reason)):
             verdict.reason = reason
         case let (.invalid, .refused(kind, _, _)):
             verdict.outcome = .pass
-            if let wanted = test.expected?["error"]?["kind"]?.string, wanted != kind {
+            if let wanted = test.expected["error"]?["kind"]?.stringValue, wanted != kind {
                 verdict.reason = "refused as \(kind); the fixture names \(wanted)"
             }
         case let (.invalid, .output(output)):
@@ -189,18 +192,19 @@ public struct ConformanceRunner: Sendable {
         case let (_, .refused(kind, field, message)):
             verdict.reason = "refused a valid input: \(kind) (\(field)): \(message)"
         case let (.valid, .output(output)), let (.acceptable, .output(output)):
-            let comparison = OutputComparison(tolerance: test.tolerance, precision: precision)
-            guard let expected = test.expected else {
+            guard test.expected != .null else {
                 verdict.reason = "the fixture has no expected output"
                 return verdict
             }
-            let (mismatches, error) = comparison.compare(expected: expected, got: output)
-            verdict.error = error
-            if mismatches.isEmpty {
+            let comparison = OutputComparison(tolerance: test.tolerance, precision: precision)
+            let outcome = comparison.compare(expected: test.expected, got: output)
+            verdict.error = outcome.error
+            if outcome.passed {
                 verdict.outcome = test.result == .valid ? .pass : .acceptable
-            } else if test.result == .acceptable, test.alternatives.contains(where: { comparison.compare(expected: $0, got: output).mismatches.isEmpty }) {
+            } else if test.result == .acceptable, test.alternatives.contains(where: { comparison.compare(expected: $0, got: output).passed }) {
                 verdict.outcome = .acceptable
             } else {
+                let mismatches = outcome.mismatches
                 verdict.reason = mismatches.prefix(3).joined(separator: "; ") + (mismatches.count > 3 ? "; … (\(mismatches.count) mismatches)" : "")
                 verdict.diagnoses = Misconception.diagnose(test, answer: output, precision: precision)
             }

@@ -1,6 +1,7 @@
 import Foundation
 import ADARCore
 import ADARReference
+import ADARProtocol
 
 /// The spec re-derived in binary64 with one misconception built in: the
 /// expected output a port with that bug would produce (docs/PORTING.md §4).
@@ -13,15 +14,15 @@ struct MisconceivedADAR {
 
     private func has(_ m: Misconception) -> Bool { misconception == m }
 
-    func answer(operation: String, input: OperationInput) throws(PortRefusal) -> JSONValue? {
+    func answer(operation: FixtureOperation, input: OperationInput) throws(EvaluationError) -> JSONValue? {
         switch operation {
-        case "schedule": return try schedule(input)
-        case "forward": return try forward(input)
-        case "transition": return try transition(input)
-        case "synthesize": return try synthesize(input)
-        case "loss": return try loss(input)
-        case "normals": return try normals(input)
-        default: return nil
+        case .schedule: return try schedule(input)
+        case .forward: return try forward(input)
+        case .transition: return try transition(input)
+        case .synthesize: return try synthesize(input)
+        case .loss: return try loss(input)
+        case .normals: return try normals(input)
+        case .philox: return nil
         }
     }
 
@@ -38,7 +39,7 @@ struct MisconceivedADAR {
         func at(_ values: [Double], _ t: Int) -> Double { values.indices.contains(t) ? values[t] : .nan }
     }
 
-    func table(_ input: OperationInput) throws(PortRefusal) -> Table? {
+    func table(_ input: OperationInput) throws(EvaluationError) -> Table? {
         let reference = try input.schedule()
         let (kind, steps) = try input.scheduleKind()
         var betas = Array(reference.beta.dropFirst())
@@ -80,9 +81,9 @@ struct MisconceivedADAR {
             sqrtOneMinusAlphaBar: alphaBar.map { (1 - $0).squareRoot() }, searchRange: searchRange)
     }
 
-    func schedule(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
-        guard let table = try table(input), let items = try input.field("timesteps").arrayItems else { return nil }
-        let steps = items.compactMap(\.int)
+    func schedule(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        guard let table = try table(input), let items = try input.field("timesteps").arrayValue else { return nil }
+        let steps = items.compactMap(\.intValue)
         return .object([
             ("beta", .reals(steps.map { table.at(table.beta, $0) })),
             ("alphaBar", .reals(steps.map { table.at(table.alphaBar, $0) })),
@@ -93,7 +94,7 @@ struct MisconceivedADAR {
 
     // MARK: S2
 
-    func forward(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+    func forward(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
         guard let table = try table(input) else { return nil }
         let t = try input.integer("timestep"), sigma = has(.sigmaMissing) ? 1 : try input.real("sigma")
         let x0 = try input.reals("x0"), epsilon = try input.reals("epsilon")
@@ -161,19 +162,19 @@ struct MisconceivedADAR {
         return root >= 0 ? root : nil
     }
 
-    func transition(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+    func transition(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
         guard let table = try table(input) else { return nil }
         let sigma = has(.sigmaMissing) ? 1 : try input.real("sigma")
         let point = transitionPoint(
             s0: try input.real("s0"), sNeg: try input.real("sNeg"), n: sigma * (try input.real("userNorm")),
             rho: try input.real("rho"), table: table)
-        return ReferencePort.transitionOutput(
+        return ReferenceEvaluator.transitionOutput(
             status: point.status, timestep: point.timestep, aStar: point.aStar, retention: point.retention)
     }
 
     // MARK: S3–S6
 
-    func synthesize(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+    func synthesize(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
         guard let table = try table(input) else { return nil }
         let configuration = try input.object("configuration")
         var policy = try configuration.policy()
@@ -192,7 +193,7 @@ struct MisconceivedADAR {
         let xNeg = point.status.isFallback
             ? Array(pool[hardest * d ..< (hardest + 1) * d])
             : zip(x0, epsilon).map { table.sqrtAlphaBar[point.timestep] * $0 + table.sqrtOneMinusAlphaBar[point.timestep] * (sigma * $1) }
-        return ReferencePort.synthesisOutput(RowOutcome(
+        return ReferenceEvaluator.synthesisOutput(RowOutcome(
             status: point.status, timestep: point.timestep, aStar: point.aStar, retention: point.retention,
             positiveScore: s0, referenceNegativeScore: sNeg, syntheticScore: ReferenceADAR.dot(user, xNeg),
             hardestCandidate: hardest, syntheticNegative: xNeg))
@@ -200,9 +201,9 @@ struct MisconceivedADAR {
 
     // MARK: S7
 
-    func loss(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
+    func loss(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
         guard let table = try table(input) else { return nil }
-        let (_, reference, batch, outcome) = try ReferencePort.lossInputs(input)
+        let (_, reference, batch, outcome) = try ReferenceEvaluator.lossInputs(input)
         var config = reference
         if has(.gradientFlowSwapped) { config.gradientFlow = config.gradientFlow == .detach ? .through : .detach }
         if has(.fallbackSwapped) { config.fallback = config.fallback == .skip ? .hardest : .skip }
@@ -242,13 +243,13 @@ struct MisconceivedADAR {
             gPositive[k] += lambda * positive[k]
             gPool[k] += lambda * negative[k]
         }
-        return ReferencePort.lossOutput(loss: loss, user: gUser, positive: gPositive, pool: gPool, dimension: d)
+        return ReferenceEvaluator.lossOutput(loss: loss, user: gUser, positive: gPositive, pool: gPool, dimension: d)
     }
 
     // MARK: S8
 
-    func normals(_ input: OperationInput) throws(PortRefusal) -> JSONValue? {
-        let (noise, row, d) = try ExactOperations.noiseCoordinates(input)
+    func normals(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        let (noise, row, d) = try ReferenceEvaluator.noiseCoordinates(input)
         var key = noise.key
         if has(.keyHalvesSwapped) { key = SIMD2(key.y, key.x) }
         let unit = { (w: UInt32) -> Double in

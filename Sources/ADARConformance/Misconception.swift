@@ -1,6 +1,7 @@
 import Foundation
 import ADARCore
 import ADARReference
+import ADARProtocol
 
 /// A usual wrong convention of an ADAR port, and the hint the runner prints
 /// when a failing answer is reproduced by it (docs/PORTING.md §4).
@@ -13,86 +14,86 @@ public struct Misconception: Sendable, Equatable, Hashable {
     public let name: String
     public let hint: String
     /// The operations whose outputs the misconception can change.
-    public let operations: Set<String>
+    public let operations: Set<FixtureOperation>
 
     public static let alphaBarShiftedOneStep = Misconception(
         name: "alphaBarShiftedOneStep",
         hint: "your ᾱ is shifted by one step: ᾱ_{t−1} is used at t (S1: ᾱ_t = ᾱ_{t−1}·(1 − β_t) already includes β_t)",
-        operations: ["schedule", "forward", "transition", "synthesize", "loss"])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss])
     public static let zeroBasedTimesteps = Misconception(
         name: "zeroBasedTimesteps",
         hint: "your timesteps look 0-based: your t holds step t + 1 (S1: t is 1-based, t = 0 is the clean sample)",
-        operations: ["schedule", "forward", "transition", "synthesize", "loss"])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss])
     public static let betaForAlphaBar = Misconception(
         name: "betaForAlphaBar",
         hint: "looks like β used where ᾱ belongs (S1: ᾱ_t = Π_{s≤t}(1 − β_s))",
-        operations: ["schedule", "forward", "transition", "synthesize", "loss"])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss])
     public static let alphaForAlphaBar = Misconception(
         name: "alphaForAlphaBar",
         hint: "looks like α_t = 1 − β_t used where the cumulative product ᾱ_t belongs (S1)",
-        operations: ["schedule", "forward", "transition", "synthesize", "loss"])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss])
     public static let linearRescaled = Misconception(
         name: "linearRescaled",
         hint: "linear rescaled by 1000/T: `linear` and `ddpm-linear` confused (S1: only ddpm-linear scales its endpoints by 1000/T)",
-        operations: ["schedule", "forward", "transition", "synthesize", "loss"])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss])
     public static let cosineUnclipped = Misconception(
         name: "cosineUnclipped",
         hint: "cosine β not clipped: β_t = min(1 − f(t/T)/f((t−1)/T), maxBeta) (S1)",
-        operations: ["schedule", "forward", "transition", "synthesize", "loss"])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss])
     public static let alphaBarBinary32 = Misconception(
         name: "alphaBarBinary32",
         hint: "ᾱ accumulated in binary32: the cumulative product is binary64; round only the finished table (S1)",
-        operations: ["schedule", "forward", "transition", "synthesize", "loss"])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss])
     /// A flipped z lands here too: the quadratic depends on z² only, so
     /// z = Φ⁻¹(1 − ρ) selects exactly the other root.
     public static let wrongRoot = Misconception(
         name: "wrongRoot",
         hint: "wrong root of the quadratic (or z = Φ⁻¹(1 − ρ) instead of Φ⁻¹(ρ)): keep the root whose sign of a·s0 − s⁻ equals the sign of z (S4.d)",
-        operations: ["transition", "synthesize"])
+        operations: [.transition, .synthesize])
     public static let amplitudeForAlphaBarStar = Misconception(
         name: "amplitudeForAlphaBarStar",
         hint: "a* compared with ᾱ_t: the discrete search uses ᾱ* = a*² (S4.f)",
-        operations: ["transition", "synthesize"])
+        operations: [.transition, .synthesize])
     public static let statusPrecedence = Misconception(
         name: "statusPrecedence",
         hint: "status precedence: degenerateUser, then alreadyNegative, then nonPositiveScore (S5)",
-        operations: ["transition", "synthesize"])
+        operations: [.transition, .synthesize])
     public static let sigmaMissing = Misconception(
         name: "sigmaMissing",
         hint: "σ missing: the noise is σ·ε and the score's noise scale n = σ·‖e_u‖ (S2)",
-        operations: ["forward", "transition", "synthesize"])
+        operations: [.forward, .transition, .synthesize])
     public static let policySwapped = Misconception(
         name: "policySwapped",
         hint: "reference-negative policies mean and max swapped (S3)",
-        operations: ["synthesize"])
+        operations: [.synthesize])
     public static let naiveSoftplus = Misconception(
         name: "naiveSoftplus",
         hint: "naive softplus overflow: log(1 + eˣ) is ∞ at large x; use max(x, 0) + log1p(e^{−|x|}) (S7)",
-        operations: ["loss"])
+        operations: [.loss])
     public static let gradientFlowSwapped = Misconception(
         name: "gradientFlowSwapped",
         hint: "detach and through swapped: with `through`, ∂x⁻/∂x_0 = √ᾱ_t·I; with `detach`, x⁻ is a constant (S7)",
-        operations: ["loss"])
+        operations: [.loss])
     public static let fallbackSwapped = Misconception(
         name: "fallbackSwapped",
         hint: "fallback modes skip and hardest swapped: `skip` drops the augmentation term on fallback rows (S7)",
-        operations: ["loss"])
+        operations: [.loss])
     public static let boxMullerLanesSwapped = Misconception(
         name: "boxMullerLanesSwapped",
         hint: "Box–Muller lanes swapped: lane 0 is r·cos θ and lane 1 is r·sin θ (S8)",
-        operations: ["normals"])
+        operations: [.normals])
     public static let unitIntervalWithoutHalf = Misconception(
         name: "unitIntervalWithoutHalf",
         hint: "uniforms without the half: u = (w + 0.5)·2⁻³², not w·2⁻³² (S8)",
-        operations: ["normals"])
+        operations: [.normals])
     public static let keyHalvesSwapped = Misconception(
         name: "keyHalvesSwapped",
         hint: "Philox key halves swapped: key = (low32(seed), high32(seed)) (S8)",
-        operations: ["normals"])
+        operations: [.normals])
     public static let counterRowHalvesSwapped = Misconception(
         name: "counterRowHalvesSwapped",
         hint: "Philox counter words out of order: counter = (k/4, low32(row), high32(row), stream) (S8)",
-        operations: ["normals"])
+        operations: [.normals])
 
     public static let all: [Misconception] = [
         alphaBarShiftedOneStep, zeroBasedTimesteps, betaForAlphaBar, alphaForAlphaBar, linearRescaled,
@@ -103,9 +104,9 @@ public struct Misconception: Sendable, Equatable, Hashable {
 
     /// The output of `test`'s operation computed under this misconception, or
     /// nil when it does not apply to the input.
-    public func output(for test: FixtureTest) -> JSONValue? {
+    public func output(for test: FixtureCase) -> JSONValue? {
         guard operations.contains(test.operation) else { return nil }
-        return try? MisconceivedADAR(self).answer(operation: test.operation, input: OperationInput(value: test.input))
+        return try? MisconceivedADAR(self).answer(operation: test.operation, input: OperationInput(test.input))
     }
 
     /// The misconceptions that explain a failing answer, best first.
@@ -115,17 +116,17 @@ public struct Misconception: Sendable, Equatable, Hashable {
     /// the group's tolerance) of every real value, and is at least
     /// `separation` times closer to the answer than the expected output is.
     public static func diagnose(
-        _ test: FixtureTest, answer: JSONValue, precision: Precision,
+        _ test: FixtureCase, answer: JSONValue, precision: Precision,
         looseRelative: Double = 1e-4, separation: Double = 8
     ) -> [Misconception] {
-        guard let expected = test.expected else { return [] }
+        guard test.expected != .null else { return [] }
         let comparison = OutputComparison(tolerance: test.tolerance, precision: precision)
-        let fromExpected = comparison.normalizedDistance(expected: expected, got: answer)
+        let fromExpected = comparison.compare(expected: test.expected, got: answer).worstRatio
         let limit = max(1, looseRelative / max(test.tolerance.relative, .leastNormalMagnitude))
         var found = [(Misconception, Double)]()
         for misconception in all {
             guard let output = misconception.output(for: test) else { continue }
-            let distance = comparison.normalizedDistance(expected: output, got: answer)
+            let distance = comparison.compare(expected: output, got: answer).worstRatio
             if distance <= limit && distance * separation <= fromExpected && distance < fromExpected {
                 found.append((misconception, distance))
             }

@@ -1,6 +1,7 @@
 import Foundation
 import ADARCore
 import ADAR
+import ADARProtocol
 
 /// The optimised binary32 `ADAR` module answering the protocol.
 ///
@@ -15,45 +16,44 @@ public struct OptimisedPort: ConformancePort {
 
     public var name: String { "swift-adar optimised (binary32)" }
     public var precision: Precision { .binary32 }
-    public var operations: [String] { conformanceOperations }
+    public var operations: [FixtureOperation] { FixtureOperation.allCases }
 
-    public func answer(operation: String, input value: JSONValue) throws(PortRefusal) -> JSONValue {
-        let input = OperationInput(value: value)
+    public func answer(operation: FixtureOperation, input value: JSONValue) throws(EvaluationError) -> JSONValue {
+        let input = OperationInput(value)
         switch operation {
-        case "schedule":
+        case .schedule:
             // The module rounds the binary64 tables once (ADARSynthesizer.init).
-            guard case let .object(fields) = try ReferencePort.schedule(input) else { preconditionFailure() }
-            return .object(fields.map { ($0.0, .reals(($0.1.arrayItems ?? []).map { Double(Float($0.double!)) })) })
-        case "forward": return try Self.forward(input)
-        case "transition": return try Self.transition(input)
-        case "synthesize": return try Self.synthesize(input)
-        case "philox": return try ExactOperations.philox(input)
-        case "normals":
-            let (noise, row, d) = try ExactOperations.noiseCoordinates(input)
+            guard case let .object(fields) = try ReferenceEvaluator.schedule(input) else { preconditionFailure() }
+            return .object(fields.map { ($0.0, .reals(($0.1.arrayValue ?? []).map { Double(Float($0.doubleValue!)) })) })
+        case .forward: return try Self.forward(input)
+        case .transition: return try Self.transition(input)
+        case .synthesize: return try Self.synthesize(input)
+        case .philox: return try ReferenceEvaluator.philox(input)
+        case .normals:
+            let (noise, row, d) = try ReferenceEvaluator.noiseCoordinates(input)
             let epsilon = [Float](unsafeUninitializedCapacity: d) { buffer, count in
                 GaussianNoise32(seed: noise.seed, stream: noise.stream).fill(row: row, dimension: d, into: buffer.baseAddress!)
                 count = d
             }
             return .object([("epsilon", .reals(epsilon.map(Double.init)))])
-        case "loss": return try Self.loss(input)
-        default: throw .invalid("op", "unknown operation \(operation)")
+        case .loss: return try Self.loss(input)
         }
     }
 
     /// S2 in binary32: `√ᾱ_t·x_0 + (√(1 − ᾱ_t)·σ)·ε`, the module's combine step.
-    static func forward(_ input: OperationInput) throws(PortRefusal) -> JSONValue {
-        let (table, t, sigma, x0, epsilon) = try ReferencePort.forwardInputs(input)
+    static func forward(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, t, sigma, x0, epsilon) = try ReferenceEvaluator.forwardInputs(input)
         let signal = Float(table.sqrtAlphaBar[t]), noise = Float(table.sqrtOneMinusAlphaBar[t]) * Float(sigma)
         let xt = zip(x0, epsilon).map { Double(signal * Float($0) + noise * Float($1)) }
         return .object([("xt", .reals(xt))])
     }
 
     /// S4, S5 in binary32 from scores: the module's per-row steps.
-    static func transition(_ input: OperationInput) throws(PortRefusal) -> JSONValue {
-        let (table, config, s0d, sNegd, norm) = try ReferencePort.transitionInputs(input)
+    static func transition(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, config, s0d, sNegd, norm) = try ReferenceEvaluator.transitionInputs(input)
         let s0 = Float(s0d), sNeg = Float(sNegd), n = Float(config.sigma) * Float(norm)
         let fallback: RowStatus? = n == 0 ? .degenerateUser : s0 <= sNeg ? .alreadyNegative : s0 <= 0 ? .nonPositiveScore : nil
-        if let fallback { return ReferencePort.transitionOutput(status: fallback, timestep: 0, aStar: .nan, retention: .nan) }
+        if let fallback { return ReferenceEvaluator.transitionOutput(status: fallback, timestep: 0, aStar: .nan, retention: .nan) }
         let z = Float(StandardNormal.quantile(config.rho))
         let aStar = transitionAmplitude(s0: s0, sNeg: sNeg, n: n, z: z)
         let alphaBar = table.alphaBar.map(Float.init)
@@ -61,7 +61,7 @@ public struct OptimisedPort: ConformancePort {
         let t = crossing ?? table.steps
         let margin = (Float(table.sqrtAlphaBar[t]) * s0 - sNeg) / (Float(table.sqrtOneMinusAlphaBar[t]) * n)
         let retention = 0.5 * erfcf(-margin * 0.707_106_77)
-        return ReferencePort.transitionOutput(
+        return ReferenceEvaluator.transitionOutput(
             status: crossing == nil ? .saturated : .transition, timestep: t,
             aStar: Double(aStar ?? .nan), retention: Double(retention))
     }
@@ -78,8 +78,8 @@ public struct OptimisedPort: ConformancePort {
     }
 
     /// S3–S6 by `ADARSynthesizer` on a one-row dense batch with explicit ε.
-    static func synthesize(_ input: OperationInput) throws(PortRefusal) -> JSONValue {
-        let (table, config, batch) = try ReferencePort.synthesisInputs(input)
+    static func synthesize(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, config, batch) = try ReferenceEvaluator.synthesisInputs(input)
         guard case let .explicit(epsilon) = batch.noise else { preconditionFailure() }
         let synthesizer = ADARSynthesizer(schedule: table, configuration: config)
         let buffers = SynthesisBuffers()
@@ -89,7 +89,7 @@ public struct OptimisedPort: ConformancePort {
                 users: batch.users.map(Float.init), positives: batch.positives.map(Float.init), pool: batch.pool.map(Float.init))
             try synthesizer.synthesize(rows, noise: .explicit(epsilon.map(Float.init)), into: buffers, threads: 1)
         }
-        return ReferencePort.synthesisOutput(RowOutcome(
+        return ReferenceEvaluator.synthesisOutput(RowOutcome(
             status: buffers.statuses[0], timestep: Int(buffers.timesteps[0]),
             aStar: Double(buffers.aStars[0]), retention: Double(buffers.retentions[0]),
             positiveScore: Double(buffers.positiveScores[0]),
@@ -99,8 +99,8 @@ public struct OptimisedPort: ConformancePort {
     }
 
     /// S7 in binary32 for a given outcome, as the module's loss pass computes it.
-    static func loss(_ input: OperationInput) throws(PortRefusal) -> JSONValue {
-        let (table, config, batch, outcome) = try ReferencePort.lossInputs(input)
+    static func loss(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, config, batch, outcome) = try ReferenceEvaluator.lossInputs(input)
         let d = batch.dimension
         let u = batch.users.map(Float.init), x0 = batch.positives.map(Float.init)
         let pool = batch.pool.map(Float.init), xNeg = outcome.syntheticNegative.map(Float.init)
@@ -135,7 +135,7 @@ public struct OptimisedPort: ConformancePort {
             squares += u[k] * u[k] + x0[k] * x0[k] + j[k] * j[k]
         }
         loss += lambda / 2 * squares
-        return ReferencePort.lossOutput(
+        return ReferenceEvaluator.lossOutput(
             loss: Double(loss), user: gu.map(Double.init), positive: gi.map(Double.init),
             pool: gPool.map(Double.init), dimension: d)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ADARCore
 import ADARReference
+import ADARProtocol
 
 /// SplitMix64 with a fixed seed per file: the fixtures never change unless the code does.
 struct FixtureRandom {

@@ -1,5 +1,6 @@
 import ADARCore
 import ADARReference
+import ADARProtocol
 
 /// Builds every fixture file from the binary64 reference, deterministically:
 /// fixed seeds (SplitMix64), fixed key order, shortest round-trip numbers.
@@ -32,7 +33,7 @@ public enum FixtureGenerator {
     ) -> FixtureFile {
         var groups = [TestGroup](), tcId = 0
         for (operation, cases) in sections {
-            for precision in FixtureFormat.precisions {
+            for precision in Precision.allCases {
                 var tests = [FixtureTest]()
                 for item in cases {
                     tcId += 1
@@ -51,21 +52,21 @@ public enum FixtureGenerator {
         return used.sorted().map { ($0, FlagCatalogue.notes[$0]!) }
     }
 
-    static func makeTest(tcId: Int, _ item: Case, operation: FixtureOperation, precision: String) -> FixtureTest {
+    static func makeTest(tcId: Int, _ item: Case, operation: FixtureOperation, precision: Precision) -> FixtureTest {
         let expected: JSONValue
         do {
             expected = try ReferenceEvaluator.evaluate(operation, input: item.input)
         } catch {
             preconditionFailure("fixture case '\(item.comment)' is refused by the reference: \(error)")
         }
-        let alternatives = precision == "binary32" ? binary32Alternatives(operation, input: item.input, expected: expected) : []
+        let alternatives = precision == .binary32 ? binary32Alternatives(operation, input: item.input, expected: expected) : []
         var flags = item.flags
-        if !alternatives.isEmpty || (precision == "binary64" && !binary32Alternatives(operation, input: item.input, expected: expected).isEmpty) {
+        if !alternatives.isEmpty || (precision == .binary64 && !binary32Alternatives(operation, input: item.input, expected: expected).isEmpty) {
             if !flags.contains("Boundary") { flags.append("Boundary") }
         }
         return FixtureTest(
             tcId: tcId, comment: item.comment, flags: flags, input: item.input, expected: expected,
-            result: alternatives.isEmpty ? "valid" : "acceptable", alternatives: alternatives)
+            result: alternatives.isEmpty ? .valid : .acceptable, alternatives: alternatives)
     }
 
     /// S4.f: the outputs a binary32 evaluation may also produce because
@@ -75,7 +76,7 @@ public enum FixtureGenerator {
         guard operation == .transition || operation == .synthesize,
               let status = expected["status"]?.stringValue, status == "transition" || status == "saturated",
               let aStar = expected["aStar"]?.doubleValue, aStar.isFinite, let t = expected["timestep"]?.intValue,
-              let scheduleJSON = input["schedule"], let table = try? ReferenceEvaluator.decodeSchedule(scheduleJSON)
+              let table = try? OperationInput(input).schedule()
         else { return [] }
         let width = Tolerance.binary32DecisionWidth
         var seen = [(Int, String)]()

@@ -1,5 +1,6 @@
 import Foundation
 import ADARCore
+import ADARProtocol
 
 /// One problem in a fixture file: where it is and why it is wrong.
 public struct LintIssue: Equatable, Sendable, CustomStringConvertible {
@@ -20,7 +21,7 @@ public struct LintIssue: Equatable, Sendable, CustomStringConvertible {
 public enum FixtureLinter {
     /// Lints every `*.json` file directly in `directory` (the schema folder is not a fixture).
     public static func lint(directory: URL) throws -> [LintIssue] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }.sorted()
+        let names = try FixtureFile.names(in: directory)
         var issues = [LintIssue]()
         if names.isEmpty { issues.append(LintIssue(file: directory.path, tcId: nil, field: "", reason: "no fixture files")) }
         for expected in FixtureFormat.files.map(\.name) where !names.contains(expected) {
@@ -55,7 +56,7 @@ public enum FixtureLinter {
         }
         let topics = FixtureFormat.files.map(\.topic) + FixtureOperation.allCases.map(\.rawValue)
         if let operation = document["operation"], !topics.contains(operation.stringValue ?? "") {
-            issue(nil, "operation", "unknown operation \(operation.rendered())")
+            issue(nil, "operation", "unknown operation \(operation.rendered)")
         }
         if let version = document["generatorVersion"], version.stringValue == nil { issue(nil, "generatorVersion", "must be a string") }
         if let header = document["header"], !(header.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false) {
@@ -91,7 +92,7 @@ public enum FixtureLinter {
             if group["type"]?.stringValue == nil { issue(nil, "\(path).type", "missing or not a string") }
             let operation = group["operation"]?.stringValue.flatMap(FixtureOperation.init(rawValue:))
             if operation == nil { issue(nil, "\(path).operation", "missing or not an operation of PORTING.md §2") }
-            if !FixtureFormat.precisions.contains(group["precision"]?.stringValue ?? "") {
+            if Precision(rawValue: group["precision"]?.stringValue ?? "") == nil {
                 issue(nil, "\(path).precision", "must be binary64 or binary32")
             }
             if let tolerance = group["tolerance"] {
@@ -130,13 +131,13 @@ public enum FixtureLinter {
                     issue(tcId, "\(testPath).flags", "missing or not an array")
                 }
                 let result = test["result"]?.stringValue ?? ""
-                if !FixtureFormat.results.contains(result) { issue(tcId, "\(testPath).result", "must be valid, invalid or acceptable") }
+                if ExpectedResult(rawValue: result) == nil { issue(tcId, "\(testPath).result", "must be valid, invalid or acceptable") }
                 guard let operation else { continue }
                 lintTest(test, operation: operation, result: result) { issue(tcId, "\(testPath).\($0)", $1) }
             }
         }
         if let declared = document["numberOfTests"] {
-            if declared.intValue != count { issue(nil, "numberOfTests", "declares \(declared.rendered()) but the groups hold \(count) tests") }
+            if declared.intValue != count { issue(nil, "numberOfTests", "declares \(declared.rendered) but the groups hold \(count) tests") }
         }
         for flag in noted.subtracting(usedFlags).sorted() { issue(nil, "notes.\(flag)", "note for a flag no test uses") }
         return issues

@@ -1,4 +1,5 @@
 import ADARCore
+import ADARProtocol
 
 /// The JSON Schema (draft 2020-12) of each fixture file, written to
 /// fixtures/schema/ beside the fixtures so ports can validate them with their
@@ -75,7 +76,7 @@ public enum FixtureSchema {
                                 ("absolute", .object([("type", .string("number")), ("minimum", .integer(0))]))],
                                required: ["relative", "absolute"])
         return object([("type", type("string")), ("operation", constant(operation.rawValue)),
-                       ("precision", enumeration(FixtureFormat.precisions)), ("tolerance", tolerance),
+                       ("precision", enumeration(Precision.allCases.map(\.rawValue))), ("tolerance", tolerance),
                        ("tests", array(of: testSchema(operation, invalid: invalid)))],
                       required: ["type", "operation", "precision", "tolerance", "tests"])
     }
@@ -106,9 +107,9 @@ public enum FixtureSchema {
     public static func files(for fixtures: [FixtureFile]) -> [(name: String, text: String)] {
         fixtures.map { file in
             var operations = [FixtureOperation]()
-            for group in file.testGroups where !operations.contains(group.operation) { operations.append(group.operation) }
+            for case let operation? in file.testGroups.map(\.operation) where !operations.contains(operation) { operations.append(operation) }
             let name = file.name.replacingOccurrences(of: ".json", with: ".schema.json")
-            return (name, schema(fileName: file.name, topic: file.topic, operations: operations).rendered() + "\n")
+            return (name, schema(fileName: file.name, topic: file.topic, operations: operations).prettyPrinted() + "\n")
         }
     }
 }

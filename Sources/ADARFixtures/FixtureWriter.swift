@@ -1,4 +1,5 @@
 import Foundation
+import ADARProtocol
 
 /// Writes the fixtures and their schemas: `DIR/*.json` and `DIR/schema/*.schema.json`.
 public enum FixtureWriter {

@@ -1,3 +1,5 @@
+import ADARProtocol
+
 /// Every flag the fixtures use, with the bug it is there to catch (PORTING.md §1 `notes`).
 /// A file's `notes` holds exactly the flags its tests use.
 public enum FlagCatalogue {

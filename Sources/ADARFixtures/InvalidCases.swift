@@ -1,4 +1,5 @@
 import ADARCore
+import ADARProtocol
 
 extension FixtureGenerator {
     /// An input the reference must refuse, with the error a reader of the spec expects.
@@ -103,13 +104,13 @@ extension FixtureGenerator {
         var groups = [TestGroup](), tcId = 0
         let operations = FixtureOperation.allCases.filter { op in cases.contains { $0.operation == op } }
         for operation in operations {
-            for precision in FixtureFormat.precisions {
+            for precision in Precision.allCases {
                 var tests = [FixtureTest]()
-                for item in cases where item.operation == operation && (precision == "binary64" || item.binary32) {
+                for item in cases where item.operation == operation && (precision == .binary64 || item.binary32) {
                     tcId += 1
                     do {
                         let output = try ReferenceEvaluator.evaluate(operation, input: item.input)
-                        preconditionFailure("invalid case '\(item.comment)' was accepted: \(output.rendered())")
+                        preconditionFailure("invalid case '\(item.comment)' was accepted: \(output.rendered)")
                     } catch let EvaluationError.refused(error) {
                         precondition(error.kind == item.kind && error.field == item.field,
                                      "invalid case '\(item.comment)': expected \(item.kind)/\(item.field), reference raised \(error)")
@@ -119,7 +120,7 @@ extension FixtureGenerator {
                     tests.append(FixtureTest(
                         tcId: tcId, comment: item.comment, flags: [item.flag], input: item.input,
                         expected: .object([("error", .object([("kind", .string(item.kind)), ("field", .string(item.field))]))]),
-                        result: "invalid", alternatives: []))
+                        result: .invalid, alternatives: []))
                 }
                 groups.append(TestGroup(
                     type: FixtureFormat.invalidGroupType, operation: operation, precision: precision,

@@ -2,6 +2,7 @@ import Foundation
 import ADARCore
 import ADAR
 import ADARFixtures
+import ADARProtocol
 import GSLOracle
 
 /// Checks of Proofs/conformance-tolerances.md: the fixture tolerances hold.
@@ -23,26 +24,24 @@ public enum ConformanceToleranceChecks {
     /// Worst `error / allowance` of `implementation` over the groups of `precision`, against
     /// the expected output or an alternative; `scale` shrinks every allowance (a margin).
     static func worstRatio(
-        _ fixtures: [FixtureFile], precision: String, scale: Double, implementation: Implementation
+        _ fixtures: [FixtureFile], precision: Precision, scale: Double, implementation: Implementation
     ) -> (ratio: Double, cases: Int, worst: String) {
         var worst = (ratio: 0.0, cases: 0, worst: "")
         for file in fixtures {
-            for group in file.testGroups where group.precision == precision {
-                let tolerance = Tolerance(relative: group.tolerance.relative * scale, absolute: group.tolerance.absolute * scale)
-                for test in group.tests where test.result != "invalid" {
-                    worst.cases += 1
-                    let ratio: Double, field: String
-                    do {
-                        let got = try implementation(group.operation, test.input)
-                        let outcome = FixtureComparison.compare(got: got, test: test, tolerance: tolerance)
-                        (ratio, field) = (outcome.worstRatio, outcome.worstField)
-                    } catch {
-                        (ratio, field) = (.infinity, "error: \(error)")
-                    }
-                    if ratio > worst.ratio || (ratio.isNaN && !worst.ratio.isNaN) {
-                        worst.ratio = ratio
-                        worst.worst = "\(file.name) tcId \(test.tcId) \(field)"
-                    }
+            for test in file.cases where test.precision == precision && test.result != .invalid {
+                worst.cases += 1
+                let tolerance = Tolerance(relative: test.tolerance.relative * scale, absolute: test.tolerance.absolute * scale)
+                let ratio: Double, field: String
+                do {
+                    let got = try implementation(test.operation, test.input)
+                    let outcome = OutputComparison(tolerance: tolerance, precision: precision).bestMatch(test.test, got: got)
+                    (ratio, field) = (outcome.worstRatio, outcome.worstField)
+                } catch {
+                    (ratio, field) = (.infinity, "error: \(error)")
+                }
+                if ratio > worst.ratio || (ratio.isNaN && !worst.ratio.isNaN) {
+                    worst.ratio = ratio
+                    worst.worst = "\(file.name) tcId \(test.tcId) \(field)"
                 }
             }
         }
@@ -54,7 +53,7 @@ public enum ConformanceToleranceChecks {
     public static func checkBinary32Tolerances(
         fixtures: [FixtureFile] = FixtureGenerator.generateAll(), implementation: Implementation = Binary32Evaluator.evaluate
     ) -> ClaimResult {
-        let worst = worstRatio(fixtures, precision: "binary32", scale: 1, implementation: implementation)
+        let worst = worstRatio(fixtures, precision: .binary32, scale: 1, implementation: implementation)
         return ClaimResult(
             id: "S6/F1", statistic: "max error/allowance of a binary32 evaluation over \(worst.cases) binary32 cases",
             measure: .maxError(worst.ratio, bound: 1, unit: "rel"), seed: 0, worstCase: worst.worst)
@@ -65,7 +64,7 @@ public enum ConformanceToleranceChecks {
     public static func checkBinary64Expectations(
         fixtures: [FixtureFile] = FixtureGenerator.generateAll(), oracle: Implementation = IndependentOracle.evaluate
     ) -> ClaimResult {
-        let worst = worstRatio(fixtures, precision: "binary64", scale: 1.0 / 16, implementation: oracle)
+        let worst = worstRatio(fixtures, precision: .binary64, scale: 1.0 / 16, implementation: oracle)
         return ClaimResult(
             id: "S6/F2", statistic: "max |expected − independent|/(allowance/16) over \(worst.cases) binary64 cases",
             measure: .maxError(worst.ratio, bound: 1, unit: "rel"), seed: 0, worstCase: worst.worst)
@@ -78,14 +77,8 @@ public enum ConformanceToleranceChecks {
 /// binary64 rounded to binary32 (S1), z = Φ⁻¹(ρ) in binary64 rounded, every
 /// other operation in binary32; synthesis and noise by the optimised `ADAR` module.
 public enum Binary32Evaluator {
-    static func floats(_ json: JSONValue?, _ name: String) throws -> [Float] {
-        guard let xs = json?[name]?.doubleArray else { throw EvaluationError.malformed(field: name, reason: "missing") }
-        return xs.map(Float.init)
-    }
-    static func number(_ json: JSONValue?, _ name: String) throws -> Double {
-        guard let x = json?[name]?.doubleValue else { throw EvaluationError.malformed(field: name, reason: "missing") }
-        return x
-    }
+    static func floats(_ json: JSONValue, _ name: String) throws -> [Float] { try OperationInput(json).reals(name).map(Float.init) }
+    static func number(_ json: JSONValue, _ name: String) throws -> Double { try OperationInput(json).real(name) }
     static func reals(_ xs: [Float]) -> JSONValue { .reals(xs.map(Double.init)) }
 
     public static func evaluate(_ operation: FixtureOperation, input: JSONValue) throws -> JSONValue {
@@ -97,7 +90,7 @@ public enum Binary32Evaluator {
             return .object([("epsilon", reals((0..<input["dimension"]!.intValue!).map { noise.normal(row: row, component: $0) }))])
         default: break
         }
-        let table = try ReferenceEvaluator.decodeSchedule(input["schedule"]!)
+        let table = try OperationInput(input).schedule()
         let sqrtA = table.sqrtAlphaBar.map(Float.init), sqrtB = table.sqrtOneMinusAlphaBar.map(Float.init)
         switch operation {
         case .schedule:

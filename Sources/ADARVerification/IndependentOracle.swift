@@ -1,6 +1,7 @@
 import Foundation
 import ADARCore
 import ADARFixtures
+import ADARProtocol
 import GSLOracle
 
 /// The spec recomputed without the reference: schedules, dot products and

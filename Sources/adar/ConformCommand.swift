@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import ADARConformance
+import ADARProtocol
 
 struct ConformCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

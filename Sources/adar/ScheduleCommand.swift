@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import ADARCore
+import ADARProtocol
 
 struct ScheduleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,13 +21,13 @@ struct ScheduleCommand: ParsableCommand {
     func run() throws {
         let schedule = try parameters.schedule(kind)
         if json {
-            print(JSONText.object([
+            print(JSONValue.object([
                 ("kind", .string(schedule.kind.name)),
                 ("steps", .integer(schedule.steps)),
-                ("beta", .array(schedule.beta.map(JSONText.number))),
-                ("alphaBar", .array(schedule.alphaBar.map(JSONText.number))),
-                ("sqrtAlphaBar", .array(schedule.sqrtAlphaBar.map(JSONText.number))),
-                ("sqrtOneMinusAlphaBar", .array(schedule.sqrtOneMinusAlphaBar.map(JSONText.number))),
+                ("beta", .array(schedule.beta.map(JSONValue.number))),
+                ("alphaBar", .array(schedule.alphaBar.map(JSONValue.number))),
+                ("sqrtAlphaBar", .array(schedule.sqrtAlphaBar.map(JSONValue.number))),
+                ("sqrtOneMinusAlphaBar", .array(schedule.sqrtOneMinusAlphaBar.map(JSONValue.number))),
             ]).rendered)
             return
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ADARCore
 import ADARReference
+import ADARProtocol
 
 struct TransitionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +50,7 @@ struct TransitionCommand: ParsableCommand {
         guard n.isFinite else { throw ValidationError("σ·‖e_u‖ overflows") }
         let point = ReferenceADAR.transitionPoint(
             positiveScore: s0, referenceNegativeScore: sneg, noiseScale: n, rho: config.rho, schedule: table)
-        let fields: [(String, JSONText)] = [
+        let fields: [(String, JSONValue)] = [
             ("status", .string(point.status.rawValue)),
             ("timestep", .integer(point.timestep)),
             ("aStar", .number(point.aStar)),
@@ -60,7 +61,7 @@ struct TransitionCommand: ParsableCommand {
             ("schedule", .string(table.kind.name)),
         ]
         if json {
-            print(JSONText.object(fields).rendered)
+            print(JSONValue.object(fields).rendered)
         } else {
             for (name, value) in fields {
                 if case let .string(text) = value { print("\(name): \(text)") } else { print("\(name): \(value.rendered)") }

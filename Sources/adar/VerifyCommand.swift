@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import ADARVerification
+import ADARProtocol
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +50,7 @@ struct VerifyCommand: ParsableCommand {
             } catch {
                 failures += 1
                 row = json
-                    ? JSONText.object([("id", .string(claim.id)), ("passed", .bool(false)), ("error", .string("\(error)"))]).rendered
+                    ? JSONValue.object([("id", .string(claim.id)), ("passed", .bool(false)), ("error", .string("\(error)"))]).rendered
                     : "\(claim.id.padding(toLength: 12, withPad: " ", startingAt: 0)) ERROR  \(error)"
             }
             print(row)
@@ -70,7 +71,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     private func jsonRow(_ r: ClaimResult, seconds: Double) -> String {
-        var fields: [(String, JSONText)] = [
+        var fields: [(String, JSONValue)] = [
             ("id", .string(r.id)), ("passed", .bool(r.passed)), ("statistic", .string(r.statistic)),
             ("seed", .string(String(r.seed))), ("worstCase", .string(r.worstCase)), ("seconds", .number(seconds)),
         ]
@@ -79,6 +80,6 @@ struct VerifyCommand: ParsableCommand {
         case let .maxError(v, bound, unit): fields += [("maxError", .number(v)), ("bound", .number(bound)), ("unit", .string(unit))]
         case let .exact(m, n): fields += [("mismatches", .integer(m)), ("cases", .integer(n))]
         }
-        return JSONText.object(fields).rendered
+        return JSONValue.object(fields).rendered
     }
 }

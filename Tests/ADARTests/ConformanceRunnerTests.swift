@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ADARConformance
+import ADARProtocol
 
 /// `adar conform` (docs/PORTING.md §3, §4): misbehaving ports are failed for
 /// the right reason within the runner's time bound, the in-tree ports pass,
@@ -15,7 +16,7 @@ struct ConformanceRunnerTests {
     static let adar = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent(".build/debug/adar").path
 
-    static var caseCount: Int { fixtures.reduce(0) { $0 + $1.tests.count { $0.precision == .binary64 } } }
+    static var caseCount: Int { fixtures.reduce(0) { $0 + $1.cases.count { $0.precision == .binary64 } } }
 
     /// Runs a misbehaving port with a 1 s per-case timeout and checks that no
     /// case passed and the run stayed within `bound` seconds.
@@ -97,7 +98,7 @@ struct ConformanceRunnerTests {
                 .run(command: [Self.adar, "port-server", "--implementation", implementation])
             #expect(report.precision == precision)
             #expect(report.succeeded(allowSkipped: false), "\(report.text)")
-            #expect(report.total.pass == Self.fixtures.reduce(0) { $0 + $1.tests.count { $0.precision == precision } })
+            #expect(report.total.pass == Self.fixtures.reduce(0) { $0 + $1.cases.count { $0.precision == precision } })
         }
     }
 
@@ -124,8 +125,8 @@ struct ConformanceRunnerTests {
     /// The reference's response line for every binary64 case.
     static func referenceResponses() -> [String] {
         let port = ReferencePort()
-        return fixtures.flatMap(\.tests).filter { $0.precision == .binary64 }.map { test in
-            port.respond(to: JSONValue.object([("id", .string(test.id)), ("op", .string(test.operation)), ("input", test.input)]).rendered)
+        return fixtures.flatMap(\.cases).filter { $0.precision == .binary64 }.map { test in
+            port.respond(to: JSONValue.object([("id", .string(test.id)), ("op", .string(test.operation.rawValue)), ("input", test.input)]).rendered)
         }
     }
 
@@ -145,9 +146,9 @@ struct ConformanceRunnerTests {
 
     @Test("an answer just outside the tolerance fails and reports its error")
     func outsideTolerance() throws {
-        let test = try #require(Self.fixtures.flatMap(\.tests).first { $0.operation == "forward" && $0.precision == .binary64 })
-        let items = try #require(test.expected?["xt"]?.arrayItems)
-        let xt = items.compactMap(\.double)
+        let test = try #require(Self.fixtures.flatMap(\.cases).first { $0.operation == .forward && $0.precision == .binary64 })
+        let items = try #require(test.expected["xt"]?.arrayValue)
+        let xt = items.compactMap(\.doubleValue)
         let nudged = JSONValue.object([("xt", .reals([xt[0] * (1 + 1e-9)] + xt.dropFirst()))])
         let verdict = ConformanceRunner.judge(test, .output(nudged), precision: .binary64)
         #expect(verdict.outcome == .fail)
@@ -160,7 +161,7 @@ struct ConformanceRunnerTests {
     @Test("each misconception is named for an answer computed under it", arguments: Misconception.all)
     func diagnosis(_ misconception: Misconception) {
         var failing = 0
-        for test in Self.fixtures.flatMap(\.tests) where test.precision == .binary64 && test.result == .valid {
+        for test in Self.fixtures.flatMap(\.cases) where test.precision == .binary64 && test.result == .valid {
             guard let answer = misconception.output(for: test) else { continue }
             let verdict = ConformanceRunner.judge(test, .output(answer), precision: .binary64)
             guard verdict.outcome == .fail else { continue }
@@ -172,10 +173,10 @@ struct ConformanceRunnerTests {
 
     @Test("a correct answer gets no diagnosis, and an unrelated wrong one gets none")
     func noFalseDiagnosis() throws {
-        for test in Self.fixtures.flatMap(\.tests) where test.precision == .binary64 && test.result == .valid {
-            #expect(Misconception.diagnose(test, answer: test.expected!, precision: .binary64).isEmpty)
+        for test in Self.fixtures.flatMap(\.cases) where test.precision == .binary64 && test.result == .valid {
+            #expect(Misconception.diagnose(test, answer: test.expected, precision: .binary64).isEmpty)
         }
-        let test = try #require(Self.fixtures.flatMap(\.tests).first { $0.operation == "forward" && $0.precision == .binary64 })
+        let test = try #require(Self.fixtures.flatMap(\.cases).first { $0.operation == .forward && $0.precision == .binary64 })
         let scrambled = JSONValue.object([("xt", .reals([1, 2, 3, 4, 5]))])
         #expect(Misconception.diagnose(test, answer: scrambled, precision: .binary64).isEmpty)
     }

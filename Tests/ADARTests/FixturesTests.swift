@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ADARCore
 import ADARFixtures
+import ADARProtocol
 import ADARVerification
 
 /// fixtures/: reproducible, well formed, and every expected value checked independently.
@@ -39,9 +40,9 @@ struct FixturesTests {
         for file in FixtureGenerator.generateAll() {
             #expect(try JSONValue.parse(file.text) == file.json, "\(file.name)")
         }
-        #expect(JSONValue.number(0.1).rendered() == "0.1")
-        #expect(JSONValue.number(1e-5).rendered() == "1e-05")
-        #expect(JSONValue.number(.nan).rendered() == "null")
+        #expect(JSONValue.number(0.1).rendered == "0.1")
+        #expect(JSONValue.number(1e-5).rendered == "1e-05")
+        #expect(JSONValue.number(.nan).rendered == "null")
     }
 
     @Test("coverage: every status, every schedule kind, the traps, and both precisions per operation")
@@ -61,10 +62,10 @@ struct FixturesTests {
         #expect(kinds == ["linear", "ddpm-linear", "scaled-linear", "cosine", "linear-variance", "custom"])
         for file in files {
             for operation in Set(file.testGroups.map(\.operation)) {
-                #expect(Set(file.testGroups.filter { $0.operation == operation }.map(\.precision)) == ["binary64", "binary32"])
+                #expect(Set(file.testGroups.filter { $0.operation == operation }.map(\.precision)) == [.binary64, .binary32])
             }
         }
-        #expect(tests.contains { $0.result == "acceptable" } && tests.contains { $0.result == "invalid" })
+        #expect(tests.contains { $0.result == .acceptable } && tests.contains { $0.result == .invalid })
     }
 
     @Test("binary32 groups carry the binary64 inputs, all binary32 values")
@@ -78,8 +79,8 @@ struct FixturesTests {
             }
         }
         for file in FixtureGenerator.generateAll() where file.topic != "invalid" {
-            let b64 = file.testGroups.filter { $0.precision == "binary64" }.flatMap(\.tests)
-            let b32 = file.testGroups.filter { $0.precision == "binary32" }.flatMap(\.tests)
+            let b64 = file.testGroups.filter { $0.precision == .binary64 }.flatMap(\.tests)
+            let b32 = file.testGroups.filter { $0.precision == .binary32 }.flatMap(\.tests)
             #expect(b64.map(\.input) == b32.map(\.input), "\(file.name)")
             for test in b32 where file.topic != "noise" {
                 #expect(reals(test.input).allSatisfy { Double(Float($0)) == $0 }, "\(file.name) tcId \(test.tcId)")
@@ -105,7 +106,7 @@ struct FixturesTests {
         let invalid = files.first { $0.name == "invalid_inputs.json" }!
         for group in invalid.testGroups {
             for test in group.tests {
-                #expect(throws: EvaluationError.self) { try ReferenceEvaluator.evaluate(group.operation, input: test.input) }
+                #expect(throws: EvaluationError.self) { try ReferenceEvaluator.evaluate(group.operation!, input: test.input) }
             }
         }
     }
@@ -202,7 +203,7 @@ struct ConformanceToleranceTests {
             let answer = try Binary32Evaluator.evaluate(operation, input: input)
             guard operation == .schedule, let betas = answer["beta"]?.doubleArray, let steps = input["timesteps"]?.arrayValue else { return answer }
             // Accumulate ᾱ in binary32 over the whole table (the trap), then read the requested steps.
-            let table = try ReferenceEvaluator.decodeSchedule(input["schedule"]!)
+            let table = try OperationInput(input).schedule()
             var product: [Float] = [1]
             for t in 1...table.steps { product.append(product[t - 1] * (1 - Float(table.beta[t]))) }
             _ = betas

@@ -1,11 +1,13 @@
 import Foundation
 
-/// A JSON value that keeps object keys in the order they were written, so the
-/// fixtures print byte-identically on every run (docs/PORTING.md §1).
+/// A JSON value as the fixtures, the port protocol and the command line write
+/// and read it (docs/PORTING.md §1, §3). Object keys keep the order they were
+/// written or read in, so output is byte-stable from run to run.
 ///
 /// Integers and reals are distinct cases: a `tcId` prints as `12`, a real as
 /// Swift's shortest round-trip form (`0.1`, `1e-05`), which every JSON reader
-/// maps back to the same binary64 value. NaN and ±∞ print as `null`.
+/// maps back to the same binary64 value. NaN and ±∞ print as `null`, and
+/// `null` reads back as NaN where a real is expected.
 public indirect enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -30,7 +32,7 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// A real, or `null` when it is NaN or infinite.
     public static func real(_ x: Double) -> JSONValue { x.isFinite ? .number(x) : .null }
-    public static func reals(_ xs: [Double]) -> JSONValue { .array(xs.map(real)) }
+    public static func reals(_ xs: some Sequence<Double>) -> JSONValue { .array(xs.map(real)) }
     public static func integers(_ xs: [Int]) -> JSONValue { .array(xs.map(JSONValue.integer)) }
 
     // MARK: - Access
@@ -49,8 +51,13 @@ public indirect enum JSONValue: Equatable, Sendable {
     public var stringValue: String? {
         if case let .string(s) = self { s } else { nil }
     }
+    /// An integer; an integral real (`12.0`, `1e3`) is one too, as in JSON Schema.
     public var intValue: Int? {
-        if case let .integer(i) = self { i } else { nil }
+        switch self {
+        case let .integer(i): i
+        case let .number(x) where x == x.rounded() && abs(x) < 0x1p53: Int(x)
+        default: nil
+        }
     }
     /// A real: integers widen, `null` reads as NaN (docs/PORTING.md §1).
     public var doubleValue: Double? {
@@ -70,26 +77,43 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     // MARK: - Writing
 
-    /// Pretty-printed with two-space indentation; arrays of scalars stay on one line.
-    public func rendered(indent: Int = 0) -> String {
+    /// One line, no spaces: a protocol request or response, or a command's JSON output.
+    public var rendered: String {
+        switch self {
+        case let .array(items): "[" + items.map(\.rendered).joined(separator: ",") + "]"
+        case let .object(fields): "{" + fields.map { Self.quoted($0.0) + ":" + $0.1.rendered }.joined(separator: ",") + "}"
+        default: scalarText
+        }
+    }
+
+    /// Pretty-printed with two-space indentation; arrays of scalars stay on one line (the fixture files).
+    public func prettyPrinted(indent: Int = 0) -> String {
         let pad = String(repeating: "  ", count: indent + 1), close = String(repeating: "  ", count: indent)
         switch self {
-        case .null: return "null"
-        case let .bool(b): return b ? "true" : "false"
-        case let .integer(i): return "\(i)"
-        case let .number(x): return x.isFinite ? "\(x)" : "null"
-        case let .string(s): return Self.quoted(s)
         case let .array(items):
             if items.isEmpty { return "[]" }
-            if items.allSatisfy(\.isScalar) { return "[" + items.map { $0.rendered() }.joined(separator: ", ") + "]" }
-            return "[\n" + items.map { pad + $0.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n" + close + "]"
+            if items.allSatisfy(\.isScalar) { return "[" + items.map(\.scalarText).joined(separator: ", ") + "]" }
+            return "[\n" + items.map { pad + $0.prettyPrinted(indent: indent + 1) }.joined(separator: ",\n") + "\n" + close + "]"
         case let .object(fields):
             if fields.isEmpty { return "{}" }
             if fields.allSatisfy({ $0.1.isScalar }) && fields.count <= 6 {
-                return "{" + fields.map { Self.quoted($0.0) + ": " + $0.1.rendered() }.joined(separator: ", ") + "}"
+                return "{" + fields.map { Self.quoted($0.0) + ": " + $0.1.scalarText }.joined(separator: ", ") + "}"
             }
-            return "{\n" + fields.map { pad + Self.quoted($0.0) + ": " + $0.1.rendered(indent: indent + 1) }
+            return "{\n" + fields.map { pad + Self.quoted($0.0) + ": " + $0.1.prettyPrinted(indent: indent + 1) }
                 .joined(separator: ",\n") + "\n" + close + "}"
+        default:
+            return scalarText
+        }
+    }
+
+    private var scalarText: String {
+        switch self {
+        case .null: "null"
+        case let .bool(b): b ? "true" : "false"
+        case let .integer(i): "\(i)"
+        case let .number(x): x.isFinite ? "\(x)" : "null"
+        case let .string(s): Self.quoted(s)
+        case .array, .object: rendered
         }
     }
 
@@ -107,6 +131,7 @@ public indirect enum JSONValue: Equatable, Sendable {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
+            case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
