@@ -3,6 +3,7 @@ import ArgumentParser
 import ADARData
 import ADARTraining
 import GSLOracle
+import ADARProtocol
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -156,18 +157,18 @@ enum DemoTable {
     static func json(
         _ rows: [Row], runs: [DemoRun], data: ImplicitFeedback, splitSeed: UInt64, sample: TrainingConfiguration,
         seeds: Int, threads: Int, seconds: Double
-    ) -> JSONText {
-        func test(_ t: WelchTest?) -> JSONText {
+    ) -> JSONValue {
+        func test(_ t: WelchTest?) -> JSONValue {
             guard let t else { return .string("baseline") }
             return .object([("t", .number(t.t)), ("degreesOfFreedom", .number(t.degreesOfFreedom)), ("pValue", .number(t.pValue))])
         }
-        let summary: [JSONText] = rows.map { row in
+        let summary: [JSONValue] = rows.map { row in
             let r = SampleSummary(row.recall), n = SampleSummary(row.ndcg)
             return .object([
                 ("sampler", .string(row.sampler.rawValue)),
-                ("recall@20", .object([("values", .array(row.recall.map(JSONText.number))), ("mean", .number(r.mean)),
+                ("recall@20", .object([("values", .array(row.recall.map(JSONValue.number))), ("mean", .number(r.mean)),
                                        ("std", .number(r.standardDeviation)), ("welchVsBaseline", test(row.recallTest))])),
-                ("ndcg@20", .object([("values", .array(row.ndcg.map(JSONText.number))), ("mean", .number(n.mean)),
+                ("ndcg@20", .object([("values", .array(row.ndcg.map(JSONValue.number))), ("mean", .number(n.mean)),
                                      ("std", .number(n.standardDeviation)), ("welchVsBaseline", test(row.ndcgTest))])),
                 ("secondsPerRun", .number(row.secondsPerRun)),
             ])

@@ -2,15 +2,16 @@ import Foundation
 import ADARCore
 import ADARData
 import ADARTraining
+import ADARProtocol
 
 /// The JSON record of training runs.
 enum RunRecord {
     static func json(
         data: ImplicitFeedback, splitSeed: UInt64, dataset: String, configuration c: TrainingConfiguration,
         seed: UInt64, threads: Int, history: [EpochReport], totalSeconds: Double
-    ) -> JSONText {
-        let epochs: [JSONText] = history.map { report in
-            var fields: [(String, JSONText)] = [("epoch", .integer(report.epoch))]
+    ) -> JSONValue {
+        let epochs: [JSONValue] = history.map { report in
+            var fields: [(String, JSONValue)] = [("epoch", .integer(report.epoch))]
             if let s = report.statistics {
                 fields += [("loss", .number(s.meanLoss)), ("seconds", .number(s.seconds)), ("rowsPerSecond", .number(s.rowsPerSecond))]
                 if !s.statusCounts.isEmpty {
@@ -47,7 +48,7 @@ enum RunRecord {
         ])
     }
 
-    static func configuration(_ c: TrainingConfiguration) -> JSONText {
+    static func configuration(_ c: TrainingConfiguration) -> JSONValue {
         .object([
             ("backbone", .string(c.backbone.rawValue)), ("layers", .integer(c.layers)),
             ("sampler", .string(c.sampler.rawValue)), ("poolSize", .integer(c.poolSize)),
@@ -67,7 +68,7 @@ enum RunRecord {
         ])
     }
 
-    static func machine() -> JSONText {
+    static func machine() -> JSONValue {
         let info = ProcessInfo.processInfo
         return .object([
             ("activeProcessors", .integer(info.activeProcessorCount)), ("processors", .integer(info.processorCount)),
@@ -76,7 +77,7 @@ enum RunRecord {
         ])
     }
 
-    static func write(_ json: JSONText, to path: String) throws {
+    static func write(_ json: JSONValue, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data((json.rendered + "\n").utf8).write(to: url)
