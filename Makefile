@@ -30,7 +30,8 @@ conform: deps
 # Throughput (README "Throughput"): release build, median of 7 runs per variant.
 bench: deps
 	swift build -c release --product adar-bench
-	.build/release/adar-bench --runs 7 | tee results/bench.txt
+	.build/release/adar-bench --runs 7 > results/bench.txt
+	cat results/bench.txt
 
 # A smoke run of the bench for CI: small sizes, not a measurement.
 bench-quick: deps
