@@ -7,7 +7,8 @@ struct ADARCommand: ParsableCommand {
         abstract: "Reference harness for ADAR (Adaptive Diffusion-based Augmentation for Recommendation).",
         discussion: """
             The contract is ADAR-SPEC.md; section numbers (S1…S8) are cited throughout.
-            Start with `adar verify`, which checks every claim of Proofs/ numerically against GSL.
+            Start with `adar demo` (ADAR against uniform, DNS and AHNS on real MovieLens data) or
+            `adar verify` (every claim of Proofs/ checked numerically against GSL).
             """,
         subcommands: [
             ScheduleCommand.self, TransitionCommand.self, VerifyCommand.self, DataCommand.self,
