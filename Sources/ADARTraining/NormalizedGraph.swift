@@ -1,3 +1,4 @@
+import ADAR
 import ADARData
 
 /// The symmetric normalised adjacency `Â = D^{-1/2} A D^{-1/2}` of the
@@ -67,7 +68,7 @@ public struct NormalizedGraph: Sendable {
                                         let row = y + r * d
                                         row.update(repeating: 0, count: d)
                                         for e in start[r] ..< start[r + 1] {
-                                            Vector.axpy(weight[e], x + Int(column[e]) * d, row, d)
+                                            Kernels32.axpy(weight[e], x + Int(column[e]) * d, row, d)
                                         }
                                         for k in 0..<d { sum[r * d + k] += row[k] }
                                     }

@@ -87,7 +87,7 @@ public final class Trainer {
         return RankingMetrics.evaluate(data, cutoffs: cutoffs) { user, scores in
             final.withUnsafeBufferPointer { table in
                 let e = table.baseAddress!
-                for item in 0..<items { scores[item] = Vector.dot(e + user * d, e + (users + item) * d, d) }
+                for item in 0..<items { scores[item] = Kernels32.dot(e + user * d, e + (users + item) * d, d) }
             }
         }
     }
@@ -174,12 +174,12 @@ public final class Trainer {
                     negativeNodes[b] = candidateNodes[b * perRow]
                     lossSum += Double(lossBuffers.losses[b])
                     let g = g.baseAddress!
-                    Vector.axpy(scale, lossBuffers.userGradients.baseAddress! + b * d, g + Int(users[b]) * d, d)
-                    Vector.axpy(scale, lossBuffers.positiveGradients.baseAddress! + b * d, g + Int(itemNodes[b]) * d, d)
-                    Vector.axpy(scale, lossBuffers.negativeGradients.baseAddress! + b * d, g + Int(negativeNodes[b]) * d, d)
+                    Kernels32.axpy(scale, lossBuffers.userGradients.baseAddress! + b * d, g + Int(users[b]) * d, d)
+                    Kernels32.axpy(scale, lossBuffers.positiveGradients.baseAddress! + b * d, g + Int(itemNodes[b]) * d, d)
+                    Kernels32.axpy(scale, lossBuffers.negativeGradients.baseAddress! + b * d, g + Int(negativeNodes[b]) * d, d)
                     if throughFallback {
                         let hardest = candidateNodes[b * perRow + Int(synthesis.hardestCandidates[b])]
-                        Vector.axpy(scale, lossBuffers.fallbackGradients.baseAddress! + b * d, g + Int(hardest) * d, d)
+                        Kernels32.axpy(scale, lossBuffers.fallbackGradients.baseAddress! + b * d, g + Int(hardest) * d, d)
                     }
                 }
             }
@@ -214,8 +214,8 @@ public final class Trainer {
             ego.withUnsafeMutableBufferPointer { g in
                 func regularise(_ node: Int32) {
                     let row = p.baseAddress! + Int(node) * d
-                    squares += Double(Vector.dot(row, row, d))
-                    Vector.axpy(lambda * scale, row, g.baseAddress! + Int(node) * d, d)
+                    squares += Double(Kernels32.dot(row, row, d))
+                    Kernels32.axpy(lambda * scale, row, g.baseAddress! + Int(node) * d, d)
                 }
                 for b in 0..<rows {
                     regularise(users[b])
@@ -243,8 +243,8 @@ public final class Trainer {
                             var scores = [Float](repeating: 0, count: perRow)
                             for b in rows {
                                 let u = e + Int(users[b]) * d
-                                let positive = Vector.dot(u, e + Int(itemNodes[b]) * d, d)
-                                for m in 0..<perRow { scores[m] = Vector.dot(u, e + Int(candidateNodes[b * perRow + m]) * d, d) }
+                                let positive = Kernels32.dot(u, e + Int(itemNodes[b]) * d, d)
+                                for m in 0..<perRow { scores[m] = Kernels32.dot(u, e + Int(candidateNodes[b * perRow + m]) * d, d) }
                                 let pick = scores.withUnsafeBufferPointer { s in
                                     switch sampler {
                                     case .dns: NegativeRule.dns(s)

@@ -1,9 +1,9 @@
-/// binary32 vector kernels shared by the synthesis and loss passes.
-@usableFromInline
-enum Kernels32 {
+/// binary32 vector kernels shared by the synthesis and loss passes, and (at
+/// `package` access) by the trainer.
+package enum Kernels32 {
     /// `⟨a, b⟩` over `d` values: eight lanes, then the tail in order.
     @inlinable @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
+    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
         var acc = SIMD8<Float>()
         var k = 0
         while k + 8 <= d {
@@ -23,7 +23,7 @@ enum Kernels32 {
     /// independent accumulators hide the add latency that bounds a single
     /// dot, and each load of `u` serves four products.
     @inlinable @inline(__always)
-    static func dot4(
+    package static func dot4(
         _ u: UnsafePointer<Float>,
         _ c0: UnsafePointer<Float>, _ c1: UnsafePointer<Float>, _ c2: UnsafePointer<Float>, _ c3: UnsafePointer<Float>,
         _ d: Int
@@ -47,18 +47,18 @@ enum Kernels32 {
     }
 
     @inlinable @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    package static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
     @inlinable @inline(__always)
-    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    package static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
     /// `out = α·x + β·ε` and returns `⟨u, out⟩` in the same pass.
     @inlinable @inline(__always)
-    static func combineAndScore(
+    package static func combineAndScore(
         _ alpha: Float, _ x: UnsafePointer<Float>, _ beta: Float, _ epsilon: UnsafePointer<Float>,
         user u: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ d: Int
     ) -> Float {
@@ -78,5 +78,11 @@ enum Kernels32 {
             k += 1
         }
         return sum
+    }
+
+    /// `y += s·x`.
+    @inlinable @inline(__always)
+    package static func axpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: Int) {
+        for k in 0..<d { y[k] += s * x[k] }
     }
 }
