@@ -8,14 +8,17 @@ import ADARProtocol
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "ML-100K, MF with uniform, DNS, AHNS and ADAR over several seeds: a table of Recall@20 / NDCG@20 with Welch t-tests, JSON and an SVG plot.",
+        abstract: "ML-100K (or --dataset), MF with uniform, DNS, AHNS and ADAR over several seeds: a table of Recall@20 / NDCG@20 with Welch t-tests, JSON and an SVG plot.",
         discussion: """
-            Fetches ML-100K into --cache when it is missing. Every sampler gets the same hyper-parameters and the
+            Fetches the data set (ML-100K by default) into --cache when it is missing. Every sampler gets the same hyper-parameters and the
             same seeds; the table reports the metrics after the last epoch (no selection on the test set), mean ± sample
             standard deviation over seeds, and the two-sided Welch t-test p-value against uniform (Student-t tail from GSL).
             Writes <output>/demo.json and <output>/demo.svg. Build in release: `swift run -c release adar demo`.
             """
     )
+
+    @Option(help: "Data: ml-100k (the demo's protocol), ml-1m, synthetic.")
+    var dataset: DatasetName = .ml100k
 
     @OptionGroup var data: DataOptions
 
@@ -52,7 +55,7 @@ struct DemoCommand: ParsableCommand {
         if buildConfiguration == "debug" {
             print("note: this is a debug build; `swift run -c release adar demo` is about 20× faster")
         }
-        let feedback = try data.load(.ml100k)
+        let feedback = try data.load(dataset)
         print("\(feedback.name): \(feedback.userCount) users, \(feedback.itemCount) items, "
             + "\(feedback.trainInteractions) training / \(feedback.testInteractions) test interactions")
         let sample = try training.configuration(sampler: .uniform, epochs: epochs)
@@ -83,11 +86,11 @@ struct DemoCommand: ParsableCommand {
         let elapsed = (clock.now - start) / .seconds(1)
         let rows = DemoTable.rows(runs, samplers: kinds)
         print("")
-        print(DemoTable.text(rows, backbone: sample.backbone, epochs: epochs, seeds: seeds))
+        print(DemoTable.text(rows, dataset: dataset, backbone: sample.backbone, epochs: epochs, seeds: seeds))
         print(String(format: "total %.0f s", elapsed))
 
         let folder = URL(fileURLWithPath: output)
-        let json = DemoTable.json(rows, runs: runs, data: feedback, splitSeed: data.splitSeed, sample: sample,
+        let json = DemoTable.json(rows, runs: runs, dataset: dataset, data: feedback, splitSeed: data.splitSeed, sample: sample,
                                   seeds: seeds, threads: threads, seconds: elapsed)
         try RunRecord.write(json, to: folder.appendingPathComponent("demo.json").path)
         try Data(DemoPlot.svg(runs, samplers: kinds, epochs: epochs).utf8).write(to: folder.appendingPathComponent("demo.svg"))
@@ -131,10 +134,10 @@ enum DemoTable {
         }
     }
 
-    static func text(_ rows: [Row], backbone: Backbone, epochs: Int, seeds: Int) -> String {
+    static func text(_ rows: [Row], dataset: DatasetName, backbone: Backbone, epochs: Int, seeds: Int) -> String {
         let baseline = rows[0]
         let base = (SampleSummary(baseline.recall).mean, SampleSummary(baseline.ndcg).mean)
-        var lines = ["ML-100K, \(backbone == .mf ? "MF" : "LightGCN"), after \(epochs) epochs, mean ± std over \(seeds) seeds; p: Welch t-test vs \(baseline.sampler.rawValue) (two-sided)",
+        var lines = ["\(dataset.displayName), \(backbone == .mf ? "MF" : "LightGCN"), after \(epochs) epochs, mean ± std over \(seeds) seeds; p: Welch t-test vs \(baseline.sampler.rawValue) (two-sided)",
                      "| sampler | Recall@20 | Δ | p | NDCG@20 | Δ | p | s/run |",
                      "|---|---|---|---|---|---|---|---|"]
         for row in rows {
@@ -155,7 +158,7 @@ enum DemoTable {
     }
 
     static func json(
-        _ rows: [Row], runs: [DemoRun], data: ImplicitFeedback, splitSeed: UInt64, sample: TrainingConfiguration,
+        _ rows: [Row], runs: [DemoRun], dataset: DatasetName, data: ImplicitFeedback, splitSeed: UInt64, sample: TrainingConfiguration,
         seeds: Int, threads: Int, seconds: Double
     ) -> JSONValue {
         func test(_ t: WelchTest?) -> JSONValue {
@@ -175,14 +178,14 @@ enum DemoTable {
         }
         return .object([
             ("command", .string("demo")),
-            ("protocol", .string("ML-100K, every rating a positive, per-user 80/20 split (seed \(splitSeed)); full ranking over items not in the user's training set; metrics after the last epoch")),
+            ("protocol", .string(dataset.protocolText(splitSeed: splitSeed))),
             ("baseline", .string(rows[0].sampler.rawValue)),
             ("seeds", .array((1...seeds).map { .integer($0) })),
             ("threads", .integer(threads)),
             ("totalSeconds", .number(seconds)),
             ("summary", .array(summary)),
             ("runs", .array(runs.map { run in
-                RunRecord.json(data: data, splitSeed: splitSeed, dataset: "ml-100k", configuration: run.configuration,
+                RunRecord.json(data: data, splitSeed: splitSeed, dataset: dataset.rawValue, configuration: run.configuration,
                                seed: run.seed, threads: threads, history: run.history, totalSeconds: run.seconds)
             })),
             ("machine", RunRecord.machine()),

@@ -7,6 +7,24 @@ import ADARTraining
 /// Where the training data comes from.
 enum DatasetName: String, CaseIterable, ExpressibleByArgument {
     case ml100k = "ml-100k", ml1m = "ml-1m", synthetic
+
+    var displayName: String {
+        switch self {
+        case .ml100k: "ML-100K"
+        case .ml1m: "ML-1M"
+        case .synthetic: "synthetic"
+        }
+    }
+
+    /// The evaluation protocol, for reports (docs/TRAINING.md).
+    func protocolText(splitSeed: UInt64) -> String {
+        let split = switch self {
+        case .ml100k: "every rating a positive, per-user 80/20 split (seed \(splitSeed))"
+        case .ml1m: "every rating a positive, the shipped leave-latest-out split (one test item per user)"
+        case .synthetic: "seeded synthetic interactions, per-user 80/20 split (seed \(splitSeed))"
+        }
+        return "\(displayName), \(split); full ranking over items not in the user's training set; metrics after the last epoch"
+    }
 }
 
 extension Backbone: ExpressibleByArgument {}
