@@ -23,8 +23,10 @@ public struct ADARBatch: Equatable, Sendable {
     public let pool: [Double]
     public let noise: NoiseInput
 
-    /// Checks shapes and finiteness (S5: non-finite input is an error for the
-    /// whole call, naming the row and field).
+    /// Checks shapes, then finiteness row by row (S5: non-finite input is an
+    /// error for the whole call). The first offending row is reported, and
+    /// within it the first of user, positive, pool[m], epsilon: the order in
+    /// which the optimised path meets them.
     public init(
         rows: Int, dimension: Int, poolSize: Int,
         users: [Double], positives: [Double], pool: [Double], noise: NoiseInput
@@ -32,11 +34,22 @@ public struct ADARBatch: Equatable, Sendable {
         guard rows >= 0 else { throw .shapeMismatch(field: "rows", expected: 0, actual: rows) }
         guard dimension >= 1 else { throw .shapeMismatch(field: "dimension", expected: 1, actual: dimension) }
         guard poolSize >= 1 else { throw .emptyPool }
-        try Self.check(users, field: "user", rows: rows, width: dimension)
-        try Self.check(positives, field: "positive", rows: rows, width: dimension)
-        try Self.checkPool(pool, rows: rows, poolSize: poolSize, dimension: dimension)
-        if case let .explicit(epsilon) = noise {
-            try Self.check(epsilon, field: "epsilon", rows: rows, width: dimension)
+        var fields: [(name: String, values: [Double], width: Int)] = [
+            ("user", users, dimension), ("positive", positives, dimension), ("pool", pool, poolSize * dimension),
+        ]
+        if case let .explicit(epsilon) = noise { fields.append(("epsilon", epsilon, dimension)) }
+        for field in fields where field.values.count != rows * field.width {
+            throw .shapeMismatch(field: field.name, expected: rows * field.width, actual: field.values.count)
+        }
+        for b in 0..<rows {
+            for field in fields {
+                let row = field.values[b * field.width ..< (b + 1) * field.width]
+                guard let i = row.firstIndex(where: { !$0.isFinite }) else { continue }
+                let offset = i - b * field.width
+                throw field.name == "pool"
+                    ? .nonFinite(row: b, field: "pool[\(offset / dimension)]", component: offset % dimension)
+                    : .nonFinite(row: b, field: field.name, component: offset)
+            }
         }
         self.rows = rows
         self.dimension = dimension
@@ -52,24 +65,5 @@ public struct ADARBatch: Equatable, Sendable {
     public func candidate(_ b: Int, _ m: Int) -> ArraySlice<Double> {
         let start = (b * poolSize + m) * dimension
         return pool[start ..< start + dimension]
-    }
-
-    private static func check(_ values: [Double], field: String, rows: Int, width: Int) throws(ADARError) {
-        guard values.count == rows * width else {
-            throw .shapeMismatch(field: field, expected: rows * width, actual: values.count)
-        }
-        if let i = values.firstIndex(where: { !$0.isFinite }) {
-            throw .nonFinite(row: i / width, field: field, component: i % width)
-        }
-    }
-
-    private static func checkPool(_ values: [Double], rows: Int, poolSize: Int, dimension: Int) throws(ADARError) {
-        guard values.count == rows * poolSize * dimension else {
-            throw .shapeMismatch(field: "pool", expected: rows * poolSize * dimension, actual: values.count)
-        }
-        if let i = values.firstIndex(where: { !$0.isFinite }) {
-            let row = i / (poolSize * dimension), m = (i / dimension) % poolSize
-            throw .nonFinite(row: row, field: "pool[\(m)]", component: i % dimension)
-        }
     }
 }

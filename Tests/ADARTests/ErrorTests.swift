@@ -1,6 +1,7 @@
 import Testing
 import ADARCore
 import ADARReference
+import ADAR
 
 /// S5/E1, one focused test per `ADARError` kind the synthesis path raises:
 /// the exact error value, and a `description` that names the row and field.
@@ -83,5 +84,31 @@ struct ErrorTests {
         }
         #expect(outcomes == nil, "row 0 was valid, but the call must return no rows at all")
         #expect(expected.description.contains("row 1") && expected.description.contains("noiseScale"))
+    }
+
+    @Test("S5/E1 with several bad rows the first row wins, and the optimised path reports the same error")
+    func firstOffendingRowWins() throws {
+        var users = Self.users, pool = Self.pool, epsilon = Self.epsilon
+        users[2 * 2] = .nan          // row 2, user
+        pool[(1 * 2 + 1) * 2] = .nan // row 1, candidate 1
+        epsilon[1 * 2 + 1] = .nan    // row 1, epsilon: after the pool in the row's order
+        epsilon[0] = .infinity       // row 0, epsilon: the first offending row
+        let expected = ADARError.nonFinite(row: 0, field: "epsilon", component: 0)
+        #expect(throws: expected) { try Self.batch(users: users, pool: pool, epsilon: epsilon) }
+        epsilon[0] = 0
+        let inRowOne = ADARError.nonFinite(row: 1, field: "pool[1]", component: 0)
+        #expect(throws: inRowOne) { try Self.batch(users: users, pool: pool, epsilon: epsilon) }
+
+        let schedule = try NoiseSchedule(.defaultCosine, steps: 100)
+        let synthesizer = ADARSynthesizer(schedule: schedule, configuration: try ADARConfiguration())
+        let rows = try DenseRows32(rows: 3, dimension: 2, poolSize: 2, users: users.map(Float.init),
+                                   positives: Self.positives.map(Float.init), pool: pool.map(Float.init))
+        for threads in [1, 2] {
+            let output = SynthesisBuffers()
+            #expect(throws: inRowOne) {
+                try synthesizer.synthesize(rows, noise: .explicit(epsilon.map(Float.init)), into: output, threads: threads)
+            }
+            #expect(output.rows == 0, "nothing partial is exposed")
+        }
     }
 }
