@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
             name: "ADARVerification",
-            dependencies: ["ADARCore", "ADARReference", "GSLOracle", "ADAR", "ADARFixtures", "ADARProtocol"]
+            dependencies: ["ADARCore", "ADARReference", "GSLOracle", "ADAR", "ADARFixtures", "ADARProtocol", "ADARConformance"]
         ),
         .target(
             name: "ADARConformance",

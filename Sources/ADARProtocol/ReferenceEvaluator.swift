@@ -153,8 +153,8 @@ public enum ReferenceEvaluator {
 
     // MARK: - S1
 
-    /// The four tables at the requested timesteps.
-    public static func schedule(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+    /// The inputs of `schedule`, validated: the schedule and the requested timesteps.
+    public static func scheduleInputs(_ input: OperationInput) throws(EvaluationError) -> (table: NoiseSchedule, steps: [Int]) {
         let table = try input.schedule()
         guard let items = try input.field("timesteps").arrayValue else {
             throw .malformed(field: "timesteps", reason: "timesteps must be an array")
@@ -166,11 +166,23 @@ public enum ReferenceEvaluator {
             }
             steps.append(t)
         }
-        return .object([
-            ("beta", .reals(steps.map { table.beta[$0] })),
-            ("alphaBar", .reals(steps.map { table.alphaBar[$0] })),
-            ("sqrtAlphaBar", .reals(steps.map { table.sqrtAlphaBar[$0] })),
-            ("sqrtOneMinusAlphaBar", .reals(steps.map { table.sqrtOneMinusAlphaBar[$0] })),
+        return (table, steps)
+    }
+
+    /// The four tables at the requested timesteps.
+    public static func schedule(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, steps) = try scheduleInputs(input)
+        return scheduleOutput(
+            beta: steps.map { table.beta[$0] }, alphaBar: steps.map { table.alphaBar[$0] },
+            sqrtAlphaBar: steps.map { table.sqrtAlphaBar[$0] }, sqrtOneMinusAlphaBar: steps.map { table.sqrtOneMinusAlphaBar[$0] })
+    }
+
+    public static func scheduleOutput(
+        beta: [Double], alphaBar: [Double], sqrtAlphaBar: [Double], sqrtOneMinusAlphaBar: [Double]
+    ) -> JSONValue {
+        .object([
+            ("beta", .reals(beta)), ("alphaBar", .reals(alphaBar)),
+            ("sqrtAlphaBar", .reals(sqrtAlphaBar)), ("sqrtOneMinusAlphaBar", .reals(sqrtOneMinusAlphaBar)),
         ])
     }
 

@@ -90,31 +90,46 @@ extension ADARSynthesizer {
 
     @inline(__always)
     private func lossRow(_ b: Int, _ access: RowAccess, synthesis: SynthesisBuffers, output: LossBuffers) {
-        let d = access.dimension, config = configuration
-        let u = access.user(b), x0 = access.positive(b), negative = access.candidate(b, 0)
-        let s0 = synthesis.positiveScore[b]
+        let d = access.dimension
+        output.loss[b] = lossRow(
+            user: access.user(b), positive: access.positive(b), negative: access.candidate(b, 0),
+            positiveScore: synthesis.positiveScore[b], status: synthesis.status[b], timestep: Int(synthesis.timestep[b]),
+            syntheticScore: synthesis.syntheticScore[b], syntheticNegative: synthesis.syntheticNegative + b * d, dimension: d,
+            userGradient: output.userGradient + b * d, positiveGradient: output.positiveGradient + b * d,
+            negativeGradient: output.negativeGradient + b * d, fallbackGradient: output.fallbackGradient + b * d)
+    }
+
+    /// S7 for one row given its vectors and its synthesis outcome (`s_0`,
+    /// status, timestep, `⟨e_u, x⁻⟩`, `x⁻`): writes the four gradients and
+    /// returns `L`. The loss pass runs exactly this per row; at package
+    /// access it is a white-box hook for the conformance port.
+    @inline(__always)
+    package func lossRow(
+        user u: UnsafePointer<Float>, positive x0: UnsafePointer<Float>, negative: UnsafePointer<Float>,
+        positiveScore s0: Float, status: RowStatus, timestep: Int, syntheticScore: Float,
+        syntheticNegative xNeg: UnsafePointer<Float>, dimension d: Int,
+        userGradient gu: UnsafeMutablePointer<Float>, positiveGradient gi: UnsafeMutablePointer<Float>,
+        negativeGradient gj: UnsafeMutablePointer<Float>, fallbackGradient gh: UnsafeMutablePointer<Float>
+    ) -> Float {
+        let config = configuration
         let realMargin = s0 - Kernels32.dot(u, negative, d)
         var loss = softplus32(-realMargin)
         let realWeight = logistic32(-realMargin)
 
-        let status = synthesis.status[b]
         let augment = (!status.isFallback || config.fallback == .hardest) && config.augmentationWeight > 0
         let w = Float(config.augmentationWeight)
         var synthWeight: Float = 0
         if augment {
-            let syntheticMargin = s0 - synthesis.syntheticScore[b]
+            let syntheticMargin = s0 - syntheticScore
             loss += w * softplus32(-syntheticMargin)
             synthWeight = w * logistic32(-syntheticMargin)
         }
         let through = augment && config.gradientFlow == .through
         // ∂x⁻/∂x_0 = √ᾱ_t·I on S6 rows; on fallback rows x⁻ is the candidate itself.
-        let positiveFlow: Float = through && !status.isFallback ? sqrtAlphaBar[Int(synthesis.timestep[b])] : 0
+        let positiveFlow: Float = through && !status.isFallback ? sqrtAlphaBar[timestep] : 0
         let fallbackFlow: Float = through && status.isFallback ? 1 : 0
 
         let lambda = Float(config.l2)
-        let xNeg = synthesis.syntheticNegative + b * d
-        let gu = output.userGradient + b * d, gi = output.positiveGradient + b * d
-        let gj = output.negativeGradient + b * d, gh = output.fallbackGradient + b * d
         let positiveWeight = -realWeight - synthWeight * (1 - positiveFlow), fallbackWeight = synthWeight * fallbackFlow
         // Eight components at a time; each gradient component is the same
         // expression as in the scalar tail. The squares are summed per lane
@@ -141,7 +156,7 @@ extension ADARSynthesizer {
             squares += uk * uk + xk * xk + jk * jk
             k += 1
         }
-        output.loss[b] = loss + lambda / 2 * squares
+        return loss + lambda / 2 * squares
     }
 }
 

@@ -2,6 +2,17 @@ import Foundation
 import Dispatch
 import ADARCore
 
+/// One row's S4/S5 outcome in binary32 (`ADARSynthesizer.transition`).
+package struct RowTransition32: Sendable, Equatable {
+    package let status: RowStatus
+    /// The S4.f timestep; 0 on fallback rows.
+    package let timestep: Int
+    /// `a*`; NaN where undefined.
+    package let aStar: Float
+    /// `π_t` at `timestep`; NaN on fallback rows.
+    package let retention: Float
+}
+
 /// Where the Gaussian noise `ε` comes from (S6, S8), binary32.
 public enum Noise32: Sendable {
     /// S8's counter-based stream; row `b` draws as global row `rowOffset + b`.
@@ -164,7 +175,7 @@ public struct ADARSynthesizer: Sendable {
         case .mean: sNeg = sum / Float(poolSize)
         case .first: sNeg = first
         }
-        let n = sigma * normSquared.squareRoot()
+        let n = noiseScale(userNorm: normSquared.squareRoot())
         guard n.isFinite else { return .overflow(row: b, field: "noiseScale") }
 
         output.positiveScore[b] = s0
@@ -172,25 +183,16 @@ public struct ADARSynthesizer: Sendable {
         output.hardestCandidate[b] = Int32(hardest)
         let xNeg = output.syntheticNegative + b * d
 
-        let fallback: RowStatus? = n == 0 ? .degenerateUser : s0 <= sNeg ? .alreadyNegative : s0 <= 0 ? .nonPositiveScore : nil
-        if let fallback {
-            output.status[b] = fallback
-            output.timestep[b] = 0
-            output.aStar[b] = .nan
-            output.retention[b] = .nan
+        let point = transition(s0: s0, sNeg: sNeg, noiseScale: n)
+        output.status[b] = point.status
+        output.timestep[b] = Int32(point.timestep)
+        output.aStar[b] = point.aStar
+        output.retention[b] = point.retention
+        if point.status.isFallback {
             output.syntheticScore[b] = best
             xNeg.update(from: access.candidate(b, hardest), count: d)
             return nil
         }
-
-        let aStar = transitionAmplitude(s0: s0, sNeg: sNeg, n: n)
-        let crossing = aStar.flatMap { discreteTimestep(alphaBarStar: $0 * $0) }
-        let t = crossing ?? schedule.steps
-        output.status[b] = crossing == nil ? .saturated : .transition
-        output.timestep[b] = Int32(t)
-        output.aStar[b] = aStar ?? .nan
-        let margin = (sqrtAlphaBar[t] * s0 - sNeg) / (sqrtOneMinusAlphaBar[t] * n)
-        output.retention[b] = 0.5 * erfcf(-margin * 0.707_106_77)
 
         let eps: UnsafePointer<Float>
         if let epsilon {
@@ -200,9 +202,41 @@ public struct ADARSynthesizer: Sendable {
             GaussianNoise32(seed: seed, stream: stream).fill(row: rowOffset &+ UInt64(b), dimension: d, into: scratch)
             eps = UnsafePointer(scratch)
         }
-        output.syntheticScore[b] = Kernels32.combineAndScore(
-            sqrtAlphaBar[t], x0, sqrtOneMinusAlphaBar[t] * sigma, eps, user: u, into: xNeg, d)
+        output.syntheticScore[b] = noisedSample(timestep: point.timestep, x0: x0, epsilon: eps, user: u, into: xNeg, dimension: d)
         return nil
+    }
+
+    /// S4.b's noise scale `n = σ·‖e_u‖` in binary32.
+    @inline(__always)
+    package func noiseScale(userNorm: Float) -> Float { sigma * userNorm }
+
+    /// S4 + S5 for one row from its scores `s_0`, `s⁻` and noise scale `n`
+    /// (finite): the fallback status, or `a*`, the timestep (S4.f on the
+    /// binary32 table) and the retention `π_t` there. `synthesize` runs
+    /// exactly this per row; at package access it is a white-box hook for
+    /// the conformance port and the tolerance claims.
+    @inline(__always)
+    package func transition(s0: Float, sNeg: Float, noiseScale n: Float) -> RowTransition32 {
+        let fallback: RowStatus? = n == 0 ? .degenerateUser : s0 <= sNeg ? .alreadyNegative : s0 <= 0 ? .nonPositiveScore : nil
+        if let fallback { return RowTransition32(status: fallback, timestep: 0, aStar: .nan, retention: .nan) }
+        let aStar = transitionAmplitude(s0: s0, sNeg: sNeg, n: n)
+        let crossing = aStar.flatMap { discreteTimestep(alphaBarStar: $0 * $0) }
+        let t = crossing ?? schedule.steps
+        let margin = (sqrtAlphaBar[t] * s0 - sNeg) / (sqrtOneMinusAlphaBar[t] * n)
+        return RowTransition32(
+            status: crossing == nil ? .saturated : .transition, timestep: t, aStar: aStar ?? .nan,
+            retention: 0.5 * erfcf(-margin * 0.707_106_77))
+    }
+
+    /// S2 (and S6's `x⁻`): `out = √ᾱ_t·x_0 + (√(1 − ᾱ_t)·σ)·ε` over `d`
+    /// components, returning `⟨u, out⟩` from the same pass. `synthesize`
+    /// runs exactly this per transition row; a white-box hook at package access.
+    @inline(__always)
+    package func noisedSample(
+        timestep t: Int, x0: UnsafePointer<Float>, epsilon: UnsafePointer<Float>, user u: UnsafePointer<Float>,
+        into out: UnsafeMutablePointer<Float>, dimension d: Int
+    ) -> Float {
+        Kernels32.combineAndScore(sqrtAlphaBar[t], x0, sqrtOneMinusAlphaBar[t] * sigma, epsilon, user: u, into: out, d)
     }
 
     /// S4.d/S4.e in binary32: the same root and the same cancellation-free
