@@ -206,7 +206,7 @@ public struct ADARSynthesizer: Sendable {
         return nil
     }
 
-    /// S4.b's noise scale `n = σ·‖e_u‖` in binary32.
+    /// S2's score noise scale `n = σ·‖e_u‖` in binary32.
     @inline(__always)
     package func noiseScale(userNorm: Float) -> Float { sigma * userNorm }
 
