@@ -1,4 +1,3 @@
-import Dispatch
 import ADARCore
 
 /// Parallel loops over a fixed number of contiguous chunks. The chunk count
@@ -10,10 +9,6 @@ enum Parallel {
     /// Runs `body` on every chunk of `0 ..< count`; serially when `threads ≤ 1`.
     static func forEachChunk(count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
         let chunks = Swift.max(1, Swift.min(chunkCount, count))
-        if threads <= 1 || chunks == 1 {
-            for chunk in 0..<chunks { body(chunkRange(chunk, of: chunks, count: count)) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: chunks) { body(chunkRange($0, of: chunks, count: count)) }
-        }
+        ADARCore.forEachChunk(chunks, threads: threads) { body(chunkRange($0, of: chunks, count: count)) }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Dispatch
 import ADARCore
 
 /// Per-row outputs of `BPRLoss32` (spec S7), caller-owned and reused.
@@ -78,14 +77,14 @@ extension ADARSynthesizer {
             throw .shapeMismatch(field: "synthesis", expected: rows, actual: synthesis.rows)
         }
         output.prepare(rows: rows, dimension: access.dimension)
-        let chunks = Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
+        let chunks = Self.chunkCount(rows: rows, threads: threads)
         let body = { @Sendable (chunk: Int) in
             // The loss reads only the sampled negative j_1 of the pool.
             access.visit(chunkRange(chunk, of: chunks, count: rows), candidates: 1) { b in
                 lossRow(b, access, synthesis: synthesis, output: output)
             }
         }
-        if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+        forEachChunk(chunks, threads: threads, body)
     }
 
     @inline(__always)

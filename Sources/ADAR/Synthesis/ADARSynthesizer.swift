@@ -1,5 +1,4 @@
 import Foundation
-import Dispatch
 import ADARCore
 
 /// One row's S4/S5 outcome in binary32 (`ADARSynthesizer.transition`).
@@ -65,6 +64,12 @@ public struct ADARSynthesizer: Sendable {
 
     public static var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 
+    /// Eight chunks per thread balance rows across cores on a shared machine;
+    /// rows are independent, so the count never changes a result.
+    static func chunkCount(rows: Int, threads: Int) -> Int {
+        Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
+    }
+
     private func run(
         _ access: RowAccess, rows: Int, noise: Noise32, into output: SynthesisBuffers, threads: Int
     ) throws(ADARError) {
@@ -80,7 +85,7 @@ public struct ADARSynthesizer: Sendable {
             }
         }
         output.prepare(rows: rows, dimension: d)
-        let chunks = Swift.max(1, Swift.min(rows, threads <= 1 ? 1 : threads * 8))
+        let chunks = Self.chunkCount(rows: rows, threads: threads)
         // Each chunk's noise scratch starts on its own cache line: rows of
         // neighbouring chunks run on different threads and rewrite it per row.
         let scratchStride = (d + 15) / 16 * 16
@@ -105,7 +110,7 @@ public struct ADARSynthesizer: Sendable {
                     }
                 }
             }
-            if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+            forEachChunk(chunks, threads: threads, body)
         }
 
         // The first offending row wins, whatever the thread count; on the same
