@@ -95,21 +95,8 @@ enum NumpyPort {
 
     /// Whether `python3` imports numpy and scipy (the suite is skipped otherwise).
     static let isAvailable: Bool = {
-        (try? run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import numpy, scipy"], environment: [:]).status) == 0
+        (try? ProcessResult.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import numpy, scipy"]).status) == 0
     }()
-
-    /// The `adar` built with this test bundle: in the bundle's directory
-    /// (`.build/<configuration>/`), or beside it on platforms that nest the bundle.
-    static func adarBinary() throws -> URL {
-        var folders = Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
-        folders.append(Bundle.main.bundleURL)
-        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        for folder in folders {
-            let candidate = folder.appendingPathComponent("adar")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        throw PortTestError("no built adar next to the test bundle (looked in \(folders.map(\.path))); run `swift build` first")
-    }
 
     /// `adar conform --json [arguments] [-- python3 adar_port.py]` over the
     /// committed fixtures, or over a copy of `onlyFiles` of them.
@@ -127,47 +114,12 @@ enum NumpyPort {
         defer { if onlyFiles != nil { try? FileManager.default.removeItem(at: directory) } }
         var command = ["conform", "--json", "--fixtures", directory.path] + arguments
         if !arguments.contains("--results") { command += ["--", "python3", script.path] }
-        let result = try run(try adarBinary(), command, environment: environment)
+        let result = try ADARExecutable.run(command, environment: environment)
         return ConformRun(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError)
     }
 
     static func runPython(_ arguments: [String], environment: [String: String]) throws -> ProcessResult {
-        try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path] + arguments, environment: environment)
-    }
-
-    struct ProcessResult {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-    }
-
-    /// Runs a program to completion; `environment` is added to this process's.
-    static func run(_ executable: URL, _ arguments: [String], environment: [String: String]) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment
-            .filter { $0.key != "ADAR_PORT_BUG" && $0.key != "ADAR_PORT_PRECISION" }
-            .merging(environment) { $1 }
-        // Files, not pipes: a full pipe buffer could block the child.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("adar-port-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let out = folder.appendingPathComponent("stdout"), err = folder.appendingPathComponent("stderr")
-        for file in [out, err] {
-            guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
-                throw PortTestError("could not create \(file.path)")
-            }
-        }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return ProcessResult(
-            status: process.terminationStatus,
-            standardOutput: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        try ProcessResult.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path] + arguments, environment: environment)
     }
 }
 
@@ -191,7 +143,7 @@ struct ConformRun {
         guard let data = standardOutput.data(using: .utf8),
               let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let total = root["total"] as? [String: Any]
-        else { throw PortTestError("adar conform printed no JSON report (exit \(status)): \(standardOutput.prefix(400)) \(standardError.prefix(400))") }
+        else { throw ProcessRunError("adar conform printed no JSON report (exit \(status)): \(standardOutput.prefix(400)) \(standardError.prefix(400))") }
         var misconceptions = Set<String>(), firstFailures = [String]()
         for file in root["files"] as? [[String: Any]] ?? [] {
             for failure in file["failures"] as? [[String: Any]] ?? [] {
@@ -221,7 +173,3 @@ struct ConformRun {
     }
 }
 
-struct PortTestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
