@@ -13,14 +13,6 @@ public enum ConfigValue: Hashable, Sendable, CustomStringConvertible {
         case let .string(s): s
         }
     }
-
-    public var doubleValue: Double? {
-        switch self {
-        case let .integer(i): Double(i)
-        case let .real(x): x
-        case .string: nil
-        }
-    }
 }
 
 /// A point of a sampler's grid: the common and the sampler's own hyper-parameters.

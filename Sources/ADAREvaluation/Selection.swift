@@ -20,9 +20,8 @@ extension TuningPlan {
     /// (grid) order. Failed runs are never chosen; every planned configuration
     /// needs a result, and no other configuration may have one.
     public func selectBest(_ results: [GridConfiguration: TuningResult]) throws(SelectionError) -> SelectedConfiguration {
-        if let stray = results.keys.map(\.canonicalText).sorted().first(where: { text in
-            !configurations.contains { $0.canonicalText == text }
-        }) {
+        let planned = Set(configurations)
+        if let stray = results.keys.filter({ !planned.contains($0) }).map(\.canonicalText).min() {
             throw .notInPlan(sampler: sampler, configuration: stray)
         }
         var best: SelectedConfiguration?

@@ -41,6 +41,7 @@ struct GridTests {
             for sampler in ProtocolSampler.allCases {
                 let plan = evaluationProtocol.tuningPlan(for: sampler)
                 #expect(plan.gridSize == sizes[sampler], "\(evaluationProtocol.name) \(sampler)")
+                #expect(evaluationProtocol.grid(for: sampler).size == sizes[sampler], "\(evaluationProtocol.name) \(sampler)")
                 #expect(plan.budgetUsed == min(evaluationProtocol.budget, sizes[sampler]!), "\(evaluationProtocol.name) \(sampler)")
             }
         }
@@ -100,6 +101,7 @@ struct GridTests {
         let configuration = GridConfiguration(["pool": .integer(16), "lr": .real(0.001), "l2": .real(1e-5),
                                                "fallback": .string("skip"), "weight": .real(1)])
         #expect(configuration.canonicalText == "fallback=skip,l2=1e-05,lr=0.001,pool=16,weight=1.0")
+        #expect(configuration["pool"] == .integer(16) && configuration["rho"] == nil)
     }
 
     @Test("Enumeration is the cartesian product over sorted keys, first key slowest, values in file order")
