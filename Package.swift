@@ -14,6 +14,8 @@ import PackageDescription
 //                   request decoding, the reference's answers, the output comparison
 //   ADARFixtures     generates and lints fixtures/ (`adar fixtures`)
 //   ADARConformance  runs fixtures/ against a port over the protocol of docs/PORTING.md (`adar conform`)
+//   ADAREvaluation   the evaluation protocol of docs/PROTOCOL.md: early stopping, the grid file,
+//                   selection on validation, the sealed test split, paired statistics (GSL)
 //   adar            the command line
 let package = Package(
     name: "swift-adar",
@@ -48,6 +50,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
+        .target(name: "ADAREvaluation", dependencies: ["ADARCore", "ADARProtocol", "GSLOracle"]),
         .target(name: "ADARProtocol", dependencies: ["ADARCore", "ADARReference"]),
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
@@ -78,7 +81,7 @@ let package = Package(
             name: "ADARTests",
             dependencies: [
                 "ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification",
-                "ADARConformance", "ADARFixtures",
+                "ADARConformance", "ADARFixtures", "ADAREvaluation",
             ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),

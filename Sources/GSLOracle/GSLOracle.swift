@@ -12,7 +12,9 @@ public struct GSLError: Error, CustomStringConvertible, Sendable {
 
 /// The independent numerical oracle: a small Swift API over GSL. It checks
 /// the derivations and the implementations; it is never the implementation
-/// under test, and the implementations never import it.
+/// under test, and the implementations never import it. The one exception is
+/// ADAREvaluation, whose final-table statistics take their Student-t tail and
+/// quantile from here (its tests check them against values computed by scipy).
 public enum GSL {
     /// Switched off once, before any GSL call (GSL's default handler aborts).
     private static let handlerOff: Void = { _ = gsl_set_error_handler_off() }()
@@ -54,6 +56,10 @@ extension GSL {
     /// `P(T_ν > t)`, `gsl_cdf_tdist_Q`.
     public static func studentTUpperTail(_ t: Double, degreesOfFreedom nu: Double) -> Double {
         prepare(); return gsl_cdf_tdist_Q(t, nu)
+    }
+    /// The `p`-quantile of `T_ν`: `t` with `P(T_ν ≤ t) = p`, `gsl_cdf_tdist_Pinv`.
+    public static func studentTQuantile(_ p: Double, degreesOfFreedom nu: Double) -> Double {
+        prepare(); return gsl_cdf_tdist_Pinv(p, nu)
     }
 }
 

@@ -1,0 +1,364 @@
+import ADARCore
+import ADARProtocol
+import Foundation
+
+/// The samplers the protocol tunes; every protocol declares a grid for each.
+public enum ProtocolSampler: String, CaseIterable, Sendable {
+    case uniform, dns, ahns, adar, mixgcf
+}
+
+/// A grid: for each hyper-parameter, the values to try (in the file's order).
+/// Axes are kept in sorted key order, which fixes the enumeration order.
+public struct ParameterGrid: Equatable, Sendable {
+    public let axes: [Axis]
+
+    public struct Axis: Equatable, Sendable {
+        public let key: String
+        public let values: [ConfigValue]
+    }
+
+    init(axes: [Axis]) { self.axes = axes.sorted { $0.key < $1.key } }
+
+    /// The number of points: the product of the axis lengths (1 for no axes).
+    public var size: Int { axes.reduce(1) { $0 * $1.values.count } }
+
+    /// Every point, in grid order: the cartesian product over the axes in
+    /// sorted key order, the first key varying slowest and each axis's values
+    /// in the file's order.
+    public var configurations: [GridConfiguration] {
+        axes.reduce([[String: ConfigValue]()]) { points, axis in
+            points.flatMap { point in axis.values.map { point.merging([axis.key: $0]) { $1 } } }
+        }.map(GridConfiguration.init)
+    }
+}
+
+/// How many configurations one sampler is tuned with, and which.
+public struct TuningPlan: Equatable, Sendable {
+    public let sampler: ProtocolSampler
+    /// Points in the sampler's grid (common × its own).
+    public let gridSize: Int
+    /// The protocol's budget N.
+    public let budget: Int
+    /// The `min(N, gridSize)` configurations to tune, in grid order.
+    public let configurations: [GridConfiguration]
+
+    public var budgetUsed: Int { configurations.count }
+
+    /// One line for a report, e.g. `dns: 12 of a 12-point grid (budget N = 12)`.
+    public var summary: String {
+        let line = "\(sampler.rawValue): \(budgetUsed) of a \(gridSize)-point grid (budget N = \(budget))"
+        return gridSize < budget
+            ? line + "; the grid is smaller than N, so every point is tried (fewer tries than the other samplers)"
+            : line
+    }
+}
+
+/// One named protocol of the grid file (docs/PROTOCOL.md "The grid file").
+public struct EvaluationProtocol: Equatable, Sendable {
+    public let name: String
+    public let description: String
+    /// N: configurations tuned per sampler.
+    public let budget: Int
+    /// Seeds the choice of N configurations from a larger grid.
+    public let selectionSeed: UInt64
+    public let earlyStopping: EarlyStoppingSettings
+    /// Final runs: every model seed on every split seed (a data set with a
+    /// fixed split, ML-1M, uses the model seeds only).
+    public let modelSeeds: [UInt64]
+    public let splitSeeds: [UInt64]
+    public let commonGrid: ParameterGrid
+    public let samplerGrids: [ProtocolSampler: ParameterGrid]
+
+    /// The sampler's full grid: common × its own axes, in grid order.
+    public func grid(for sampler: ProtocolSampler) -> ParameterGrid {
+        ParameterGrid(axes: commonGrid.axes + samplerGrids[sampler]!.axes)
+    }
+
+    /// The configurations the sampler is tuned with.
+    ///
+    /// With G points and budget N: all G when G ≤ N. Otherwise a partial
+    /// Fisher–Yates shuffle of the indices 0…G−1 with SplitMix64 seeded by
+    /// `selectionSeed` (a fresh generator per sampler): for i = 0…N−1 draw
+    /// `r = next()`, `j = i + ⌊r·(G − i)/2⁶⁴⌋`, swap positions i and j; the first
+    /// N indices, sorted ascending, are the chosen points in grid order.
+    public func tuningPlan(for sampler: ProtocolSampler) -> TuningPlan {
+        let all = grid(for: sampler).configurations
+        let chosen: [GridConfiguration]
+        if all.count <= budget {
+            chosen = all
+        } else {
+            var generator = SeededGenerator(seed: selectionSeed)
+            var indices = Array(all.indices)
+            for i in 0..<budget {
+                let j = i + Int(generator.next().multipliedFullWidth(by: UInt64(all.count - i)).high)
+                indices.swapAt(i, j)
+            }
+            chosen = indices[..<budget].sorted().map { all[$0] }
+        }
+        return TuningPlan(sampler: sampler, gridSize: all.count, budget: budget, configurations: chosen)
+    }
+}
+
+/// The grid file, `protocol/grids.json`, validated strictly on loading.
+public struct GridFile: Equatable, Sendable {
+    /// Names the file in error messages (normally its path).
+    public let source: String
+    /// The protocols in the file's order.
+    public let protocols: [EvaluationProtocol]
+
+    /// The protocol named `name`, or an error listing the names there are.
+    public func evaluationProtocol(named name: String) throws(GridFileError) -> EvaluationProtocol {
+        guard let found = protocols.first(where: { $0.name == name }) else {
+            throw GridFileError(source: source, path: "$.protocols",
+                                reason: "no protocol named \"\(name)\" (there are: \(protocols.map(\.name).joined(separator: ", ")))")
+        }
+        return found
+    }
+
+    public static func load(contentsOf url: URL) throws(GridFileError) -> GridFile {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw GridFileError(source: url.path, path: "$", reason: "cannot read the file as UTF-8: \(error.localizedDescription)")
+        }
+        return try parse(text, source: url.path)
+    }
+
+    /// `source` names the text in error messages (normally its path).
+    public static func parse(_ text: String, source: String) throws(GridFileError) -> GridFile {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            throw GridFileError(source: source, path: "$", reason: "not valid JSON: \(error)")
+        }
+        return try GridFileReader(source: source).file(json)
+    }
+}
+
+/// A grid file error: the file, the JSON path of the offending value, and why.
+public struct GridFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let source: String
+    /// A JSON path, e.g. `$.protocols.full.grids.dns.pool[2]`.
+    public let path: String
+    public let reason: String
+
+    public var description: String { "\(source): \(path): \(reason)" }
+}
+
+// MARK: - The schema
+
+/// What a grid key accepts.
+private struct ParameterSpec {
+    enum Kind {
+        /// A real (an integer is accepted and read as a real) in the range `rangeText` describes.
+        case real(rangeText: String, accepts: @Sendable (Double) -> Bool)
+        case integer(minimum: Int)
+        case choice([String])
+    }
+
+    let key: String
+    let kind: Kind
+}
+
+private let positive = ParameterSpec.Kind.real(rangeText: "> 0") { $0 > 0 }
+private let nonNegative = ParameterSpec.Kind.real(rangeText: "≥ 0") { $0 >= 0 }
+private let anyFinite = ParameterSpec.Kind.real(rangeText: "finite") { _ in true }
+
+/// The hyper-parameters each grid section may declare (docs/PROTOCOL.md "The grid file").
+private let commonSpecs = [ParameterSpec(key: "lr", kind: positive), ParameterSpec(key: "l2", kind: nonNegative)]
+
+private func samplerSpecs(_ sampler: ProtocolSampler) -> [ParameterSpec] {
+    switch sampler {
+    case .uniform:
+        []
+    case .dns:
+        [ParameterSpec(key: "pool", kind: .integer(minimum: 1))]
+    case .ahns:
+        [ParameterSpec(key: "p", kind: anyFinite), ParameterSpec(key: "alpha", kind: anyFinite),
+         ParameterSpec(key: "beta", kind: positive)]
+    case .adar:
+        [ParameterSpec(key: "rho", kind: .real(rangeText: "in (0, 1)") { $0 > 0 && $0 < 1 }),
+         // w = 0 would turn ADAR into uniform BPR and let ADAR's tuning fall back on the baseline.
+         ParameterSpec(key: "weight", kind: positive),
+         ParameterSpec(key: "sigma", kind: positive),
+         ParameterSpec(key: "fallback", kind: .choice(["skip", "hardest"])),
+         ParameterSpec(key: "gradientFlow", kind: .choice(["detach", "through"]))]
+    case .mixgcf:
+        [ParameterSpec(key: "pool", kind: .integer(minimum: 1)),
+         ParameterSpec(key: "positiveMixingMax", kind: .real(rangeText: "in (0, 1]") { $0 > 0 && $0 <= 1 })]
+    }
+}
+
+// MARK: - Reading
+
+private struct GridFileReader {
+    let source: String
+
+    func fail(_ path: String, _ reason: String) -> GridFileError {
+        GridFileError(source: source, path: path, reason: reason)
+    }
+
+    func file(_ json: JSONValue) throws(GridFileError) -> GridFile {
+        let root = try object(json, "$", required: ["version", "protocols"], optional: ["about"])
+        guard case .integer(1) = root["version"]! else {
+            throw fail("$.version", "must be 1 (the only version this build reads), found \(describe(root["version"]!))")
+        }
+        if let about = root["about"] { _ = try string(about, "$.about") }
+        guard case let .object(fields) = root["protocols"]! else {
+            throw fail("$.protocols", "must be an object of named protocols, found \(describe(root["protocols"]!))")
+        }
+        guard !fields.isEmpty else { throw fail("$.protocols", "declares no protocol") }
+        var protocols = [EvaluationProtocol]()
+        for (name, value) in fields {
+            protocols.append(try evaluationProtocol(name, value, "$.protocols.\(name)"))
+        }
+        return GridFile(source: source, protocols: protocols)
+    }
+
+    func evaluationProtocol(_ name: String, _ json: JSONValue, _ path: String) throws(GridFileError) -> EvaluationProtocol {
+        guard !name.isEmpty else { throw fail(path, "a protocol's name must not be empty") }
+        let fields = try object(json, path, required: ["description", "budget", "selectionSeed", "earlyStopping",
+                                                       "finalRuns", "grids"], optional: [])
+        let description = try string(fields["description"]!, path + ".description")
+        let budget = try integer(fields["budget"]!, path + ".budget", minimum: 1)
+        let selectionSeed = UInt64(try integer(fields["selectionSeed"]!, path + ".selectionSeed", minimum: 0))
+
+        let stoppingPath = path + ".earlyStopping"
+        let stopping = try object(fields["earlyStopping"]!, stoppingPath,
+                                  required: ["evaluateEvery", "patience", "maxEpochs"], optional: [])
+        let evaluateEvery = try integer(stopping["evaluateEvery"]!, stoppingPath + ".evaluateEvery", minimum: 1)
+        let patience = try integer(stopping["patience"]!, stoppingPath + ".patience", minimum: 1)
+        let maxEpochs = try integer(stopping["maxEpochs"]!, stoppingPath + ".maxEpochs", minimum: 1)
+        let earlyStopping: EarlyStoppingSettings
+        do throws(EarlyStoppingError) {
+            earlyStopping = try EarlyStoppingSettings(evaluateEvery: evaluateEvery, patience: patience, maxEpochs: maxEpochs)
+        } catch {
+            throw fail(stoppingPath, "\(error)")
+        }
+        guard earlyStopping.evaluateEvery <= earlyStopping.maxEpochs else {
+            throw fail(stoppingPath + ".evaluateEvery",
+                       "\(earlyStopping.evaluateEvery) exceeds maxEpochs \(earlyStopping.maxEpochs): only the last epoch would be evaluated")
+        }
+
+        let runsPath = path + ".finalRuns"
+        let runs = try object(fields["finalRuns"]!, runsPath, required: ["modelSeeds", "splitSeeds"], optional: [])
+        let modelSeeds = try seeds(runs["modelSeeds"]!, runsPath + ".modelSeeds")
+        let splitSeeds = try seeds(runs["splitSeeds"]!, runsPath + ".splitSeeds")
+
+        let gridsPath = path + ".grids"
+        let grids = try object(fields["grids"]!, gridsPath,
+                               required: ["common"] + ProtocolSampler.allCases.map(\.rawValue), optional: [])
+        let common = try grid(grids["common"]!, gridsPath + ".common", specs: commonSpecs, reserved: [])
+        var samplerGrids = [ProtocolSampler: ParameterGrid]()
+        for sampler in ProtocolSampler.allCases {
+            samplerGrids[sampler] = try grid(grids[sampler.rawValue]!, gridsPath + "." + sampler.rawValue,
+                                             specs: samplerSpecs(sampler), reserved: Set(common.axes.map(\.key)))
+        }
+        return EvaluationProtocol(
+            name: name, description: description, budget: budget, selectionSeed: selectionSeed,
+            earlyStopping: earlyStopping, modelSeeds: modelSeeds, splitSeeds: splitSeeds,
+            commonGrid: common, samplerGrids: samplerGrids)
+    }
+
+    /// A grid section: each declared key's list of values, checked against its spec.
+    func grid(_ json: JSONValue, _ path: String, specs: [ParameterSpec], reserved: Set<String>) throws(GridFileError) -> ParameterGrid {
+        guard case let .object(fields) = json else { throw fail(path, "must be an object of value lists, found \(describe(json))") }
+        var axes = [ParameterGrid.Axis]()
+        for (key, list) in fields {
+            let keyPath = path + "." + key
+            guard let spec = specs.first(where: { $0.key == key }) else {
+                let reason = reserved.contains(key)
+                    ? "\"\(key)\" is in the common grid already; declare it there only"
+                    : "unknown key \"\(key)\" (allowed here: \(specs.isEmpty ? "none" : specs.map(\.key).joined(separator: ", ")))"
+                throw fail(keyPath, reason)
+            }
+            guard case let .array(items) = list else { throw fail(keyPath, "must be a list of values, found \(describe(list))") }
+            guard !items.isEmpty else { throw fail(keyPath, "is an empty list: give at least one value, or remove the key") }
+            var values = [ConfigValue]()
+            for (index, item) in items.enumerated() {
+                let value = try configValue(item, "\(keyPath)[\(index)]", spec.kind)
+                guard !values.contains(value) else { throw fail("\(keyPath)[\(index)]", "\(value) is listed twice") }
+                values.append(value)
+            }
+            axes.append(ParameterGrid.Axis(key: key, values: values))
+        }
+        return ParameterGrid(axes: axes)
+    }
+
+    func configValue(_ json: JSONValue, _ path: String, _ kind: ParameterSpec.Kind) throws(GridFileError) -> ConfigValue {
+        switch kind {
+        case let .real(rangeText, accepts):
+            let x: Double
+            switch json {
+            case let .number(value): x = value
+            case let .integer(value): x = Double(value)
+            default: throw fail(path, "must be a number, found \(describe(json))")
+            }
+            guard x.isFinite else { throw fail(path, "\(x) is not finite") }
+            guard accepts(x) else { throw fail(path, "\(x) is out of range: must be \(rangeText)") }
+            return .real(x)
+        case let .integer(minimum):
+            return .integer(try integer(json, path, minimum: minimum))
+        case let .choice(choices):
+            let text = try string(json, path)
+            guard choices.contains(text) else {
+                throw fail(path, "\"\(text)\" is not one of \(choices.map { "\"\($0)\"" }.joined(separator: ", "))")
+            }
+            return .string(text)
+        }
+    }
+
+    // MARK: Primitive readers
+
+    /// The fields of an object that has every required key and no key outside required ∪ optional.
+    func object(_ json: JSONValue, _ path: String, required: [String], optional: [String]) throws(GridFileError) -> [String: JSONValue] {
+        guard case let .object(fields) = json else { throw fail(path, "must be an object, found \(describe(json))") }
+        let allowed = required + optional
+        for (key, _) in fields where !allowed.contains(key) {
+            throw fail(path + "." + key, "unknown key \"\(key)\" (allowed here: \(allowed.joined(separator: ", ")))")
+        }
+        let values = Dictionary(fields, uniquingKeysWith: { first, _ in first })
+        for key in required where values[key] == nil { throw fail(path, "missing key \"\(key)\"") }
+        return values
+    }
+
+    func integer(_ json: JSONValue, _ path: String, minimum: Int) throws(GridFileError) -> Int {
+        guard case let .integer(value) = json else {
+            throw fail(path, "must be an integer (no fraction or exponent), found \(describe(json))")
+        }
+        guard value >= minimum else { throw fail(path, "\(value) is out of range: must be ≥ \(minimum)") }
+        return value
+    }
+
+    func string(_ json: JSONValue, _ path: String) throws(GridFileError) -> String {
+        guard case let .string(text) = json else { throw fail(path, "must be a string, found \(describe(json))") }
+        guard !text.isEmpty else { throw fail(path, "must not be empty") }
+        return text
+    }
+
+    func seeds(_ json: JSONValue, _ path: String) throws(GridFileError) -> [UInt64] {
+        guard case let .array(items) = json else { throw fail(path, "must be a list of seeds, found \(describe(json))") }
+        guard !items.isEmpty else { throw fail(path, "is an empty list: give at least one seed") }
+        var seeds = [UInt64]()
+        for (index, item) in items.enumerated() {
+            let seed = UInt64(try integer(item, "\(path)[\(index)]", minimum: 0))
+            guard !seeds.contains(seed) else { throw fail("\(path)[\(index)]", "seed \(seed) is listed twice") }
+            seeds.append(seed)
+        }
+        return seeds
+    }
+
+    func describe(_ json: JSONValue) -> String {
+        switch json {
+        case .null: "null"
+        case let .bool(b): "\(b)"
+        case let .integer(i): "the integer \(i)"
+        case let .number(x): "the number \(x)"
+        case let .string(s): "the string \"\(s)\""
+        case .array: "a list"
+        case .object: "an object"
+        }
+    }
+}

@@ -1,0 +1,240 @@
+import ADAREvaluation
+import Foundation
+import Testing
+
+/// The grid file protocol/grids.json: strict loading, enumeration, equal-budget
+/// selection, and choosing each sampler's configuration on validation
+/// (docs/PROTOCOL.md "The grid file", "Selection").
+@Suite("Protocol grid file, budgets and selection")
+struct GridTests {
+    static let gridFileURL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("protocol/grids.json")
+
+    static func committed() throws -> GridFile { try GridFile.load(contentsOf: gridFileURL) }
+
+    // MARK: The committed file
+
+    @Test("protocol/grids.json loads: full and reduced, with the declared budgets and settings")
+    func committedFileLoads() throws {
+        let file = try Self.committed()
+        #expect(file.protocols.map(\.name) == ["full", "reduced"])
+        let full = try file.evaluationProtocol(named: "full"), reduced = try file.evaluationProtocol(named: "reduced")
+        #expect(full.budget == 12 && reduced.budget == 3)
+        #expect(full.earlyStopping == (try EarlyStoppingSettings(evaluateEvery: 5, patience: 5, maxEpochs: 300)))
+        #expect(reduced.earlyStopping == (try EarlyStoppingSettings(evaluateEvery: 5, patience: 3, maxEpochs: 60)))
+        #expect(reduced.description.hasPrefix("REDUCED"))
+        for evaluationProtocol in [full, reduced] {
+            #expect(evaluationProtocol.modelSeeds == [1, 2, 3] && evaluationProtocol.splitSeeds == [2026, 2027])
+        }
+        let unknown = #expect(throws: GridFileError.self) { try file.evaluationProtocol(named: "fast") }
+        #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, reduced)")
+    }
+
+    @Test("Grid sizes and budgets: every sampler gets N when its grid has ≥ N points; uniform gets all 4")
+    func gridSizesAndBudgets() throws {
+        let file = try Self.committed()
+        // Sizes by hand: common 2 lr × 2 l2 = 4; dns ×3 pools = 12; ahns ×2·2·2 = 32;
+        // adar ×3 ρ·2 w·3 σ·2 fallbacks·2 flows = 288; mixgcf ×3 pools·2 ranges = 24.
+        let sizes: [ProtocolSampler: Int] = [.uniform: 4, .dns: 12, .ahns: 32, .adar: 288, .mixgcf: 24]
+        for evaluationProtocol in file.protocols {
+            for sampler in ProtocolSampler.allCases {
+                let plan = evaluationProtocol.tuningPlan(for: sampler)
+                #expect(plan.gridSize == sizes[sampler], "\(evaluationProtocol.name) \(sampler)")
+                #expect(evaluationProtocol.grid(for: sampler).size == sizes[sampler], "\(evaluationProtocol.name) \(sampler)")
+                #expect(plan.budgetUsed == min(evaluationProtocol.budget, sizes[sampler]!), "\(evaluationProtocol.name) \(sampler)")
+            }
+        }
+        let full = try file.evaluationProtocol(named: "full")
+        #expect(full.tuningPlan(for: .dns).summary == "dns: 12 of a 12-point grid (budget N = 12)")
+        #expect(full.tuningPlan(for: .uniform).summary.hasPrefix("uniform: 4 of a 4-point grid (budget N = 12); the grid is smaller than N"))
+        #expect(full.tuningPlan(for: .uniform).configurations == full.grid(for: .uniform).configurations)
+    }
+
+    /// Computed independently with a Python replica of the rule in docs/PROTOCOL.md
+    /// (SplitMix64 from the seed, partial Fisher–Yates, chosen indices sorted;
+    /// grid order = itertools.product over sorted keys), run once and pasted here.
+    @Test("The selected configurations match an independent replica of the documented rule")
+    func selectionMatchesIndependentReplica() throws {
+        let file = try Self.committed()
+        let reduced = try file.evaluationProtocol(named: "reduced"), full = try file.evaluationProtocol(named: "full")
+        let expectedReduced: [ProtocolSampler: [String]] = [
+            .uniform: ["l2=0.0001,lr=0.001", "l2=0.001,lr=0.001", "l2=0.001,lr=0.003"],
+            .dns: ["l2=0.001,lr=0.001,pool=4", "l2=0.001,lr=0.001,pool=64", "l2=0.001,lr=0.003,pool=16"],
+            .ahns: ["alpha=0.5,beta=0.5,l2=0.001,lr=0.003,p=-1.0", "alpha=1.0,beta=0.1,l2=0.001,lr=0.003,p=-2.0",
+                    "alpha=1.0,beta=0.5,l2=0.0001,lr=0.003,p=-1.0"],
+            .adar: ["fallback=skip,gradientFlow=through,l2=0.001,lr=0.003,rho=0.5,sigma=0.2,weight=0.5",
+                    "fallback=hardest,gradientFlow=detach,l2=0.001,lr=0.001,rho=0.7,sigma=0.05,weight=0.5",
+                    "fallback=hardest,gradientFlow=through,l2=0.0001,lr=0.003,rho=0.7,sigma=0.05,weight=1.0"],
+            .mixgcf: ["l2=0.0001,lr=0.003,pool=64,positiveMixingMax=1.0", "l2=0.001,lr=0.001,pool=64,positiveMixingMax=0.5",
+                      "l2=0.001,lr=0.003,pool=32,positiveMixingMax=0.5"],
+        ]
+        for sampler in ProtocolSampler.allCases {
+            #expect(reduced.tuningPlan(for: sampler).configurations.map(\.canonicalText) == expectedReduced[sampler], "\(sampler)")
+        }
+        let expectedFullIndices: [ProtocolSampler: [Int]] = [
+            .ahns: [0, 3, 14, 15, 16, 17, 22, 24, 26, 27, 29, 30],
+            .adar: [73, 101, 103, 112, 136, 192, 210, 228, 233, 247, 260, 274],
+            .mixgcf: [0, 1, 11, 12, 13, 14, 16, 18, 19, 20, 22, 23],
+        ]
+        for (sampler, indices) in expectedFullIndices {
+            let grid = full.grid(for: sampler).configurations
+            #expect(full.tuningPlan(for: sampler).configurations == indices.map { grid[$0] }, "\(sampler)")
+        }
+    }
+
+    @Test("Selection: deterministic, a subset of the grid in grid order, no repeats; the seed matters")
+    func selectionProperties() throws {
+        let full = try Self.committed().evaluationProtocol(named: "full")
+        let grid = full.grid(for: .adar).configurations
+        let plan = full.tuningPlan(for: .adar)
+        #expect(plan == full.tuningPlan(for: .adar))
+        let positions = plan.configurations.map { grid.firstIndex(of: $0)! }
+        #expect(positions == positions.sorted() && Set(positions).count == 12)
+        #expect(Set(grid).count == 288)
+    }
+
+    // MARK: Enumeration and canonical text
+
+    @Test("Canonical text: sorted keys, integers plain, reals shortest, strings bare")
+    func canonicalText() {
+        let configuration = GridConfiguration(["pool": .integer(16), "lr": .real(0.001), "l2": .real(1e-5),
+                                               "fallback": .string("skip"), "weight": .real(1)])
+        #expect(configuration.canonicalText == "fallback=skip,l2=1e-05,lr=0.001,pool=16,weight=1.0")
+        #expect(configuration["pool"] == .integer(16) && configuration["rho"] == nil)
+    }
+
+    @Test("Enumeration is the cartesian product over sorted keys, first key slowest, values in file order")
+    func enumerationOrder() throws {
+        let file = try GridFile.parse(Self.minimalDocument.replacingOccurrences(
+            of: #""dns": {"pool": [4]}"#, with: #""dns": {"pool": [64, 4]}"#), source: "t")
+        let dns = try file.evaluationProtocol(named: "p").grid(for: .dns).configurations.map(\.canonicalText)
+        // Keys sorted: l2, lr, pool; the file lists lr as [0.1, 0.01] and pool as [64, 4].
+        #expect(dns == ["l2=0.0,lr=0.1,pool=64", "l2=0.0,lr=0.1,pool=4",
+                        "l2=0.0,lr=0.01,pool=64", "l2=0.0,lr=0.01,pool=4",
+                        "l2=0.001,lr=0.1,pool=64", "l2=0.001,lr=0.1,pool=4",
+                        "l2=0.001,lr=0.01,pool=64", "l2=0.001,lr=0.01,pool=4"])
+    }
+
+    // MARK: Strict validation
+
+    /// A small valid document: common 2 × 2, every sampler declared.
+    static let minimalDocument = """
+        {"version": 1, "protocols": {"p": {
+          "description": "test", "budget": 2, "selectionSeed": 7,
+          "earlyStopping": {"evaluateEvery": 5, "patience": 2, "maxEpochs": 20},
+          "finalRuns": {"modelSeeds": [1, 2], "splitSeeds": [9]},
+          "grids": {"common": {"lr": [0.1, 0.01], "l2": [0, 0.001]}, "uniform": {}, "dns": {"pool": [4]},
+                    "ahns": {"p": [-2], "alpha": [1], "beta": [0.1]},
+                    "adar": {"rho": [0.5], "weight": [1], "sigma": [0.1], "fallback": ["skip"], "gradientFlow": ["detach"]},
+                    "mixgcf": {"pool": [16], "positiveMixingMax": [1]}}}}}
+        """
+
+    @Test("The minimal document is valid")
+    func minimalDocumentIsValid() throws {
+        let file = try GridFile.parse(Self.minimalDocument, source: "t")
+        #expect(file.protocols.first?.tuningPlan(for: .adar).gridSize == 4)
+    }
+
+    /// (replace this, with this) in the minimal document → (JSON path, part of the reason).
+    static let invalidCases: [(String, String, String, String)] = [
+        (#""version": 1"#, #""version": 2"#, "$.version", "must be 1"),
+        (#""version": 1, "#, #""version": 1, "extra": 0, "#, "$.extra", "unknown key \"extra\""),
+        (#""budget": 2"#, #""budjet": 2"#, "$.protocols.p.budjet", "unknown key \"budjet\""),
+        (#""description": "test", "#, "", "$.protocols.p", "missing key \"description\""),
+        (#""budget": 2"#, #""budget": 0"#, "$.protocols.p.budget", "0 is out of range: must be ≥ 1"),
+        (#""budget": 2"#, #""budget": 2.5"#, "$.protocols.p.budget", "must be an integer"),
+        (#""budget": 2"#, #""budget": "2""#, "$.protocols.p.budget", "found the string \"2\""),
+        (#""selectionSeed": 7"#, #""selectionSeed": -7"#, "$.protocols.p.selectionSeed", "must be ≥ 0"),
+        (#""patience": 2"#, #""patience": 0"#, "$.protocols.p.earlyStopping.patience", "must be ≥ 1"),
+        (#""evaluateEvery": 5"#, #""evaluateEvery": 50"#, "$.protocols.p.earlyStopping.evaluateEvery", "exceeds maxEpochs 20"),
+        (#""maxEpochs": 20"#, #""maxEpochs": 20, "minEpochs": 3"#, "$.protocols.p.earlyStopping.minEpochs", "unknown key"),
+        (#""modelSeeds": [1, 2]"#, #""modelSeeds": []"#, "$.protocols.p.finalRuns.modelSeeds", "empty list"),
+        (#""modelSeeds": [1, 2]"#, #""modelSeeds": [1, 1]"#, "$.protocols.p.finalRuns.modelSeeds[1]", "listed twice"),
+        (#""splitSeeds": [9]"#, #""splitSeeds": [9.0]"#, "$.protocols.p.finalRuns.splitSeeds[0]", "must be an integer"),
+        (#""uniform": {}, "#, "", "$.protocols.p.grids", "missing key \"uniform\""),
+        (#""uniform": {}"#, #""uniform": {}, "bpr": {}"#, "$.protocols.p.grids.bpr", "unknown key \"bpr\""),
+        (#""uniform": {}"#, #""uniform": {"pool": [4]}"#, "$.protocols.p.grids.uniform.pool", "allowed here: none"),
+        (#""dns": {"pool": [4]}"#, #""dns": {"pool": []}"#, "$.protocols.p.grids.dns.pool", "empty list"),
+        (#""dns": {"pool": [4]}"#, #""dns": {"pool": [4, 0]}"#, "$.protocols.p.grids.dns.pool[1]", "0 is out of range"),
+        (#""dns": {"pool": [4]}"#, #""dns": {"pool": [16.5]}"#, "$.protocols.p.grids.dns.pool[0]", "must be an integer"),
+        (#""dns": {"pool": [4]}"#, #""dns": {"pool": 4}"#, "$.protocols.p.grids.dns.pool", "must be a list"),
+        (#""dns": {"pool": [4]}"#, #""dns": {"lr": [0.5]}"#, "$.protocols.p.grids.dns.lr", "in the common grid already"),
+        (#""lr": [0.1, 0.01]"#, #""lr": [0.1, 0]"#, "$.protocols.p.grids.common.lr[1]", "0.0 is out of range: must be > 0"),
+        (#""lr": [0.1, 0.01]"#, #""lr": [1e999]"#, "$.protocols.p.grids.common.lr[0]", "inf is not finite"),
+        (#""lr": [0.1, 0.01]"#, #""lr": [null]"#, "$.protocols.p.grids.common.lr[0]", "must be a number, found null"),
+        (#""lr": [0.1, 0.01]"#, #""lr": [true]"#, "$.protocols.p.grids.common.lr[0]", "must be a number, found true"),
+        (#""lr": [0.1, 0.01]"#, #""lr": [0.1, 0.1]"#, "$.protocols.p.grids.common.lr[1]", "listed twice"),
+        (#""lr": [0.1, 0.01]"#, #""learningRate": [0.1]"#, "$.protocols.p.grids.common.learningRate", "allowed here: lr, l2"),
+        (#""l2": [0, 0.001]"#, #""l2": [-1e-4]"#, "$.protocols.p.grids.common.l2[0]", "must be ≥ 0"),
+        (#""rho": [0.5]"#, #""rho": [1]"#, "$.protocols.p.grids.adar.rho[0]", "must be in (0, 1)"),
+        (#""weight": [1]"#, #""weight": [0]"#, "$.protocols.p.grids.adar.weight[0]", "must be > 0"),
+        (#""fallback": ["skip"]"#, #""fallback": ["sometimes"]"#, "$.protocols.p.grids.adar.fallback[0]", "not one of \"skip\", \"hardest\""),
+        (#""gradientFlow": ["detach"]"#, #""gradientFlow": [1]"#, "$.protocols.p.grids.adar.gradientFlow[0]", "must be a string"),
+        (#""beta": [0.1]"#, #""beta": [-0.1]"#, "$.protocols.p.grids.ahns.beta[0]", "must be > 0"),
+        (#""positiveMixingMax": [1]"#, #""positiveMixingMax": [1.5]"#, "$.protocols.p.grids.mixgcf.positiveMixingMax[0]", "in (0, 1]"),
+        (#""version": 1, "#, #""version": 1, "version": 1, "#, "$", "duplicate key \"version\""),
+        (#"}}}}"#, #"}}}"#, "$", "not valid JSON"),
+    ]
+
+    @Test("Invalid grid files are refused with the JSON path and the reason", arguments: invalidCases.indices)
+    func refusesInvalidFiles(_ index: Int) {
+        let (find, replacement, path, reason) = Self.invalidCases[index]
+        let document = Self.minimalDocument
+        #expect(document.components(separatedBy: find).count == 2, "case \(index): \(find) must occur once")
+        let broken = document.replacingOccurrences(of: find, with: replacement)
+        let error = #expect(throws: GridFileError.self) { try GridFile.parse(broken, source: "grids.json") }
+        #expect(error?.source == "grids.json", "case \(index)")
+        #expect(error?.path == path, "case \(index): \(String(describing: error))")
+        #expect(error?.reason.contains(reason) == true, "case \(index): \(String(describing: error))")
+    }
+
+    @Test("A missing file is refused with its path")
+    func refusesMissingFile() {
+        let url = URL(fileURLWithPath: "/nonexistent/grids.json")
+        let error = #expect(throws: GridFileError.self) { try GridFile.load(contentsOf: url) }
+        #expect(error?.description.hasPrefix("/nonexistent/grids.json: $: cannot read the file") == true)
+    }
+
+    // MARK: Selecting the configuration on validation
+
+    static func plan() throws -> TuningPlan {
+        try GridFile.parse(Self.minimalDocument, source: "t").evaluationProtocol(named: "p").tuningPlan(for: .uniform)
+    }
+
+    @Test("The highest best-validation configuration is chosen; ties go to the first in grid order")
+    func selectsTheBest() throws {
+        let plan = try Self.plan()
+        let c = plan.configurations
+        #expect(c.count == 2)  // budget 2 of the 4 common points
+        let best = try plan.selectBest([c[0]: .finished(bestValidation: 0.30), c[1]: .finished(bestValidation: 0.31)])
+        #expect(best.configuration == c[1] && best.bestValidation == 0.31 && best.planIndex == 1)
+        // A tie: the first in grid order, whatever the dictionary's order.
+        let tie = try plan.selectBest([c[1]: .finished(bestValidation: 0.3), c[0]: .finished(bestValidation: 0.3)])
+        #expect(tie.planIndex == 0)
+        // A failed run is never chosen.
+        let withFailure = try plan.selectBest([c[0]: .failed(reason: "diverged"), c[1]: .finished(bestValidation: 0.01)])
+        #expect(withFailure.planIndex == 1)
+    }
+
+    @Test("Selection refuses missing, stray and non-finite results, and a sampler whose every run failed")
+    func selectionRefusals() throws {
+        let plan = try Self.plan()
+        let c = plan.configurations
+        #expect(throws: SelectionError.missingResult(sampler: .uniform, configuration: c[1].canonicalText)) {
+            try plan.selectBest([c[0]: .finished(bestValidation: 0.3)])
+        }
+        let stray = GridConfiguration(["lr": .real(9), "l2": .real(0)])
+        #expect(throws: SelectionError.notInPlan(sampler: .uniform, configuration: "l2=0.0,lr=9.0")) {
+            try plan.selectBest([c[0]: .finished(bestValidation: 0.3), c[1]: .finished(bestValidation: 0.3), stray: .finished(bestValidation: 0.9)])
+        }
+        let nan = #expect(throws: SelectionError.self) {
+            try plan.selectBest([c[0]: .finished(bestValidation: .nan), c[1]: .finished(bestValidation: 0.3)])
+        }
+        #expect(nan?.description.contains("record a diverged run as failed") == true)
+        #expect(throws: SelectionError.everyRunFailed(sampler: .uniform, failures: [
+            "\(c[0].canonicalText): diverged", "\(c[1].canonicalText): out of memory"])) {
+            try plan.selectBest([c[0]: .failed(reason: "diverged"), c[1]: .failed(reason: "out of memory")])
+        }
+    }
+}
