@@ -53,6 +53,31 @@ public struct NormalizedGraph: Sendable {
         return total.map { $0 * scale }
     }
 
+    /// The layers `X, ÂX, …, Â^L X` of an `N × d` matrix; their mean is `smooth`'s result.
+    public func layers(_ input: [Float], dimension d: Int, layers: Int, threads: Int) -> [[Float]] {
+        precondition(input.count == nodeCount * d)
+        var result = [input], discarded = [Float](repeating: 0, count: input.count)
+        for _ in 0..<layers {
+            var next = [Float](repeating: 0, count: input.count)
+            propagate(result[result.count - 1], into: &next, adding: &discarded, dimension: d, threads: threads)
+            result.append(next)
+        }
+        return result
+    }
+
+    /// `Σ_l Â^l G_l` for gradients `G_0 … G_L` of the layers: the gradient of the ego embeddings
+    /// (`Â` is symmetric), by Horner's rule `G_0 + Â(G_1 + Â(… + Â·G_L))`, L propagations.
+    public func layerAdjoint(_ gradients: [[Float]], dimension d: Int, threads: Int) -> [Float] {
+        var sum = gradients[gradients.count - 1]
+        var product = [Float](repeating: 0, count: sum.count)
+        for l in stride(from: gradients.count - 2, through: 0, by: -1) {
+            var accumulated = gradients[l]
+            propagate(sum, into: &product, adding: &accumulated, dimension: d, threads: threads)
+            sum = accumulated
+        }
+        return sum
+    }
+
     /// `output = Â·input` and `total += output`, parallel over rows.
     func propagate(_ input: [Float], into output: inout [Float], adding total: inout [Float], dimension d: Int, threads: Int) {
         input.withUnsafeBufferPointer { x in

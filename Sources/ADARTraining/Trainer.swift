@@ -25,6 +25,9 @@ public struct BatchGradient: Sendable {
     /// ADAR's S5 status and timestep per row; empty for other samplers.
     public let statuses: [RowStatus]
     public let timesteps: [Int32]
+    /// The candidate each row's negative came from, as an index into the row's candidates:
+    /// one per row for DNS and AHNS, one per row and layer (`L + 1`) for MixGCF; empty otherwise.
+    public let choices: [Int32]
 }
 
 /// BPR training of MF or LightGCN with one of the four samplers, in binary32.
@@ -146,8 +149,13 @@ public final class Trainer {
         let d = configuration.dimension, userCount = Int32(data.userCount), rows = users.count
         let perRow = candidates.count / Swift.max(rows, 1)
         precondition(items.count == rows && candidates.count == rows * perRow && perRow >= 1)
-        let final = finalEmbeddings(threads: threads)
+        // MixGCF mixes every layer's embeddings; the others need only the layer mean.
+        let layerEmbeddings = configuration.sampler == .mixgcf
+            ? graph?.layers(parameters, dimension: d, layers: configuration.layers, threads: threads) ?? [parameters] : nil
+        let final = layerEmbeddings.map { graph == nil ? parameters : Self.layerMean($0) } ?? finalEmbeddings(threads: threads)
         var gradient = [Float](repeating: 0, count: final.count)
+        var layerGradients: [[Float]] = []
+        var choices: [Int32] = []
         let scale = 1 / Float(rows)
         var lossSum = 0.0
         var statuses: [RowStatus] = [], timesteps: [Int32] = []
@@ -183,11 +191,18 @@ public final class Trainer {
                     }
                 }
             }
+        } else if let layerEmbeddings {
+            layerGradients = [[Float]](repeating: gradient, count: layerEmbeddings.count)
+            choices = mixGCF(final, layers: layerEmbeddings, users: users, itemNodes: itemNodes, candidateNodes: candidateNodes,
+                             perRow: perRow, epoch: Int(noiseStream), rowOffset: rowOffset, scale: scale,
+                             gradient: &gradient, layerGradients: &layerGradients, negatives: &negativeNodes, lossSum: &lossSum)
         } else {
             // Choose j per row in parallel, then accumulate BPR's gradient serially in row order.
             var realWeight = [Float](repeating: 0, count: rows), rowLoss = realWeight
+            var picks = [Int32](repeating: 0, count: rows)
             chooseNegatives(final, users: users, itemNodes: itemNodes, candidateNodes: candidateNodes, perRow: perRow,
-                            negatives: &negativeNodes, weights: &realWeight, losses: &rowLoss, threads: threads)
+                            negatives: &negativeNodes, picks: &picks, weights: &realWeight, losses: &rowLoss, threads: threads)
+            if configuration.sampler == .dns || configuration.sampler == .ahns { choices = picks }
             final.withUnsafeBufferPointer { e in
                 gradient.withUnsafeMutableBufferPointer { g in
                     let e = e.baseAddress!, g = g.baseAddress!
@@ -206,7 +221,17 @@ public final class Trainer {
             }
         }
 
-        var ego = graph.map { $0.smooth(gradient, dimension: d, layers: configuration.layers, threads: threads) } ?? gradient
+        var ego: [Float]
+        if layerGradients.isEmpty {
+            ego = graph.map { $0.smooth(gradient, dimension: d, layers: configuration.layers, threads: threads) } ?? gradient
+        } else {
+            // The layer mean spreads the final embeddings' gradient evenly over the layers.
+            let share = 1 / Float(layerGradients.count)
+            for l in layerGradients.indices {
+                for k in gradient.indices { layerGradients[l][k] += share * gradient[k] }
+            }
+            ego = graph?.layerAdjoint(layerGradients, dimension: d, threads: threads) ?? layerGradients[0]
+        }
         // L2 on the row's ego embeddings (u, i, j), λ/2·‖·‖² each, per row.
         let lambda = Float(configuration.l2)
         var squares = 0.0
@@ -225,37 +250,100 @@ public final class Trainer {
             }
         }
         lossSum += configuration.l2 / 2 * squares
-        return BatchGradient(loss: lossSum / Double(rows), gradient: ego, statuses: statuses, timesteps: timesteps)
+        return BatchGradient(loss: lossSum / Double(rows), gradient: ego, statuses: statuses, timesteps: timesteps, choices: choices)
     }
 
-    /// DNS / AHNS / uniform choice of `j` and the BPR row terms `softplus(−margin)`, `σ(−margin)`.
+    /// The mean of `L + 1` layers, summed in layer order and scaled once, as `NormalizedGraph.smooth` does.
+    static func layerMean(_ layers: [[Float]]) -> [Float] {
+        var total = layers[0]
+        for layer in layers.dropFirst() {
+            for k in total.indices { total[k] += layer[k] }
+        }
+        let scale = 1 / Float(layers.count)
+        return total.map { $0 * scale }
+    }
+
+    /// MixGCF's rows (`MixGCFRule`), serially in row order: BPR against the synthetic negative, whose
+    /// gradient goes to the positive's and the chosen candidates' layer embeddings. `j` for the L2 term
+    /// is the candidate chosen in layer 0 (the authors regularise the mixed layer-0 negative instead).
+    /// Returns the choices, `L + 1` per row.
+    private func mixGCF(
+        _ final: [Float], layers: [[Float]], users: [Int32], itemNodes: [Int32], candidateNodes: [Int32], perRow: Int,
+        epoch: Int, rowOffset: UInt64, scale: Float,
+        gradient: inout [Float], layerGradients: inout [[Float]], negatives: inout [Int32], lossSum: inout Double
+    ) -> [Int32] {
+        let d = configuration.dimension, layerCount = layers.count, share = 1 / Float(layerCount)
+        var choices = [Int32](repeating: 0, count: users.count * layerCount)
+        var negative = [Float](repeating: 0, count: d)
+        for b in users.indices {
+            let u = Int(users[b]) * d, i = Int(itemNodes[b]) * d
+            let alphas = MixGCFRule.alphas(seed: seed, epoch: epoch, row: rowOffset + UInt64(b), layers: layerCount - 1)
+            for k in 0..<d { negative[k] = 0 }
+            for l in 0..<layerCount {
+                let pick = layers[l].withUnsafeBufferPointer { e in
+                    final.withUnsafeBufferPointer { f in
+                        MixGCFRule.choose(user: f.baseAddress! + u, positive: e.baseAddress! + i, alpha: alphas[l],
+                                          candidates: perRow, dimension: d) { m in e.baseAddress! + Int(candidateNodes[b * perRow + m]) * d }
+                    }
+                }
+                choices[b * layerCount + l] = Int32(pick)
+                let c = Int(candidateNodes[b * perRow + pick]) * d
+                for k in 0..<d { negative[k] += share * (alphas[l] * layers[l][i + k] + (1 - alphas[l]) * layers[l][c + k]) }
+            }
+            negatives[b] = candidateNodes[b * perRow + Int(choices[b * layerCount])]
+            var margin: Float = 0
+            for k in 0..<d { margin += final[u + k] * (final[i + k] - negative[k]) }
+            lossSum += Double(softplus(-margin))
+            let w = logistic(-margin) * scale
+            for l in 0..<layerCount {
+                let c = Int(candidateNodes[b * perRow + Int(choices[b * layerCount + l])]) * d
+                let toPositive = w * share * alphas[l], toCandidate = w * share * (1 - alphas[l])
+                for k in 0..<d {
+                    layerGradients[l][i + k] += toPositive * final[u + k]
+                    layerGradients[l][c + k] += toCandidate * final[u + k]
+                }
+            }
+            for k in 0..<d {
+                gradient[u + k] -= w * (final[i + k] - negative[k])
+                gradient[i + k] -= w * final[u + k]
+            }
+        }
+        return choices
+    }
+
+    /// DNS / AHNS / uniform choice of `j` (its node in `negatives`, its index among the row's
+    /// candidates in `picks`) and the BPR row terms `softplus(−margin)`, `σ(−margin)`.
     private func chooseNegatives(
         _ final: [Float], users: [Int32], itemNodes: [Int32], candidateNodes: [Int32], perRow: Int,
-        negatives: inout [Int32], weights: inout [Float], losses: inout [Float], threads: Int
+        negatives: inout [Int32], picks: inout [Int32], weights: inout [Float], losses: inout [Float], threads: Int
     ) {
         let d = configuration.dimension, sampler = configuration.sampler, ahns = configuration.ahns
         final.withUnsafeBufferPointer { e in
             negatives.withUnsafeMutableBufferPointer { chosen in
-                weights.withUnsafeMutableBufferPointer { weight in
-                    losses.withUnsafeMutableBufferPointer { loss in
-                        nonisolated(unsafe) let e = e.baseAddress!, chosen = chosen, weight = weight, loss = loss
-                        Parallel.forEachChunk(count: users.count, threads: threads) { rows in
-                            var scores = [Float](repeating: 0, count: perRow)
-                            for b in rows {
-                                let u = e + Int(users[b]) * d
-                                let positive = Kernels32.dot(u, e + Int(itemNodes[b]) * d, d)
-                                for m in 0..<perRow { scores[m] = Kernels32.dot(u, e + Int(candidateNodes[b * perRow + m]) * d, d) }
-                                let pick = scores.withUnsafeBufferPointer { s in
-                                    switch sampler {
-                                    case .dns: NegativeRule.dns(s)
-                                    case .ahns: NegativeRule.ahns(positiveScore: positive, s, ahns)
-                                    case .uniform, .adar: 0
+                picks.withUnsafeMutableBufferPointer { picked in
+                    weights.withUnsafeMutableBufferPointer { weight in
+                        losses.withUnsafeMutableBufferPointer { loss in
+                            nonisolated(unsafe) let e = e.baseAddress!, chosen = chosen, picked = picked
+                            nonisolated(unsafe) let weight = weight, loss = loss
+                            Parallel.forEachChunk(count: users.count, threads: threads) { rows in
+                                var scores = [Float](repeating: 0, count: perRow)
+                                for b in rows {
+                                    let u = e + Int(users[b]) * d
+                                    let positive = Kernels32.dot(u, e + Int(itemNodes[b]) * d, d)
+                                    for m in 0..<perRow { scores[m] = Kernels32.dot(u, e + Int(candidateNodes[b * perRow + m]) * d, d) }
+                                    let pick = scores.withUnsafeBufferPointer { s in
+                                        switch sampler {
+                                        case .dns: NegativeRule.dns(s)
+                                        case .ahns: NegativeRule.ahns(positiveScore: positive, s, ahns)
+                                        case .uniform, .adar, .mixgcf: 0
+                                        }
                                     }
+                                    picked[b] = Int32(pick)
+                                    chosen[b] = candidateNodes[b * perRow + pick]
+                                    let margin = positive - scores[pick]
+                                    loss[b] = softplus(-margin)
+                                    weight[b] = logistic(-margin)
                                 }
-                                chosen[b] = candidateNodes[b * perRow + pick]
-                                let margin = positive - scores[pick]
-                                loss[b] = softplus(-margin)
-                                weight[b] = logistic(-margin)
                             }
                         }
                     }

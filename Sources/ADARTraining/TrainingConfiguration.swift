@@ -21,6 +21,10 @@ public enum SamplerKind: String, CaseIterable, Sendable {
     /// Uniform BPR negative `j = j_1` plus ADAR's synthetic negative from the
     /// pool `j_1 … j_M` (spec S3–S7).
     case adar
+    /// MixGCF (Huang et al., KDD 2021): positive and hop mixing of the `M`
+    /// candidates into one synthetic negative (`MixGCFRule`); for MF,
+    /// positive mixing alone.
+    case mixgcf
 }
 
 /// AHNS's hardness parameters (Lai et al., AAAI 2024; defaults from the paper).

@@ -5,7 +5,7 @@ import ADARTraining
 /// A hand-written SVG: Recall@20 and NDCG@20 against epoch, one colour per
 /// sampler; thin lines per seed, a thick line for the mean over seeds.
 enum DemoPlot {
-    static let colours: [SamplerKind: String] = [.uniform: "#555555", .dns: "#1f77b4", .ahns: "#2ca02c", .adar: "#d62728"]
+    static let colours: [SamplerKind: String] = [.uniform: "#555555", .dns: "#1f77b4", .ahns: "#2ca02c", .adar: "#d62728", .mixgcf: "#9467bd"]
 
     static func svg(_ runs: [DemoRun], samplers: [SamplerKind], epochs: Int) -> String {
         let panelWidth = 420.0, panelHeight = 300.0, margin = (left: 60.0, right: 20.0, top: 40.0, bottom: 50.0)

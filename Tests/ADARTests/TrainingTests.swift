@@ -167,7 +167,7 @@ struct TrainingTests {
                 trainer.parameters[k] = Float(Double(original[k]) + offset)
                 defer { trainer.parameters = original }
                 let moved = try evaluate()
-                return moved.statuses == base.statuses && moved.timesteps == base.timesteps
+                return moved.statuses == base.statuses && moved.timesteps == base.timesteps && moved.choices == base.choices
             }
             guard stable else { skipped += 1; continue }
             let numeric = try GSL.centralDerivative(at: Double(original[k]), step: step) { value in
@@ -211,7 +211,7 @@ struct TrainingTests {
     @Test("training improves Recall@20 over the untrained model, for every sampler and both backbones")
     func trainingImprovesRecall() throws {
         let data = Self.synthetic()
-        let cases = SamplerKind.allCases.map { (Backbone.mf, $0) } + [(.lightgcn, .uniform), (.lightgcn, .adar)]
+        let cases = SamplerKind.allCases.map { (Backbone.mf, $0) } + [(.lightgcn, .uniform), (.lightgcn, .adar), (.lightgcn, .mixgcf)]
         for (backbone, sampler) in cases {
             let configuration = try TrainingConfiguration(
                 backbone: backbone, sampler: sampler, poolSize: 8, dimension: 16, batchSize: 256, epochs: 8,
@@ -226,7 +226,7 @@ struct TrainingTests {
     @Test("same seed gives identical runs; the thread count does not change them")
     func determinism() throws {
         let data = Self.synthetic()
-        for (backbone, sampler) in [(Backbone.mf, SamplerKind.adar), (.lightgcn, .dns), (.mf, .ahns)] {
+        for (backbone, sampler) in [(Backbone.mf, SamplerKind.adar), (.lightgcn, .dns), (.mf, .ahns), (.lightgcn, .mixgcf)] {
             let configuration = try TrainingConfiguration(
                 backbone: backbone, sampler: sampler, poolSize: 4, dimension: 8, batchSize: 300, epochs: 2)
             func train(threads: Int) throws -> ([Float], [Double]) {
