@@ -61,7 +61,7 @@ public enum FixtureLinter {
         return linter.issues
     }
 
-    /// The largest relative tolerance a group may have: at `relative ≥ 1` an answer of 0 passes
+    /// A group's relative tolerance must be below this: at `relative ≥ 1` an answer of 0 passes
     /// for every expected value (Proofs/conformance-tolerances.md derives at most 2⁻¹²).
     public static let relativeToleranceLimit = 1.0
 }
@@ -251,7 +251,7 @@ private final class FileLinter {
         let tolerance = Tolerance(relative: parts[0], absolute: parts[1])
         if tolerance.relative >= FixtureLinter.relativeToleranceLimit {
             report(nil, "\(path).relative",
-                   "\(tolerance.relative) ≥ \(FixtureLinter.relativeToleranceLimit): an answer of 0 would pass for every expected value "
+                   "\(tolerance.relative) is not below 1: an answer of 0 would pass for every expected value "
                    + "(Proofs/conformance-tolerances.md derives relative tolerances of at most 2⁻¹²)")
         }
         return tolerance
@@ -274,13 +274,11 @@ private final class FileLinter {
         }
         if result == .invalid {
             unknownFields(expected, allowed: ["error"], path: "\(path).expected", what: "field of an invalid test's expected", tcId: tcId)
-            guard let error = expected["error"], error.objectFields != nil else {
-                report(tcId, "\(path).expected.error", "missing or not an object {kind, field}")
-                return
-            }
+            let error = expected["error"] ?? .object([])
+            if error.objectFields == nil { report(tcId, "\(path).expected.error", "must be an object {kind, field}, got \(describe(error))") }
             unknownFields(error, allowed: ["kind", "field"], path: "\(path).expected.error", what: "error field", tcId: tcId)
             if !ADARError.kinds.contains(error["kind"]?.stringValue ?? "") {
-                report(tcId, "\(path).expected.error.kind", "must be one of \(ADARError.kinds.joined(separator: ", "))")
+                report(tcId, "\(path).expected.error.kind", "missing or not one of \(ADARError.kinds.joined(separator: ", "))")
             }
             if error["field"]?.stringValue == nil { report(tcId, "\(path).expected.error.field", "missing or not a string") }
             if test["alternatives"] != nil { report(tcId, "\(path).alternatives", "only acceptable tests list alternatives") }
