@@ -65,7 +65,7 @@ public struct FixtureGap: Equatable, Sendable, CustomStringConvertible {
         var parts = [String]()
         if !absent.isEmpty { parts.append("\(absent.count) of \(total) \(cases) absent (\(Self.ranges(absent)))") }
         if !different.isEmpty {
-            parts.append("\(different.count) of \(total) \(cases) differ from what `adar fixtures generate` writes (\(Self.ranges(different)))")
+            parts.append("\(different.count) of \(total) \(cases) differ from the fixtures this adar generates (\(Self.ranges(different)))")
         }
         return "\(file): " + parts.joined(separator: "; ")
     }

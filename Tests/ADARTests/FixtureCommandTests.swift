@@ -94,7 +94,7 @@ struct ConformFixtureSetTests {
         let refused = try Self.conform(folder)
         #expect(refused.status == 66, "status \(refused.status): \(refused.standardError)")
         #expect(refused.standardError.contains(
-            "transition.json: 1 of 42 binary64 transition cases differ from what `adar fixtures generate` writes (tcId 5)"), "\(refused.standardError)")
+            "transition.json: 1 of 42 binary64 transition cases differ from the fixtures this adar generates (tcId 5)"), "\(refused.standardError)")
     }
 
     @Test("fixtures that fail lint are refused (65) with the findings, --subset or not")
