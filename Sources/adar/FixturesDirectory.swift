@@ -12,7 +12,8 @@ enum FixturesDirectory {
     /// Returns nil, with the folders it started from, when there is none.
     static func checkoutFixtures() -> (url: URL?, searched: [String]) {
         let manager = FileManager.default
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0], relativeTo: URL(fileURLWithPath: manager.currentDirectoryPath))
+        // Bundle.main knows the executable's own path even when it was found through PATH.
+        let executable = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
             .resolvingSymlinksInPath().deletingLastPathComponent()
         let starts = [URL(fileURLWithPath: manager.currentDirectoryPath), executable].map { $0.standardizedFileURL }
         for start in starts {
