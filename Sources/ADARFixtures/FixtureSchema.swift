@@ -19,38 +19,32 @@ public enum FixtureSchema {
     static let reals = array(of: real)
     static let objectAnyFields = JSONValue.object([("type", .string("object"))])
 
-    static func outputSchema(_ operation: FixtureOperation) -> JSONValue {
-        let properties: [(String, JSONValue)] = operation.outputFields.map { key in
-            switch key {
-            case "status": (key, enumeration(["transition", "saturated", "alreadyNegative", "nonPositiveScore", "degenerateUser"]))
-            case "timestep", "hardestCandidate": (key, type("integer"))
-            case "words": (key, array(of: .object([("type", .string("integer")), ("minimum", .integer(0)), ("maximum", .integer(4_294_967_295))])))
-            case "beta", "alphaBar", "sqrtAlphaBar", "sqrtOneMinusAlphaBar", "xt", "syntheticNegative", "epsilon",
-                 "userGradient", "positiveGradient":
-                (key, reals)
-            case "poolGradient": (key, array(of: reals))
-            default: (key, real)
-            }
+    static let word32 = JSONValue.object([("type", .string("integer")), ("minimum", .integer(0)), ("maximum", .integer(4_294_967_295))])
+
+    /// The JSON Schema of a field kind (`FieldKind`, shared with the linter).
+    static func schema(_ kind: FieldKind) -> JSONValue {
+        switch kind {
+        case .real: real
+        case .reals: reals
+        case .realMatrix: array(of: reals)
+        case .integer: type("integer")
+        case .integers: array(of: type("integer"))
+        case .words32: array(of: word32)
+        case .unsigned64: type("string")
+        case let .name(values): enumeration(values)
+        case .schedule:
+            object([("kind", enumeration(FieldKind.scheduleParameters.map(\.kind))), ("steps", type("integer"))],
+                   required: ["kind", "steps"], additional: true)
+        case let .object(fields): object(fields.map { ($0.0, schema($0.1)) }, required: fields.map(\.0))
         }
-        return object(properties, required: operation.outputFields)
+    }
+
+    static func outputSchema(_ operation: FixtureOperation) -> JSONValue {
+        object(operation.outputFields.map { ($0, schema(.output($0))) }, required: operation.outputFields)
     }
 
     static func inputSchema(_ operation: FixtureOperation, strict: Bool) -> JSONValue {
-        let properties: [(String, JSONValue)] = operation.inputFields.map { key in
-            switch key {
-            case "schedule": (key, object([("kind", enumeration(["linear", "ddpm-linear", "scaled-linear", "cosine", "linear-variance", "custom"])),
-                                           ("steps", type("integer"))], required: ["kind", "steps"], additional: true))
-            case "configuration", "input": (key, objectAnyFields)
-            case "timesteps": (key, array(of: type("integer")))
-            case "timestep", "hardestCandidate", "stream", "dimension": (key, type("integer"))
-            case "seed", "row", "status": (key, type("string"))
-            case "counter", "key": (key, array(of: .object([("type", .string("integer")), ("minimum", .integer(0)), ("maximum", .integer(4_294_967_295))])))
-            case "pool": (key, array(of: reals))
-            case "x0", "epsilon", "user", "positive", "syntheticNegative": (key, reals)
-            default: (key, real)
-            }
-        }
-        return strict ? object(properties, required: operation.inputFields) : objectAnyFields
+        strict ? object(operation.inputFields.map { ($0, schema(.input($0, of: operation))) }, required: operation.inputFields) : objectAnyFields
     }
 
     static func testSchema(_ operation: FixtureOperation, invalid: Bool) -> JSONValue {

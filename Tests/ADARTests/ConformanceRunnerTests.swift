@@ -109,7 +109,8 @@ struct ConformanceRunnerTests {
         func status(_ port: [String]) throws -> Int32 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.adar)
-            process.arguments = ["conform", "--fixtures", fixtures, "--timeout", "2", "--json", "--"] + port
+            // --subset: the hand-made fixtures are not the set adar generates.
+            process.arguments = ["conform", "--fixtures", fixtures, "--subset", "--timeout", "2", "--json", "--"] + port
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()

@@ -35,6 +35,20 @@ struct FixturesTests {
         #expect(total < 2_000_000, "fixtures total \(total) bytes")
     }
 
+    @Test("the committed fixtures are the complete set adar generates (FixtureManifest), and an emptied group is a gap")
+    func committedSetIsComplete() throws {
+        let files = try FixtureFile.load(directory: Self.committed)
+        #expect(FixtureManifest.gaps(in: files).isEmpty, "fixtures/ differs from `adar fixtures generate`; regenerate and commit")
+        var emptied = files
+        let index = try #require(emptied.firstIndex { $0.name == "loss.json" })
+        emptied[index].testGroups[1].tests.removeAll()
+        let gaps = FixtureManifest.gaps(in: emptied)
+        #expect(gaps.map(\.description) == ["loss.json: 20 of 20 binary32 loss cases absent (tcIds 21–40)"])
+        #expect(FixtureManifest.uncheckedOperations(gaps, precision: .binary32) == [])
+        #expect(FixtureManifest.uncheckedOperations(FixtureManifest.gaps(in: files.filter { $0.name != "noise.json" }), precision: .binary64)
+            == [.philox, .normals])
+    }
+
     @Test("every file parses back to the value it was rendered from (shortest round-trip numbers)")
     func renderingRoundTrips() throws {
         for file in FixtureGenerator.generateAll() {

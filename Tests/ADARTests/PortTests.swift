@@ -99,7 +99,8 @@ enum NumpyPort {
     }()
 
     /// `adar conform --json [arguments] [-- python3 adar_port.py]` over the
-    /// committed fixtures, or over a copy of `onlyFiles` of them.
+    /// committed fixtures, or over a copy of `onlyFiles` of them (`--subset`:
+    /// conform refuses an incomplete fixture set without it).
     static func conform(
         arguments: [String] = [], environment: [String: String] = [:], onlyFiles: [String]? = nil
     ) throws -> ConformRun {
@@ -112,7 +113,7 @@ enum NumpyPort {
             }
         }
         defer { if onlyFiles != nil { try? FileManager.default.removeItem(at: directory) } }
-        var command = ["conform", "--json", "--fixtures", directory.path] + arguments
+        var command = ["conform", "--json", "--fixtures", directory.path] + (onlyFiles == nil ? [] : ["--subset"]) + arguments
         if !arguments.contains("--results") { command += ["--", "python3", script.path] }
         let result = try ADARExecutable.run(command, environment: environment)
         return ConformRun(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError)
