@@ -29,18 +29,17 @@ public struct RankingTask: Sendable {
 
 /// A split that breaks the invariants of `ImplicitFeedback`.
 public struct SplitError: Error, Equatable, CustomStringConvertible {
-    /// The user whose lists are wrong, or nil for a problem with the lists' shape.
-    public let user: Int?
+    /// The user whose lists are wrong.
+    public let user: Int
     public let reason: String
 
-    public init(user: Int?, reason: String) {
+    public init(user: Int, reason: String) {
         self.user = user
         self.reason = reason
     }
 
     public var description: String {
-        (user.map { "user \($0): " } ?? "") + reason
-            + "; build the split with ImplicitFeedback.randomSplit or ImplicitFeedback.latestValidationSplit"
+        "user \(user): \(reason); build the split with ImplicitFeedback.randomSplit or ImplicitFeedback.latestValidationSplit"
     }
 }
 
@@ -56,13 +55,11 @@ extension ImplicitFeedback {
         }
     }
 
-    /// Checks every list: one per user, strictly ascending (so unique), items in
-    /// `0..<itemCount`, and train, validation and test pairwise disjoint per user.
+    /// Checks every user's lists: strictly ascending (so unique), items in
+    /// `0..<itemCount`, and train, validation and test pairwise disjoint. (One
+    /// list per user is already a precondition of `init`.)
     public func validateSplits() throws(SplitError) {
         let lists = [("train", train), ("validation", validation), ("test", test)]
-        for (name, list) in lists where list.count != userCount {
-            throw SplitError(user: nil, reason: "\(name) has \(list.count) user lists, expected \(userCount)")
-        }
         for user in 0..<userCount {
             for (name, list) in lists {
                 let items = list[user]
