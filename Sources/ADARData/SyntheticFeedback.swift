@@ -6,7 +6,7 @@ extension ImplicitFeedback {
     /// latent factors `e_u, e_i ~ N(0, I/d)`, power-law popularity
     /// `p_i ∝ (i + 1)^(−popularityExponent)`, and each user's items drawn
     /// without replacement with weights `p_i·exp(affinity·⟨e_u, e_i⟩)`
-    /// (Gumbel top-k), then split 80/20 per user as ML-100K.
+    /// (Gumbel top-k), then split 80/10/10 per user as ML-100K, with `seed` as the split seed.
     public static func synthetic(
         users: Int, items: Int, interactionsPerUser: Int = 20, dimension: Int = 8,
         popularityExponent: Double = 0.8, affinity: Double = 3, seed: UInt64

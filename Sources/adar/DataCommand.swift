@@ -32,7 +32,7 @@ struct DataCommand: ParsableCommand {
             let folder = try fetcher.fetch(dataset)
             let data = try dataset.load(from: URL(fileURLWithPath: cache))
             print("\(dataset.rawValue): \(data.userCount) users, \(data.itemCount) items, "
-                + "\(data.trainInteractions) training and \(data.testInteractions) test interactions, in \(folder.path)")
+                + "\(data.trainInteractions) training, \(data.validationInteractions) validation and \(data.testInteractions) test interactions, in \(folder.path)")
         }
     }
 }

@@ -121,18 +121,13 @@ struct DataTests {
 
     // MARK: Splitting and synthetic data
 
-    @Test("the 80/20 split is per user, disjoint, complete and reproducible")
-    func split() {
+    @Test("the synthetic data's 80/10/10 split is per user, disjoint, sized by the rule and reproducible")
+    func split() throws {
         let data = ImplicitFeedback.synthetic(users: 50, items: 200, interactionsPerUser: 15, seed: 3)
         let again = ImplicitFeedback.synthetic(users: 50, items: 200, interactionsPerUser: 15, seed: 3)
-        #expect(data.train == again.train && data.test == again.test)
-        for user in 0..<data.userCount {
-            let train = Set(data.train[user]), test = Set(data.test[user])
-            let n = train.count + test.count
-            #expect(train.isDisjoint(with: test))
-            #expect(train.count == max(1, Int((0.8 * Double(n)).rounded())), "user \(user)")
-            #expect(data.train[user] == data.train[user].sorted() && data.test[user] == data.test[user].sorted())
-        }
+        #expect(data.train == again.train && data.validation == again.validation && data.test == again.test)
+        try data.validateSplits()
+        #expect(SplitTests.usersBreakingRoundingRule(data) == [])
         let other = ImplicitFeedback.synthetic(users: 50, items: 200, interactionsPerUser: 15, seed: 4)
         #expect(other.train != data.train)
     }
@@ -142,7 +137,7 @@ struct DataTests {
         let data = ImplicitFeedback.synthetic(users: 400, items: 300, interactionsPerUser: 20, seed: 9)
         var counts = [Int](repeating: 0, count: data.itemCount)
         for user in 0..<data.userCount {
-            for item in data.train[user] + data.test[user] { counts[Int(item)] += 1 }
+            for item in data.train[user] + data.validation[user] + data.test[user] { counts[Int(item)] += 1 }
         }
         let head = counts[..<30].reduce(0, +), tail = counts[270...].reduce(0, +)
         #expect(head > 3 * tail, "head \(head), tail \(tail)")
