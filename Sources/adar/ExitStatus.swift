@@ -99,9 +99,19 @@ extension ADARCommand {
             try command.run()
         } catch {
             guard let failure = CLIError.classify(error) else { exit(withError: error) }
-            let name = type(of: command).configuration.commandName.map { "adar \($0)" } ?? "adar"
+            let name = (["adar"] + commandPath(to: type(of: command), from: ADARCommand.self)).joined(separator: " ")
             FileHandle.standardError.write(Data("\(name): error: \(failure.message)\n".utf8))
             Foundation.exit(failure.status.rawValue)
         }
+    }
+
+    /// The subcommand names from `root` down to `target` (`["fixtures", "lint"]`), for error lines.
+    private static func commandPath(to target: any ParsableCommand.Type, from root: any ParsableCommand.Type) -> [String] {
+        for child in root.configuration.subcommands {
+            if child == target { return [child._commandName] }
+            let below = commandPath(to: target, from: child)
+            if !below.isEmpty { return [child._commandName] + below }
+        }
+        return []
     }
 }
