@@ -36,13 +36,13 @@ public struct RankingMetrics: Sendable, Equatable {
     /// `scoreUser(u, out)` writes the scores of every item for user `u` into
     /// `out` (length `itemCount`). Evaluation is parallel over fixed chunks of
     /// users and sums them in chunk order, so the result does not depend on
-    /// the thread count. Every cutoff must be at least 1.
+    /// the thread count. At least one cutoff, each at least 1.
     public static func evaluate(
         _ data: ImplicitFeedback, cutoffs: [Int] = [10, 20],
         scoreUser: @Sendable (Int, UnsafeMutableBufferPointer<Float>) -> Void
     ) -> RankingMetrics {
-        precondition(cutoffs.allSatisfy { $0 >= 1 }, "cutoffs must be at least 1")
-        let maxK = cutoffs.max() ?? 0
+        precondition(!cutoffs.isEmpty && cutoffs.allSatisfy { $0 >= 1 }, "give at least one cutoff, each at least 1")
+        let maxK = cutoffs.max()!
         // discount[r] = Σ_{i < r} 1/log₂(i + 2).
         let discount = (0 ..< maxK).reduce(into: [0.0]) { sums, rank in sums.append(sums[rank] + 1 / log2(Double(rank + 2))) }
         let chunkCount = 64, width = 2 * cutoffs.count + 2
