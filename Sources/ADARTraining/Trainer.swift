@@ -113,11 +113,22 @@ public final class Trainer {
             let batch = order[batchStart ..< Swift.min(batchStart + configuration.batchSize, order.count)]
             let users = batch.map { pairs[$0].user }, items = batch.map { pairs[$0].item }
             let candidates = drawCandidates(users: users, epoch: epoch, rowOffset: batchStart, threads: threads)
-            let step = try lossAndGradient(users: users, items: items, candidates: candidates,
+            let step: BatchGradient
+            do {
+                step = try lossAndGradient(users: users, items: items, candidates: candidates,
                                            noiseStream: UInt32(truncatingIfNeeded: epoch), rowOffset: UInt64(batchStart),
                                            threads: threads)
+            } catch let .adar(error) {
+                // ADAR refuses non-finite embeddings (S5) before the loss could show them.
+                switch error {
+                case .nonFinite, .overflow: throw .diverged(epoch: epoch, batch: batchIndex + 1, detail: "ADAR: \(error)")
+                default: throw .adar(error)
+                }
+            } catch {
+                throw error
+            }
             guard step.loss.isFinite else {
-                throw .diverged(epoch: epoch, batch: batchIndex + 1, detail: "the batch's mean loss is \(step.loss)")
+                throw .diverged(epoch: epoch, batch: batchIndex + 1, detail: "the batch's mean loss is \(nonFiniteText(step.loss))")
             }
             lossSum += step.loss * Double(users.count)
             for status in step.statuses { statusCounts[RowStatus.allCases.firstIndex(of: status)!] += 1 }
@@ -127,7 +138,8 @@ public final class Trainer {
         if let index = parameters.firstIndex(where: { !$0.isFinite }) {
             let node = index / configuration.dimension
             let owner = node < data.userCount ? "user \(node)" : "item \(node - data.userCount)"
-            throw .diverged(epoch: epoch, batch: nil, detail: "the embedding of \(owner) is \(parameters[index]) after the epoch's last step")
+            throw .diverged(epoch: epoch, batch: nil,
+                            detail: "the embedding of \(owner) is \(nonFiniteText(Double(parameters[index]))) after the epoch's last step")
         }
         return EpochStatistics(epoch: epoch, meanLoss: lossSum / Double(Swift.max(order.count, 1)),
                                seconds: (clock.now - start) / .seconds(1), rows: order.count,
@@ -330,6 +342,9 @@ public final class Trainer {
         }
     }
 }
+
+/// "NaN", "+∞" or "−∞", whatever the sign bit of a NaN.
+func nonFiniteText(_ x: Double) -> String { x.isNaN ? "NaN" : x > 0 ? "+∞" : "−∞" }
 
 /// `softplus(x) = max(x, 0) + log1p(exp(−|x|))` (S7; never the naive form).
 @inline(__always)

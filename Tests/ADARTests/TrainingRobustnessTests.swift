@@ -229,6 +229,15 @@ struct TrainingRobustnessTests {
             guard case let .diverged(epoch, batch, detail) = error as? TrainingError else { return false }
             return epoch == 1 && batch == 2 && detail.contains("loss")
         }
+        // ADAR refuses the non-finite embeddings before its loss is computed: the same epoch and batch.
+        let steepADAR = try TrainingConfiguration(sampler: .adar, poolSize: 4, dimension: 16, batchSize: 256, epochs: 3,
+                                                  adam: AdamParameters(learningRate: 1e30))
+        #expect {
+            try Trainer(data: data, configuration: steepADAR, seed: 1).run(evaluateEvery: 0, threads: 2)
+        } throws: { error in
+            guard case let .diverged(epoch, batch, detail) = error as? TrainingError else { return false }
+            return epoch == 1 && batch == 2 && detail.hasPrefix("ADAR: ")
+        }
         // One batch an epoch, evaluated every epoch: the overflowed scores are found by the evaluation after epoch 1.
         let oneBatch = try TrainingConfiguration(dimension: 16, batchSize: 4096, epochs: 3, adam: AdamParameters(learningRate: 1e30))
         #expect {
@@ -253,7 +262,7 @@ struct TrainingRobustnessTests {
             try trainer.run(evaluateEvery: 0, threads: 1)
         } throws: { error in
             guard case let .diverged(epoch, batch, detail) = error as? TrainingError else { return false }
-            return epoch == 1 && batch == nil && detail.contains("user 2")
+            return epoch == 1 && batch == nil && detail == "the embedding of user 2 is +∞ after the epoch's last step"
         }
     }
 
@@ -315,7 +324,7 @@ struct TrainingRobustnessTests {
         let base = ["train", "--dataset", "synthetic", "--synthetic-users", "50", "--synthetic-items", "100", "--epochs", "3", "--lr", "1e30"]
         let cases: [([String], String)] = [
             (["--eval-every", "1"], "training diverged in epoch 1: "),
-            (["--eval-every", "0", "--batch", "256"], "training diverged in epoch 1, batch 2: the batch's mean loss is nan"),
+            (["--eval-every", "0", "--batch", "256"], "training diverged in epoch 1, batch 2: the batch's mean loss is NaN"),
         ]
         for (extra, message) in cases {
             let result = try ADARExecutable.run(base + extra, in: folder)
