@@ -5,15 +5,30 @@ import ADARCore
 /// Full-ranking Recall@K and NDCG@K, excluding each user's training items.
 ///
 /// For each user with at least one test item, every item not in the user's
-/// training set is ranked by score (higher first; equal scores by lower item
-/// index), and with `H` the test items in the top K:
-/// `Recall@K = |H|/|test_u|`, `NDCG@K = Σ_{hits at rank r} 1/log₂(r + 2) / Σ_{r < min(K, |test_u|)} 1/log₂(r + 2)`
-/// (ranks from 0). Both are averaged over those users.
+/// training set (a *candidate*) is ranked by score, higher first. With `H`
+/// the test items in the top K, `Recall@K = |H|/|test_u|` and
+/// `NDCG@K = Σ_{hits at rank r} 1/log₂(r + 2) / Σ_{r < min(K, |test_u|)} 1/log₂(r + 2)`
+/// (ranks from 0); both are averaged over those users.
+///
+/// **Ties favour no item**: items with equal scores are ordered uniformly at
+/// random, and the metrics are their exact *expectation* over those orders
+/// (docs/TRAINING.md, "Ties"). A tie group of `g` candidates holding `h` test
+/// items, with `a` candidates scored above it, puts each of its test items at
+/// each of the ranks `a … a+g−1` with probability `1/g`, so it adds
+/// `h·|[a, a+g) ∩ [0, K)|/g` expected hits and `h/g·Σ_{r ∈ [a, a+g) ∩ [0, K)} 1/log₂(r + 2)`
+/// expected DCG. A constant model therefore scores what a random ranking
+/// scores on average, never what the item ids happen to favour.
+///
+/// **NaN scores rank last**: a NaN is below every number (−∞ included), and
+/// the NaNs of a user form one tie group. `nonFiniteScores` counts NaN and
+/// ±∞ scores, so that a caller can refuse an overflowed model.
 public struct RankingMetrics: Sendable, Equatable {
     public let cutoffs: [Int]
     public let recall: [Double]
     public let ndcg: [Double]
     public let evaluatedUsers: Int
+    /// Scores (of any item, for the evaluated users) that were NaN or ±∞.
+    public let nonFiniteScores: Int
 
     public func recall(at k: Int) -> Double { recall[cutoffs.firstIndex(of: k)!] }
     public func ndcg(at k: Int) -> Double { ndcg[cutoffs.firstIndex(of: k)!] }
@@ -21,66 +36,114 @@ public struct RankingMetrics: Sendable, Equatable {
     /// `scoreUser(u, out)` writes the scores of every item for user `u` into
     /// `out` (length `itemCount`). Evaluation is parallel over fixed chunks of
     /// users and sums them in chunk order, so the result does not depend on
-    /// the thread count.
+    /// the thread count. At least one cutoff, each at least 1.
     public static func evaluate(
         _ data: ImplicitFeedback, cutoffs: [Int] = [10, 20],
         scoreUser: @Sendable (Int, UnsafeMutableBufferPointer<Float>) -> Void
     ) -> RankingMetrics {
-        let maxK = cutoffs.max() ?? 0
-        let chunkCount = 64
-        let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunkCount * (2 * cutoffs.count + 1))
-        sums.initialize(repeating: 0, count: chunkCount * (2 * cutoffs.count + 1))
+        precondition(!cutoffs.isEmpty && cutoffs.allSatisfy { $0 >= 1 }, "give at least one cutoff, each at least 1")
+        let maxK = cutoffs.max()!
+        // discount[r] = Σ_{i < r} 1/log₂(i + 2).
+        let discount = (0 ..< maxK).reduce(into: [0.0]) { sums, rank in sums.append(sums[rank] + 1 / log2(Double(rank + 2))) }
+        let chunkCount = 64, width = 2 * cutoffs.count + 2
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunkCount * width)
+        sums.initialize(repeating: 0, count: chunkCount * width)
         defer { sums.deallocate() }
         nonisolated(unsafe) let shared = sums
         DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-            let row = shared + chunk * (2 * cutoffs.count + 1)
+            let row = shared + chunk * width
             var scores = [Float](repeating: 0, count: data.itemCount)
-            var excluded = [Bool](repeating: false, count: data.itemCount)
+            var excluded = [Bool](repeating: false, count: data.itemCount), relevant = excluded
             for user in chunkRange(chunk, of: chunkCount, count: data.userCount) where !data.test[user].isEmpty {
                 scores.withUnsafeMutableBufferPointer { scoreUser(user, $0) }
+                row[2 * cutoffs.count + 1] += Double(scores.count(where: { !$0.isFinite }))
                 for item in data.train[user] { excluded[Int(item)] = true }
-                let top = topK(scores, excluded: excluded, k: maxK)
+                for item in data.test[user] { relevant[Int(item)] = true }
+                let groups = tieGroups(scores, excluded: excluded, relevant: relevant, depth: maxK)
                 for item in data.train[user] { excluded[Int(item)] = false }
-                let relevant = Set(data.test[user])
+                for item in data.test[user] { relevant[Int(item)] = false }
+                let testCount = Double(data.test[user].count)
                 for (index, k) in cutoffs.enumerated() {
-                    var hits = 0, dcg = 0.0, ideal = 0.0
-                    for (rank, item) in top.prefix(k).enumerated() where relevant.contains(item) {
-                        hits += 1
-                        dcg += 1 / log2(Double(rank + 2))
+                    var hits = 0.0, dcg = 0.0, above = 0
+                    for group in groups where above < k {
+                        let covered = min(k - above, group.size)
+                        let share = Double(group.relevant) / Double(group.size)
+                        hits += share * Double(covered)
+                        dcg += share * (discount[above + covered] - discount[above])
+                        above += group.size
                     }
-                    for rank in 0 ..< min(k, relevant.count) { ideal += 1 / log2(Double(rank + 2)) }
-                    row[index] += Double(hits) / Double(relevant.count)
-                    row[cutoffs.count + index] += dcg / ideal
+                    row[index] += hits / testCount
+                    row[cutoffs.count + index] += dcg / discount[min(k, data.test[user].count)]
                 }
                 row[2 * cutoffs.count] += 1
             }
         }
-        var recall = [Double](repeating: 0, count: cutoffs.count), ndcg = recall, users = 0.0
+        var recall = [Double](repeating: 0, count: cutoffs.count), ndcg = recall, users = 0.0, nonFinite = 0.0
         for chunk in 0..<chunkCount {
-            let row = sums + chunk * (2 * cutoffs.count + 1)
+            let row = sums + chunk * width
             for index in cutoffs.indices {
                 recall[index] += row[index]
                 ndcg[index] += row[cutoffs.count + index]
             }
             users += row[2 * cutoffs.count]
+            nonFinite += row[2 * cutoffs.count + 1]
         }
         let n = max(users, 1)
-        return RankingMetrics(cutoffs: cutoffs, recall: recall.map { $0 / n }, ndcg: ndcg.map { $0 / n }, evaluatedUsers: Int(users))
+        return RankingMetrics(cutoffs: cutoffs, recall: recall.map { $0 / n }, ndcg: ndcg.map { $0 / n },
+                              evaluatedUsers: Int(users), nonFiniteScores: Int(nonFinite))
     }
 
-    /// The `k` best items by score (ties: lower index first), skipping excluded ones.
-    static func topK(_ scores: [Float], excluded: [Bool], k: Int) -> [Int32] {
-        var best: [(score: Float, item: Int32)] = []
-        best.reserveCapacity(k + 1)
+    /// A run of candidates with equal scores: how many, and how many of them are test items.
+    struct TieGroup: Equatable {
+        var size: Int
+        var relevant: Int
+    }
+
+    /// The tie groups of the non-excluded items, best score first, down to and
+    /// including the group that holds rank `depth − 1` (the whole group, however
+    /// far it extends past that rank).
+    static func tieGroups(_ scores: [Float], excluded: [Bool], relevant: [Bool], depth: Int) -> [TieGroup] {
+        // The depth-th best key (or the lowest, with fewer candidates): every
+        // group that reaches rank depth − 1 has a key at least this one.
+        var best: [UInt32] = []
+        best.reserveCapacity(depth + 1)
         for item in scores.indices where !excluded[item] {
-            let score = scores[item]
-            if best.count == k, let last = best.last, !(score > last.score) { continue }
-            // Insert after every entry that is at least as good (stable: lower index wins ties).
+            let key = rankKey(scores[item])
+            if best.count == depth, key <= best[depth - 1] { continue }
             var position = best.count
-            while position > 0 && score > best[position - 1].score { position -= 1 }
-            best.insert((score, Int32(item)), at: position)
-            if best.count > k { best.removeLast() }
+            while position > 0 && key > best[position - 1] { position -= 1 }
+            best.insert(key, at: position)
+            if best.count > depth { best.removeLast() }
         }
-        return best.map(\.item)
+        guard let threshold = best.last else { return [] }
+        var above: [(key: UInt32, relevant: Bool)] = []
+        var boundary = TieGroup(size: 0, relevant: 0)
+        for item in scores.indices where !excluded[item] {
+            let key = rankKey(scores[item])
+            if key > threshold {
+                above.append((key, relevant[item]))
+            } else if key == threshold {
+                boundary.size += 1
+                if relevant[item] { boundary.relevant += 1 }
+            }
+        }
+        above.sort { $0.key > $1.key }
+        var groups: [TieGroup] = []
+        var previous: UInt32?
+        for entry in above {
+            if entry.key != previous { groups.append(TieGroup(size: 0, relevant: 0)) }
+            groups[groups.count - 1].size += 1
+            if entry.relevant { groups[groups.count - 1].relevant += 1 }
+            previous = entry.key
+        }
+        return groups + [boundary]
+    }
+
+    /// An order-preserving key: NaN (0) < −∞ < … < −0 = +0 < … < +∞.
+    @inline(__always)
+    static func rankKey(_ score: Float) -> UInt32 {
+        if score.isNaN { return 0 }
+        let bits = (score == 0 ? Float(0) : score).bitPattern
+        return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
     }
 }

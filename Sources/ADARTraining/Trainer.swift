@@ -53,7 +53,16 @@ public final class Trainer {
     /// Every training pair `(user, item)`, in a fixed order.
     private let pairs: [(user: Int32, item: Int32)]
 
+    /// The most embedding values `(users + items) × dimension`: the trainer
+    /// keeps about eight arrays of this size (parameters, Adam's moments,
+    /// gradients, LightGCN's layers), 256 MiB each at the maximum.
+    public static let maximumEmbeddingValues = 1 << 26
+
     public init(data: ImplicitFeedback, configuration: TrainingConfiguration, seed: UInt64) throws(TrainingError) {
+        let count = (data.userCount + data.itemCount).multipliedReportingOverflow(by: configuration.dimension)
+        guard !count.overflow, count.partialValue <= Self.maximumEmbeddingValues else {
+            throw .modelTooLarge(values: count.overflow ? .max : count.partialValue, maximum: Self.maximumEmbeddingValues)
+        }
         self.data = data
         self.configuration = configuration
         self.seed = seed
@@ -66,10 +75,9 @@ public final class Trainer {
         } else {
             synthesizer = nil
         }
-        let count = (data.userCount + data.itemCount) * configuration.dimension
         var rng = SeededGenerator(seed: seed)
-        parameters = (0..<count).map { _ in Float(rng.normal() * configuration.initialScale) }
-        firstMoment = [Float](repeating: 0, count: count)
+        parameters = (0 ..< count.partialValue).map { _ in Float(rng.normal() * configuration.initialScale) }
+        firstMoment = [Float](repeating: 0, count: count.partialValue)
         secondMoment = firstMoment
         pairs = data.train.enumerated().flatMap { user, items in items.map { (Int32(user), $0) } }
     }
@@ -104,16 +112,37 @@ public final class Trainer {
         order.shuffle(using: &shuffler)
         var lossSum = 0.0
         var statusCounts = [Int](repeating: 0, count: RowStatus.allCases.count)
-        for batchStart in stride(from: 0, to: order.count, by: configuration.batchSize) {
+        for (batchIndex, batchStart) in stride(from: 0, to: order.count, by: configuration.batchSize).enumerated() {
             let batch = order[batchStart ..< Swift.min(batchStart + configuration.batchSize, order.count)]
             let users = batch.map { pairs[$0].user }, items = batch.map { pairs[$0].item }
             let candidates = drawCandidates(users: users, epoch: epoch, rowOffset: batchStart, threads: threads)
-            let step = try lossAndGradient(users: users, items: items, candidates: candidates,
+            let step: BatchGradient
+            do {
+                step = try lossAndGradient(users: users, items: items, candidates: candidates,
                                            noiseStream: UInt32(truncatingIfNeeded: epoch), rowOffset: UInt64(batchStart),
                                            threads: threads)
+            } catch let .adar(error) {
+                // ADAR refuses non-finite embeddings (S5) before the loss could show them.
+                switch error {
+                case .nonFinite, .overflow: throw .diverged(epoch: epoch, batch: batchIndex + 1, detail: "ADAR: \(error)")
+                default: throw .adar(error)
+                }
+            } catch {
+                throw error
+            }
+            guard step.loss.isFinite else {
+                throw .diverged(epoch: epoch, batch: batchIndex + 1, detail: "the batch's mean loss is \(nonFiniteText(step.loss))")
+            }
             lossSum += step.loss * Double(users.count)
             for status in step.statuses { statusCounts[RowStatus.allCases.firstIndex(of: status)!] += 1 }
             adamStep(step.gradient, threads: threads)
+        }
+        // Once per epoch: an embedding no sampled row used would not show in any batch's loss.
+        if let index = parameters.firstIndex(where: { !$0.isFinite }) {
+            let node = index / configuration.dimension
+            let owner = node < data.userCount ? "user \(node)" : "item \(node - data.userCount)"
+            throw .diverged(epoch: epoch, batch: nil,
+                            detail: "the embedding of \(owner) is \(nonFiniteText(Double(parameters[index]))) after the epoch's last step")
         }
         return EpochStatistics(epoch: epoch, meanLoss: lossSum / Double(Swift.max(order.count, 1)),
                                seconds: (clock.now - start) / .seconds(1), rows: order.count,
@@ -401,6 +430,9 @@ public final class Trainer {
         }
     }
 }
+
+/// "NaN", "+∞" or "−∞", whatever the sign bit of a NaN.
+func nonFiniteText(_ x: Double) -> String { x.isNaN ? "NaN" : x > 0 ? "+∞" : "−∞" }
 
 /// `softplus(x) = max(x, 0) + log1p(exp(−|x|))` (S7; never the naive form).
 @inline(__always)

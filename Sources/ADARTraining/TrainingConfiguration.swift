@@ -84,25 +84,42 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// Standard deviation of the `N(0, s²)` initial embeddings.
     public var initialScale: Double
 
+    /// The ranges of the sizes: each reaches an allocation (`dimension`,
+    /// `batchSize × poolSize` candidates per batch) or a loop (`layers`).
+    public static let layerRange = 1...16
+    public static let poolSizeRange = 1...1024
+    public static let dimensionRange = 1...1024
+    public static let batchSizeRange = 1...65_536
+    /// The largest `initialScale`: beyond it the initial scores only saturate
+    /// the loss, and from about 10¹⁷ they overflow binary32.
+    public static let maximumInitialScale = 100.0
+
     public init(
         backbone: Backbone = .mf, layers: Int = 3, sampler: SamplerKind = .uniform, poolSize: Int = 16,
         ahns: AHNSParameters = AHNSParameters(), adar: ADARConfiguration? = nil, schedule: NoiseSchedule? = nil,
         dimension: Int = 64, batchSize: Int = 2048, epochs: Int = 100, l2: Double = 1e-4,
         adam: AdamParameters = AdamParameters(), initialScale: Double = 0.1
     ) throws(TrainingError) {
-        for (field, value, minimum) in [("layers", layers, 1), ("poolSize", poolSize, 1), ("dimension", dimension, 1),
-                                        ("batchSize", batchSize, 1), ("epochs", epochs, 0)] where value < minimum {
-            throw .invalidConfiguration(field: field, reason: "\(value) must be at least \(minimum)")
+        for (field, value, range) in [("layers", layers, Self.layerRange), ("poolSize", poolSize, Self.poolSizeRange),
+                                      ("dimension", dimension, Self.dimensionRange), ("batchSize", batchSize, Self.batchSizeRange),
+                                      ("epochs", epochs, 1...Int.max)] where !range.contains(value) {
+            let bounds = range.upperBound == .max ? "at least \(range.lowerBound)" : "between \(range.lowerBound) and \(range.upperBound)"
+            throw .invalidConfiguration(field: field, reason: "\(value) must be \(bounds)")
         }
-        for (field, value) in [("l2", l2), ("initialScale", initialScale)] where !(value.isFinite && value >= 0) {
-            throw .invalidConfiguration(field: field, reason: "\(value) must be finite and ≥ 0")
+        guard l2.isFinite, l2 >= 0 else { throw .invalidConfiguration(field: "l2", reason: "\(l2) must be finite and ≥ 0") }
+        guard initialScale > 0, initialScale <= Self.maximumInitialScale else {
+            throw .invalidConfiguration(
+                field: "initialScale",
+                reason: "\(initialScale) must be > 0 (all-zero embeddings get zero gradients and never train) and ≤ \(Self.maximumInitialScale)")
         }
-        guard adam.learningRate.isFinite, adam.learningRate > 0, adam.epsilon > 0,
-              (0..<1).contains(adam.beta1), (0..<1).contains(adam.beta2) else {
-            throw .invalidConfiguration(field: "adam", reason: "need lr > 0, ε > 0, β₁, β₂ ∈ [0, 1)")
+        guard adam.learningRate.isFinite, adam.learningRate > 0 else {
+            throw .invalidConfiguration(field: "learningRate", reason: "\(adam.learningRate) must be finite and > 0")
         }
-        guard ahns.p.isFinite, ahns.alpha.isFinite, ahns.beta.isFinite else {
-            throw .invalidConfiguration(field: "ahns", reason: "p, α, β must be finite")
+        guard adam.epsilon > 0, (0..<1).contains(adam.beta1), (0..<1).contains(adam.beta2) else {
+            throw .invalidConfiguration(field: "adam", reason: "need ε > 0 and β₁, β₂ ∈ [0, 1)")
+        }
+        for (field, value) in [("ahns.p", ahns.p), ("ahns.alpha", ahns.alpha), ("ahns.beta", ahns.beta)] where !value.isFinite {
+            throw .invalidConfiguration(field: field, reason: "\(value) must be finite")
         }
         do throws(ADARError) {
             // σ = 0.1, the scale of the initial embeddings (spec S2's advice for small initialisations).
@@ -134,12 +151,23 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A user interacted with every item, so no negative can be drawn.
     case noNegativeItems(user: Int)
     case adar(ADARError)
+    /// The model is too large: `(users + items) × dimension` embedding values.
+    case modelTooLarge(values: Int, maximum: Int)
+    /// Training produced a NaN or ±∞: a batch's loss (`batch`, 1-based), or an
+    /// embedding or a score found after the epoch's batches (`batch` nil).
+    /// Epoch 0 is the untrained model.
+    case diverged(epoch: Int, batch: Int?, detail: String)
 
     public var description: String {
         switch self {
         case let .invalidConfiguration(field, reason): "invalid training configuration: \(field): \(reason)"
         case let .noNegativeItems(user): "user \(user) has interacted with every item; no negative can be sampled"
         case let .adar(error): "ADAR: \(error)"
+        case let .modelTooLarge(values, maximum):
+            "the model has \(values) embedding values ((users + items) × dimension), more than the maximum \(maximum); use a smaller dimension"
+        case let .diverged(epoch, batch, detail):
+            "training diverged in epoch \(epoch)\(batch.map { ", batch \($0)" } ?? ""): \(detail); "
+                + "no result was recorded; lower the learning rate or the initial scale"
         }
     }
 }

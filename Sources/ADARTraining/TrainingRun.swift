@@ -1,7 +1,7 @@
 import Foundation
 import ADARData
 
-/// One row of a run's history: epoch 0 is the untrained model (metrics only).
+/// One row of a run's history: epoch 0 is the untrained model (metrics only; present when evaluated).
 public struct EpochReport: Sendable {
     public let epoch: Int
     /// Nil for epoch 0.
@@ -14,25 +14,37 @@ public struct EpochReport: Sendable {
 
 extension Trainer {
     /// Trains for `configuration.epochs` epochs, evaluating the untrained
-    /// model, every `evaluateEvery` epochs and the last epoch, and reports
-    /// each epoch to `progress` as soon as it is done.
+    /// model and every `evaluateEvery` epochs when `evaluateEvery > 0`, and
+    /// always the last epoch; reports each epoch to `progress` as soon as it
+    /// is done. Throws `.diverged` as soon as a loss, an embedding or an
+    /// evaluated score is NaN or ±∞, so a finished run holds finite numbers only.
     public func run(
         evaluateEvery: Int, cutoffs: [Int] = [10, 20], threads: Int, progress: (EpochReport) -> Void = { _ in }
     ) throws(TrainingError) -> [EpochReport] {
+        guard evaluateEvery >= 0 else {
+            throw .invalidConfiguration(field: "evaluateEvery", reason: "\(evaluateEvery) must be ≥ 0 (0: only after the last epoch)")
+        }
         let clock = ContinuousClock()
-        func timedEvaluation() -> (RankingMetrics, Double) {
+        func timedEvaluation(epoch: Int) throws(TrainingError) -> (RankingMetrics, Double) {
             let start = clock.now
             let metrics = evaluate(cutoffs: cutoffs, threads: threads)
+            guard metrics.nonFiniteScores == 0 else {
+                throw .diverged(epoch: epoch, batch: nil,
+                                detail: "\(metrics.nonFiniteScores) scores ⟨e_u, e_i⟩ of the evaluation are NaN or ±∞ (binary32 overflow)")
+            }
             return (metrics, (clock.now - start) / .seconds(1))
         }
-        let (initial, initialSeconds) = timedEvaluation()
-        var history = [EpochReport(epoch: 0, statistics: nil, metrics: initial, evaluationSeconds: initialSeconds)]
-        progress(history[0])
+        var history: [EpochReport] = []
+        if evaluateEvery > 0 {
+            let (initial, initialSeconds) = try timedEvaluation(epoch: 0)
+            history.append(EpochReport(epoch: 0, statistics: nil, metrics: initial, evaluationSeconds: initialSeconds))
+            progress(history[0])
+        }
         let epochs = configuration.epochs
-        for epoch in stride(from: 1, through: epochs, by: 1) {
+        for epoch in 1...epochs {
             let statistics = try trainEpoch(epoch, threads: threads)
             let evaluated = epoch == epochs || (evaluateEvery > 0 && epoch % evaluateEvery == 0)
-            let evaluation = evaluated ? timedEvaluation() : nil
+            let evaluation = try evaluated ? timedEvaluation(epoch: epoch) : nil
             let report = EpochReport(epoch: epoch, statistics: statistics, metrics: evaluation?.0,
                                      evaluationSeconds: evaluation?.1 ?? 0)
             history.append(report)

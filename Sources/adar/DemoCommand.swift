@@ -24,34 +24,59 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
 
-    @Option(help: "Training epochs per run.")
+    @Option(parsing: .unconditional, help: "Training epochs per run (at least 1).")
     var epochs = 100
 
-    @Option(help: "Seeds per sampler (1 … n).")
+    @Option(parsing: .unconditional, help: "Seeds per sampler (1 … n, at least 2).")
     var seeds = 3
 
-    @Option(help: "Comma-separated samplers; the first is the baseline of the t-tests.")
+    @Option(help: "Comma-separated samplers, each once; the first is the baseline of the t-tests.")
     var samplers = "uniform,dns,ahns,adar"
 
-    @Option(help: "Evaluate every N epochs (the plot's points).")
+    @Option(parsing: .unconditional, help: "Evaluate the untrained model and every N epochs (the plot's points); 0 = only after the last.")
     var evalEvery = 5
 
-    @Option(help: "Threads (results do not depend on it).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Threads, 1…256 (results do not depend on it).")
+    var threads = min(ProcessInfo.processInfo.activeProcessorCount, RunOptions.threadRange.upperBound)
 
-    @Option(help: "Folder for demo.json and demo.svg.")
+    @Option(help: "Folder for demo.json and demo.svg (written together: a failure changes neither).")
     var output = "results"
 
     func validate() throws {
-        guard seeds >= 2 else { throw ValidationError("--seeds must be at least 2 for a t-test") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard seeds >= 2 else { throw ValidationError("--seeds: \(seeds) must be at least 2 for a t-test") }
+        guard !output.isEmpty else { throw ValidationError("--output is empty; give a folder") }
+        _ = try samplerKinds()
+        try RunOptions.check(threads: threads, evalEvery: evalEvery)
+        try data.checkShape(of: dataset)
+        _ = try training.configuration(sampler: .uniform, epochs: epochs)
+    }
+
+    /// The samplers of `--samplers`: known names, each once, at least one.
+    func samplerKinds() throws(ValidationError) -> [SamplerKind] {
+        let choices = SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")
+        guard !samplers.allSatisfy(\.isWhitespace) else {
+            throw ValidationError("--samplers is empty; give a comma-separated list of \(choices)")
+        }
+        var kinds: [SamplerKind] = []
+        for field in samplers.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = field.trimmingCharacters(in: .whitespaces)
+            guard let kind = SamplerKind(rawValue: name) else {
+                throw ValidationError("--samplers: \"\(name)\" is not a sampler; choose from \(choices)")
+            }
+            guard !kinds.contains(kind) else {
+                throw ValidationError("--samplers: \(name) is listed twice; list each sampler once")
+            }
+            kinds.append(kind)
+        }
+        return kinds
     }
 
     func run() throws {
-        let kinds = try samplers.split(separator: ",").map { name -> SamplerKind in
-            guard let kind = SamplerKind(rawValue: String(name)) else { throw ValidationError("unknown sampler \(name)") }
-            return kind
-        }
+        let kinds = try samplerKinds()
+        // Both outputs are checked before anything is loaded or trained.
+        let folder = URL(fileURLWithPath: output)
+        let jsonFile = try OutputFile(checking: folder.appendingPathComponent("demo.json").path, option: "--output")
+        let plotFile = try OutputFile(checking: folder.appendingPathComponent("demo.svg").path, option: "--output")
         if buildConfiguration == "debug" {
             print("note: this is a debug build; `swift run -c release adar demo` is about 20× faster")
         }
@@ -89,12 +114,11 @@ struct DemoCommand: ParsableCommand {
         print(DemoTable.text(rows, dataset: dataset, backbone: sample.backbone, epochs: epochs, seeds: seeds))
         print(String(format: "total %.0f s", elapsed))
 
-        let folder = URL(fileURLWithPath: output)
         let json = DemoTable.json(rows, runs: runs, dataset: dataset, data: feedback, splitSeed: data.splitSeed, sample: sample,
                                   seeds: seeds, threads: threads, seconds: elapsed)
-        try RunRecord.write(json, to: folder.appendingPathComponent("demo.json").path)
-        try Data(DemoPlot.svg(runs, samplers: kinds, epochs: epochs).utf8).write(to: folder.appendingPathComponent("demo.svg"))
-        print("wrote \(folder.appendingPathComponent("demo.json").path) and \(folder.appendingPathComponent("demo.svg").path)")
+        try OutputFile.write([(jsonFile, RunRecord.contents(json)),
+                              (plotFile, Data(DemoPlot.svg(runs, samplers: kinds, epochs: epochs).utf8))])
+        print("wrote \(jsonFile.path) and \(plotFile.path)")
     }
 }
 

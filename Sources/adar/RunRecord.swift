@@ -77,9 +77,6 @@ enum RunRecord {
         ])
     }
 
-    static func write(_ json: JSONValue, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data((json.rendered + "\n").utf8).write(to: url)
-    }
+    /// The bytes of a record file: the JSON on one line.
+    static func contents(_ json: JSONValue) -> Data { Data((json.rendered + "\n").utf8) }
 }

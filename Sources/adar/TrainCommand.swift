@@ -3,6 +3,7 @@ import ArgumentParser
 import ADARCore
 import ADARData
 import ADARTraining
+import ADARProtocol
 
 /// Where the training data comes from.
 enum DatasetName: String, CaseIterable, ExpressibleByArgument {
@@ -38,46 +39,46 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Backbone: mf, lightgcn.")
     var model: Backbone = .mf
 
-    @Option(help: "LightGCN propagation layers.")
+    @Option(parsing: .unconditional, help: "LightGCN propagation layers.")
     var layers = 3
 
-    @Option(help: "Embedding dimension d.")
+    @Option(parsing: .unconditional, help: "Embedding dimension d.")
     var dim = 64
 
-    @Option(help: "Adam learning rate (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).")
+    @Option(parsing: .unconditional, help: "Adam learning rate (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).")
     var lr = 1e-3
 
-    @Option(help: "L2 coefficient λ on the batch's ego embeddings, λ/2·(‖e_u‖² + ‖e_i‖² + ‖e_j‖²) per row.")
+    @Option(parsing: .unconditional, help: "L2 coefficient λ on the batch's ego embeddings, λ/2·(‖e_u‖² + ‖e_i‖² + ‖e_j‖²) per row.")
     var l2 = 1e-4
 
-    @Option(help: "Rows (training pairs) per batch.")
+    @Option(parsing: .unconditional, help: "Rows (training pairs) per batch.")
     var batch = 2048
 
-    @Option(name: .customLong("pool"), help: "Candidates per row M for dns, ahns and ADAR's pool.")
+    @Option(name: .customLong("pool"), parsing: .unconditional, help: "Candidates per row M for dns, ahns and ADAR's pool.")
     var poolSize = 16
 
-    @Option(help: "Standard deviation of the N(0, s²) initial embeddings.")
+    @Option(parsing: .unconditional, help: "Standard deviation of the N(0, s²) initial embeddings.")
     var initScale = 0.1
 
-    @Option(help: "AHNS p.")
+    @Option(parsing: .unconditional, help: "AHNS p.")
     var ahnsP = -2.0
 
-    @Option(help: "AHNS α.")
+    @Option(parsing: .unconditional, help: "AHNS α.")
     var ahnsAlpha = 1.0
 
-    @Option(help: "AHNS β.")
+    @Option(parsing: .unconditional, help: "AHNS β.")
     var ahnsBeta = 0.1
 
-    @Option(help: "ADAR retention level ρ ∈ (0, 1) (S4.c).")
+    @Option(parsing: .unconditional, help: "ADAR retention level ρ ∈ (0, 1) (S4.c).")
     var rho = 0.5
 
     @Option(help: "ADAR reference negative policy: max, mean, first (S3).")
     var policy: ReferencePolicy = .max
 
-    @Option(help: "ADAR noise scale σ (S2).")
+    @Option(parsing: .unconditional, help: "ADAR noise scale σ (S2).")
     var sigma = 0.1
 
-    @Option(name: .customLong("weight"), help: "ADAR augmentation weight w (S7).")
+    @Option(name: .customLong("weight"), parsing: .unconditional, help: "ADAR augmentation weight w (S7).")
     var augmentationWeight = 1.0
 
     @Option(help: "ADAR fallback rows: skip, hardest (S7).")
@@ -91,15 +92,49 @@ struct TrainingOptions: ParsableArguments {
 
     @OptionGroup var scheduleParameters: ScheduleParameters
 
-    func configuration(sampler: SamplerKind, epochs: Int) throws -> TrainingConfiguration {
-        try TrainingConfiguration(
-            backbone: model, layers: layers, sampler: sampler, poolSize: poolSize,
-            ahns: AHNSParameters(p: ahnsP, alpha: ahnsAlpha, beta: ahnsBeta),
-            adar: ADARConfiguration(rho: rho, policy: policy, sigma: sigma, fallback: fallback,
-                                    augmentationWeight: augmentationWeight, gradientFlow: gradientFlow),
-            schedule: scheduleParameters.schedule(schedule),
-            dimension: dim, batchSize: batch, epochs: epochs, l2: l2,
-            adam: AdamParameters(learningRate: lr), initialScale: initScale)
+    /// The run's configuration, or a usage error naming the option at fault.
+    /// `validate()` calls it, so every out-of-range value (TrainingConfiguration's
+    /// ranges, ADAR's, the schedule's) is refused before any data is loaded.
+    func configuration(sampler: SamplerKind, epochs: Int) throws(ValidationError) -> TrainingConfiguration {
+        do {
+            return try TrainingConfiguration(
+                backbone: model, layers: layers, sampler: sampler, poolSize: poolSize,
+                ahns: AHNSParameters(p: ahnsP, alpha: ahnsAlpha, beta: ahnsBeta),
+                adar: ADARConfiguration(rho: rho, policy: policy, sigma: sigma, fallback: fallback,
+                                        augmentationWeight: augmentationWeight, gradientFlow: gradientFlow),
+                schedule: scheduleParameters.schedule(schedule),
+                dimension: dim, batchSize: batch, epochs: epochs, l2: l2,
+                adam: AdamParameters(learningRate: lr), initialScale: initScale)
+        } catch let error as ValidationError {
+            throw error
+        } catch TrainingError.invalidConfiguration(let field, let reason), ADARError.invalidConfiguration(let field, let reason) {
+            throw ValidationError("\(Self.options[field] ?? field): \(reason)")
+        } catch {
+            throw ValidationError("--schedule \(schedule.rawValue): \(error)")
+        }
+    }
+
+    /// The option of each field a configuration error can name.
+    static let options = [
+        "layers": "--layers", "poolSize": "--pool", "dimension": "--dim", "batchSize": "--batch", "epochs": "--epochs",
+        "l2": "--l2", "initialScale": "--init-scale", "learningRate": "--lr",
+        "ahns.p": "--ahns-p", "ahns.alpha": "--ahns-alpha", "ahns.beta": "--ahns-beta",
+        "rho": "--rho", "sigma": "--sigma", "augmentationWeight": "--weight",
+    ]
+}
+
+/// The checks of the options `train` and `demo` share outside `TrainingOptions`.
+enum RunOptions {
+    /// Threads only split fixed chunks, so more than the machine has only waits.
+    static let threadRange = 1...256
+
+    static func check(threads: Int, evalEvery: Int) throws(ValidationError) {
+        guard threadRange.contains(threads) else {
+            throw ValidationError("--threads: \(threads) must be between \(threadRange.lowerBound) and \(threadRange.upperBound)")
+        }
+        guard evalEvery >= 0 else {
+            throw ValidationError("--eval-every: \(evalEvery) must be ≥ 0 (0: evaluate only after the last epoch)")
+        }
     }
 }
 
@@ -111,17 +146,32 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Seed of ML-100K's per-user 80/20 split (the protocol fixes 2026).")
     var splitSeed: UInt64 = 2026
 
-    @Option(help: "synthetic: users.")
+    @Option(parsing: .unconditional, help: "synthetic: users.")
     var syntheticUsers = 500
 
-    @Option(help: "synthetic: items.")
+    @Option(parsing: .unconditional, help: "synthetic: items (more than 60: a user gets up to 1.5 × 40 interactions).")
     var syntheticItems = 1000
+
+    static let syntheticInteractionsPerUser = 40
+
+    /// Refuses a synthetic shape the generator cannot build, naming the option.
+    func checkShape(of dataset: DatasetName) throws(ValidationError) {
+        guard dataset == .synthetic else { return }
+        do {
+            try ImplicitFeedback.checkSyntheticShape(users: syntheticUsers, items: syntheticItems,
+                                                     interactionsPerUser: Self.syntheticInteractionsPerUser)
+        } catch {
+            throw ValidationError("--synthetic-\(error.parameter): \(error.reason)")
+        }
+    }
 
     func load(_ dataset: DatasetName) throws -> ImplicitFeedback {
         let movieLens: MovieLens
         switch dataset {
         case .synthetic:
-            return .synthetic(users: syntheticUsers, items: syntheticItems, interactionsPerUser: 40, seed: splitSeed)
+            try checkShape(of: dataset)
+            return try .synthetic(users: syntheticUsers, items: syntheticItems,
+                                  interactionsPerUser: Self.syntheticInteractionsPerUser, seed: splitSeed)
         case .ml100k: movieLens = .ml100k
         case .ml1m: movieLens = .ml1m
         }
@@ -156,44 +206,60 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
 
-    @Option(help: "Training epochs.")
+    @Option(parsing: .unconditional, help: "Training epochs (at least 1).")
     var epochs = 100
 
     @Option(help: "Seed of the initial embeddings, the shuffles, the candidates and ADAR's noise.")
     var seed: UInt64 = 1
 
-    @Option(help: "Threads (results do not depend on it; 1 = serial).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Threads, 1…256 (results do not depend on it; 1 = serial).")
+    var threads = min(ProcessInfo.processInfo.activeProcessorCount, RunOptions.threadRange.upperBound)
 
-    @Option(help: "Evaluate every N epochs (and after the last); 0 = only after the last.")
+    @Option(parsing: .unconditional, help: "Evaluate the untrained model and every N epochs (and after the last); 0 = only after the last.")
     var evalEvery = 10
 
-    @Option(help: "JSON record of the run (default results/runs/<dataset>-<model>-<sampler>-seed<seed>.json).")
+    @Option(help: "JSON record of the run (default results/runs/<dataset>-<model>-<sampler>-seed<seed>.json; with --json, none unless given).")
     var output: String?
 
+    @Flag(help: "Print the JSON record on standard output and the progress on standard error.")
+    var json = false
+
+    func validate() throws {
+        try RunOptions.check(threads: threads, evalEvery: evalEvery)
+        try data.checkShape(of: dataset)
+        _ = try training.configuration(sampler: sampler, epochs: epochs)
+    }
+
     func run() throws {
-        let feedback = try data.load(dataset)
+        // The output is checked before anything is loaded or trained, so a bad path costs nothing.
+        let defaultPath = "results/runs/\(dataset.rawValue)-\(training.model.rawValue)-\(sampler.rawValue)-seed\(seed).json"
+        let file = try (output ?? (json ? nil : defaultPath)).map { path throws(CLIError) in
+            try OutputFile(checking: path, option: "--output")
+        }
+        let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0); fflush(nil) }
         let configuration = try training.configuration(sampler: sampler, epochs: epochs)
-        print("\(feedback.name): \(feedback.userCount) users, \(feedback.itemCount) items, "
+        let feedback = try data.load(dataset)
+        say("\(feedback.name): \(feedback.userCount) users, \(feedback.itemCount) items, "
             + "\(feedback.trainInteractions) training / \(feedback.testInteractions) test interactions")
-        print("\(configuration.backbone.rawValue) + \(sampler.rawValue), d = \(configuration.dimension), "
+        say("\(configuration.backbone.rawValue) + \(sampler.rawValue), d = \(configuration.dimension), "
             + "batch \(configuration.batchSize), Adam lr \(configuration.adam.learningRate), λ = \(configuration.l2), "
             + "M = \(configuration.poolSize), seed \(seed), \(threads) thread(s), \(buildConfiguration) build")
         let trainer = try Trainer(data: feedback, configuration: configuration, seed: seed)
         let clock = ContinuousClock(), start = clock.now
         let history = try trainer.run(evaluateEvery: evalEvery, threads: threads) { report in
-            print(ProgressLine.text(report, epochs: epochs))
-            fflush(nil)
+            say(ProgressLine.text(report, epochs: epochs))
         }
         let total = (clock.now - start) / .seconds(1)
-        let path = output ?? "results/runs/\(feedback.name)-\(configuration.backbone.rawValue)-\(sampler.rawValue)-seed\(seed).json"
         let record = RunRecord.json(data: feedback, splitSeed: data.splitSeed, dataset: dataset.rawValue,
                                     configuration: configuration, seed: seed, threads: threads,
                                     history: history, totalSeconds: total)
-        try RunRecord.write(.object([("command", .string("train")), ("run", record), ("machine", RunRecord.machine())]), to: path)
+        let document = JSONValue.object([("command", .string("train")), ("run", record), ("machine", RunRecord.machine())])
+        if let file { try OutputFile.write([(file, RunRecord.contents(document))]) }
+        if json { print(document.rendered) }
         let trainSeconds = history.compactMap(\.statistics).reduce(0) { $0 + $1.seconds }
-        print(String(format: "done in %.1f s (training %.1f s, %.0f rows/s); record: %@",
-                     total, trainSeconds, Double(feedback.trainInteractions * epochs) / trainSeconds, path))
+        say(String(format: "done in %.1f s (training %.1f s, %.0f rows/s); record: %@",
+                   total, trainSeconds, Double(feedback.trainInteractions * epochs) / trainSeconds,
+                   file?.path ?? "standard output"))
     }
 }
 

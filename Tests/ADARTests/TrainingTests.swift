@@ -13,8 +13,8 @@ struct TrainingTests {
     static let tiny = ImplicitFeedback(name: "tiny", userCount: 3, itemCount: 4,
                                        train: [[0, 1], [1, 2, 3], [0]], test: [[2], [0], [3]])
 
-    static func synthetic() -> ImplicitFeedback {
-        .synthetic(users: 120, items: 200, interactionsPerUser: 20, dimension: 8, seed: 5)
+    static func synthetic() throws -> ImplicitFeedback {
+        try .synthetic(users: 120, items: 200, interactionsPerUser: 20, dimension: 8, seed: 5)
     }
 
     // MARK: Samplers on hand-made scores
@@ -80,7 +80,7 @@ struct TrainingTests {
 
     @Test("the trainer's candidates are never training items, for every sampler")
     func trainerCandidatesAreNegatives() throws {
-        let data = Self.synthetic()
+        let data = try Self.synthetic()
         for kind in SamplerKind.allCases {
             let trainer = try Trainer(data: data, configuration: TrainingConfiguration(sampler: kind, poolSize: 5, dimension: 8), seed: 2)
             let users = (0..<500).map { Int32($0 % data.userCount) }
@@ -110,8 +110,8 @@ struct TrainingTests {
     }
 
     @Test("LightGCN's Â = D^{-1/2} A D^{-1/2} and its 3-layer mean agree with dense brute force")
-    func lightGCNPropagationAgreesWithDense() {
-        for data in [Self.tiny, .synthetic(users: 15, items: 25, interactionsPerUser: 6, dimension: 4, seed: 9)] {
+    func lightGCNPropagationAgreesWithDense() throws {
+        for data in [Self.tiny, try .synthetic(users: 15, items: 25, interactionsPerUser: 6, dimension: 4, seed: 9)] {
             let graph = NormalizedGraph(data)
             let dense = Self.denseNormalizedAdjacency(data)
             let n = graph.nodeCount, d = 3
@@ -210,14 +210,14 @@ struct TrainingTests {
 
     @Test("training improves Recall@20 over the untrained model, for every sampler and both backbones")
     func trainingImprovesRecall() throws {
-        let data = Self.synthetic()
+        let data = try Self.synthetic()
         let cases = SamplerKind.allCases.map { (Backbone.mf, $0) } + [(.lightgcn, .uniform), (.lightgcn, .adar), (.lightgcn, .mixgcf)]
         for (backbone, sampler) in cases {
             let configuration = try TrainingConfiguration(
                 backbone: backbone, sampler: sampler, poolSize: 8, dimension: 16, batchSize: 256, epochs: 8,
                 adam: AdamParameters(learningRate: 0.01))
             let trainer = try Trainer(data: data, configuration: configuration, seed: 1)
-            let history = try trainer.run(evaluateEvery: 0, threads: 2)
+            let history = try trainer.run(evaluateEvery: configuration.epochs, threads: 2)
             let before = history.first!.metrics!.recall(at: 20), after = history.last!.metrics!.recall(at: 20)
             #expect(after > 1.5 * before + 0.02, "\(backbone) + \(sampler): Recall@20 \(before) → \(after)")
         }
@@ -225,7 +225,7 @@ struct TrainingTests {
 
     @Test("same seed gives identical runs; the thread count does not change them")
     func determinism() throws {
-        let data = Self.synthetic()
+        let data = try Self.synthetic()
         for (backbone, sampler) in [(Backbone.mf, SamplerKind.adar), (.lightgcn, .dns), (.mf, .ahns), (.lightgcn, .mixgcf)] {
             let configuration = try TrainingConfiguration(
                 backbone: backbone, sampler: sampler, poolSize: 4, dimension: 8, batchSize: 300, epochs: 2)
