@@ -14,6 +14,7 @@ import PackageDescription
 //                   request decoding, the reference's answers, the output comparison
 //   ADARFixtures     generates and lints fixtures/ (`adar fixtures`)
 //   ADARConformance  runs fixtures/ against a port over the protocol of docs/PORTING.md (`adar conform`)
+//   ADARStore        the SQLite run store of tuning and final runs (docs/STORE.md), over GRDB
 //   adar            the command line
 let package = Package(
     name: "swift-adar",
@@ -27,6 +28,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,6 +50,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
+        .target(name: "ADARStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ADARProtocol", dependencies: ["ADARCore", "ADARReference"]),
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
@@ -78,7 +81,7 @@ let package = Package(
             name: "ADARTests",
             dependencies: [
                 "ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification",
-                "ADARConformance", "ADARFixtures",
+                "ADARConformance", "ADARFixtures", "ADARStore", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),
