@@ -18,6 +18,7 @@ public final class RunStore: Sendable {
     /// The database file, or `:memory:`.
     public let path: String
     private let database: any DatabaseWriter
+    /// Held, never read: the writer's lock lives exactly as long as the store.
     private let lock: StoreLock?
     /// Marks the runs this instance began; nil when read-only.
     private let writerSession: String?

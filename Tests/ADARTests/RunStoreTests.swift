@@ -228,6 +228,43 @@ struct RunStoreTests {
         _ = try RunStore(path: path)
     }
 
+    @Test("a writer's lock held by another process refuses this one, and is released when that process is SIGKILLed",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock")))
+    func lockReleasedByKill() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("runs.sqlite").path
+        do {
+            let store = try RunStore(path: path)
+            _ = try Self.runWithCurve(store)
+        }
+        // A process that takes the store's lock the way a writer does (flock(2)) and then waits.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = ["-c", #"exec 9>"$1" && /usr/bin/flock --exclusive 9 && echo locked && exec sleep 60"#, "sh", path + ".lock"]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(line == "locked\n")
+
+        #expect(throws: RunStoreError.inUse(path: path, lockPath: path + ".lock", holder: "another process")) {
+            try RunStore(path: path)
+        }
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        #expect(holder.terminationReason == .uncaughtSignal && holder.terminationStatus == SIGKILL)
+
+        let store = try RunStore(path: path)
+        guard case let .restarted(_, replacing: abandoned) = try store.begin(Self.spec(), codeVersion: "abc123") else {
+            Issue.record("the half-finished run must be redone once the lock is free")
+            return
+        }
+        #expect(abandoned.evaluationCount == 3)
+    }
+
     // MARK: Uniqueness and resume
 
     @Test("each field of the spec tells runs apart; the database itself refuses a duplicate spec")
