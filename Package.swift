@@ -16,6 +16,7 @@ import PackageDescription
 //   ADARConformance  runs fixtures/ against a port over the protocol of docs/PORTING.md (`adar conform`)
 //   ADAREvaluation   the evaluation protocol of docs/PROTOCOL.md: early stopping, the grid file,
 //                   selection on validation, the sealed test split, paired statistics (GSL)
+//   ADARStore        the SQLite run store of tuning and final runs (docs/STORE.md), over GRDB
 //   adar            the command line
 let package = Package(
     name: "swift-adar",
@@ -29,6 +30,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +53,7 @@ let package = Package(
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(name: "ADAREvaluation", dependencies: ["ADARCore", "ADARProtocol", "GSLOracle"]),
+        .target(name: "ADARStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ADARProtocol", dependencies: ["ADARCore", "ADARReference"]),
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
@@ -81,7 +84,7 @@ let package = Package(
             name: "ADARTests",
             dependencies: [
                 "ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification",
-                "ADARConformance", "ADARFixtures", "ADAREvaluation",
+                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),
