@@ -89,7 +89,15 @@ extension MovieLens {
     /// Loads the cached data set with this project's protocol: ML-100K split
     /// 80/20 per user with `seed`; ML-1M with its shipped leave-latest-out split.
     public func load(from cache: URL, seed: UInt64 = 2026) throws(DataError) -> ImplicitFeedback {
-        guard isCached(in: cache) else { throw .notCached(dataset: rawValue, directory: cache.path) }
+        for file in files {
+            switch source.state(of: file, in: cache) {
+            case .verified: continue
+            case .missing: throw .notCached(dataset: rawValue, directory: cache.path)
+            case let .corrupt(actual):
+                throw .corruptCache(dataset: rawValue, path: source.path(of: file, in: cache).path,
+                                    expected: file.sha256, actual: actual, reason: nil)
+            }
+        }
         let folder = directory(in: cache)
         func read(_ name: String) throws(DataError) -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else {

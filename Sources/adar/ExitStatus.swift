@@ -76,10 +76,10 @@ struct CLIError: Error, CustomStringConvertible {
 extension DataError {
     var exitStatus: ExitStatus {
         switch self {
-        case .toolMissing: .software
-        case .downloadFailed, .extractionFailed, .io: .ioError
-        case .hashMismatch, .malformedRow: .dataError
+        case .toolMissing, .downloadFailed, .extractionFailed, .io: .ioError
+        case .hashMismatch, .malformedRow, .corruptCache: .dataError
         case .notCached: .noInput
+        case .cacheUnusable: .cannotCreate
         }
     }
 }
@@ -99,9 +99,18 @@ extension ADARCommand {
             try command.run()
         } catch {
             guard let failure = CLIError.classify(error) else { exit(withError: error) }
-            let name = type(of: command).configuration.commandName.map { "adar \($0)" } ?? "adar"
+            let name = commandPath(to: type(of: command)) ?? "adar"
             FileHandle.standardError.write(Data("\(name): error: \(failure.message)\n".utf8))
             Foundation.exit(failure.status.rawValue)
         }
+    }
+
+    /// How `command` is typed, e.g. `adar data fetch`: its path in the tree of subcommands below `root`.
+    static func commandPath(to command: any ParsableCommand.Type, from root: any ParsableCommand.Type = ADARCommand.self) -> String? {
+        if ObjectIdentifier(command) == ObjectIdentifier(root) { return root._commandName }
+        for subcommand in root.configuration.subcommands {
+            if let path = commandPath(to: command, from: subcommand) { return "\(root._commandName) \(path)" }
+        }
+        return nil
     }
 }
