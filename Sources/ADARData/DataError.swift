@@ -12,6 +12,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case malformedRow(file: String, line: Int, field: String, reason: String)
     /// The data set is not in the cache and fetching was not allowed.
     case notCached(dataset: String, directory: String)
+    /// A cached file whose SHA-256 is not the expected one, and that could not be
+    /// replaced (`reason`; nil when no replacement was tried).
+    case corruptCache(dataset: String, path: String, expected: String, actual: String, reason: String?)
+    /// The cache folder (or the data set's folder in it) cannot be created or written.
+    case cacheUnusable(path: String, reason: String)
     /// A file could not be read or written.
     case io(path: String, detail: String)
 
@@ -29,6 +34,12 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(file), line \(line), field \(field): \(reason)"
         case let .notCached(dataset, directory):
             return "\(dataset) is not in \(directory); run `adar data fetch \(dataset)` first"
+        case let .corruptCache(dataset, path, expected, actual, reason):
+            return "\(path): the cached file failed its SHA-256 check (expected \(expected), found \(actual))"
+                + (reason.map { " and could not be replaced: \($0)" } ?? "")
+                + "; to fix it, run `adar data fetch \(dataset)` with network access (it replaces the file), or delete the file"
+        case let .cacheUnusable(path, reason):
+            return "cache folder \(path) cannot be used: \(reason); pass --cache with a folder you can write"
         case let .io(path, detail):
             return "\(path): \(detail)"
         }

