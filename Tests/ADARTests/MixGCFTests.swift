@@ -69,8 +69,8 @@ struct MixGCFTests {
     }
 
     @Test("LightGCN layers and their adjoint: ⟨Σ_l Â^l G_l, X⟩ = Σ_l ⟨G_l, Â^l X⟩, and the layer mean is smooth()")
-    func layersAndAdjoint() {
-        let data = ImplicitFeedback.synthetic(users: 15, items: 25, interactionsPerUser: 6, dimension: 4, seed: 9)
+    func layersAndAdjoint() throws {
+        let data = try ImplicitFeedback.synthetic(users: 15, items: 25, interactionsPerUser: 6, dimension: 4, seed: 9)
         let graph = NormalizedGraph(data), d = 3, n = graph.nodeCount * d
         var rng = SeededGenerator(seed: 12)
         let x = (0..<n).map { _ in Float(rng.normal()) }
