@@ -209,8 +209,9 @@ struct RequestFuzzer {
         let line: [UInt8]
         switch Int.random(in: 0..<20, using: &generator) {
         case 0: line = Array(request.rendered.utf8)                                    // unchanged
-        case 1...8: line = Array(mutateOneNode(request).rendered.utf8)                 // one value replaced or removed
-        case 9...10: line = Array(mutateOneNode(mutateOneNode(request)).rendered.utf8)
+        case 1...6: line = Array(mutateOneNode(request).rendered.utf8)                 // one value replaced or removed
+        case 7...8: line = Array(mutateOneNode(mutateOneNode(request)).rendered.utf8)
+        case 9...10: line = Array(awkwardInteger(request).rendered.utf8)               // a size, index or word
         case 11: line = Array(withField(request, "op", randomValue()).rendered.utf8)    // a wrong op
         case 12: line = Array(withField(request, "id", randomValue()).rendered.utf8)    // an odd id
         case 13: line = Array(withField(request, "extra\(generator.next() % 9)", randomValue()).rendered.utf8)
@@ -231,6 +232,30 @@ struct RequestFuzzer {
         let remove = Int.random(in: 0..<4, using: &generator) == 0
         let replacement = randomValue()
         return Self.replacing(value, at: path[...], with: remove ? nil : replacement)
+    }
+
+    /// Replaces one integer (T, t, d, M's index, a stream, a word) by a size
+    /// beyond the limits, a negative, a fraction or an integer written as a real.
+    private mutating func awkwardInteger(_ value: JSONValue) -> JSONValue {
+        var paths = [[PathStep]]()
+        Self.collectPaths(value, [], into: &paths)
+        let integers = paths.filter { if case .integer = Self.node(value, at: $0[...]) { true } else { false } }
+        guard let path = integers.randomElement(using: &generator) else { return mutateOneNode(value) }
+        let awkward: [JSONValue] = [
+            .integer(-3), .integer(-1), .integer(0), .number(1.5), .number(1e9), .number(1e11), .number(1e20), .number(0x1p53),
+            .integer(ADARLimits.maxSteps + 1), .integer(ADARLimits.maxDimension + 1), .integer(Int.max), .integer(Int.min),
+            .integer(Int(UInt32.max) + 1), .number(12.0),
+        ]
+        return Self.replacing(value, at: path[...], with: awkward.randomElement(using: &generator)!)
+    }
+
+    private static func node(_ value: JSONValue, at path: ArraySlice<PathStep>) -> JSONValue? {
+        guard let step = path.first else { return value }
+        switch (step, value) {
+        case let (.key(key), .object): return value[key].flatMap { node($0, at: path.dropFirst()) }
+        case let (.index(i), .array(items)): return node(items[i], at: path.dropFirst())
+        default: return nil
+        }
     }
 
     private enum PathStep { case key(String), index(Int) }
@@ -272,8 +297,7 @@ struct RequestFuzzer {
     /// Wrong types, sizes beyond the limits, fractions, negatives, NaN-like strings, long arrays.
     private mutating func randomValue() -> JSONValue {
         let awkward: [JSONValue] = [
-            .integer(0), .integer(-1), .integer(-3), .integer(1), .integer(2), .integer(ADARLimits.maxSteps),
-            .integer(ADARLimits.maxSteps + 1), .integer(ADARLimits.maxDimension + 1), .integer(1_000_000_000),
+            .integer(0), .integer(-1), .integer(-3), .integer(1), .integer(2), .integer(ADARLimits.maxSteps + 1), .integer(ADARLimits.maxDimension + 1), .integer(1_000_000_000),
             .integer(Int.max), .integer(Int.min), .number(1.5), .number(-3.5), .number(-0.0), .number(1e9), .number(1e11),
             .number(1e20), .number(1e300), .number(-1e300), .number(5e-324), .number(0x1p53), .null, .bool(true), .bool(false),
             .string(""), .string("NaN"), .string("Infinity"), .string("-Infinity"), .string("1e9"), .string("-1"),
