@@ -218,7 +218,8 @@ struct RequestFuzzer {
         case 14...15:                                                                  // truncated JSON
             let text = Array(request.rendered.utf8)
             line = Array(text.prefix(Int.random(in: 1..<text.count, using: &generator)))
-        case 16...17: line = flipBytes(Array(request.rendered.utf8))
+        case 16: line = flipBytes(Array(request.rendered.utf8))
+        case 17: line = Array(scalingReals(request).rendered.utf8)                    // valid shape, extreme magnitudes
         default: line = randomBytes()
         }
         return line.allSatisfy { [0x20, 0x09, 0x0D].contains($0) } || line.isEmpty ? Array("x".utf8) + line : line
@@ -232,6 +233,23 @@ struct RequestFuzzer {
         let remove = Int.random(in: 0..<4, using: &generator) == 0
         let replacement = randomValue()
         return Self.replacing(value, at: path[...], with: remove ? nil : replacement)
+    }
+
+    /// Multiplies every real of the input's vectors and scores (not the
+    /// schedule or configuration) by one power of ten from 1e-320 to 1e308:
+    /// well-formed requests whose arithmetic underflows or overflows.
+    private mutating func scalingReals(_ request: JSONValue) -> JSONValue {
+        let factor = pow(10, Double(Int.random(in: -320...308, using: &generator)))
+        func scaled(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case let .number(x): .number(x * factor)
+            case let .array(items): .array(items.map(scaled))
+            default: value
+            }
+        }
+        guard let input = request["input"]?.objectFields else { return request }
+        let inputs = input.map { ($0.0, ["schedule", "configuration", "rho", "sigma"].contains($0.0) ? $0.1 : scaled($0.1)) }
+        return withField(request, "input", .object(inputs))
     }
 
     /// Replaces one integer (T, t, d, M's index, a stream, a word) by a size
