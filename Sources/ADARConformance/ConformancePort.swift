@@ -23,9 +23,12 @@ extension ConformancePort {
     /// One protocol response line for one request line (docs/PORTING.md §3).
     /// A line that is not JSON is answered with the id it starts with, if any.
     public func respond(to line: String) -> String {
-        guard let request = try? JSONValue.parse(line) else {
+        let request: JSONValue
+        do {
+            request = try JSONValue.parse(line)
+        } catch {
             return Self.errorLine(
-                id: RequestLine.leadingID(of: line), .malformed(field: "request", reason: "the request is not JSON"))
+                id: RequestLine.leadingID(of: line), .malformed(field: "request", reason: "the request is not JSON: \(error)"))
         }
         let id = request["id"] ?? .null
         guard let name = request["op"]?.stringValue else {
