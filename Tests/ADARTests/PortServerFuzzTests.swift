@@ -318,7 +318,7 @@ struct RequestFuzzer {
             .integer(0), .integer(-1), .integer(-3), .integer(1), .integer(2), .integer(ADARLimits.maxSteps + 1),
             .integer(ADARLimits.maxDimension + 1), .integer(1_000_000_000), .integer(Int.max), .integer(Int.min),
             .number(1.5), .number(-3.5), .number(-0.0), .number(1e9), .number(1e11),
-            .number(1e20), .number(1e300), .number(-1e300), .number(5e-324), .number(0x1p53), .null, .bool(true), .bool(false),
+            .number(1e20), .number(1e300), .number(-1e300), .number(.leastNonzeroMagnitude), .number(0x1p53), .null, .bool(true), .bool(false),
             .string(""), .string("NaN"), .string("Infinity"), .string("-Infinity"), .string("1e9"), .string("-1"),
             .string("18446744073709551616"), .string("transition"), .string("cosine"), .string("max"), .array([]),
             .object([]), .array([.array([])]), .array([.null]), .object([("kind", .string("custom"))]),
