@@ -1,4 +1,5 @@
 import Foundation
+import ADARCore
 import ADARProtocol
 
 /// Something that answers the operations of docs/PORTING.md §2 in process:
@@ -20,19 +21,20 @@ extension ConformancePort {
     }
 
     /// One protocol response line for one request line (docs/PORTING.md §3).
+    /// A line that is not JSON is answered with the id it starts with, if any.
     public func respond(to line: String) -> String {
-        guard let request = try? JSONValue.parse(line) else {
-            return JSONValue.object([
-                ("id", .null), ("error", EvaluationError.malformed(field: "request", reason: "the request is not JSON").json),
-            ]).rendered
+        let request: JSONValue
+        do {
+            request = try JSONValue.parse(line)
+        } catch {
+            return Self.errorLine(
+                id: RequestLine.leadingID(of: line), .malformed(field: "request", reason: "the request is not JSON: \(error)"))
         }
+        let id = request["id"] ?? .null
         guard let name = request["op"]?.stringValue else {
-            return JSONValue.object([
-                ("id", request["id"] ?? .null), ("error", EvaluationError.malformed(field: "op", reason: "no op").json),
-            ]).rendered
+            return Self.errorLine(id: id, .malformed(field: "op", reason: "no op: a request needs \"op\": \"<operation>\""))
         }
         if name == "hello" { return hello.rendered }
-        let id = request["id"] ?? .null
         do throws(EvaluationError) {
             guard let operation = FixtureOperation(rawValue: name), operations.contains(operation) else {
                 throw .malformed(field: "op", reason: "unknown operation \(name)")
@@ -40,15 +42,126 @@ extension ConformancePort {
             let output = try answer(operation: operation, input: request["input"] ?? .object([]))
             return JSONValue.object([("id", id), ("output", output)]).rendered
         } catch {
-            return JSONValue.object([("id", id), ("error", error.json)]).rendered
+            return Self.errorLine(id: id, error)
         }
     }
 
-    /// Serves the protocol until end of input: one response line per request line.
-    public func serve(readLine: () -> String?, writeLine: (String) -> Void) {
-        while let line = readLine() {
-            if line.allSatisfy(\.isWhitespace) { continue }
-            writeLine(respond(to: line))
+    /// One response line per request line until end of input; blank lines
+    /// (JSON whitespace only) are not requests and get no answer.
+    public func serve(nextLine: () -> RequestLine?, writeLine: (String) -> Void) {
+        while let line = nextLine() {
+            switch line {
+            case let .request(text):
+                if text.utf8.allSatisfy(RequestLine.isJSONWhitespace) { continue }
+                writeLine(respond(to: text))
+            case let .tooLong(start, byteCount):
+                let error = ADARError.limitExceeded(field: "request", limit: ADARLimits.maxRequestBytes, actual: byteCount)
+                writeLine(Self.errorLine(id: RequestLine.leadingID(of: start), .refused(error)))
+            }
+        }
+    }
+
+    private static func errorLine(id: JSONValue, _ error: EvaluationError) -> String {
+        JSONValue.object([("id", id), ("error", error.json)]).rendered
+    }
+}
+
+/// One line of a port's input (docs/PORTING.md §3).
+public enum RequestLine: Equatable, Sendable {
+    case request(String)
+    /// A line of more than `ADARLimits.maxRequestBytes` bytes: its first bytes
+    /// (enough to recover its id) and its length; the rest was never stored.
+    case tooLong(start: String, byteCount: Int)
+
+    /// Bytes of a too-long line kept to recover its id.
+    static let keptStart = 4_096
+
+    static func isJSONWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+
+    /// The id a line that is not JSON starts with, when it starts as the
+    /// runner writes requests, `{"id": "transition.json#12", …`: a complete
+    /// string, or an integer followed by `,`, `}` or a space. Null otherwise.
+    public static func leadingID(of line: String) -> JSONValue {
+        let bytes = Array(line.utf8)
+        var i = 0
+        func skipSpace() { while i < bytes.count, isJSONWhitespace(bytes[i]) { i += 1 } }
+        func take(_ literal: String) -> Bool {
+            guard bytes[i...].starts(with: literal.utf8) else { return false }
+            i += literal.utf8.count
+            return true
+        }
+        skipSpace()
+        guard take("{") else { return .null }
+        skipSpace()
+        guard take("\"id\"") else { return .null }
+        skipSpace()
+        guard take(":") else { return .null }
+        skipSpace()
+        let start = i
+        if take("\"") {
+            while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+            guard i < bytes.count else { return .null }
+            i += 1
+        } else {
+            while i < bytes.count, bytes[i] == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
+            // Without a delimiter after it, the integer may be cut short.
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ",") || bytes[i] == UInt8(ascii: "}") || isJSONWhitespace(bytes[i])
+            else { return .null }
+        }
+        switch try? JSONValue.parse(String(decoding: bytes[start..<i], as: UTF8.self)) {
+        case let id? where id.stringValue != nil || id.intValue != nil: return id
+        default: return .null
+        }
+    }
+}
+
+/// Reads request lines from a file descriptor, holding at most
+/// `ADARLimits.maxRequestBytes` bytes of any one line: a longer line is read
+/// to its end and returned as `.tooLong`, so no request line can exhaust memory.
+public struct RequestLineReader {
+    private let fileDescriptor: Int32
+    private let limit: Int
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    private var pending = ArraySlice<UInt8>()
+
+    /// `limit` is `ADARLimits.maxRequestBytes` but in tests of the reader itself.
+    public init(fileDescriptor: Int32, limit: Int = ADARLimits.maxRequestBytes) {
+        self.fileDescriptor = fileDescriptor
+        self.limit = limit
+    }
+
+    /// The next line without its newline, or nil at end of input.
+    public mutating func next() -> RequestLine? {
+        var line = [UInt8](), byteCount = 0
+        while true {
+            let newline = pending.firstIndex(of: UInt8(ascii: "\n"))
+            let part = pending[..<(newline ?? pending.endIndex)]
+            byteCount += part.count
+            if line.count < limit { line += part.prefix(limit + 1 - line.count) }
+            if let newline {
+                pending = pending[(newline + 1)...]
+                break
+            }
+            guard readChunk() else {
+                if byteCount == 0 { return nil }
+                break
+            }
+        }
+        guard byteCount <= limit else {
+            return .tooLong(start: String(decoding: line.prefix(RequestLine.keptStart), as: UTF8.self), byteCount: byteCount)
+        }
+        return .request(String(decoding: line, as: UTF8.self))
+    }
+
+    /// Refills `pending`; false at end of input or on a read error.
+    private mutating func readChunk() -> Bool {
+        pending = []   // releases `chunk`, so reading into it does not copy it
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return false }
+            pending = chunk[0..<count]
+            return true
         }
     }
 }

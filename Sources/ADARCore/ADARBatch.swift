@@ -23,7 +23,8 @@ public struct ADARBatch: Equatable, Sendable {
     public let pool: [Double]
     public let noise: NoiseInput
 
-    /// Checks shapes, then finiteness row by row (S5: non-finite input is an
+    /// Checks sizes against `ADARLimits` (`d`, `M`, `B·M·d`; the largest array
+    /// is the pool, so `B·d` follows), shapes, then finiteness row by row (S5: non-finite input is an
     /// error for the whole call). The first offending row is reported, and
     /// within it the first of user, positive, pool[m], epsilon: the order in
     /// which the optimised path meets them.
@@ -34,6 +35,9 @@ public struct ADARBatch: Equatable, Sendable {
         guard rows >= 0 else { throw .shapeMismatch(field: "rows", expected: 0, actual: rows) }
         guard dimension >= 1 else { throw .shapeMismatch(field: "dimension", expected: 1, actual: dimension) }
         guard poolSize >= 1 else { throw .emptyPool }
+        try ADARLimits.check("dimension", dimension, atMost: ADARLimits.maxDimension)
+        try ADARLimits.check("poolSize", poolSize, atMost: ADARLimits.maxPoolSize)
+        try ADARLimits.checkArrayCount("rows·M·d", rows, poolSize, dimension)
         var fields: [(name: String, values: [Double], width: Int)] = [
             ("user", users, dimension), ("positive", positives, dimension), ("pool", pool, poolSize * dimension),
         ]

@@ -16,6 +16,10 @@ public enum ADARError: Error, Equatable, Sendable, CustomStringConvertible {
     case indexOutOfRange(row: Int, field: String, index: Int, count: Int)
     /// A pool of `M = 0` candidates (S3 needs `M ≥ 1`).
     case emptyPool
+    /// A size above its maximum in `ADARLimits` (`steps`, `dimension`, `poolSize`,
+    /// a product such as `rows·M·d`, a request line): refused before allocating.
+    /// `actual` is `Int.max` when the product itself overflows.
+    case limitExceeded(field: String, limit: Int, actual: Int)
 
     public var description: String {
         switch self {
@@ -33,6 +37,9 @@ public enum ADARError: Error, Equatable, Sendable, CustomStringConvertible {
             return "row \(row), field \(field): index \(index) is outside 0..<\(count)"
         case .emptyPool:
             return "pool: M must be at least 1 (S3)"
+        case let .limitExceeded(field, limit, actual):
+            let size = actual == .max ? "more than \(Int.max)" : "\(actual)"
+            return "\(field) = \(size) exceeds adar's limit of \(limit) (ADARLimits; docs/CLI.md, Limits)"
         }
     }
 }

@@ -20,8 +20,13 @@ public struct OperationInput: Sendable {
         return x
     }
 
+    /// An integer; an integral real such as `1e3` is one too (JSON Schema), so
+    /// `1e9` reaches the size checks while `1.5` or `1e20` is refused here.
     public func integer(_ name: String) throws(EvaluationError) -> Int {
-        guard let i = try field(name).intValue else { throw .malformed(field: name, reason: "\(name) must be an integer") }
+        let field = try field(name)
+        guard let i = field.intValue else {
+            throw .malformed(field: name, reason: "\(name) must be an integer with |\(name)| < 2⁵³ (got \(field.rendered.prefix(40)))")
+        }
         return i
     }
 

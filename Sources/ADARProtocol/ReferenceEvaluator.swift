@@ -88,6 +88,7 @@ extension ADARError {
         case .invalidConfiguration: "invalidConfiguration"
         case .indexOutOfRange: "indexOutOfRange"
         case .emptyPool: "emptyPool"
+        case .limitExceeded: "limitExceeded"
         }
     }
 
@@ -95,13 +96,15 @@ extension ADARError {
     public var field: String {
         switch self {
         case let .nonFinite(_, field, _), let .overflow(_, field), let .shapeMismatch(field, _, _),
-             let .invalidConfiguration(field, _), let .indexOutOfRange(_, field, _, _):
+             let .invalidConfiguration(field, _), let .indexOutOfRange(_, field, _, _), let .limitExceeded(field, _, _):
             field
         case let .invalidSchedule(parameter, _): parameter
         case .emptyPool: "pool"
         }
     }
 
+    /// The kinds a fixture may expect. `limitExceeded` is not one: limits are
+    /// adar's (`ADARLimits`), not the spec's, and fixtures stay far inside them.
     public static let kinds = ["nonFinite", "overflow", "shapeMismatch", "invalidSchedule", "invalidConfiguration",
                                "indexOutOfRange", "emptyPool"]
 }
@@ -196,6 +199,7 @@ public enum ReferenceEvaluator {
         let sigmaInput = try input.real("sigma")
         let sigma = try refusing { () throws(ADARError) in try ADARConfiguration(sigma: sigmaInput).sigma }
         let x0 = try input.reals("x0"), epsilon = try input.reals("epsilon")
+        try refusing { () throws(ADARError) in try ADARLimits.check("x0", x0.count, atMost: ADARLimits.maxDimension) }
         try requireFinite(x0, field: "x0")
         guard epsilon.count == x0.count else {
             throw .refused(.shapeMismatch(field: "epsilon", expected: x0.count, actual: epsilon.count))
@@ -348,6 +352,7 @@ public enum ReferenceEvaluator {
             throw .malformed(field: "stream", reason: "stream must be an unsigned 32-bit integer")
         }
         guard d >= 1 else { throw .refused(.shapeMismatch(field: "dimension", expected: 1, actual: d)) }
+        try refusing { () throws(ADARError) in try ADARLimits.check("dimension", d, atMost: ADARLimits.maxDimension) }
         return (GaussianNoise(seed: seed, stream: stream32), row, d)
     }
 }

@@ -7,7 +7,12 @@ struct ScheduleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedule",
         abstract: "Print a noise schedule's table: t, β_t, ᾱ_t, √ᾱ_t, √(1 − ᾱ_t) (S1).",
-        discussion: "Timesteps are 1-based; row t = 0 is the clean sample (ᾱ_0 = 1)."
+        discussion: """
+            Timesteps are 1-based; row t = 0 is the clean sample (ᾱ_0 = 1). Each family takes only its own \
+            parameters (linear, scaled-linear: --start, --end; cosine: --s, --max-beta; linear-variance: --scale, \
+            --min, --max, --max-beta; custom: --betas; all: -T, which for custom must equal the count of --betas); \
+            another family's option is refused. A parameter outside its S1 domain is refused (exit 64), never clamped.
+            """
     )
 
     @Argument(help: "Schedule family: \(ScheduleName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -17,6 +22,10 @@ struct ScheduleCommand: ParsableCommand {
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+
+    func validate() throws {
+        try parameters.validate(for: kind)
+    }
 
     func run() throws {
         let schedule = try parameters.schedule(kind)

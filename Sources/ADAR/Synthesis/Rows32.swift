@@ -1,7 +1,7 @@
 import ADARCore
 
 /// Dense binary32 inputs, row-major: users `B × d`, positives `B × d`,
-/// pool `B × M × d` (spec S2, S3).
+/// pool `B × M × d` (spec S2, S3); sizes within `ADARLimits`.
 public struct DenseRows32: Sendable {
     public let rows: Int, dimension: Int, poolSize: Int
     public let users: [Float], positives: [Float], pool: [Float]
@@ -10,6 +10,9 @@ public struct DenseRows32: Sendable {
         guard rows >= 0 else { throw .shapeMismatch(field: "rows", expected: 0, actual: rows) }
         guard dimension >= 1 else { throw .shapeMismatch(field: "dimension", expected: 1, actual: dimension) }
         guard poolSize >= 1 else { throw .emptyPool }
+        try ADARLimits.check("dimension", dimension, atMost: ADARLimits.maxDimension)
+        try ADARLimits.check("poolSize", poolSize, atMost: ADARLimits.maxPoolSize)
+        try ADARLimits.checkArrayCount("rows·M·d", rows, poolSize, dimension)
         for (field, values, width) in [("user", users, dimension), ("positive", positives, dimension), ("pool", pool, poolSize * dimension)]
         where values.count != rows * width {
             throw .shapeMismatch(field: field, expected: rows * width, actual: values.count)
@@ -41,6 +44,11 @@ public struct IndexedRows32: Sendable {
     ) throws(ADARError) {
         guard dimension >= 1 else { throw .shapeMismatch(field: "dimension", expected: 1, actual: dimension) }
         guard poolSize >= 1 else { throw .emptyPool }
+        try ADARLimits.check("dimension", dimension, atMost: ADARLimits.maxDimension)
+        try ADARLimits.check("poolSize", poolSize, atMost: ADARLimits.maxPoolSize)
+        // The outputs hold `B·d` values (x⁻) and the pool indices `B·M`.
+        try ADARLimits.checkArrayCount("rows·d", users.count, dimension)
+        try ADARLimits.checkArrayCount("rows·M", users.count, poolSize)
         guard userTable.count % dimension == 0 else {
             throw .shapeMismatch(field: "userTable", expected: userTable.count / dimension * dimension, actual: userTable.count)
         }

@@ -21,6 +21,7 @@ public struct NoiseSchedule: Equatable, Sendable {
         guard steps >= 1 else {
             throw .invalidSchedule(parameter: "steps", reason: "T = \(steps); T must be at least 1")
         }
+        try ADARLimits.check("steps", steps, atMost: ADARLimits.maxSteps)
         let betas = try Self.betas(kind, steps: steps)
         var alphaBar = [1.0]
         alphaBar.reserveCapacity(steps + 1)
