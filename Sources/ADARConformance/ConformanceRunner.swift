@@ -104,7 +104,7 @@ public struct ConformanceRunner: Sendable {
         // Once the port is gone (crash, timeout, time limit), every later case fails with this.
         var gone: String?
         var portEnded = false
-        var report = report(
+        var checked = report(
             name: declared.name, precision: precision ?? declared.precision, operations: declared.operations,
             remarks: [], hintDeadline: deadline
         ) { test in
@@ -140,9 +140,9 @@ public struct ConformanceRunner: Sendable {
             }
         }
         if portEnded, let tail = port.standardErrorTail(waitingUpTo: 1) {
-            report.remarks.append("the port's stderr ended with: \(tail)")
+            checked.remarks.append("the port's stderr ended with: \(tail)")
         }
-        return report
+        return checked
     }
 
     /// Says hello and reads the port's declaration; throws, after stopping the
@@ -158,7 +158,8 @@ public struct ConformanceRunner: Sendable {
         case .tooLong:
             problem = "answered the handshake \(hello) with a line of more than \(Self.maximumLineBytes) bytes"
         case .timeout:
-            problem = "did not answer the handshake \(hello) within \(short(min(caseTimeout, totalTimeout))) s (--timeout)"
+            let limit = caseTimeout <= totalTimeout ? "\(short(caseTimeout)) s (--timeout)" : "\(short(totalTimeout)) s (--total-timeout)"
+            problem = "did not answer the handshake \(hello) within \(limit)"
         case let .ended(how):
             problem = "\(how) before answering the handshake \(hello)"
         }

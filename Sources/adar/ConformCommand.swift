@@ -18,7 +18,9 @@ struct ConformCommand: ParsableCommand {
 
             At the end the runner closes the port's stdin. `adar conform --results FILE` checks response lines a port wrote itself, in any order (a handshake answer may come first).
 
-            The port is checked against the fixture groups of its precision. A case fails when its answer is out of tolerance, unparseable, answers another id, comes later than --timeout, or never comes because the port exited; the whole run never takes longer than --total-timeout. A failing answer gets a hint when it matches a usual wrong convention. Exit status 0 only when every valid case passes and every invalid case is refused.
+            The port is checked against the fixture groups of its precision. A case fails when its answer is out of tolerance, unparseable, answers another id, comes later than --timeout, or never comes because the port exited; the whole run never takes longer than --total-timeout. An answer line may be up to \(ConformanceRunner.maximumLineBytes >> 20) MiB; lines end with LF or CRLF. A failing answer gets a hint when it matches a usual wrong convention. Progress goes to stderr, the report to stdout.
+
+            Exit status 0 only when every valid case passes and every invalid case is refused; 1 when a case failed; 74 when the port could not be started or did not complete the handshake (reported once, with the end of its stderr); 130 on Ctrl-C or SIGTERM, after stopping the port's whole process group.
 
             Operations, fields, tolerances and flags: docs/PORTING.md.
             """

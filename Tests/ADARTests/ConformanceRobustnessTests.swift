@@ -295,12 +295,14 @@ struct ConformanceRobustnessTests {
         let seed = seedFromEnvironment() ?? 0x5EED_8
         var fuzzer = ResultsFuzzer(responses: Self.referenceResponses(), seed: seed)
         let replay = "replay: ADAR_SEED=\(seed) swift test --disable-xctest --filter ConformanceRobustnessTests/fuzzResultsFiles"
-        let runner = ConformanceRunner(files: Self.fixtures, precision: .binary64)
+        // Hints (19 recomputations per failing case) run in every eighth round only, to keep the test quick.
+        let withHints = ConformanceRunner(files: Self.fixtures, precision: .binary64)
+        let withoutHints = ConformanceRunner(files: Self.fixtures, precision: .binary64, totalTimeout: 1e-9)
         var lines = 0
         for round in 0 ..< 40 {
             let sample = fuzzer.sample(overlong: round == 0)
             lines += sample.lineCount
-            let report = runner.check(results: sample.data)
+            let report = (round % 8 == 0 ? withHints : withoutHints).check(results: sample.data)
             let verdicts = Dictionary(uniqueKeysWithValues: report.files.flatMap(\.verdicts).map { ($0.test.id, $0) })
             let context = "seed \(seed), round \(round); \(replay)"
             #expect(verdicts.count == Self.binary64Cases.count, "\(context)")
@@ -436,7 +438,7 @@ struct ResultsFuzzer {
             lines.append(junk(count: Int.random(in: 0 ... 300, using: &random)))
         }
         if Double.random(in: 0 ..< 1, using: &random) < 0.1 {
-            lines.append(junk(count: Int.random(in: 100_000 ... 1_000_000, using: &random)))
+            lines.append(junk(count: Int.random(in: 10_000 ... 200_000, using: &random)))
         }
         lines.shuffle(using: &random)
         let end: [UInt8] = Bool.random(using: &random) ? [0x0D, 0x0A] : [0x0A]
