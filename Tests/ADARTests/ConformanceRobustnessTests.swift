@@ -138,7 +138,7 @@ struct ConformanceRobustnessTests {
             "--", "python3", Self.misbehavingPort, "hang-with-child", pidFile.path,
         ]
         let standardError = folder.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: standardError.path, contents: nil)
+        try #require(FileManager.default.createFile(atPath: standardError.path, contents: nil))
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: standardError)
         try process.run()
