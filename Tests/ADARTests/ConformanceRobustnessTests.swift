@@ -217,6 +217,18 @@ struct ConformanceRobustnessTests {
         }
     }
 
+    @Test("an answer object of 200 000 keys is parsed and judged in seconds (linear, not quadratic, in its keys)")
+    func answerWithManyKeys() throws {
+        let test = try #require(Self.forwardFixtures.first?.cases.first)
+        let fields = (0 ..< 200_000).map { "\"k\($0)\":0" }.joined(separator: ",")
+        let line = #"{"id":"\#(test.id)","output":{"#  + fields + "}}"
+        let start = Date()
+        let report = ConformanceRunner(files: Self.forwardFixtures, precision: .binary64).check(resultsLines: [line])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(report.files.first?.verdicts.first?.reason == "xt: missing")
+        #expect(elapsed < 20, "an answer of 200 000 keys took \(elapsed) s")
+    }
+
     @Test("a results file with CRLF line ends and no final line end passes adar conform")
     func crlfResultsFile() throws {
         let folder = try Self.temporaryFolder()
