@@ -14,6 +14,8 @@ public struct CaseVerdict: Sendable {
     /// The misconceptions that reproduce a failing answer (docs/PORTING.md §4).
     public var diagnoses: [Misconception]
     public var error: ErrorMeasure?
+    /// Why no hint was worked out for a failing answer (the case is too large, or the run's time was up).
+    public var hintSkipped: String?
 }
 
 /// The largest error of one kind in a file and where it occurred.
@@ -114,6 +116,7 @@ public struct ConformanceReport: Sendable {
                             ("flags", .array(verdict.test.flags.map(JSONValue.string))),
                             ("reason", .string(verdict.reason ?? "")),
                             ("diagnoses", .array(verdict.diagnoses.map { .object([("misconception", .string($0.name)), ("hint", .string($0.hint))]) })),
+                            ("hintSkipped", verdict.hintSkipped.map(JSONValue.string) ?? .null),
                         ])
                     })),
                 ])

@@ -102,11 +102,31 @@ public struct Misconception: Sendable, Equatable, Hashable {
         boxMullerLanesSwapped, unitIntervalWithoutHalf, keyHalvesSwapped, counterRowHalvesSwapped,
     ]
 
+    /// Why `test` is too large to work out hints for, or nil. A hint recomputes the case once per
+    /// misconception, allocating tables of its size, so a fixture asking for T = 10⁹ would take the
+    /// runner down: its failing cases get no hint beyond adar's own size limits (`ADARLimits`).
+    static func hintSizeProblem(_ test: FixtureCase) -> String? {
+        let input = OperationInput(test.input)
+        if test.input["schedule"] != nil, let steps = try? input.scheduleKind().steps, steps > ADARLimits.maxSteps {
+            return "the schedule has T = \(steps) steps, more than the \(ADARLimits.maxSteps) hints are worked out for"
+        }
+        if test.operation == .normals, let dimension = try? ReferenceEvaluator.noiseCoordinates(input).dimension,
+           dimension > ADARLimits.maxDimension {
+            return "the dimension is \(dimension), more than the \(ADARLimits.maxDimension) hints are worked out for"
+        }
+        return nil
+    }
+
     /// The output of `test`'s operation computed under this misconception, or
-    /// nil when it does not apply to the input.
+    /// nil when it does not apply to the input or the input is too large for a hint.
     public func output(for test: FixtureCase) -> JSONValue? {
-        guard operations.contains(test.operation) else { return nil }
+        guard operations.contains(test.operation), Self.hintSizeProblem(test) == nil else { return nil }
         return try? MisconceivedADAR(self).answer(operation: test.operation, input: OperationInput(test.input))
+    }
+
+    /// Why no hint was worked out for a failing answer.
+    public struct HintSkipped: Error, Equatable, Sendable {
+        public var reason: String
     }
 
     /// The misconceptions that explain a failing answer, best first.
@@ -115,16 +135,20 @@ public struct Misconception: Sendable, Equatable, Hashable {
     /// answer's exact fields, lies within `looseRelative` (but never less than
     /// the group's tolerance) of every real value, and is at least
     /// `separation` times closer to the answer than the expected output is.
+    /// Throws, rather than work, when the case is larger than
+    /// `ADARLimits` or `deadline` has passed.
     public static func diagnose(
-        _ test: FixtureCase, answer: JSONValue, precision: Precision,
+        _ test: FixtureCase, answer: JSONValue, precision: Precision, deadline: Date = .distantFuture,
         looseRelative: Double = 1e-4, separation: Double = 8
-    ) -> [Misconception] {
+    ) throws(HintSkipped) -> [Misconception] {
         guard test.expected != .null else { return [] }
+        if let problem = hintSizeProblem(test) { throw HintSkipped(reason: problem) }
         let comparison = OutputComparison(tolerance: test.tolerance, precision: precision)
         let fromExpected = comparison.compare(expected: test.expected, got: answer).worstRatio
         let limit = max(1, looseRelative / max(test.tolerance.relative, .leastNormalMagnitude))
         var found = [(Misconception, Double)]()
         for misconception in all {
+            guard Date() < deadline else { throw HintSkipped(reason: "the run's time limit (--total-timeout) was reached") }
             guard let output = misconception.output(for: test) else { continue }
             let distance = comparison.compare(expected: output, got: answer).worstRatio
             if distance <= limit && distance * separation <= fromExpected && distance < fromExpected {

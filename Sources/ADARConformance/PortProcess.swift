@@ -9,43 +9,53 @@ import Darwin
 /// (docs/PORTING.md §3). Every wait is bounded: a reader thread turns the
 /// port's stdout into lines, writes go through a queue of their own (a port
 /// that never reads its stdin cannot block the runner), and the runner kills
-/// the port with SIGKILL when it does not answer in time.
+/// the port's process group with SIGKILL when it does not answer in time.
 final class PortProcess: @unchecked Sendable {
     /// What one wait for a line produced.
     enum Event: Equatable {
         case line(String)
+        /// A line longer than `ConformanceRunner.maximumLineBytes`; the rest of it is dropped.
+        case tooLong
         /// Nothing within the wait.
         case timeout
-        /// The port closed its stdout; the text says how it ended.
+        /// The port closed its stdout; the text says how it ended ("exited with status 3").
         case ended(String)
     }
 
     private let process = Process()
-    private let input = Pipe(), output = Pipe()
+    private let input = Pipe(), output = Pipe(), errorOutput = Pipe()
     private let writer = DispatchQueue(label: "adar.conform.port-writer")
     private let lock = NSLock()
     private let available = DispatchSemaphore(value: 0)
-    private var lines: [String] = []
+    /// Received pieces not yet taken; `head` is the next one (a queue without `removeFirst`'s copying).
+    private var pieces: [LineSplitter.Piece] = []
+    private var head = 0
     private var endOfOutput = false
+    /// The last bytes the port wrote to stderr, for a failure message.
+    private var errorTail: [UInt8] = []
+    private var endOfErrorOutput = false
+    private let errorOutputEnded = DispatchSemaphore(value: 0)
+    /// The target of the port's signals: its process group (`-pid`) when it leads one, as a
+    /// subprocess does on Linux, so that its children end with it; else the port alone.
+    private let signalTarget: pid_t
 
     /// `command[0]` is looked up on `PATH` (through `/usr/bin/env`).
     init(command: [String], discardStandardError: Bool) throws {
         precondition(!command.isEmpty)
-        // A port that dies while we write must not take the runner with it.
-        signal(SIGPIPE, SIG_IGN)
+        ignoreBrokenPipes()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = discardStandardError ? FileHandle.nullDevice : FileHandle.standardError
+        process.standardError = errorOutput
         try process.run()
-        let fd = output.fileHandleForReading.fileDescriptor
-        let thread = Thread { [self] in readLines(fd) }
-        thread.stackSize = 1 << 20
-        thread.start()
+        let pid = process.processIdentifier
+        signalTarget = getpgid(pid) == pid ? -pid : pid
+        RunningPorts.shared.register(signalTarget)
+        startReader(output.fileHandleForReading.fileDescriptor) { [self] in readLines($0) }
+        let echo = discardStandardError ? nil : FileHandle.standardError.fileDescriptor
+        startReader(errorOutput.fileHandleForReading.fileDescriptor) { [self] in readStandardError($0, echo: echo) }
     }
-
-    var processIdentifier: Int32 { process.processIdentifier }
 
     /// Sends one line (a newline is appended) without waiting for the port to read it.
     func send(_ line: String) {
@@ -65,10 +75,15 @@ final class PortProcess: @unchecked Sendable {
         let deadline = DispatchTime.now() + max(0, seconds)
         while true {
             lock.lock()
-            if !lines.isEmpty {
-                let line = lines.removeFirst()
+            if head < pieces.count {
+                let piece = pieces[head]
+                head += 1
+                if head == pieces.count { pieces.removeAll(); head = 0 }
                 lock.unlock()
-                return .line(line)
+                switch piece {
+                case let .line(line): return .line(line)
+                case .tooLong: return .tooLong
+                }
             }
             let ended = endOfOutput
             lock.unlock()
@@ -77,22 +92,36 @@ final class PortProcess: @unchecked Sendable {
         }
     }
 
-    /// Closes the port's stdin (the protocol's "done") and waits up to `grace`
-    /// seconds for it to exit before killing it.
+    /// Closes the port's stdin (the protocol's "done"), waits up to `grace`
+    /// seconds for it to exit, then kills what is left of its process group.
     func finish(grace: Double) {
         writer.async { [input] in try? input.fileHandleForWriting.close() }
         let deadline = Date().addingTimeInterval(grace)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         kill()
+        RunningPorts.shared.unregister(signalTarget)
     }
 
-    /// SIGKILL, to the port's process group when it leads one, and to the port.
+    /// SIGKILL to the port's process group (children it started included) and to the port.
     func kill() {
+        signalProcess(signalTarget, SIGKILL)
         guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        if getpgid(pid) == pid { signalProcess(-pid, SIGKILL) }
-        signalProcess(pid, SIGKILL)
+        signalProcess(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// The last lines the port wrote to stderr (up to three, joined by " | "), or nil when it
+    /// wrote none; waits up to `seconds` for the port's stderr to close so that nothing is missed.
+    func standardErrorTail(waitingUpTo seconds: Double) -> String? {
+        lock.lock()
+        let ended = endOfErrorOutput
+        lock.unlock()
+        if !ended { _ = errorOutputEnded.wait(timeout: .now() + seconds) }
+        lock.lock()
+        let text = String(decoding: errorTail, as: UTF8.self)
+        lock.unlock()
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return lines.isEmpty ? nil : lines.suffix(3).joined(separator: " | ")
     }
 
     private func endDescription() -> String {
@@ -101,46 +130,204 @@ final class PortProcess: @unchecked Sendable {
         while process.isRunning && Date() < deadline { usleep(5_000) }
         if process.isRunning {
             kill()
-            return "port closed its output without exiting"
+            return "closed its output without exiting"
         }
         switch process.terminationReason {
-        case .exit: return "port exited with status \(process.terminationStatus)"
-        case .uncaughtSignal: return "port was killed by signal \(process.terminationStatus)"
-        @unknown default: return "port ended"
+        case .exit:
+            let status = process.terminationStatus
+            // The statuses a shell (and env) use when the command cannot be run.
+            let meaning = status == 127 ? " (127: command not found)" : status == 126 ? " (126: not executable)" : ""
+            return "exited with status \(status)\(meaning)"
+        case .uncaughtSignal: return "was killed by signal \(process.terminationStatus)"
+        @unknown default: return "ended"
         }
+    }
+
+    private func startReader(_ fd: Int32, _ body: @escaping @Sendable (Int32) -> Void) {
+        let thread = Thread { body(fd) }
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 
     private func readLines(_ fd: Int32) {
-        var pending = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            pending += buffer[0..<count]
-            var complete = [String]()
-            while let newline = pending.firstIndex(of: 0x0A) {
-                complete.append(String(decoding: pending[..<newline], as: UTF8.self))
-                pending.removeSubrange(...newline)
-            }
-            if !complete.isEmpty { publish(complete, ended: false) }
-        }
-        publish(pending.isEmpty ? [] : [String(decoding: pending, as: UTF8.self)], ended: true)
+        var splitter = LineSplitter(maximumBytes: ConformanceRunner.maximumLineBytes)
+        readChunks(fd) { publish(splitter.feed($0), ended: false) }
+        publish(splitter.finish(), ended: true)
     }
 
-    private func publish(_ newLines: [String], ended: Bool) {
+    private func publish(_ newPieces: [LineSplitter.Piece], ended: Bool) {
+        guard !newPieces.isEmpty || ended else { return }
         lock.lock()
-        lines += newLines
+        pieces += newPieces
         if ended { endOfOutput = true }
         lock.unlock()
         available.signal()
     }
+
+    /// Passes the port's stderr through (unless `echo` is nil) and keeps its last 4 KiB.
+    private func readStandardError(_ fd: Int32, echo: Int32?) {
+        let kept = 4096
+        readChunks(fd) { chunk in
+            if let echo { writeAll(echo, chunk) }
+            lock.lock()
+            errorTail += chunk.suffix(kept)
+            if errorTail.count > kept { errorTail.removeFirst(errorTail.count - kept) }
+            lock.unlock()
+        }
+        lock.lock()
+        endOfErrorOutput = true
+        lock.unlock()
+        errorOutputEnded.signal()
+    }
 }
 
-private func signalProcess(_ pid: pid_t, _ signal: Int32) {
+/// Calls `body` with each chunk read from `fd` until end of file or an error.
+private func readChunks(_ fd: Int32, _ body: (UnsafeRawBufferPointer) -> Void) {
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        if count <= 0 { return }
+        buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
+}
+
+private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    var offset = 0
+    while offset < bytes.count {
+        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { return }
+    }
+}
+
+/// Splits a byte stream into lines in time linear in its length: `\n` ends a
+/// line, a `\r` before it is dropped (CRLF files), and a last line without
+/// `\n` counts. A line longer than `maximumBytes` is not kept: it becomes
+/// `.tooLong` as soon as it passes the maximum, and the rest of it, up to its
+/// `\n`, is dropped, so the lines after it stay in step.
+struct LineSplitter {
+    enum Piece: Equatable {
+        case line(String)
+        case tooLong
+    }
+
+    let maximumBytes: Int
+    private var pending: [UInt8] = []
+    /// The current line passed the maximum; drop bytes up to its end.
+    private var dropping = false
+
+    init(maximumBytes: Int) { self.maximumBytes = maximumBytes }
+
+    mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [Piece] {
+        var pieces = [Piece]()
+        guard let base = chunk.baseAddress else { return pieces }
+        var start = 0
+        while start < chunk.count {
+            let newline = memchr(base + start, 0x0A, chunk.count - start).map { base.distance(to: UnsafeRawPointer($0)) }
+            take(UnsafeRawBufferPointer(rebasing: chunk[start ..< (newline ?? chunk.count)]), into: &pieces)
+            guard let newline else { break }
+            endLine(into: &pieces)
+            start = newline + 1
+        }
+        return pieces
+    }
+
+    /// The last line, when the stream does not end with `\n`.
+    mutating func finish() -> [Piece] {
+        var pieces = [Piece]()
+        if !pending.isEmpty { endLine(into: &pieces) }
+        return pieces
+    }
+
+    private mutating func take(_ bytes: UnsafeRawBufferPointer, into pieces: inout [Piece]) {
+        guard !dropping else { return }
+        if pending.count + bytes.count > maximumBytes {
+            dropping = true
+            pending = []
+            pieces.append(.tooLong)
+        } else {
+            pending.append(contentsOf: bytes)
+        }
+    }
+
+    private mutating func endLine(into pieces: inout [Piece]) {
+        if dropping {
+            dropping = false
+        } else {
+            let line = pending.last == 0x0D ? pending.dropLast() : pending[...]
+            pieces.append(.line(String(decoding: line, as: UTF8.self)))
+        }
+        pending.removeAll(keepingCapacity: pending.count <= 1 << 16)
+    }
+}
+
+/// The process groups of the ports running now, so that an interrupted run
+/// can end them (docs/CLI.md "Conformance runner"): a port runs in a process
+/// group of its own, which the terminal's Ctrl-C does not reach.
+public final class RunningPorts: @unchecked Sendable {
+    public static let shared = RunningPorts()
+
+    private let lock = NSLock()
+    private var targets = Set<pid_t>()
+    private var stopping = false
+
+    func register(_ target: pid_t) {
+        lock.lock()
+        let refused = stopping
+        if !refused { targets.insert(target) }
+        lock.unlock()
+        // A port started while the run is being stopped must not outlive it.
+        if refused { signalProcess(target, SIGKILL) }
+    }
+
+    func unregister(_ target: pid_t) {
+        lock.lock()
+        targets.remove(target)
+        lock.unlock()
+    }
+
+    /// Ends every running port and its children: SIGTERM to each process group,
+    /// then SIGKILL to whatever is left after `grace` seconds. Ports started
+    /// later are killed at once. Returns how many ports there were.
+    @discardableResult
+    public func stopAll(grace: Double) -> Int {
+        lock.lock()
+        stopping = true
+        let running = targets
+        lock.unlock()
+        guard !running.isEmpty else { return 0 }
+        for target in running { signalProcess(target, SIGTERM) }
+        let deadline = Date().addingTimeInterval(grace)
+        while Date() < deadline, running.contains(where: { processExists($0) }) { usleep(20_000) }
+        for target in running { signalProcess(target, SIGKILL) }
+        return running.count
+    }
+}
+
+/// Whether any process (a zombie included) is left at `target` (a pid, or `-pgid`).
+private func processExists(_ target: pid_t) -> Bool {
+    signalProcess(target, 0) == 0
+}
+
+@discardableResult
+private func signalProcess(_ target: pid_t, _ signal: Int32) -> Int32 {
     #if canImport(Glibc)
-    _ = Glibc.kill(pid, signal)
+    Glibc.kill(target, signal)
     #else
-    _ = Darwin.kill(pid, signal)
+    Darwin.kill(target, signal)
     #endif
+}
+
+/// A write to a port that has exited must fail with EPIPE, not kill the
+/// runner. A handler that does nothing does that, and unlike SIG_IGN it is not
+/// inherited: the port starts with SIGPIPE at its default.
+private func ignoreBrokenPipes() {
+    var action = sigaction()
+    #if canImport(Glibc)
+    action.__sigaction_handler.sa_handler = { _ in }
+    #else
+    action.__sigaction_u.__sa_handler = { _ in }
+    #endif
+    sigemptyset(&action.sa_mask)
+    sigaction(SIGPIPE, &action, nil)
 }

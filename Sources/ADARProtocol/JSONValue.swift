@@ -200,13 +200,15 @@ extension JSONValue {
         mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
             index += 1
             var fields = [(String, JSONValue)]()
+            // A set, not a scan of `fields`: an object of many keys must parse in linear time.
+            var keys = Set<String>()
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(fields) }
             while true {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key string") }
                 let key = try string()
-                guard !fields.contains(where: { $0.0 == key }) else { throw error("duplicate key \"\(key)\"") }
+                guard keys.insert(key).inserted else { throw error("duplicate key \"\(key)\"") }
                 skipSpace()
                 try expect(":")
                 skipSpace()

@@ -20,11 +20,11 @@ struct ConformanceRunnerTests {
 
     /// Runs a misbehaving port with a 1 s per-case timeout and checks that no
     /// case passed and the run stayed within `bound` seconds.
-    func runMisbehaving(_ mode: String, totalTimeout: Double = 60, bound: Double = 20) -> (ConformanceReport, [String]) {
+    func runMisbehaving(_ mode: String, totalTimeout: Double = 60, bound: Double = 20) throws -> (ConformanceReport, [String]) {
         let runner = ConformanceRunner(
             files: Self.fixtures, caseTimeout: 1, totalTimeout: totalTimeout, discardPortStandardError: true)
         let start = Date()
-        let report = runner.run(command: ["python3", Self.misbehavingPort, mode])
+        let report = try runner.run(command: ["python3", Self.misbehavingPort, mode])
         let elapsed = Date().timeIntervalSince(start)
         #expect(elapsed < bound, "the runner took \(elapsed) s against a \(mode) port")
         let t = report.total
@@ -35,29 +35,58 @@ struct ConformanceRunnerTests {
     }
 
     @Test("a port that crashes fails the rest of the cases with its exit status")
-    func crashingPort() {
-        let (_, reasons) = runMisbehaving("crash")
+    func crashingPort() throws {
+        let (_, reasons) = try runMisbehaving("crash")
         #expect(reasons.dropFirst().allSatisfy { $0 == "port exited with status 3" }, "\(reasons)")
     }
 
     @Test("a port that hangs is stopped after the per-case timeout; later cases fail as no answer")
-    func hangingPort() {
-        let (_, reasons) = runMisbehaving("hang", bound: 5)
+    func hangingPort() throws {
+        let (_, reasons) = try runMisbehaving("hang", bound: 5)
         #expect(reasons.first == "no answer (timeout after 1 s per case)")
         #expect(reasons.dropFirst().allSatisfy { $0.hasPrefix("no answer (timeout: the port was stopped") }, "\(reasons)")
     }
 
-    @Test("a port that never answers the handshake fails every case within the timeout")
+    /// Runs a port that must fail before any case is checked; returns the one failure.
+    func expectPortFailure(_ command: [String], bound: Double = 5) -> String {
+        let runner = ConformanceRunner(files: Self.fixtures, caseTimeout: 1, totalTimeout: 60, discardPortStandardError: true)
+        let start = Date()
+        var failure = ""
+        do {
+            let report = try runner.run(command: command)
+            Issue.record("\(command) was run as a port: \(report.text)")
+        } catch {
+            failure = error.description
+        }
+        #expect(Date().timeIntervalSince(start) < bound)
+        return failure
+    }
+
+    @Test("a port that never answers the handshake is reported once, within the timeout")
     func silentPort() {
-        let (_, reasons) = runMisbehaving("silent", bound: 5)
-        #expect(reasons.allSatisfy { $0 == "no answer (timeout: no handshake within 1 s)" }, "\(reasons)")
+        let failure = expectPortFailure(["python3", Self.misbehavingPort, "silent"])
+        #expect(failure.contains("did not answer the handshake {\"op\":\"hello\"} within 1 s (--timeout); no case was checked"), "\(failure)")
+    }
+
+    @Test("a port that answers the handshake with garbage is reported once")
+    func garbageHandshake() {
+        let failure = expectPortFailure(["python3", Self.misbehavingPort, "garbage-handshake"])
+        #expect(failure.contains("answered the handshake {\"op\":\"hello\"} with \"hello there\", not {\"name\", \"precision\", \"operations\"}"), "\(failure)")
+    }
+
+    @Test("a port that exits before the handshake is reported with the end of its stderr")
+    func portExitsBeforeHandshake() {
+        let failure = expectPortFailure(["python3", Self.misbehavingPort, "stderr-exit"])
+        #expect(failure.hasSuffix(
+            "exited with status 2 before answering the handshake {\"op\":\"hello\"}; no case was checked. "
+                + "Its stderr ended with: loading the model | fatal: no weights in ./weights.bin"), "\(failure)")
     }
 
     @Test("the whole run is bounded by --total-timeout even when each case may wait longer")
-    func totalTimeLimit() {
+    func totalTimeLimit() throws {
         let runner = ConformanceRunner(files: Self.fixtures, caseTimeout: 100, totalTimeout: 1.5, discardPortStandardError: true)
         let start = Date()
-        let report = runner.run(command: ["python3", Self.misbehavingPort, "hang"])
+        let report = try runner.run(command: ["python3", Self.misbehavingPort, "hang"])
         #expect(Date().timeIntervalSince(start) < 6)
         let reasons = report.files.flatMap(\.verdicts).map { $0.reason ?? "" }
         #expect(report.total.fail == Self.caseCount)
@@ -65,36 +94,38 @@ struct ConformanceRunnerTests {
     }
 
     @Test("answers with the wrong id fail as out of order")
-    func outOfOrderPort() {
-        let (_, reasons) = runMisbehaving("out-of-order")
+    func outOfOrderPort() throws {
+        let (_, reasons) = try runMisbehaving("out-of-order")
         #expect(reasons.allSatisfy { $0.hasSuffix("(out of order)") }, "\(reasons)")
     }
 
     @Test("lines that are not JSON fail as unparseable responses")
-    func garbagePort() {
-        let (_, reasons) = runMisbehaving("garbage")
+    func garbagePort() throws {
+        let (_, reasons) = try runMisbehaving("garbage")
         #expect(reasons.allSatisfy { $0 == "unparseable response: \"this is not json\"" }, "\(reasons)")
     }
 
     @Test("wrong outputs fail, and invalid inputs that are accepted fail")
-    func wrongPort() {
-        let (report, _) = runMisbehaving("wrong")
+    func wrongPort() throws {
+        let (report, _) = try runMisbehaving("wrong")
         let invalid = report.files.first { $0.name == "invalid_inputs.json" }!.verdicts
         #expect(invalid.allSatisfy { $0.outcome == .fail && $0.reason!.hasPrefix("accepted an invalid input") })
     }
 
-    @Test("a port command that does not exist fails every case")
+    @Test("a port command that does not exist is reported once, with env's message")
     func missingPort() {
-        let report = ConformanceRunner(files: Self.fixtures, caseTimeout: 1, totalTimeout: 10, discardPortStandardError: true)
-            .run(command: ["adar-no-such-port-command"])
-        #expect(report.total.fail == Self.caseCount && report.total.pass == 0)
+        let failure = expectPortFailure(["adar-no-such-port-command"])
+        #expect(failure.hasPrefix(
+            "the port `adar-no-such-port-command` exited with status 127 (127: command not found) before answering the handshake"),
+            "\(failure)")
+        #expect(failure.contains("adar-no-such-port-command") && failure.contains("No such file or directory"), "\(failure)")
     }
 
     @Test("adar port-server passes the hand-made fixtures: reference binary64, optimised binary32")
     func portServersPass() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.adar), "build adar first: swift build --build-tests")
         for (implementation, precision) in [("reference", Precision.binary64), ("optimised", .binary32)] {
-            let report = ConformanceRunner(files: Self.fixtures, caseTimeout: 10, totalTimeout: 60)
+            let report = try ConformanceRunner(files: Self.fixtures, caseTimeout: 10, totalTimeout: 60)
                 .run(command: [Self.adar, "port-server", "--implementation", implementation])
             #expect(report.precision == precision)
             #expect(report.succeeded(allowSkipped: false), "\(report.text)")
@@ -175,11 +206,11 @@ struct ConformanceRunnerTests {
     @Test("a correct answer gets no diagnosis, and an unrelated wrong one gets none")
     func noFalseDiagnosis() throws {
         for test in Self.fixtures.flatMap(\.cases) where test.precision == .binary64 && test.result == .valid {
-            #expect(Misconception.diagnose(test, answer: test.expected, precision: .binary64).isEmpty)
+            #expect(try Misconception.diagnose(test, answer: test.expected, precision: .binary64).isEmpty)
         }
         let test = try #require(Self.fixtures.flatMap(\.cases).first { $0.operation == .forward && $0.precision == .binary64 })
         let scrambled = JSONValue.object([("xt", .reals([1, 2, 3, 4, 5]))])
-        #expect(Misconception.diagnose(test, answer: scrambled, precision: .binary64).isEmpty)
+        #expect(try Misconception.diagnose(test, answer: scrambled, precision: .binary64).isEmpty)
     }
 }
 
