@@ -48,10 +48,10 @@ extension ConformancePort {
 
     /// One response line per request line until end of input; blank lines
     /// (JSON whitespace only) are not requests and get no answer.
-    public func serve(nextLine: () -> RequestLine?, writeLine: (String) -> Void) {
+    public func serve(nextLine: () -> InputLine?, writeLine: (String) -> Void) {
         while let line = nextLine() {
             switch line {
-            case let .request(text):
+            case let .text(text):
                 if text.utf8.allSatisfy(RequestLine.isJSONWhitespace) { continue }
                 writeLine(respond(to: text))
             case let .tooLong(start, byteCount):
@@ -66,16 +66,8 @@ extension ConformancePort {
     }
 }
 
-/// One line of a port's input (docs/PORTING.md §3).
-public enum RequestLine: Equatable, Sendable {
-    case request(String)
-    /// A line of more than `ADARLimits.maxRequestBytes` bytes: its first bytes
-    /// (enough to recover its id) and its length; the rest was never stored.
-    case tooLong(start: String, byteCount: Int)
-
-    /// Bytes of a too-long line kept to recover its id.
-    static let keptStart = 4_096
-
+/// What a request line that is not JSON still says (docs/PORTING.md §3).
+public enum RequestLine {
     static func isJSONWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
 
     /// The id a line that is not JSON starts with, when it starts as the
@@ -115,53 +107,37 @@ public enum RequestLine: Equatable, Sendable {
     }
 }
 
-/// Reads request lines from a file descriptor, holding at most
-/// `ADARLimits.maxRequestBytes` bytes of any one line: a longer line is read
-/// to its end and returned as `.tooLong`, so no request line can exhaust memory.
-public struct RequestLineReader {
+/// Reads the lines of a file descriptor through a `LineSplitter` (at most
+/// `ADARLimits.maxRequestBytes` bytes of any one line are held).
+public struct FileLineReader {
     private let fileDescriptor: Int32
-    private let limit: Int
+    private var splitter: LineSplitter
     private var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    private var pending = ArraySlice<UInt8>()
+    private var ready: [InputLine] = [], head = 0
+    private var ended = false
 
     /// `limit` is `ADARLimits.maxRequestBytes` but in tests of the reader itself.
     public init(fileDescriptor: Int32, limit: Int = ADARLimits.maxRequestBytes) {
         self.fileDescriptor = fileDescriptor
-        self.limit = limit
+        splitter = LineSplitter(maximumBytes: limit)
     }
 
-    /// The next line without its newline, or nil at end of input.
-    public mutating func next() -> RequestLine? {
-        var line = [UInt8](), byteCount = 0
-        while true {
-            let newline = pending.firstIndex(of: UInt8(ascii: "\n"))
-            let part = pending[..<(newline ?? pending.endIndex)]
-            byteCount += part.count
-            if line.count < limit { line += part.prefix(limit + 1 - line.count) }
-            if let newline {
-                pending = pending[(newline + 1)...]
-                break
-            }
-            guard readChunk() else {
-                if byteCount == 0 { return nil }
-                break
-            }
-        }
-        guard byteCount <= limit else {
-            return .tooLong(start: String(decoding: line.prefix(RequestLine.keptStart), as: UTF8.self), byteCount: byteCount)
-        }
-        return .request(String(decoding: line, as: UTF8.self))
-    }
-
-    /// Refills `pending`; false at end of input or on a read error.
-    private mutating func readChunk() -> Bool {
-        pending = []   // releases `chunk`, so reading into it does not copy it
-        while true {
+    /// The next line, or nil at end of input (or on a read error).
+    public mutating func next() -> InputLine? {
+        while head == ready.count {
+            guard !ended else { return nil }
+            ready = []
+            head = 0
             let count = chunk.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return false }
-            pending = chunk[0..<count]
-            return true
+            if count > 0 {
+                ready = chunk.withUnsafeBytes { splitter.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            } else {
+                ended = true
+                ready = splitter.finish()
+            }
         }
+        head += 1
+        return ready[head - 1]
     }
 }

@@ -180,7 +180,7 @@ public struct ConformanceRunner: Sendable {
         var lines = [String](), tooLong = [Int]()
         for (index, piece) in pieces.enumerated() {
             switch piece {
-            case let .line(line): lines.append(line)
+            case let .text(line): lines.append(line)
             case .tooLong: tooLong.append(index + 1)
             }
         }

@@ -28,7 +28,7 @@ final class PortProcess: @unchecked Sendable {
     private let lock = NSLock()
     private let available = DispatchSemaphore(value: 0)
     /// Received pieces not yet taken; `head` is the next one (a queue without `removeFirst`'s copying).
-    private var pieces: [LineSplitter.Piece] = []
+    private var pieces: [InputLine] = []
     private var head = 0
     private var endOfOutput = false
     /// The last bytes the port wrote to stderr, for a failure message.
@@ -81,7 +81,7 @@ final class PortProcess: @unchecked Sendable {
                 if head == pieces.count { pieces.removeAll(); head = 0 }
                 lock.unlock()
                 switch piece {
-                case let .line(line): return .line(line)
+                case let .text(line): return .line(line)
                 case .tooLong: return .tooLong
                 }
             }
@@ -155,7 +155,7 @@ final class PortProcess: @unchecked Sendable {
         publish(splitter.finish(), ended: true)
     }
 
-    private func publish(_ newPieces: [LineSplitter.Piece], ended: Bool) {
+    private func publish(_ newPieces: [InputLine], ended: Bool) {
         guard !newPieces.isEmpty || ended else { return }
         lock.lock()
         pieces += newPieces
@@ -197,67 +197,6 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
     while offset < bytes.count {
         let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
         if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { return }
-    }
-}
-
-/// Splits a byte stream into lines in time linear in its length: `\n` ends a
-/// line, a `\r` before it is dropped (CRLF files), and a last line without
-/// `\n` counts. A line longer than `maximumBytes` is not kept: it becomes
-/// `.tooLong` as soon as it passes the maximum, and the rest of it, up to its
-/// `\n`, is dropped, so the lines after it stay in step.
-struct LineSplitter {
-    enum Piece: Equatable {
-        case line(String)
-        case tooLong
-    }
-
-    let maximumBytes: Int
-    private var pending: [UInt8] = []
-    /// The current line passed the maximum; drop bytes up to its end.
-    private var dropping = false
-
-    init(maximumBytes: Int) { self.maximumBytes = maximumBytes }
-
-    mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [Piece] {
-        var pieces = [Piece]()
-        guard let base = chunk.baseAddress else { return pieces }
-        var start = 0
-        while start < chunk.count {
-            let newline = memchr(base + start, 0x0A, chunk.count - start).map { base.distance(to: UnsafeRawPointer($0)) }
-            take(UnsafeRawBufferPointer(rebasing: chunk[start ..< (newline ?? chunk.count)]), into: &pieces)
-            guard let newline else { break }
-            endLine(into: &pieces)
-            start = newline + 1
-        }
-        return pieces
-    }
-
-    /// The last line, when the stream does not end with `\n`.
-    mutating func finish() -> [Piece] {
-        var pieces = [Piece]()
-        if !pending.isEmpty { endLine(into: &pieces) }
-        return pieces
-    }
-
-    private mutating func take(_ bytes: UnsafeRawBufferPointer, into pieces: inout [Piece]) {
-        guard !dropping else { return }
-        if pending.count + bytes.count > maximumBytes {
-            dropping = true
-            pending = []
-            pieces.append(.tooLong)
-        } else {
-            pending.append(contentsOf: bytes)
-        }
-    }
-
-    private mutating func endLine(into pieces: inout [Piece]) {
-        if dropping {
-            dropping = false
-        } else {
-            let line = pending.last == 0x0D ? pending.dropLast() : pending[...]
-            pieces.append(.line(String(decoding: line, as: UTF8.self)))
-        }
-        pending.removeAll(keepingCapacity: pending.count <= 1 << 16)
     }
 }
 

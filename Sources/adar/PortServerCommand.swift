@@ -26,7 +26,7 @@ struct PortServerCommand: ParsableCommand {
         case .reference: ReferencePort()
         }
         // Unbuffered: each response must reach the runner before the next request comes.
-        var lines = RequestLineReader(fileDescriptor: STDIN_FILENO)
+        var lines = FileLineReader(fileDescriptor: STDIN_FILENO)
         port.serve(nextLine: { lines.next() }, writeLine: { line in
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         })

@@ -154,15 +154,15 @@ struct LimitsTests {
 
     // MARK: Request lines
 
-    /// Lines read from `bytes` by a `RequestLineReader` with `limit`.
-    static func lines(_ bytes: Data, limit: Int) throws -> [RequestLine] {
+    /// Lines read from `bytes` by a `FileLineReader` with `limit`.
+    static func lines(_ bytes: Data, limit: Int) throws -> [InputLine] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("adar-lines-\(UUID().uuidString)")
         try bytes.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }
-        var reader = RequestLineReader(fileDescriptor: handle.fileDescriptor, limit: limit)
-        var lines = [RequestLine]()
+        var reader = FileLineReader(fileDescriptor: handle.fileDescriptor, limit: limit)
+        var lines = [InputLine]()
         while let line = reader.next() { lines.append(line) }
         return lines
     }
@@ -170,10 +170,12 @@ struct LimitsTests {
     @Test("the request reader returns a line longer than its limit as tooLong, keeps its start, and reads on")
     func requestLineReader() throws {
         let lines = try Self.lines(Data("abc\n0123456789ABCDEF\n\nend".utf8), limit: 10)
-        #expect(lines == [.request("abc"), .tooLong(start: "0123456789A", byteCount: 16), .request(""), .request("end")])
+        #expect(lines == [.text("abc"), .tooLong(start: "0123456789A", byteCount: 16), .text(""), .text("end")])
+        // CRLF line ends, as in results files, and a long line split over several reads still counts whole.
+        #expect(try Self.lines(Data("a\r\nb\r\n".utf8), limit: 10) == [.text("a"), .text("b")])
         // A line across many 64 KiB reads arrives whole.
         let long = String(repeating: "x", count: 200_000)
-        #expect(try Self.lines(Data((long + "\nnext\n").utf8), limit: ADARLimits.maxRequestBytes) == [.request(long), .request("next")])
+        #expect(try Self.lines(Data((long + "\nnext\n").utf8), limit: ADARLimits.maxRequestBytes) == [.text(long), .text("next")])
         #expect(try Self.lines(Data(), limit: 10).isEmpty)
     }
 
