@@ -18,9 +18,13 @@ public enum CellMarkdown {
         let bestTitle = best.map { "NDCG@20 vs \(escape($0)) (best baseline)" } ?? "NDCG@20 vs best baseline"
         out += "| sampler | runs | Recall@20 | NDCG@20 | NDCG@20 vs uniform | \(bestTitle) |\n"
         out += "|---|---:|---:|---:|---:|---:|\n"
+        let largestBudget = report.rows.map(\.configurationsTuned).max() ?? 0
         for row in report.rows {
+            // A smaller tuning budget is said beside the row (docs/PROTOCOL.md, "Equal budgets").
+            let budget = row.configurationsTuned < largestBudget
+                ? " (\(row.configurationsTuned) configurations tuned, others up to \(largestBudget))" : ""
             let cells = [
-                escape(row.sampler) + (row.isADAR ? " (ADAR)" : ""),
+                escape(row.sampler) + (row.isADAR ? " (ADAR)" : "") + budget,
                 String(row.runs.count),
                 summary(row.test[.recall]!, &notes),
                 summary(row.test[.ndcg]!, &notes),
@@ -94,10 +98,15 @@ public enum CellMarkdown {
             out += "| \(escape(row.sampler)) | \(row.configurationsTuned) | \(chosen) | \(format(row.validationNDCG.mean, "%.4f")) |\n"
         }
         out += "\nConfigurations tuned: distinct configurations among the sampler's tune-phase runs (finished or failed).\n\n"
-        let budgets = Set(report.rows.map(\.configurationsTuned))
-        if budgets.count > 1 {
-            out += "The budgets differ: a sampler whose grid is smaller than the budget is tuned on its whole grid "
-                + "(docs/PROTOCOL.md, \"Equal budgets\").\n\n"
+        let untuned = report.rows.filter { $0.configurationsTuned == 0 }.map { escape($0.sampler) }
+        if !untuned.isEmpty {
+            out += "No tune-phase runs in the store for: \(untuned.joined(separator: ", ")); their configurations "
+                + "were not chosen by a recorded sweep.\n\n"
+        }
+        if Set(report.rows.map(\.configurationsTuned)).count > 1 {
+            out += "The budgets differ. Under the protocol only a sampler whose grid is smaller than the budget is tuned "
+                + "on fewer configurations (its whole grid; docs/PROTOCOL.md, \"Equal budgets\"); any other difference "
+                + "means an unfinished sweep or a store that mixes sweeps.\n\n"
         }
 
         // Failed runs.

@@ -111,6 +111,10 @@ public enum CellPlots {
         init(low: Double, high: Double, fromZero: Bool) {
             var low = fromZero ? 0 : low, high = high
             if high <= low { low -= 0.5 * max(abs(low), 1e-3); high += 0.5 * max(abs(high), 1e-3) }
+            // A margin, so that no point sits on the frame.
+            let pad = 0.04 * (high - low)
+            if !fromZero { low -= pad }
+            high += pad
             let raw = (high - low) / 5
             let power = pow(10, floor(log10(raw)))
             let step = [1, 2, 2.5, 5, 10].map { $0 * power }.first { $0 >= raw } ?? 10 * power

@@ -4,7 +4,7 @@ import ADARReport
 import ADARStore
 
 /// `adar report`: the final tables, verdicts and plots of docs/PROTOCOL.md rendered from the run
-/// store alone (docs/CLI.md, "Report"), so that no result table is ever typed by hand.
+/// store alone (docs/REPORT.md), so that no result table is ever typed by hand.
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",

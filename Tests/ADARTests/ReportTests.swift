@@ -84,7 +84,7 @@ struct ReportTests {
     static func plantedSamplers(dnsValidation: Double = 0.40) -> [Planted] {
         [
             Planted(name: "uniform", configuration: ["lr": 0.001, "l2": 0.0001],
-                    otherTuned: [["lr": 0.01, "l2": 0.0001], ["lr": 0.001, "l2": 0.001], ["lr": 0.01, "l2": 0.001]],
+                    otherTuned: [["lr": 0.001, "l2": 0.001]],
                     runs: runs([0.3859, 0.3862, 0.3855, 0.3866, 0.3851, 0.3860], [0.2010, 0.2020, 0.2000, 0.2030, 0.2015, 0.2025],
                                validation: [0.39, 0.391, 0.389, 0.39, 0.392, 0.388])),
             Planted(name: "dns", configuration: ["lr": 0.001, "l2": 0.0001, "pool": 16],
@@ -162,7 +162,7 @@ struct ReportTests {
         let markdown = CellMarkdown.render(report)
         // Python's % formatting of the scipy numbers above.
         let expectedLines = [
-            "| uniform | 6 | 0.2017 ± 0.0011 | 0.3859 ± 0.0005 | — | — |",
+            "| uniform (2 configurations tuned, others up to 3) | 6 | 0.2017 ± 0.0011 | 0.3859 ± 0.0005 | — | — |",
             "| dns | 6 | 0.2055 ± 0.0012 | 0.3950 ± 0.0007 | +2.4% · +0.0091 [+0.0079, +0.0103] · p <0.001 | — |",
             "| ahns | 6 | 0.2023 ± 0.0015 | 0.3864 ± 0.0008 | +0.1% · +0.0005 [-0.0002, +0.0012] · p 0.248 | — |",
             "| adar (ADAR) | 6 | 0.2077 ± 0.0011 | 0.3980 ± 0.0008 | +3.1% · +0.0121 [+0.0108, +0.0134] · p <0.001 | +3.0% · +0.0116 [+0.0103, +0.0129] · p <0.001 |",
@@ -177,7 +177,7 @@ struct ReportTests {
             "adar beats ahns on NDCG@20 (Δ +0.0116 [+0.0103, +0.0129], Holm p <0.001).",
             "m = 8. Paired by (split seed, model seed); p from the two-sided paired t-test (GSL), d_z = Δ / sd of the differences.",
             "Not tuned (one value in every run of this cell): `batch=2048`, `dim=64`.",
-            "| uniform | 4 | `l2=0.0001, lr=0.001` | 0.3900 |",
+            "| uniform | 2 | `l2=0.0001, lr=0.001` | 0.3900 |",
             "| dns | 3 | `l2=0.0001, lr=0.001, pool=16` | 0.4000 |",
             "| ahns | 3 | `l2=0.0001, lr=0.001, p=-2` | 0.4200 |",
             "| adar | 3 | `l2=0.0001, lr=0.001, rho=0.5` | 0.4300 |",
@@ -185,10 +185,12 @@ struct ReportTests {
         ]
         let lines = Set(markdown.split(separator: "\n").map(String.init))
         for line in expectedLines {
-            #expect(lines.contains(line), "missing line: \(line)\n--- in ---\n\(markdown)")
+            let found = lines.contains(line)
+            #expect(found, "missing line: \(line)\n--- in ---\n\(markdown)")
         }
         #expect(markdown.contains("all **m = 8** comparisons"))
         #expect(markdown.contains("Best baseline: **ahns**"))
+        #expect(markdown.contains("The budgets differ.") && !markdown.contains("No tune-phase runs"))
         #expect(!markdown.contains("n/a"))
     }
 
@@ -430,7 +432,7 @@ struct ReportTests {
         #expect(report.contains("![validation NDCG@20 curves](ml-100k-mf-full-validation-ndcg.svg)"))
         #expect(report.contains("[summary.csv](summary.csv)"))
         let csv = String(decoding: first["summary.csv"]!, as: UTF8.self)
-        #expect(csv.split(separator: "\n").count == 1 + 4 * 6 + 4 + 2 + 3 + 3)  // header, final runs, tune runs
+        #expect(csv.split(separator: "\n").count == 1 + 4 * 6 + 2 + 2 + 3 + 3)  // header, final runs, tune runs
 
         let again = try ADARExecutable.run(["report", "--store", "runs.sqlite", "--output", "out"], in: folder)
         #expect(again.status == 0)
@@ -466,6 +468,12 @@ struct ReportTests {
         let foreign = try ADARExecutable.run(["report", "--store", "text.sqlite", "--output", "out"], in: folder)
         #expect(foreign.status == 65 && !foreign.endedBySignal)
         #expect(foreign.standardError.hasPrefix("adar report: error: text.sqlite: cannot open the run store"))
+
+        try Self.fill(RunStore(path: folder.appendingPathComponent("full.sqlite").path), Self.plantedSamplers())
+        try Data("a file".utf8).write(to: folder.appendingPathComponent("taken"))
+        let unwritable = try ADARExecutable.run(["report", "--store", "full.sqlite", "--output", "taken"], in: folder)
+        #expect(unwritable.status == 73 && !unwritable.endedBySignal)
+        #expect(unwritable.standardError.contains("--output: \(folder.appendingPathComponent("taken").path) is a file, not a folder; choose another path"), "\(unwritable.standardError)")
 
         let blank = try ADARExecutable.run(["report", "--output", ""], in: folder)
         #expect(blank.status == 64 && blank.standardError.contains("--output is empty"))
