@@ -105,22 +105,17 @@ struct ReportCommand: ParsableCommand {
             let path = folder.appendingPathComponent(file.name).path
             outputs.append((try OutputFile(checking: path, option: "--output"), Data(file.contents.utf8)))
         }
+        if !markdownOnly {
+            for (name, format) in [(Report.summaryNames.csv, SummaryFormat.csv), (Report.summaryNames.json, .json)] {
+                let path = folder.appendingPathComponent(name).path
+                outputs.append((try OutputFile(checking: path, option: "--output"), try Self.summary(of: runStore, format: format)))
+            }
+        }
         if let readme, let readmeText {
             outputs.append((try OutputFile(checking: readme, option: "--readme"), Data(readmeText.utf8)))
         }
         try OutputFile.write(outputs)
-        var written = outputs.map(\.file.path)
-        if !markdownOnly {
-            for (name, format) in [(Report.summaryNames.csv, SummaryFormat.csv), (Report.summaryNames.json, .json)] {
-                let url = folder.appendingPathComponent(name)
-                do {
-                    try runStore.exportSummary(to: url, format: format)
-                } catch {
-                    throw CLIError(.cannotCreate, error.description)
-                }
-                written.append(url.path)
-            }
-        }
+        let written = outputs.map(\.file.path)
         if json {
             let cells = report.cells.map { cell in
                 "{\"dataset\":\(Self.jsonString(cell.cell.dataset)),\"model\":\(Self.jsonString(cell.cell.backbone)),"
@@ -136,6 +131,22 @@ struct ReportCommand: ParsableCommand {
                     + "\(cell.failedRuns.count) failed run\(cell.failedRuns.count == 1 ? "" : "s")")
             }
             print("wrote \(written.count) files: \(written.joined(separator: ", "))")
+        }
+    }
+
+    /// `RunStore.exportSummary`'s bytes, exported to a scratch folder, so that they join the set of
+    /// files written together (either every file is replaced or none).
+    static func summary(of store: RunStore, format: SummaryFormat) throws(CLIError) -> Data {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("adar-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let url = scratch.appendingPathComponent("summary.\(format.rawValue)")
+        do {
+            try store.exportSummary(to: url, format: format)
+            return try Data(contentsOf: url)
+        } catch let error as RunStoreError {
+            throw CLIError(.cannotCreate, error.description)
+        } catch {
+            throw CLIError(.ioError, "\(url.path): cannot read the exported summary back: \(error.localizedDescription)")
         }
     }
 
