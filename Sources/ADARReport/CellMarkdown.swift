@@ -98,6 +98,9 @@ public enum CellMarkdown {
             out += "| \(escape(row.sampler)) | \(row.configurationsTuned) | \(chosen) | \(format(row.validationNDCG.mean, "%.4f")) |\n"
         }
         out += "\nConfigurations tuned: distinct configurations among the sampler's tune-phase runs (finished or failed).\n\n"
+        for mismatch in report.tuningMismatches {
+            out += "**Warning:** \(escape(mismatch)); the final runs do not follow the tuning recorded in the store.\n\n"
+        }
         let untuned = report.rows.filter { $0.configurationsTuned == 0 }.map { escape($0.sampler) }
         if !untuned.isEmpty {
             out += "No tune-phase runs in the store for: \(untuned.joined(separator: ", ")); their configurations "

@@ -116,6 +116,8 @@ public struct CellReport: Sendable {
     public let fixedSettings: [(key: String, value: ConfigurationValue)]
     /// Failed runs of the cell (tune and final); they enter no table.
     public let failedRuns: [FailedRun]
+    /// Samplers whose final runs do not use their best tuned configuration (by validation NDCG@20), and why.
+    public let tuningMismatches: [String]
     /// The curve of each sampler's final run at `curvePair`, for the validation plot.
     public let curves: [(sampler: String, bestEpoch: Int, points: [(epoch: Int, value: Double)])]
     /// The (split seed, model seed) of the plotted curves: the first of the protocol (the smallest).
@@ -183,6 +185,7 @@ public struct CellReport: Sendable {
             ))
         }
         self.rows = rows
+        tuningMismatches = Self.mismatches(rows: rows, tunes: tunes)
 
         // Chosen on validation only; ties go to the first in table order.
         var best: SamplerRow?
@@ -218,6 +221,26 @@ public struct CellReport: Sendable {
             curves.append((row.sampler, run.bestEpoch, points))
         }
         self.curves = curves
+    }
+
+    /// The final runs must use the configuration that tuning chose: the highest best validation NDCG@20
+    /// among the sampler's finished tune runs (ties cannot be judged here: they go by grid order).
+    private static func mismatches(rows: [SamplerRow], tunes: [FinishedRun]) -> [String] {
+        var notes: [String] = []
+        for row in rows {
+            let scored = tunes.filter { $0.spec.sampler == row.sampler }
+                .compactMap { run in run.bestValidationMetrics[ReportMetric.ndcg.rawValue].map { (run.spec.configuration, $0) } }
+            guard let best = scored.max(by: { $0.1 < $1.1 }) else { continue }
+            guard let chosen = scored.filter({ $0.0 == row.chosenConfiguration }).map(\.1).max() else {
+                notes.append("\(row.sampler): the configuration of its final runs is not among its finished tune runs")
+                continue
+            }
+            if chosen < best.1 {
+                notes.append("\(row.sampler): its final runs use a configuration with tune-phase validation NDCG@20 "
+                    + "\(chosen), below the best tuned, \(best.1) (\(best.0.canonicalText))")
+            }
+        }
+        return notes
     }
 
     /// Every sampler against uniform, and every ADAR variant against the best baseline (unless that is

@@ -309,6 +309,34 @@ struct ReportTests {
         }
     }
 
+    @Test("Final runs that do not use the best tuned configuration are flagged")
+    func tuningMismatchFlagged() throws {
+        let store = try Self.plantedStore()
+        #expect(try CellReport(cell: Self.cell, store: store).tuningMismatches.isEmpty)
+        // A dns configuration tuned better on validation than the one its final runs use.
+        let id = try Self.started(store.begin(Self.spec(.tune, "dns", ["lr": 0.003, "l2": 0.0001, "pool": 16], split: 2026, model: 1), codeVersion: "test"))
+        try store.recordEvaluation(id, epoch: 5, split: .validation, metrics: ["ndcg@20": 0.5])
+        try store.finish(id, bestEpoch: 5, testMetrics: [:], seconds: 1)
+        let report = try CellReport(cell: Self.cell, store: store)
+        #expect(report.tuningMismatches == [
+            "dns: its final runs use a configuration with tune-phase validation NDCG@20 0.3, below the best tuned, 0.5 "
+                + "({\"batch\":2048,\"dim\":64,\"l2\":0.0001,\"lr\":0.003,\"pool\":16})",
+        ])
+        #expect(CellMarkdown.render(report).contains("**Warning:** dns: its final runs use a configuration"))
+    }
+
+    @Test("A final run without test Recall@20 is refused, naming the run")
+    func missingMetricRefused() throws {
+        let store = try Self.plantedStore()
+        let spec = Self.spec(.final, "dns", ["lr": 0.001, "l2": 0.0001, "pool": 16], split: 2026, model: 9)
+        let id = try Self.started(store.begin(spec, codeVersion: "test"))
+        try store.recordEvaluation(id, epoch: 5, split: .validation, metrics: ["ndcg@20": 0.3])
+        try store.finish(id, bestEpoch: 5, testMetrics: ["ndcg@20": 0.3], seconds: 1)
+        #expect(throws: ReportError.missingMetric(run: spec.description, split: "test", metric: "recall@20")) {
+            try CellReport(cell: Self.cell, store: store)
+        }
+    }
+
     @Test("A store without final runs is refused with what to do")
     func emptyStoreRefused() throws {
         let store = try RunStore.inMemory()
