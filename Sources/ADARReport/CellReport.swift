@@ -100,7 +100,11 @@ public struct Comparison: Sendable {
     public let holmP: Reported<Double>
 
     public var rawP: Reported<Double> {
-        statistics?.pValue ?? .undefined(reason: "no paired runs: \(candidate) and \(comparator) share no split and model seed")
+        statistics?.pValue ?? .undefined(reason: Self.noPairs(candidate, comparator))
+    }
+
+    static func noPairs(_ candidate: String, _ comparator: String) -> String {
+        "no paired runs: \(candidate) and \(comparator) share no split and model seed"
     }
 }
 
@@ -273,7 +277,7 @@ public struct CellReport: Sendable {
                 unadjusted.append((candidate.sampler, comparator.sampler, kind, metric, statistics, unpaired))
             }
         }
-        let rawP: [Reported<Double>] = unadjusted.map { $0.4?.pValue ?? .undefined(reason: "no paired runs") }
+        let rawP: [Reported<Double>] = unadjusted.map { $0.4?.pValue ?? .undefined(reason: Comparison.noPairs($0.0, $0.1)) }
         let adjusted: [Reported<Double>]
         do { adjusted = try HolmAdjustment.adjust(rawP) } catch { throw .statistics("Holm adjustment: \(error)") }
         return zip(unadjusted, adjusted).map { item, holm in

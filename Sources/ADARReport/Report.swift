@@ -70,7 +70,7 @@ public struct Report: Sendable {
             let stem = cell.cell.fileStem
             let plots = markdownOnly ? nil : (validation: "\(stem)-validation-ndcg.svg", test: "\(stem)-test.svg")
             let body = CellMarkdown.render(cell, plots: plots, headingLevel: 2)
-            files.append(File(name: "\(stem).md", contents: "<!-- \(provenance) -->\n\n" + body))
+            files.append(File(name: "\(stem).md", contents: "\(provenance)\n\n" + body))
             if let plots {
                 files.append(File(name: plots.validation, contents: CellPlots.validationCurves(cell)))
                 files.append(File(name: plots.test, contents: CellPlots.testMetrics(cell)))

@@ -275,6 +275,19 @@ struct ReportTests {
         #expect(flatText.contains("every paired difference equals 0.125: zero variance, no t statistic"))
         #expect(flatText.contains("| adar | uniform | NDCG@20 | 6 | +0.1250 [n/a[1]] | +33.3% | n/a[1] | n/a[1] | n/a[1] |"), "\(flatText)")
         for bad in ["nan", "NaN", "inf"] { #expect(!flatText.contains(bad)) }
+
+        // No shared (split seed, model seed): nothing to pair; the comparison still counts in m.
+        let disjoint = [
+            Planted(name: "uniform", configuration: ["lr": 0.001], runs: [(0.30, 0.20, 0.31), (0.31, 0.21, 0.31), nil, nil]),
+            Planted(name: "adar", configuration: ["lr": 0.001, "rho": 0.5], runs: [nil, nil, (0.32, 0.21, 0.33), (0.33, 0.22, 0.33)]),
+        ]
+        let apart = try CellReport(cell: Self.cell, store: Self.plantedStore(disjoint))
+        #expect(apart.comparisons.count == 2 && apart.comparisons.allSatisfy { $0.statistics == nil && $0.holmP.value == nil })
+        let apartText = CellMarkdown.render(apart)
+        #expect(apartText.contains("| adar | uniform | NDCG@20 | 0 | n/a[1] | n/a[1] | n/a[1] | n/a[1] | n/a[1] |"), "\(apartText)")
+        #expect(apartText.contains("[1] no paired runs: adar and uniform share no split and model seed"))
+        #expect(apartText.contains("adar cannot be compared with uniform on NDCG@20: they share no paired runs."))
+        #expect(apartText.contains("4 failed runs (in no table above):"))
     }
 
     @Test("Verdict lines: beats, loses to, is not distinguishable from the best baseline")
