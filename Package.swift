@@ -17,6 +17,7 @@ import PackageDescription
 //   ADAREvaluation   the evaluation protocol of docs/PROTOCOL.md: early stopping, the grid file,
 //                   selection on validation, the sealed test split, paired statistics (GSL)
 //   ADARStore        the SQLite run store of tuning and final runs (docs/STORE.md), over GRDB
+//   ADARReport       `adar report`: the final tables, verdicts and plots, rendered from the store alone
 //   adar            the command line
 let package = Package(
     name: "swift-adar",
@@ -54,6 +55,7 @@ let package = Package(
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(name: "ADAREvaluation", dependencies: ["ADARCore", "ADARProtocol", "GSLOracle"]),
         .target(name: "ADARStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ADARReport", dependencies: ["ADARStore", "ADAREvaluation"]),
         .target(name: "ADARProtocol", dependencies: ["ADARCore", "ADARReference"]),
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
@@ -68,7 +70,7 @@ let package = Package(
             name: "adar",
             dependencies: [
                 "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARTraining", "GSLOracle",
-                "ADARConformance", "ADARFixtures",
+                "ADARConformance", "ADARFixtures", "ADARStore", "ADARReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,7 +86,7 @@ let package = Package(
             name: "ADARTests",
             dependencies: [
                 "ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification",
-                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", "ADARReport", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),

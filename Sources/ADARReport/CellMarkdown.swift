@@ -1,0 +1,230 @@
+import ADAREvaluation
+import ADARStore
+import Foundation
+
+/// The Markdown of one cell: the final table, the Holm family, the verdicts, the settings,
+/// the budgets and the failed runs. Undefined statistics print as "n/a[k]" with footnote k.
+public enum CellMarkdown {
+    /// The family-wise level for the verdict lines.
+    public static let alpha = 0.05
+
+    public static func render(_ report: CellReport, plots: (validation: String, test: String)? = nil, headingLevel: Int = 2) -> String {
+        var notes = Footnotes()
+        let h = String(repeating: "#", count: headingLevel)
+        var out = "\(h) \(escape(report.cell.dataset)) · \(escape(report.cell.backbone)) · protocol \(escape(report.cell.protocol))\n\n"
+        let best = report.bestBaseline?.sampler
+
+        // The final table.
+        let bestTitle = best.map { "NDCG@20 vs \(escape($0)) (best baseline)" } ?? "NDCG@20 vs best baseline"
+        out += "| sampler | runs | Recall@20 | NDCG@20 | NDCG@20 vs uniform | \(bestTitle) |\n"
+        out += "|---|---:|---:|---:|---:|---:|\n"
+        let largestBudget = report.rows.map(\.configurationsTuned).max() ?? 0
+        for row in report.rows {
+            // A smaller tuning budget is said beside the row (docs/PROTOCOL.md, "Equal budgets").
+            let budget = row.configurationsTuned < largestBudget
+                ? " (\(row.configurationsTuned) configurations tuned, others up to \(largestBudget))" : ""
+            let cells = [
+                escape(row.sampler) + (row.isADAR ? " (ADAR)" : "") + budget,
+                String(row.runs.count),
+                summary(row.test[.recall]!, &notes),
+                summary(row.test[.ndcg]!, &notes),
+                brief(report.comparison(row.sampler, .uniform, .ndcg), &notes),
+                brief(report.comparison(row.sampler, .bestBaseline, .ndcg)
+                    ?? (best == "uniform" && row.isADAR ? report.comparison(row.sampler, .uniform, .ndcg) : nil), &notes),
+            ]
+            out += "| " + cells.joined(separator: " | ") + " |\n"
+        }
+        out += "\n"
+        out += "Test metrics of each run's best validation epoch: mean ± sample standard deviation over the final runs "
+            + "(runs = n). A comparison cell reads Δ% · Δ (mean paired difference) [95% CI] · Holm-adjusted paired t-test p; "
+            + "— means not compared (only ADAR variants are compared with the best baseline).\n\n"
+        let m = report.comparisons.count
+        out += "Holm's adjustment runs over all **m = \(m)** comparisons of this table (both metrics; "
+            + "each sampler vs uniform and each ADAR variant vs the best baseline), family-wise α = \(format(alpha, "%.2f")).\n\n"
+        if let (name, value) = report.bestBaseline {
+            out += "Best baseline: **\(escape(name))**, the non-ADAR sampler with the highest mean validation NDCG@20 "
+                + "over its final runs (\(format(value, "%.4f"))); chosen on validation, never on test.\n\n"
+        } else {
+            out += "Best baseline: none (no non-ADAR sampler has final runs).\n\n"
+        }
+        if !report.rows.contains(where: { $0.sampler == "uniform" }) {
+            out += "No uniform final runs: nothing is compared with uniform.\n\n"
+        }
+        for row in report.rows where row.isADAR {
+            out += verdict(row.sampler, report: report, &notes) + "\n\n"
+        }
+
+        // The family.
+        out += "\(h)# The comparisons (the Holm family)\n\n"
+        out += "| candidate | comparator | metric | pairs | Δ [95% CI] | Δ% | d_z | p | Holm p |\n"
+        out += "|---|---|---|---:|---:|---:|---:|---:|---:|\n"
+        for comparison in report.comparisons {
+            let statistics = comparison.statistics
+            let interval = statistics.map { s in
+                signed(s.meanDifference) + " " + s.confidenceInterval.bracket(&notes)
+            } ?? notes.na(comparison.rawP)
+            let cells = [
+                escape(comparison.candidate), escape(comparison.comparator), comparison.metric.title,
+                String(statistics?.pairCount ?? 0), interval,
+                statistics.map { notes.text($0.relativeDifferencePercent) { format($0, "%+.1f%%") } } ?? notes.na(comparison.rawP),
+                statistics.map { notes.text($0.cohensDz) { format($0, "%.2f") } } ?? notes.na(comparison.rawP),
+                notes.text(comparison.rawP, pValue), notes.text(comparison.holmP, pValue),
+            ]
+            out += "| " + cells.joined(separator: " | ") + " |\n"
+        }
+        if report.comparisons.isEmpty { out += "| (none) | | | | | | | | |\n" }
+        out += "\nm = \(m). Paired by (split seed, model seed); p from the two-sided paired t-test (GSL), "
+            + "d_z = Δ / sd of the differences.\n\n"
+        let unpaired = Set(report.comparisons.flatMap(\.unpaired)).sorted()
+        if !unpaired.isEmpty {
+            out += "Runs without a partner, left out of the pairing: \(unpaired.joined(separator: "; ")).\n\n"
+        }
+
+        // Settings, budgets, choices.
+        out += "\(h)# Settings\n\n"
+        if report.fixedSettings.isEmpty {
+            out += "Not tuned (one value in every run of this cell): none.\n\n"
+        } else {
+            out += "Not tuned (one value in every run of this cell): "
+                + report.fixedSettings.map { "`\($0.key)=\(text($0.value))`" }.joined(separator: ", ") + ".\n\n"
+        }
+        let fixedKeys = Set(report.fixedSettings.map(\.key))
+        out += "| sampler | configurations tuned | chosen configuration | mean validation NDCG@20 |\n"
+        out += "|---|---:|---|---:|\n"
+        for row in report.rows {
+            let varying = row.chosenConfiguration.values.keys.sorted().filter { !fixedKeys.contains($0) }
+                .map { "\($0)=\(text(row.chosenConfiguration.values[$0]!))" }
+            let chosen = varying.isEmpty ? "(only the settings above)" : "`" + varying.joined(separator: ", ") + "`"
+            out += "| \(escape(row.sampler)) | \(row.configurationsTuned) | \(chosen) | \(format(row.validationNDCG.mean, "%.4f")) |\n"
+        }
+        out += "\nConfigurations tuned: distinct configurations among the sampler's tune-phase runs (finished or failed).\n\n"
+        for mismatch in report.tuningMismatches {
+            out += "**Warning:** \(escape(mismatch)); the final runs do not follow the tuning recorded in the store.\n\n"
+        }
+        let untuned = report.rows.filter { $0.configurationsTuned == 0 }.map { escape($0.sampler) }
+        if !untuned.isEmpty {
+            out += "No tune-phase runs in the store for: \(untuned.joined(separator: ", ")); their configurations "
+                + "were not chosen by a recorded sweep.\n\n"
+        }
+        if Set(report.rows.map(\.configurationsTuned)).count > 1 {
+            out += "The budgets differ. Under the protocol only a sampler whose grid is smaller than the budget is tuned "
+                + "on fewer configurations (its whole grid; docs/PROTOCOL.md, \"Equal budgets\"); any other difference "
+                + "means an unfinished sweep or a store that mixes sweeps.\n\n"
+        }
+
+        // Failed runs.
+        out += "\(h)# Failed runs\n\n"
+        if report.failedRuns.isEmpty {
+            out += "None.\n\n"
+        } else {
+            out += "\(report.failedRuns.count) failed run\(report.failedRuns.count == 1 ? "" : "s") (in no table above):\n\n"
+            for run in report.failedRuns {
+                out += "- \(run.spec.phase.rawValue) \(escape(run.spec.sampler)) `\(run.spec.configuration.canonicalText)` "
+                    + "split seed \(run.spec.splitSeed), model seed \(run.spec.modelSeed): \(escape(run.reason))\n"
+            }
+            out += "\n"
+        }
+
+        if let plots {
+            out += "\(h)# Plots\n\n"
+            if let pair = report.curvePair {
+                out += "Validation NDCG@20 of each sampler's final run with \(pair) (chosen epoch circled):\n\n"
+            }
+            out += "![validation NDCG@20 curves](\(plots.validation))\n\n"
+            out += "Test NDCG@20 and Recall@20 per sampler (mean ± std, runs as dots):\n\n![test metrics](\(plots.test))\n\n"
+        }
+        out += notes.rendered()
+        return out
+    }
+
+    /// "ADAR beats/loses to/is not distinguishable from <best baseline> on NDCG@20 (Δ …, Holm p …)".
+    static func verdict(_ sampler: String, report: CellReport, _ notes: inout Footnotes) -> String {
+        guard let best = report.bestBaseline?.sampler else {
+            return "\(escape(sampler)): no best baseline to compare with."
+        }
+        let comparison = report.comparison(sampler, .bestBaseline, .ndcg)
+            ?? (best == "uniform" ? report.comparison(sampler, .uniform, .ndcg) : nil)
+        guard let comparison, let statistics = comparison.statistics else {
+            return "\(escape(sampler)) cannot be compared with \(escape(best)) on NDCG@20: they share no paired runs."
+        }
+        let difference = statistics.meanDifference
+        let word: String
+        if let p = comparison.holmP.value, p <= alpha, difference != 0 {
+            word = difference > 0 ? "beats" : "loses to"
+        } else {
+            word = "is not distinguishable from"
+        }
+        return "\(escape(sampler)) \(word) \(escape(best)) on NDCG@20 (Δ \(signed(difference)) "
+            + "\(statistics.confidenceInterval.bracket(&notes)), Holm p \(notes.text(comparison.holmP, pValue)))."
+    }
+
+    static func summary(_ summary: MetricSummary, _ notes: inout Footnotes) -> String {
+        format(summary.mean, "%.4f") + " ± " + notes.text(summary.standardDeviation) { format($0, "%.4f") }
+    }
+
+    static func brief(_ comparison: Comparison?, _ notes: inout Footnotes) -> String {
+        guard let comparison else { return "—" }
+        guard let statistics = comparison.statistics else { return notes.na(comparison.rawP) }
+        return notes.text(statistics.relativeDifferencePercent) { format($0, "%+.1f%%") }
+            + " · " + signed(statistics.meanDifference) + " " + statistics.confidenceInterval.bracket(&notes)
+            + " · p " + notes.text(comparison.holmP, pValue)
+    }
+
+    static func pValue(_ p: Double) -> String { p < 0.001 ? "<0.001" : format(p, "%.3f") }
+    static func signed(_ x: Double) -> String { format(x, "%+.4f") }
+    static func format(_ x: Double, _ pattern: String) -> String {
+        // "-0.0000" and "+-0.0" never print: a value that rounds to zero prints unsigned.
+        let text = String(format: pattern, x)
+        let unsigned = text.filter { $0 != "+" && $0 != "-" }
+        return unsigned == String(format: pattern, 0.0).filter { $0 != "+" && $0 != "-" } ? unsigned : text
+    }
+
+    /// A configuration value as the grid file writes it.
+    static func text(_ value: ConfigurationValue) -> String {
+        switch value {
+        case let .number(x): x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
+        case let .string(s): s
+        case let .bool(b): b ? "true" : "false"
+        }
+    }
+
+    /// Markdown table cells: `|` and line breaks would break the row.
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+extension CellReport {
+    func comparison(_ candidate: String, _ kind: Comparison.Comparator, _ metric: ReportMetric) -> Comparison? {
+        comparisons.first { $0.candidate == candidate && $0.kind == kind && $0.metric == metric }
+    }
+}
+
+/// Numbered footnotes for undefined statistics: each distinct reason once, in order of first use.
+struct Footnotes {
+    private(set) var reasons: [String] = []
+
+    mutating func na<Value>(_ reported: Reported<Value>) -> String {
+        guard case let .undefined(reason) = reported else { return "n/a" }
+        if !reasons.contains(reason) { reasons.append(reason) }
+        return "n/a[\(reasons.firstIndex(of: reason)! + 1)]"
+    }
+
+    mutating func text(_ reported: Reported<Double>, _ format: (Double) -> String) -> String {
+        if let value = reported.value { return format(value) }
+        return na(reported)
+    }
+
+    func rendered() -> String {
+        guard !reasons.isEmpty else { return "" }
+        return "n/a: not defined for these runs —\n\n" + reasons.enumerated().map { "[\($0.offset + 1)] \(CellMarkdown.escape($0.element))" }
+            .joined(separator: "  \n") + "\n\n"
+    }
+}
+
+extension Reported where Value == ConfidenceInterval {
+    func bracket(_ notes: inout Footnotes) -> String {
+        guard let interval = value else { return "[" + notes.na(self) + "]" }
+        return "[\(CellMarkdown.signed(interval.lower)), \(CellMarkdown.signed(interval.upper))]"
+    }
+}

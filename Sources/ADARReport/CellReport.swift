@@ -1,0 +1,321 @@
+import ADAREvaluation
+import ADARStore
+import Foundation
+
+/// One final table: a dataset × backbone × protocol.
+public struct Cell: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let dataset: String
+    public let backbone: String
+    public let `protocol`: String
+
+    public init(dataset: String, backbone: String, protocol: String) {
+        self.dataset = dataset
+        self.backbone = backbone
+        self.protocol = `protocol`
+    }
+
+    public static func < (a: Cell, b: Cell) -> Bool {
+        (a.dataset, a.backbone, a.protocol) < (b.dataset, b.backbone, b.protocol)
+    }
+
+    public var description: String { "\(dataset) · \(backbone) · protocol \(`protocol`)" }
+
+    /// A file-name stem: letters, digits, `.`, `_` and `-` kept, anything else `_`.
+    public var fileStem: String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        return [dataset, backbone, `protocol`]
+            .map { String($0.map { allowed.contains($0) ? $0 : "_" }) }
+            .joined(separator: "-")
+    }
+}
+
+/// The metrics the table reads, by their names in the store (docs/STORE.md).
+public enum ReportMetric: String, CaseIterable, Sendable {
+    case ndcg = "ndcg@20"
+    case recall = "recall@20"
+
+    public var title: String {
+        switch self {
+        case .ndcg: "NDCG@20"
+        case .recall: "Recall@20"
+        }
+    }
+}
+
+/// Mean ± sample standard deviation (denominator n − 1) over a sampler's final runs.
+public struct MetricSummary: Equatable, Sendable {
+    public let count: Int
+    public let mean: Double
+    public let standardDeviation: Reported<Double>
+
+    init(_ values: [Double]) {
+        count = values.count
+        mean = values.reduce(0, +) / Double(values.count)
+        if values.count < 2 {
+            standardDeviation = .undefined(reason: "one run: no standard deviation")
+        } else {
+            let mean = mean
+            let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            standardDeviation = .value((squares / Double(values.count - 1)).squareRoot())
+        }
+    }
+}
+
+/// One sampler's row: its chosen configuration, its final runs and what tuning spent.
+public struct SamplerRow: Sendable {
+    public let sampler: String
+    public let isADAR: Bool
+    /// The configuration of its final runs (the one chosen on validation by tuning).
+    public let chosenConfiguration: RunConfiguration
+    /// Its finished final runs, in pair order.
+    public let runs: [FinishedRun]
+    /// Test metrics.
+    public let test: [ReportMetric: MetricSummary]
+    /// Mean best-validation NDCG@20 over the final runs: what picks the best baseline.
+    public let validationNDCG: MetricSummary
+    /// Distinct configurations among its tune-phase runs (finished or failed).
+    public let configurationsTuned: Int
+
+    func values(_ metric: ReportMetric) -> [PairKey: Double] {
+        Dictionary(uniqueKeysWithValues: runs.map { ($0.pairKey, $0.testMetrics[metric.rawValue]!) })
+    }
+}
+
+/// One paired comparison of the table's Holm family.
+public struct Comparison: Sendable {
+    public enum Comparator: Equatable, Sendable {
+        case uniform
+        case bestBaseline
+    }
+
+    public let candidate: String
+    public let comparator: String
+    public let kind: Comparator
+    public let metric: ReportMetric
+    /// The paired statistics; nil when the two samplers share no (split seed, model seed).
+    public let statistics: PairedComparison?
+    /// Runs of either side without a partner, left out of the pairing.
+    public let unpaired: [String]
+    /// Holm-adjusted over the whole table.
+    public let holmP: Reported<Double>
+
+    public var rawP: Reported<Double> {
+        statistics?.pValue ?? .undefined(reason: Self.noPairs(candidate, comparator))
+    }
+
+    static func noPairs(_ candidate: String, _ comparator: String) -> String {
+        "no paired runs: \(candidate) and \(comparator) share no split and model seed"
+    }
+}
+
+/// A cell's final table and everything printed around it, computed from the store alone.
+public struct CellReport: Sendable {
+    public let cell: Cell
+    public let rows: [SamplerRow]
+    /// The non-ADAR sampler with the highest mean validation NDCG@20 over its final runs, and that mean.
+    public let bestBaseline: (sampler: String, validationNDCG: Double)?
+    /// The Holm family: every comparison in the table, both metrics.
+    public let comparisons: [Comparison]
+    /// Configuration keys with one value across every run of the cell (tune and final, finished or failed).
+    public let fixedSettings: [(key: String, value: ConfigurationValue)]
+    /// Failed runs of the cell (tune and final); they enter no table.
+    public let failedRuns: [FailedRun]
+    /// Samplers whose final runs do not use their best tuned configuration (by validation NDCG@20), and why.
+    public let tuningMismatches: [String]
+    /// The curve of each sampler's final run at `curvePair`, for the validation plot.
+    public let curves: [(sampler: String, bestEpoch: Int, points: [(epoch: Int, value: Double)])]
+    /// The (split seed, model seed) of the plotted curves: the first of the protocol (the smallest).
+    public let curvePair: PairKey?
+
+    /// Samplers are listed uniform first, then the other baselines, then the ADAR variants.
+    static let baselineOrder = ["uniform", "dns", "ahns", "mixgcf"]
+
+    /// A sampler whose name begins with "adar" is an ADAR variant: never a baseline.
+    public static func isADAR(_ sampler: String) -> Bool { sampler.lowercased().hasPrefix("adar") }
+
+    static func order(_ a: String, _ b: String) -> Bool {
+        func rank(_ name: String) -> (Int, Int, String) {
+            if isADAR(name) { return (2, name == "adar" ? 0 : 1, name) }
+            if let index = baselineOrder.firstIndex(of: name) { return (0, index, name) }
+            return (1, 0, name)
+        }
+        return rank(a) < rank(b)
+    }
+
+    /// Reads the cell from the store. A finished final run without test NDCG@20 and Recall@20 or
+    /// without validation NDCG@20, or a sampler with final runs of several configurations, is refused.
+    public init(cell: Cell, store: RunStore) throws(ReportError) {
+        self.cell = cell
+        let finals: [FinishedRun], tunes: [FinishedRun], failed: [FailedRun]
+        do {
+            finals = try store.finishedRuns(phase: .final, dataset: cell.dataset, backbone: cell.backbone, protocol: cell.protocol)
+            tunes = try store.finishedRuns(phase: .tune, dataset: cell.dataset, backbone: cell.backbone, protocol: cell.protocol)
+            failed = try store.failedRuns(dataset: cell.dataset, backbone: cell.backbone, protocol: cell.protocol)
+                .filter { $0.spec.phase != .demo }
+        } catch {
+            throw .store(error)
+        }
+        failedRuns = failed
+        let failedTunes = failed.filter { $0.spec.phase == .tune }
+
+        for run in finals {
+            for metric in ReportMetric.allCases where run.testMetrics[metric.rawValue] == nil {
+                throw .missingMetric(run: run.spec.description, split: "test", metric: metric.rawValue)
+            }
+            if run.bestValidationMetrics[ReportMetric.ndcg.rawValue] == nil {
+                throw .missingMetric(run: run.spec.description, split: "validation (best epoch)", metric: ReportMetric.ndcg.rawValue)
+            }
+        }
+
+        var rows: [SamplerRow] = []
+        for sampler in Set(finals.map(\.spec.sampler)).sorted(by: Self.order) {
+            let runs = finals.filter { $0.spec.sampler == sampler }.sorted { $0.pairKey < $1.pairKey }
+            let configurations = Set(runs.map(\.spec.configuration.canonicalText)).sorted()
+            guard configurations.count == 1 else {
+                throw .severalConfigurations(cell: cell.description, sampler: sampler, configurations: configurations)
+            }
+            let tuned = Set(
+                tunes.filter { $0.spec.sampler == sampler }.map(\.spec.configuration.canonicalText)
+                    + failedTunes.filter { $0.spec.sampler == sampler }.map(\.spec.configuration.canonicalText)
+            )
+            rows.append(SamplerRow(
+                sampler: sampler, isADAR: Self.isADAR(sampler), chosenConfiguration: runs[0].spec.configuration,
+                runs: runs,
+                test: Dictionary(uniqueKeysWithValues: ReportMetric.allCases.map { metric in
+                    (metric, MetricSummary(runs.map { $0.testMetrics[metric.rawValue]! }))
+                }),
+                validationNDCG: MetricSummary(runs.map { $0.bestValidationMetrics[ReportMetric.ndcg.rawValue]! }),
+                configurationsTuned: tuned.count
+            ))
+        }
+        self.rows = rows
+        tuningMismatches = Self.mismatches(rows: rows, tunes: tunes)
+
+        // Chosen on validation only; ties go to the first in table order.
+        var best: SamplerRow?
+        for row in rows where !row.isADAR {
+            if best == nil || row.validationNDCG.mean > best!.validationNDCG.mean { best = row }
+        }
+        bestBaseline = best.map { ($0.sampler, $0.validationNDCG.mean) }
+
+        comparisons = try Self.family(rows: rows, bestBaseline: best)
+
+        var allSpecs = (finals + tunes).map(\.spec) + failed.map(\.spec)
+        allSpecs.sort { $0.description < $1.description }
+        var fixed: [(String, ConfigurationValue)] = []
+        if let first = allSpecs.first {
+            for key in first.configuration.values.keys.sorted() {
+                let value = first.configuration.values[key]!
+                if allSpecs.allSatisfy({ $0.configuration.values[key] == value }) { fixed.append((key, value)) }
+            }
+        }
+        fixedSettings = fixed
+
+        let pair = finals.map(\.pairKey).min()
+        curvePair = pair
+        var curves: [(String, Int, [(Int, Double)])] = []
+        for row in rows {
+            guard let run = row.runs.first(where: { $0.pairKey == pair }) else { continue }
+            let evaluations: [Evaluation]
+            do { evaluations = try store.evaluations(run.id) } catch { throw .store(error) }
+            let points = evaluations.compactMap { evaluation in
+                evaluation.split == .validation
+                    ? evaluation.metrics[ReportMetric.ndcg.rawValue].map { (evaluation.epoch, $0) } : nil
+            }
+            curves.append((row.sampler, run.bestEpoch, points))
+        }
+        self.curves = curves
+    }
+
+    /// The final runs must use the configuration that tuning chose: the highest best validation NDCG@20
+    /// among the sampler's finished tune runs (ties cannot be judged here: they go by grid order).
+    private static func mismatches(rows: [SamplerRow], tunes: [FinishedRun]) -> [String] {
+        var notes: [String] = []
+        for row in rows {
+            let scored = tunes.filter { $0.spec.sampler == row.sampler }
+                .compactMap { run in run.bestValidationMetrics[ReportMetric.ndcg.rawValue].map { (run.spec.configuration, $0) } }
+            guard let best = scored.max(by: { $0.1 < $1.1 }) else { continue }
+            guard let chosen = scored.filter({ $0.0 == row.chosenConfiguration }).map(\.1).max() else {
+                notes.append("\(row.sampler): the configuration of its final runs is not among its finished tune runs")
+                continue
+            }
+            if chosen < best.1 {
+                notes.append("\(row.sampler): its final runs use a configuration with tune-phase validation NDCG@20 "
+                    + "\(chosen), below the best tuned, \(best.1) (\(best.0.canonicalText))")
+            }
+        }
+        return notes
+    }
+
+    /// Every sampler against uniform, and every ADAR variant against the best baseline (unless that is
+    /// uniform, already compared), on both metrics; then Holm over all of them at once.
+    private static func family(rows: [SamplerRow], bestBaseline: SamplerRow?) throws(ReportError) -> [Comparison] {
+        var planned: [(SamplerRow, SamplerRow, Comparison.Comparator)] = []
+        let uniform = rows.first { $0.sampler == "uniform" }
+        for row in rows {
+            if let uniform, row.sampler != "uniform" { planned.append((row, uniform, .uniform)) }
+            if row.isADAR, let bestBaseline, bestBaseline.sampler != "uniform" {
+                planned.append((row, bestBaseline, .bestBaseline))
+            }
+        }
+        var unadjusted: [(String, String, Comparison.Comparator, ReportMetric, PairedComparison?, [String])] = []
+        for (candidate, comparator, kind) in planned {
+            for metric in [ReportMetric.ndcg, .recall] {
+                let left = candidate.values(metric), right = comparator.values(metric)
+                let shared = Set(left.keys).intersection(right.keys)
+                let unpaired = (Set(left.keys).subtracting(shared).sorted().map { "\(candidate.sampler) \($0)" }
+                    + Set(right.keys).subtracting(shared).sorted().map { "\(comparator.sampler) \($0)" })
+                var statistics: PairedComparison?
+                if !shared.isEmpty {
+                    do {
+                        statistics = try PairedComparison(
+                            candidate: left.filter { shared.contains($0.key) }, comparator: right.filter { shared.contains($0.key) })
+                    } catch {
+                        throw .statistics("\(candidate.sampler) against \(comparator.sampler) on \(metric.rawValue): \(error)")
+                    }
+                }
+                unadjusted.append((candidate.sampler, comparator.sampler, kind, metric, statistics, unpaired))
+            }
+        }
+        let rawP: [Reported<Double>] = unadjusted.map { $0.4?.pValue ?? .undefined(reason: Comparison.noPairs($0.0, $0.1)) }
+        let adjusted: [Reported<Double>]
+        do { adjusted = try HolmAdjustment.adjust(rawP) } catch { throw .statistics("Holm adjustment: \(error)") }
+        return zip(unadjusted, adjusted).map { item, holm in
+            Comparison(candidate: item.0, comparator: item.1, kind: item.2, metric: item.3, statistics: item.4,
+                       unpaired: item.5, holmP: holm)
+        }
+    }
+}
+
+extension FinishedRun {
+    var pairKey: PairKey { PairKey(splitSeed: spec.splitSeed, modelSeed: spec.modelSeed) }
+}
+
+/// Why a report cannot be made.
+public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
+    case store(RunStoreError)
+    case noFinalRuns(path: String, filter: String, tuneRuns: Int)
+    case missingMetric(run: String, split: String, metric: String)
+    case severalConfigurations(cell: String, sampler: String, configurations: [String])
+    case statistics(String)
+    case markers(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .store(error):
+            return error.description
+        case let .noFinalRuns(path, filter, tuneRuns):
+            let tune = tuneRuns > 0 ? " (it has \(tuneRuns) tune-phase runs: finish the sweep with `adar tune`)" : " (it holds no runs at all: run `adar tune` first)"
+            return "\(path): no final-phase runs\(filter.isEmpty ? "" : " for \(filter)"), so there is nothing to report\(tune)"
+        case let .missingMetric(run, split, metric):
+            return "the finished run \(run) has no \(split) \(metric); the table needs it for every final run"
+        case let .severalConfigurations(cell, sampler, configurations):
+            return "\(cell): sampler \(sampler) has final runs of \(configurations.count) configurations "
+                + "(\(configurations.joined(separator: "; "))); final runs must all use the one chosen configuration"
+        case let .statistics(detail):
+            return "statistics: \(detail)"
+        case let .markers(path, reason):
+            return "\(path): \(reason)"
+        }
+    }
+}
