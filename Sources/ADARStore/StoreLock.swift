@@ -19,7 +19,7 @@ final class StoreLock: Sendable {
         guard descriptor >= 0 else {
             throw .cannotOpen(path: storePath, reason: "cannot create its lock file \(path): \(String(cString: strerror(errno)))")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        guard Self.lock(descriptor) else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             close(descriptor)
@@ -31,6 +31,18 @@ final class StoreLock: Sendable {
         _ = ftruncate(descriptor, 0)
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         self.descriptor = descriptor
+    }
+
+    /// Takes the lock, waiting up to a second for a holder that is about to let go: a child
+    /// forked by this process (any `Process` launch) shares the lock's file description
+    /// until it execs, even though the descriptor is close-on-exec.
+    private static func lock(_ descriptor: Int32) -> Bool {
+        for attempt in 0..<100 {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard errno == EWOULDBLOCK || errno == EINTR, attempt < 99 else { return false }
+            usleep(10_000)
+        }
+        return false
     }
 
     deinit {
