@@ -17,6 +17,8 @@ import PackageDescription
 //   ADAREvaluation   the evaluation protocol of docs/PROTOCOL.md: early stopping, the grid file,
 //                   selection on validation, the sealed test split, paired statistics (GSL)
 //   ADARStore        the SQLite run store of tuning and final runs (docs/STORE.md), over GRDB
+//   ADARExperiment   runs the protocol: early-stopped runs, the sealed test evaluation, tuning,
+//                   selection and final runs recorded in the store (`adar tune`, `adar train`)
 //   adar            the command line
 let package = Package(
     name: "swift-adar",
@@ -53,8 +55,9 @@ let package = Package(
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(name: "ADAREvaluation", dependencies: ["ADARCore", "ADARProtocol", "GSLOracle"]),
-        .target(name: "ADARStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ADARStore", dependencies: ["ADARCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ADARProtocol", dependencies: ["ADARCore", "ADARReference"]),
+        .target(name: "ADARExperiment", dependencies: ["ADARCore", "ADARData", "ADARTraining", "ADAREvaluation", "ADARStore"]),
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
             name: "ADARVerification",
@@ -68,7 +71,7 @@ let package = Package(
             name: "adar",
             dependencies: [
                 "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARTraining", "GSLOracle",
-                "ADARConformance", "ADARFixtures",
+                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", "ADARExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,7 +87,7 @@ let package = Package(
             name: "ADARTests",
             dependencies: [
                 "ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification",
-                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", "ADARExperiment", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),

@@ -324,7 +324,7 @@ struct DataTests {
         var rng = SeededGenerator(seed: 6)
         // Distinct scores (ties have their own tests, TrainingRobustnessTests).
         let scores = (0..<data.userCount).map { _ in (0..<data.itemCount).map { _ in Float(rng.normal()) } }
-        let metrics = RankingMetrics.evaluate(data, cutoffs: [10, 20]) { user, out in
+        let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: [10, 20]) { user, out in
             for item in 0..<out.count { out[item] = scores[user][item] }
         }
         for k in [10, 20] {
@@ -343,7 +343,7 @@ struct DataTests {
                 data.test[user].contains(Int32(item)) ? 2 : data.train[user].contains(Int32(item)) ? 3 : 0
             }
         }
-        let metrics = RankingMetrics.evaluate(data, cutoffs: [20]) { user, out in
+        let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: [20]) { user, out in
             for item in 0..<out.count { out[item] = scores[user][item] }
         }
         #expect(abs(metrics.ndcg(at: 20) - 1) < 1e-12)

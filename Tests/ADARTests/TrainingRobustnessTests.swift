@@ -90,7 +90,7 @@ struct TrainingRobustnessTests {
             let palette = (0..<width).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             let scores = (0..<users).map { _ in (0..<items).map { _ in palette[Int(rng.next() % UInt64(width))] } }
             let cutoffs = [1, 2, 3, 5, 9]
-            let metrics = RankingMetrics.evaluate(data, cutoffs: cutoffs) { user, out in
+            let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: cutoffs) { user, out in
                 for item in 0..<out.count { out[item] = scores[user][item] }
             }
             for (index, expected) in Self.bruteForce(data, scores: scores, cutoffs: cutoffs).enumerated() {
@@ -107,7 +107,7 @@ struct TrainingRobustnessTests {
     func constantModelScoresLikeRandom() throws {
         let data = try ImplicitFeedback.synthetic(users: 40, items: 100, interactionsPerUser: 12, seed: 3)
         for constant: Float in [0, 0.25, .nan] {
-            let metrics = RankingMetrics.evaluate(data, cutoffs: [10, 20]) { _, out in
+            let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: [10, 20]) { _, out in
                 for item in 0..<out.count { out[item] = constant }
             }
             for k in [10, 20] {
@@ -139,7 +139,7 @@ struct TrainingRobustnessTests {
             ([.infinity, .infinity, 0, .nan], [0.5, 1, 1, 1]),
         ]
         for (scores, expected) in cases {
-            let metrics = RankingMetrics.evaluate(data, cutoffs: [1, 2, 3, 4]) { _, out in
+            let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: [1, 2, 3, 4]) { _, out in
                 for item in 0..<out.count { out[item] = scores[item] }
             }
             #expect(metrics.recall == expected, "scores \(scores)")
