@@ -114,6 +114,26 @@ public struct ValidationReport: Sendable {
         for (status, share) in RunStatistics.statusShares(epochs) { extra["share.\(status.rawValue)"] = share }
         return extra
     }
+
+    /// One line for the progress output: the epoch, the loss and time since the previous evaluation,
+    /// validation Recall@20 and NDCG@20, the best epoch so far (`*` when this one), ADAR's status mix, the stop.
+    public func progressLine(label: String) -> String {
+        let report = self
+        let width = String(report.maxEpochs).count
+        var line = "\(label): epoch " + String(repeating: " ", count: max(0, width - String(report.epoch).count))
+            + "\(report.epoch)/\(report.maxEpochs)"
+        line += String(format: "  loss %.4f  %.1f s  val R@20 %.4f  N@20 %.4f  best %d",
+                       report.meanLoss, report.trainingSeconds + report.evaluationSeconds,
+                       report.metrics.recall(at: 20), report.metrics.ndcg(at: 20), report.bestEpoch)
+        if report.decision.isNewBest { line += " *" }
+        let shares = RunStatistics.statusShares(report.epochs)
+        if !shares.isEmpty {
+            line += "  " + shares.filter { $0.1 > 0 }.map { String(format: "%@ %.1f%%", $0.0.rawValue, 100 * $0.1) }
+                .joined(separator: " ")
+        }
+        if let reason = report.decision.stopReason { line += "  (stop: \(reason.rawValue))" }
+        return line
+    }
 }
 
 /// What a protocol run produced.
@@ -125,6 +145,15 @@ public struct ProtocolRunOutcome: Sendable {
     public let bestParameters: [Float]
     /// The test metrics of the best epoch's model; nil for a tuning run.
     public let testMetrics: RankingMetrics?
+
+    /// One report per epoch trained, with the validation metrics of the evaluated ones.
+    public var history: [EpochReport] {
+        let evaluated = Dictionary(uniqueKeysWithValues: evaluations.map { ($0.epoch, $0) })
+        return epochs.map { statistics in
+            EpochReport(epoch: statistics.epoch, statistics: statistics, metrics: evaluated[statistics.epoch]?.metrics,
+                        evaluationSeconds: evaluated[statistics.epoch]?.evaluationSeconds ?? 0)
+        }
+    }
 
     /// The run's summary for the store: epochs trained, best validation NDCG@20,
     /// the stop reason, training and evaluation seconds, and ADAR's status mix over every row.

@@ -183,7 +183,7 @@ public final class ProtocolSweep {
             let outcome = try protocolRun.run(test: phase == .tune ? nil : test) { report in
                 try store.recordEvaluation(run, epoch: report.epoch, split: .validation,
                                            metrics: report.storeMetrics, extra: report.storeExtra)
-                log(Self.progressLine(label, report))
+                log(report.progressLine(label: label))
             }
             let seconds = (clock.now - start) / .seconds(1)
             try store.finish(run, bestEpoch: outcome.chosen.bestEpoch,
@@ -198,23 +198,6 @@ public final class ProtocolSweep {
             try store.fail(run, reason: reason)
             log("\(label): FAILED, \(reason); recorded as failed, the sweep goes on")
         }
-    }
-
-    static func progressLine(_ label: String, _ report: ValidationReport) -> String {
-        let width = String(report.maxEpochs).count
-        var line = "\(label): epoch " + String(repeating: " ", count: max(0, width - String(report.epoch).count))
-            + "\(report.epoch)/\(report.maxEpochs)"
-        line += String(format: "  loss %.4f  %.1f s  val R@20 %.4f  N@20 %.4f  best %d",
-                       report.meanLoss, report.trainingSeconds + report.evaluationSeconds,
-                       report.metrics.recall(at: 20), report.metrics.ndcg(at: 20), report.bestEpoch)
-        if report.decision.isNewBest { line += " *" }
-        let shares = RunStatistics.statusShares(report.epochs)
-        if !shares.isEmpty {
-            line += "  " + shares.filter { $0.1 > 0 }.map { String(format: "%@ %.1f%%", $0.0.rawValue, 100 * $0.1) }
-                .joined(separator: " ")
-        }
-        if let reason = report.decision.stopReason { line += "  (stop: \(reason.rawValue))" }
-        return line
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -10,6 +10,13 @@ public struct EpochReport: Sendable {
     public let metrics: RankingMetrics?
     /// Wall time of the evaluation (0 when not evaluated).
     public let evaluationSeconds: Double
+
+    public init(epoch: Int, statistics: EpochStatistics?, metrics: RankingMetrics?, evaluationSeconds: Double) {
+        self.epoch = epoch
+        self.statistics = statistics
+        self.metrics = metrics
+        self.evaluationSeconds = evaluationSeconds
+    }
 }
 
 extension Trainer {

@@ -54,22 +54,7 @@ struct DemoCommand: ParsableCommand {
 
     /// The samplers of `--samplers`: known names, each once, at least one.
     func samplerKinds() throws(ValidationError) -> [SamplerKind] {
-        let choices = SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")
-        guard !samplers.allSatisfy(\.isWhitespace) else {
-            throw ValidationError("--samplers is empty; give a comma-separated list of \(choices)")
-        }
-        var kinds: [SamplerKind] = []
-        for field in samplers.split(separator: ",", omittingEmptySubsequences: false) {
-            let name = field.trimmingCharacters(in: .whitespaces)
-            guard let kind = SamplerKind(rawValue: name) else {
-                throw ValidationError("--samplers: \"\(name)\" is not a sampler; choose from \(choices)")
-            }
-            guard !kinds.contains(kind) else {
-                throw ValidationError("--samplers: \(name) is listed twice; list each sampler once")
-            }
-            kinds.append(kind)
-        }
-        return kinds
+        try SamplerList.parse(samplers, option: "--samplers")
     }
 
     func run() throws {

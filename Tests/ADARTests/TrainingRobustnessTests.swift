@@ -114,7 +114,8 @@ struct TrainingRobustnessTests {
                 // Uniform random ranking of n candidates: each test item is at each rank with probability 1/n.
                 var recall = 0.0, ndcg = 0.0, users = 0.0
                 for user in 0..<data.userCount where !data.test[user].isEmpty {
-                    let n = data.itemCount - data.train[user].count, t = data.test[user].count
+                    // The test task ranks every item outside train ∪ validation.
+                    let n = data.itemCount - data.train[user].count - data.validation[user].count, t = data.test[user].count
                     let discount = { (count: Int) in (0..<count).reduce(0.0) { $0 + 1 / log2(Double($1 + 2)) } }
                     recall += Double(min(k, n)) / Double(n)
                     ndcg += Double(t) / Double(n) * discount(min(k, n)) / discount(min(k, t))
