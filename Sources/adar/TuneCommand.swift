@@ -12,21 +12,28 @@ struct TuneCommand: ParsableCommand {
         commandName: "tune",
         abstract: "Run the evaluation protocol for one cell (data set × backbone): tune every sampler with the same budget, choose on validation, then the final runs; every run is recorded in the run store.",
         discussion: """
-            The protocol (docs/PROTOCOL.md) is declared in the grid file (--grids, under version control) and named
-            with --protocol (full, or reduced for a quick smoke test):
-              tune   each sampler is trained with min(N, grid size) configurations of its grid (N = the protocol's
-                     budget, the same for every sampler), on the first split seed with the first model seed, each
-                     early-stopped on validation NDCG@20; the test split is never read.
-              select each sampler keeps the configuration with the best validation NDCG@20 (ties: grid order).
-              final  each chosen configuration is trained for every model seed × split seed; each run is early-stopped
-                     on validation and the parameters of its best validation epoch are evaluated once on the test
-                     split. ML-1M has a fixed time split: its runs vary the model seed only (split seed recorded as 0).
-            Settings no grid tunes (d, batch, initial scale, LightGCN layers, the default pool, ADAR's policy and
-            schedule) are the protocol's `fixed` block. Every evaluation and result goes to the SQLite store (--store);
-            stopped at any moment, the same command resumes: finished runs are skipped, a half-finished run is redone
-            from nothing. A run that diverges is recorded as failed and the sweep goes on. Progress goes to standard
-            error; the chosen configurations to standard output. `adar report` makes the tables from the store.
-            Build in release (`swift run -c release adar tune …`); debug is ~20× slower.
+            The protocol (docs/PROTOCOL.md) is declared in the grid file (--grids, kept
+            under version control) and chosen with --protocol (full; reduced is a quick
+            smoke test, not evidence).
+            tune:   each sampler is trained with min(N, grid size) configurations of
+                    its grid (N = the protocol's budget, the same for every sampler),
+                    on the first split seed with the first model seed, each
+                    early-stopped on validation NDCG@20. The test split is never read.
+            select: each sampler keeps the configuration with the best validation
+                    NDCG@20 (ties: grid order).
+            final:  each chosen configuration is trained for every model seed × split
+                    seed, early-stopped on validation; the parameters of its best
+                    validation epoch are evaluated once on the test split. ML-1M has a
+                    fixed time split: it varies the model seed only (split seed 0).
+            Settings no grid tunes (d, batch, initial scale, LightGCN layers, the
+            default pool, ADAR's policy and schedule) are the protocol's `fixed` block.
+            Every evaluation and result goes to the SQLite store (--store). Stopped at
+            any moment, the same command resumes: finished runs are skipped, a
+            half-finished run is redone from nothing. A diverged run is recorded as
+            failed and the sweep goes on. Progress goes to standard error, the chosen
+            configurations to standard output; `adar report` tabulates the store.
+            Build in release (`swift run -c release adar tune …`): debug is ~20× slower.
+
             """
     )
 
