@@ -115,8 +115,10 @@ public final class ProtocolSweep {
         }
     }
 
-    /// Runs (or skips) the final runs of the chosen configurations.
-    public func runFinal(_ chosen: [(sampler: SamplerKind, selected: SelectedConfiguration)]) throws {
+    /// Runs (or skips) the final runs of the chosen configurations, recorded as `phase`
+    /// (`.final`, or `.demo` for a demonstration sweep): each tests its best epoch once.
+    public func runFinal(_ chosen: [(sampler: SamplerKind, selected: SelectedConfiguration)], as phase: RunPhase = .final) throws {
+        precondition(phase != .tune, "tuning runs never read the test split; use tune()")
         if hasFixedSplit {
             log("\(dataset) has a fixed split: final runs vary the model seed only (split seed recorded as 0)")
         }
@@ -126,9 +128,9 @@ public final class ProtocolSweep {
             for splitSeed in splitSeeds {
                 for modelSeed in evaluationProtocol.modelSeeds {
                     done += 1
-                    try runOne(phase: .final, sampler: sampler, point: selected.configuration, splitSeed: splitSeed,
+                    try runOne(phase: phase, sampler: sampler, point: selected.configuration, splitSeed: splitSeed,
                                modelSeed: modelSeed,
-                               label: "final \(backbone.rawValue)/\(sampler.rawValue) \(done)/\(total) split \(splitSeed) model \(modelSeed)")
+                               label: "\(phase.rawValue) \(backbone.rawValue)/\(sampler.rawValue) \(done)/\(total) split \(splitSeed) model \(modelSeed)")
                 }
             }
         }

@@ -237,8 +237,9 @@ struct ProtocolRunTests {
         let fixedStore = try RunStore.inMemory()
         let fixed = try Self.sweep(store: fixedStore, samplers: [.uniform], fixedSplit: true)
         try fixed.tune()
-        try fixed.runFinal(try fixed.select())
-        #expect(try fixedStore.finishedRuns(phase: .final).map(\.spec.splitSeed) == [0, 0])
+        try fixed.runFinal(try fixed.select(), as: .demo)
+        #expect(try fixedStore.finishedRuns(phase: .demo).map(\.spec.splitSeed) == [0, 0])
+        #expect(try fixedStore.finishedRuns(phase: .final).isEmpty)
     }
 
     @Test("selection picks the best validation NDCG@20 among the store's tuning runs")
