@@ -365,6 +365,9 @@ struct TrainingRobustnessTests {
         // --eval-every 0: no epoch-0 evaluation.
         #expect(record["run"]?["epochs"]?.arrayValue?.compactMap { $0["epoch"]?.intValue } == [1, 2])
         #expect(result.standardError.contains("epoch 2/2") && !result.standardError.contains("untrained"))
+        // Early stopping: with only the last epoch evaluated, it is the best, and its test metrics are reported.
+        #expect(record["earlyStopping"]?["bestEpoch"]?.intValue == 2 && record["earlyStopping"]?["stopReason"]?.stringValue == "maxEpochsReached")
+        #expect(result.standardError.contains("best validation epoch 2"))
         #expect(Self.files(in: folder).isEmpty, "\(Self.files(in: folder))")
     }
 
@@ -444,6 +447,7 @@ struct TrainingRobustnessTests {
             (train + ["--epochs", "0"], "--epochs: 0 must be at least 1"),
             (demo + ["--epochs", "0"], "--epochs: 0 must be at least 1"),
             (train + ["--eval-every", "-1"], "--eval-every: -1 must be ≥ 0"),
+            (train + ["--patience", "0"], "--patience: 0 must be at least 1"),
             (demo + ["--eval-every", "-5"], "--eval-every: -5 must be ≥ 0"),
             (train + ["--dim", "0"], "--dim: 0 must be between 1 and 1024"),
             (train + ["--dim", "100000"], "--dim: 100000 must be between 1 and 1024"),
