@@ -17,6 +17,8 @@ import PackageDescription
 //   ADAREvaluation   the evaluation protocol of docs/PROTOCOL.md: early stopping, the grid file,
 //                   selection on validation, the sealed test split, paired statistics (GSL)
 //   ADARStore        the SQLite run store of tuning and final runs (docs/STORE.md), over GRDB
+//   ADARExperiment   runs the protocol: early-stopped runs, the sealed test evaluation, tuning,
+//                   selection and final runs recorded in the store (`adar tune`, `adar train`)
 //   ADARReport       `adar report`: the final tables, verdicts and plots, rendered from the store alone
 //   adar            the command line
 let package = Package(
@@ -54,9 +56,10 @@ let package = Package(
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(name: "ADAREvaluation", dependencies: ["ADARCore", "ADARProtocol", "GSLOracle"]),
-        .target(name: "ADARStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "ADARReport", dependencies: ["ADARStore", "ADAREvaluation"]),
+        .target(name: "ADARStore", dependencies: ["ADARCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ADARReport", dependencies: ["ADARCore", "ADARStore", "ADAREvaluation"]),
         .target(name: "ADARProtocol", dependencies: ["ADARCore", "ADARReference"]),
+        .target(name: "ADARExperiment", dependencies: ["ADARCore", "ADARData", "ADARTraining", "ADAREvaluation", "ADARStore"]),
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
             name: "ADARVerification",
@@ -70,7 +73,7 @@ let package = Package(
             name: "adar",
             dependencies: [
                 "ADARCore", "ADARReference", "ADARVerification", "ADARData", "ADARTraining", "GSLOracle",
-                "ADARConformance", "ADARFixtures", "ADARStore", "ADARReport",
+                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", "ADARExperiment", "ADARReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,7 +89,7 @@ let package = Package(
             name: "ADARTests",
             dependencies: [
                 "ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification",
-                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", "ADARReport", .product(name: "GRDB", package: "GRDB.swift"),
+                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", "ADARExperiment", "ADARReport", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),

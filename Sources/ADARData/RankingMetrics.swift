@@ -2,17 +2,19 @@ import Foundation
 import Dispatch
 import ADARCore
 
-/// Full-ranking Recall@K and NDCG@K, excluding each user's training items.
+/// Full-ranking Recall@K and NDCG@K of one held-out split (a `RankingTask`).
 ///
-/// For each user with at least one test item, every item not in the user's
-/// training set (a *candidate*) is ranked by score, higher first. With `H`
-/// the test items in the top K, `Recall@K = |H|/|test_u|` and
-/// `NDCG@K = Σ_{hits at rank r} 1/log₂(r + 2) / Σ_{r < min(K, |test_u|)} 1/log₂(r + 2)`
+/// For each user with at least one target item, every item not among the
+/// user's excluded items (a *candidate*) is ranked by score, higher first: for
+/// validation the excluded items are the training items, for test the training
+/// and validation items (`ImplicitFeedback.rankingTask`). With `H` the targets
+/// in the top K, `Recall@K = |H|/|targets_u|` and
+/// `NDCG@K = Σ_{hits at rank r} 1/log₂(r + 2) / Σ_{r < min(K, |targets_u|)} 1/log₂(r + 2)`
 /// (ranks from 0); both are averaged over those users.
 ///
 /// **Ties favour no item**: items with equal scores are ordered uniformly at
 /// random, and the metrics are their exact *expectation* over those orders
-/// (docs/TRAINING.md, "Ties"). A tie group of `g` candidates holding `h` test
+/// (docs/TRAINING.md, "Ties"). A tie group of `g` candidates holding `h` target
 /// items, with `a` candidates scored above it, puts each of its test items at
 /// each of the ranks `a … a+g−1` with probability `1/g`, so it adds
 /// `h·|[a, a+g) ∩ [0, K)|/g` expected hits and `h/g·Σ_{r ∈ [a, a+g) ∩ [0, K)} 1/log₂(r + 2)`
@@ -38,7 +40,7 @@ public struct RankingMetrics: Sendable, Equatable {
     /// users and sums them in chunk order, so the result does not depend on
     /// the thread count. At least one cutoff, each at least 1.
     public static func evaluate(
-        _ data: ImplicitFeedback, cutoffs: [Int] = [10, 20],
+        _ task: RankingTask, cutoffs: [Int] = [10, 20],
         scoreUser: @Sendable (Int, UnsafeMutableBufferPointer<Float>) -> Void
     ) -> RankingMetrics {
         precondition(!cutoffs.isEmpty && cutoffs.allSatisfy { $0 >= 1 }, "give at least one cutoff, each at least 1")
@@ -52,17 +54,17 @@ public struct RankingMetrics: Sendable, Equatable {
         nonisolated(unsafe) let shared = sums
         DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
             let row = shared + chunk * width
-            var scores = [Float](repeating: 0, count: data.itemCount)
-            var excluded = [Bool](repeating: false, count: data.itemCount), relevant = excluded
-            for user in chunkRange(chunk, of: chunkCount, count: data.userCount) where !data.test[user].isEmpty {
+            var scores = [Float](repeating: 0, count: task.itemCount)
+            var excluded = [Bool](repeating: false, count: task.itemCount), relevant = excluded
+            for user in chunkRange(chunk, of: chunkCount, count: task.userCount) where !task.targets[user].isEmpty {
                 scores.withUnsafeMutableBufferPointer { scoreUser(user, $0) }
                 row[2 * cutoffs.count + 1] += Double(scores.count(where: { !$0.isFinite }))
-                for item in data.train[user] { excluded[Int(item)] = true }
-                for item in data.test[user] { relevant[Int(item)] = true }
+                for item in task.excluded[user] { excluded[Int(item)] = true }
+                for item in task.targets[user] { relevant[Int(item)] = true }
                 let groups = tieGroups(scores, excluded: excluded, relevant: relevant, depth: maxK)
-                for item in data.train[user] { excluded[Int(item)] = false }
-                for item in data.test[user] { relevant[Int(item)] = false }
-                let testCount = Double(data.test[user].count)
+                for item in task.excluded[user] { excluded[Int(item)] = false }
+                for item in task.targets[user] { relevant[Int(item)] = false }
+                let targetCount = Double(task.targets[user].count)
                 for (index, k) in cutoffs.enumerated() {
                     var hits = 0.0, dcg = 0.0, above = 0
                     for group in groups where above < k {
@@ -72,8 +74,8 @@ public struct RankingMetrics: Sendable, Equatable {
                         dcg += share * (discount[above + covered] - discount[above])
                         above += group.size
                     }
-                    row[index] += hits / testCount
-                    row[cutoffs.count + index] += dcg / discount[min(k, data.test[user].count)]
+                    row[index] += hits / targetCount
+                    row[cutoffs.count + index] += dcg / discount[min(k, task.targets[user].count)]
                 }
                 row[2 * cutoffs.count] += 1
             }
@@ -93,7 +95,7 @@ public struct RankingMetrics: Sendable, Equatable {
                               evaluatedUsers: Int(users), nonFiniteScores: Int(nonFinite))
     }
 
-    /// A run of candidates with equal scores: how many, and how many of them are test items.
+    /// A run of candidates with equal scores: how many, and how many of them are target items.
     struct TieGroup: Equatable {
         var size: Int
         var relevant: Int

@@ -24,6 +24,17 @@ public struct RankingTask: Sendable {
     /// Per user, the items not ranked, ascending and unique (disjoint from `targets`).
     public let excluded: [[Int32]]
 
+    /// One list of targets and one of excluded items per user. Normally made by
+    /// `ImplicitFeedback.rankingTask`; the final test evaluation builds its task
+    /// from the targets a `SealedTestSplit` hands out.
+    public init(split: HeldOutSplit, itemCount: Int, targets: [[Int32]], excluded: [[Int32]]) {
+        precondition(targets.count == excluded.count, "one list of targets and one of excluded items per user")
+        self.split = split
+        self.itemCount = itemCount
+        self.targets = targets
+        self.excluded = excluded
+    }
+
     public var userCount: Int { targets.count }
 }
 
@@ -50,9 +61,15 @@ extension ImplicitFeedback {
         case .validation:
             RankingTask(split: split, itemCount: itemCount, targets: validation, excluded: train)
         case .test:
-            RankingTask(split: split, itemCount: itemCount, targets: test,
-                        excluded: zip(train, validation).map { ($0 + $1).sorted() })
+            testTask(targets: test)
         }
+    }
+
+    /// The test task with the given per-user targets (the test split's, handed
+    /// out by a `SealedTestSplit`): training and validation items excluded.
+    public func testTask(targets: [[Int32]]) -> RankingTask {
+        RankingTask(split: .test, itemCount: itemCount, targets: targets,
+                    excluded: zip(train, validation).map { ($0 + $1).sorted() })
     }
 
     /// Checks every user's lists: strictly ascending (so unique), items in

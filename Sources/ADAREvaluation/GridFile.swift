@@ -2,11 +2,6 @@ import ADARCore
 import ADARProtocol
 import Foundation
 
-/// The samplers the protocol tunes; every protocol declares a grid for each.
-public enum ProtocolSampler: String, CaseIterable, Sendable {
-    case uniform, dns, ahns, adar, mixgcf
-}
-
 /// A grid: for each hyper-parameter, the values to try (in the file's order).
 /// Axes are kept in sorted key order, which fixes the enumeration order.
 public struct ParameterGrid: Equatable, Sendable {
@@ -14,7 +9,7 @@ public struct ParameterGrid: Equatable, Sendable {
 
     public struct Axis: Equatable, Sendable {
         public let key: String
-        public let values: [ConfigValue]
+        public let values: [ConfigurationValue]
     }
 
     init(axes: [Axis]) { self.axes = axes.sorted { $0.key < $1.key } }
@@ -25,22 +20,23 @@ public struct ParameterGrid: Equatable, Sendable {
     /// Every point, in grid order: the cartesian product over the axes in
     /// sorted key order, the first key varying slowest and each axis's values
     /// in the file's order.
-    public var configurations: [GridConfiguration] {
-        axes.reduce([[String: ConfigValue]()]) { points, axis in
+    public var configurations: [RunConfiguration] {
+        axes.reduce([[String: ConfigurationValue]()]) { points, axis in
             points.flatMap { point in axis.values.map { point.merging([axis.key: $0]) { $1 } } }
-        }.map(GridConfiguration.init)
+        // The loader admits only finite numbers and non-empty keys.
+        }.map(RunConfiguration.init(validated:))
     }
 }
 
 /// How many configurations one sampler is tuned with, and which.
 public struct TuningPlan: Equatable, Sendable {
-    public let sampler: ProtocolSampler
+    public let sampler: SamplerKind
     /// Points in the sampler's grid (common × its own).
     public let gridSize: Int
     /// The protocol's budget N.
     public let budget: Int
     /// The `min(N, gridSize)` configurations to tune, in grid order.
-    public let configurations: [GridConfiguration]
+    public let configurations: [RunConfiguration]
 
     public var budgetUsed: Int { configurations.count }
 
@@ -66,12 +62,22 @@ public struct EvaluationProtocol: Equatable, Sendable {
     /// fixed split, ML-1M, uses the model seeds only).
     public let modelSeeds: [UInt64]
     public let splitSeeds: [UInt64]
+    /// The settings no grid tunes (d, batch, initial scale, LightGCN layers, the
+    /// default pool, ADAR's policy and schedule), declared so a report can say so.
+    public let fixed: RunConfiguration
     public let commonGrid: ParameterGrid
-    public let samplerGrids: [ProtocolSampler: ParameterGrid]
+    public let samplerGrids: [SamplerKind: ParameterGrid]
 
     /// The sampler's full grid: common × its own axes, in grid order.
-    public func grid(for sampler: ProtocolSampler) -> ParameterGrid {
+    public func grid(for sampler: SamplerKind) -> ParameterGrid {
         ParameterGrid(axes: commonGrid.axes + samplerGrids[sampler]!.axes)
+    }
+
+    /// A run's whole configuration: the fixed settings, overridden by the grid
+    /// point's values (a grid's `pool` replaces the fixed one). The run store keys
+    /// runs by it, so changing a fixed setting makes new runs rather than reusing old ones.
+    public func runConfiguration(_ point: RunConfiguration) -> RunConfiguration {
+        RunConfiguration(validated: fixed.values.merging(point.values) { $1 })
     }
 
     /// The configurations the sampler is tuned with.
@@ -81,9 +87,9 @@ public struct EvaluationProtocol: Equatable, Sendable {
     /// `selectionSeed` (a fresh generator per sampler): for i = 0…N−1 draw
     /// `r = next()`, `j = i + ⌊r·(G − i)/2⁶⁴⌋`, swap positions i and j; the first
     /// N indices, sorted ascending, are the chosen points in grid order.
-    public func tuningPlan(for sampler: ProtocolSampler) -> TuningPlan {
+    public func tuningPlan(for sampler: SamplerKind) -> TuningPlan {
         let all = grid(for: sampler).configurations
-        let chosen: [GridConfiguration]
+        let chosen: [RunConfiguration]
         if all.count <= budget {
             chosen = all
         } else {
@@ -169,7 +175,21 @@ private let anyFinite = ParameterSpec.Kind.real(rangeText: "finite") { _ in true
 /// The hyper-parameters each grid section may declare (docs/PROTOCOL.md "The grid file").
 private let commonSpecs = [ParameterSpec(key: "lr", kind: positive), ParameterSpec(key: "l2", kind: nonNegative)]
 
-private func samplerSpecs(_ sampler: ProtocolSampler) -> [ParameterSpec] {
+/// The settings every run of a protocol shares and no grid tunes (docs/PROTOCOL.md "Fixed settings").
+/// `pool` is the candidate set M of the samplers whose grid does not tune it (AHNS, ADAR);
+/// a grid's own `pool` takes its place for DNS and MixGCF.
+private let fixedSpecs = [
+    ParameterSpec(key: "dimension", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "batchSize", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "initialScale", kind: positive),
+    ParameterSpec(key: "layers", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "pool", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "policy", kind: .choice(["max", "mean", "first"])),
+    ParameterSpec(key: "schedule", kind: .choice(["cosine"])),
+    ParameterSpec(key: "scheduleSteps", kind: .integer(minimum: 1)),
+]
+
+private func samplerSpecs(_ sampler: SamplerKind) -> [ParameterSpec] {
     switch sampler {
     case .uniform:
         []
@@ -220,7 +240,7 @@ private struct GridFileReader {
     func evaluationProtocol(_ name: String, _ json: JSONValue, _ path: String) throws(GridFileError) -> EvaluationProtocol {
         guard !name.isEmpty else { throw fail(path, "a protocol's name must not be empty") }
         let fields = try object(json, path, required: ["description", "budget", "selectionSeed", "earlyStopping",
-                                                       "finalRuns", "grids"], optional: [])
+                                                       "finalRuns", "fixed", "grids"], optional: [])
         let description = try string(fields["description"]!, path + ".description")
         let budget = try integer(fields["budget"]!, path + ".budget", minimum: 1)
         let selectionSeed = UInt64(try integer(fields["selectionSeed"]!, path + ".selectionSeed", minimum: 0))
@@ -247,19 +267,25 @@ private struct GridFileReader {
         let modelSeeds = try seeds(runs["modelSeeds"]!, runsPath + ".modelSeeds")
         let splitSeeds = try seeds(runs["splitSeeds"]!, runsPath + ".splitSeeds")
 
+        let fixedPath = path + ".fixed"
+        let fixedFields = try object(fields["fixed"]!, fixedPath, required: fixedSpecs.map(\.key), optional: [])
+        var fixed = [String: ConfigurationValue]()
+        for spec in fixedSpecs {
+            fixed[spec.key] = try configValue(fixedFields[spec.key]!, fixedPath + "." + spec.key, spec.kind)
+        }
         let gridsPath = path + ".grids"
         let grids = try object(fields["grids"]!, gridsPath,
-                               required: ["common"] + ProtocolSampler.allCases.map(\.rawValue), optional: [])
+                               required: ["common"] + SamplerKind.allCases.map(\.rawValue), optional: [])
         let common = try grid(grids["common"]!, gridsPath + ".common", specs: commonSpecs, reserved: [])
-        var samplerGrids = [ProtocolSampler: ParameterGrid]()
-        for sampler in ProtocolSampler.allCases {
+        var samplerGrids = [SamplerKind: ParameterGrid]()
+        for sampler in SamplerKind.allCases {
             samplerGrids[sampler] = try grid(grids[sampler.rawValue]!, gridsPath + "." + sampler.rawValue,
                                              specs: samplerSpecs(sampler), reserved: Set(common.axes.map(\.key)))
         }
         return EvaluationProtocol(
             name: name, description: description, budget: budget, selectionSeed: selectionSeed,
             earlyStopping: earlyStopping, modelSeeds: modelSeeds, splitSeeds: splitSeeds,
-            commonGrid: common, samplerGrids: samplerGrids)
+            fixed: RunConfiguration(validated: fixed), commonGrid: common, samplerGrids: samplerGrids)
     }
 
     /// A grid section: each declared key's list of values, checked against its spec.
@@ -276,10 +302,10 @@ private struct GridFileReader {
             }
             guard case let .array(items) = list else { throw fail(keyPath, "must be a list of values, found \(describe(list))") }
             guard !items.isEmpty else { throw fail(keyPath, "is an empty list: give at least one value, or remove the key") }
-            var values = [ConfigValue]()
+            var values = [ConfigurationValue]()
             for (index, item) in items.enumerated() {
                 let value = try configValue(item, "\(keyPath)[\(index)]", spec.kind)
-                guard !values.contains(value) else { throw fail("\(keyPath)[\(index)]", "\(value) is listed twice") }
+                guard !values.contains(value) else { throw fail("\(keyPath)[\(index)]", "\(CanonicalJSON.value(value)) is listed twice") }
                 values.append(value)
             }
             axes.append(ParameterGrid.Axis(key: key, values: values))
@@ -287,7 +313,7 @@ private struct GridFileReader {
         return ParameterGrid(axes: axes)
     }
 
-    func configValue(_ json: JSONValue, _ path: String, _ kind: ParameterSpec.Kind) throws(GridFileError) -> ConfigValue {
+    func configValue(_ json: JSONValue, _ path: String, _ kind: ParameterSpec.Kind) throws(GridFileError) -> ConfigurationValue {
         switch kind {
         case let .real(rangeText, accepts):
             let x: Double
@@ -298,9 +324,9 @@ private struct GridFileReader {
             }
             guard x.isFinite else { throw fail(path, "\(x) is not finite") }
             guard accepts(x) else { throw fail(path, "\(x) is out of range: must be \(rangeText)") }
-            return .real(x)
+            return .number(x)
         case let .integer(minimum):
-            return .integer(try integer(json, path, minimum: minimum))
+            return .number(Double(try integer(json, path, minimum: minimum)))
         case let .choice(choices):
             let text = try string(json, path)
             guard choices.contains(text) else {

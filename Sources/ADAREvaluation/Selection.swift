@@ -1,3 +1,5 @@
+import ADARCore
+
 /// What one tuning run of one configuration produced.
 public enum TuningResult: Equatable, Sendable {
     /// The run stopped; its best validation NDCG@20 (`EarlyStopping.bestValue`).
@@ -8,7 +10,7 @@ public enum TuningResult: Equatable, Sendable {
 
 /// The configuration a sampler's final runs use.
 public struct SelectedConfiguration: Equatable, Sendable {
-    public let configuration: GridConfiguration
+    public let configuration: RunConfiguration
     public let bestValidation: Double
     /// Its position in the tuning plan (grid order).
     public let planIndex: Int
@@ -19,7 +21,7 @@ extension TuningPlan {
     /// only (docs/PROTOCOL.md "Selection"). Ties go to the first in the plan's
     /// (grid) order. Failed runs are never chosen; every planned configuration
     /// needs a result, and no other configuration may have one.
-    public func selectBest(_ results: [GridConfiguration: TuningResult]) throws(SelectionError) -> SelectedConfiguration {
+    public func selectBest(_ results: [RunConfiguration: TuningResult]) throws(SelectionError) -> SelectedConfiguration {
         let planned = Set(configurations)
         if let stray = results.keys.filter({ !planned.contains($0) }).map(\.canonicalText).min() {
             throw .notInPlan(sampler: sampler, configuration: stray)
@@ -47,10 +49,10 @@ extension TuningPlan {
 }
 
 public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible {
-    case missingResult(sampler: ProtocolSampler, configuration: String)
-    case notInPlan(sampler: ProtocolSampler, configuration: String)
-    case nonFiniteResult(sampler: ProtocolSampler, configuration: String, value: Double)
-    case everyRunFailed(sampler: ProtocolSampler, failures: [String])
+    case missingResult(sampler: SamplerKind, configuration: String)
+    case notInPlan(sampler: SamplerKind, configuration: String)
+    case nonFiniteResult(sampler: SamplerKind, configuration: String, value: Double)
+    case everyRunFailed(sampler: SamplerKind, failures: [String])
 
     public var description: String {
         switch self {

@@ -1,4 +1,5 @@
 import ADAREvaluation
+import ADARCore
 import ADARStore
 import Foundation
 

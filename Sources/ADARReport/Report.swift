@@ -1,3 +1,4 @@
+import ADARCore
 import ADARStore
 import Foundation
 

@@ -1,4 +1,5 @@
 import Foundation
+import ADARCore
 
 /// Why a run was made: tuning (chosen on validation only), a final run of a
 /// chosen configuration, or a demo run.

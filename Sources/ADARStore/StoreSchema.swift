@@ -1,4 +1,5 @@
 import Foundation
+import ADARCore
 import GRDB
 
 /// The store's tables, one GRDB migration per schema version (docs/STORE.md, "Schema").
@@ -130,9 +131,15 @@ struct RunRow: Codable, FetchableRecord, MutablePersistableRecord {
         guard let split = UInt64(splitSeed), let model = UInt64(modelSeed) else {
             throw RunStoreError.invalidSpec(field: "seed", reason: "\(runID) has seeds \(splitSeed), \(modelSeed)")
         }
+        let parsed: RunConfiguration
+        do throws(ConfigurationError) {
+            parsed = try RunConfiguration(json: configuration)
+        } catch {
+            throw RunStoreError.invalidConfiguration(key: error.key, reason: error.reason)
+        }
         return try RunSpec(
             phase: phase, dataset: dataset, backbone: backbone, sampler: sampler,
-            configuration: RunConfiguration(json: configuration), splitSeed: split, modelSeed: model,
+            configuration: parsed, splitSeed: split, modelSeed: model,
             protocol: self.protocol
         )
     }

@@ -7,8 +7,9 @@ import ADARCore
 /// embedding of node `x` written `x⁽ˡ⁾`, the row's pooled user embedding `u`
 /// (the layer mean, the scored one) and `M` candidates `c_1 … c_M`:
 /// - *positive mixing*: `c'_m⁽ˡ⁾ = α_l·i⁽ˡ⁾ + (1 − α_l)·c_m⁽ˡ⁾` with one
-///   `α_l ~ U(0, 1)` per row and layer, shared by the candidates (the
-///   authors' code draws it with shape `[batch, 1, L + 1, 1]`);
+///   `α_l ~ U(0, a)` per row and layer, shared by the candidates (the
+///   authors' code draws it with shape `[batch, 1, L + 1, 1]` and a = 1; the
+///   protocol tunes `a`, `TrainingConfiguration.positiveMixingMax`);
 /// - *hop mixing*: in each layer the mixed candidate scoring highest against
 ///   `u` is kept, `m_l = argmax_m ⟨u, c'_m⁽ˡ⁾⟩` (the first on ties), and the
 ///   negative is their layer mean `n = (1/(L + 1))·Σ_l c'_{m_l}⁽ˡ⁾`.
@@ -35,12 +36,13 @@ public enum MixGCFRule {
         return best
     }
 
-    /// The row's `α_0 … α_L`, each uniform in `[0, 1)`: a pure function of the run's seed, the
-    /// epoch and the row, like the candidates, so rows can be synthesised in any order.
-    public static func alphas(seed: UInt64, epoch: Int, row: UInt64, layers: Int) -> [Float] {
+    /// The row's `α_0 … α_L`, each uniform in `[0, maximum)` (`maximum` in (0, 1]; the paper's 1 by
+    /// default): a pure function of the run's seed, the epoch and the row, like the candidates, so
+    /// rows can be synthesised in any order.
+    public static func alphas(seed: UInt64, epoch: Int, row: UInt64, layers: Int, maximum: Float = 1) -> [Float] {
         var rng = UniformNegatives.generator(seed: seed ^ alphaDomain, epoch: epoch, row: row)
-        // The top 24 bits: a binary32 value in [0, 1) exactly.
-        return (0...layers).map { _ in Float(rng.next() >> 40) * 0x1p-24 }
+        // The top 24 bits: a binary32 value in [0, 1) exactly, then scaled (exact for maximum = 1).
+        return (0...layers).map { _ in Float(rng.next() >> 40) * 0x1p-24 * maximum }
     }
 
     /// Separates the α stream from the candidates' stream of the same (seed, epoch, row).

@@ -91,16 +91,33 @@ public final class Trainer {
         return graph.smooth(parameters, dimension: configuration.dimension, layers: configuration.layers, threads: threads)
     }
 
-    /// Full-ranking Recall@K / NDCG@K on the test split (training items excluded).
-    public func evaluate(cutoffs: [Int] = [10, 20], threads: Int) -> RankingMetrics {
+    /// Full-ranking Recall@K / NDCG@K of the current model on one held-out split:
+    /// `data.rankingTask(.validation)` while training and choosing, the test task
+    /// only for a chosen model (docs/PROTOCOL.md). Ties as in `RankingMetrics`.
+    public func evaluate(_ task: RankingTask, cutoffs: [Int] = [10, 20], threads: Int) -> RankingMetrics {
         let final = finalEmbeddings(threads: threads)
         let d = configuration.dimension, users = data.userCount, items = data.itemCount
-        return RankingMetrics.evaluate(data, cutoffs: cutoffs) { user, scores in
+        return RankingMetrics.evaluate(task, cutoffs: cutoffs) { user, scores in
             final.withUnsafeBufferPointer { table in
                 let e = table.baseAddress!
                 for item in 0..<items { scores[item] = Kernels32.dot(e + user * d, e + (users + item) * d, d) }
             }
         }
+    }
+
+    /// `evaluate`, refusing a model whose scores overflowed: the evaluation after
+    /// `epoch` throws `.diverged` if any score is NaN or ±∞, so no recorded metric
+    /// comes from a diverged model. Also returns the evaluation's wall time.
+    public func checkedEvaluation(
+        _ task: RankingTask, epoch: Int, cutoffs: [Int] = [10, 20], threads: Int
+    ) throws(TrainingError) -> (metrics: RankingMetrics, seconds: Double) {
+        let clock = ContinuousClock(), start = clock.now
+        let metrics = evaluate(task, cutoffs: cutoffs, threads: threads)
+        guard metrics.nonFiniteScores == 0 else {
+            throw .diverged(epoch: epoch, batch: nil,
+                            detail: "\(metrics.nonFiniteScores) scores ⟨e_u, e_i⟩ of the evaluation are NaN or ±∞ (binary32 overflow)")
+        }
+        return (metrics, (clock.now - start) / .seconds(1))
     }
 
     /// One pass over every training pair in a seeded random order.
@@ -306,7 +323,8 @@ public final class Trainer {
         var negative = [Float](repeating: 0, count: d)
         for b in users.indices {
             let u = Int(users[b]) * d, i = Int(itemNodes[b]) * d
-            let alphas = MixGCFRule.alphas(seed: seed, epoch: epoch, row: rowOffset + UInt64(b), layers: layerCount - 1)
+            let alphas = MixGCFRule.alphas(seed: seed, epoch: epoch, row: rowOffset + UInt64(b), layers: layerCount - 1,
+                                           maximum: Float(configuration.positiveMixingMax))
             for k in 0..<d { negative[k] = 0 }
             for l in 0..<layerCount {
                 let pick = layers[l].withUnsafeBufferPointer { e in

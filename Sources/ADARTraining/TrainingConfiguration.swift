@@ -9,24 +9,6 @@ public enum Backbone: String, CaseIterable, Sendable {
     case lightgcn
 }
 
-/// How each training pair `(u, i)` gets its negative.
-public enum SamplerKind: String, CaseIterable, Sendable {
-    /// One uniformly drawn item the user has not interacted with.
-    case uniform
-    /// Dynamic negative sampling: the highest-scoring of `M` uniform candidates.
-    case dns
-    /// Adaptive hardness negative sampling (Lai et al., AAAI 2024): the candidate
-    /// minimising `|s_uj − β·(s_ui + α)^(p+1)|`.
-    case ahns
-    /// Uniform BPR negative `j = j_1` plus ADAR's synthetic negative from the
-    /// pool `j_1 … j_M` (spec S3–S7).
-    case adar
-    /// MixGCF (Huang et al., KDD 2021): positive and hop mixing of the `M`
-    /// candidates into one synthetic negative (`MixGCFRule`); for MF,
-    /// positive mixing alone.
-    case mixgcf
-}
-
 /// AHNS's hardness parameters (Lai et al., AAAI 2024; defaults from the paper).
 public struct AHNSParameters: Equatable, Sendable {
     public var p: Double
@@ -72,6 +54,8 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// Candidates per row `M` for DNS, AHNS and ADAR's pool (uniform draws one).
     public var poolSize: Int
     public var ahns: AHNSParameters
+    /// MixGCF's positive mixing draws `α ~ U(0, a)` with this `a` ∈ (0, 1] (the paper's 1).
+    public var positiveMixingMax: Double
     /// ADAR's options (S3–S7); its `l2` is not used (see above).
     public var adar: ADARConfiguration
     public var schedule: NoiseSchedule
@@ -96,7 +80,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
 
     public init(
         backbone: Backbone = .mf, layers: Int = 3, sampler: SamplerKind = .uniform, poolSize: Int = 16,
-        ahns: AHNSParameters = AHNSParameters(), adar: ADARConfiguration? = nil, schedule: NoiseSchedule? = nil,
+        ahns: AHNSParameters = AHNSParameters(), positiveMixingMax: Double = 1, adar: ADARConfiguration? = nil, schedule: NoiseSchedule? = nil,
         dimension: Int = 64, batchSize: Int = 2048, epochs: Int = 100, l2: Double = 1e-4,
         adam: AdamParameters = AdamParameters(), initialScale: Double = 0.1
     ) throws(TrainingError) {
@@ -121,6 +105,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
         for (field, value) in [("ahns.p", ahns.p), ("ahns.alpha", ahns.alpha), ("ahns.beta", ahns.beta)] where !value.isFinite {
             throw .invalidConfiguration(field: field, reason: "\(value) must be finite")
         }
+        guard positiveMixingMax > 0, positiveMixingMax <= 1 else {
+            throw .invalidConfiguration(field: "positiveMixingMax", reason: "\(positiveMixingMax) must be in (0, 1]")
+        }
         do throws(ADARError) {
             // σ = 0.1, the scale of the initial embeddings (spec S2's advice for small initialisations).
             self.adar = if let adar { adar } else { try ADARConfiguration(sigma: 0.1) }
@@ -133,6 +120,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         self.sampler = sampler
         self.poolSize = poolSize
         self.ahns = ahns
+        self.positiveMixingMax = positiveMixingMax
         self.dimension = dimension
         self.batchSize = batchSize
         self.epochs = epochs

@@ -6,17 +6,25 @@ public struct EpochReport: Sendable {
     public let epoch: Int
     /// Nil for epoch 0.
     public let statistics: EpochStatistics?
-    /// Nil for epochs that were not evaluated.
+    /// Validation metrics; nil for epochs that were not evaluated.
     public let metrics: RankingMetrics?
     /// Wall time of the evaluation (0 when not evaluated).
     public let evaluationSeconds: Double
+
+    public init(epoch: Int, statistics: EpochStatistics?, metrics: RankingMetrics?, evaluationSeconds: Double) {
+        self.epoch = epoch
+        self.statistics = statistics
+        self.metrics = metrics
+        self.evaluationSeconds = evaluationSeconds
+    }
 }
 
 extension Trainer {
     /// Trains for `configuration.epochs` epochs, evaluating the untrained
     /// model and every `evaluateEvery` epochs when `evaluateEvery > 0`, and
-    /// always the last epoch; reports each epoch to `progress` as soon as it
-    /// is done. Throws `.diverged` as soon as a loss, an embedding or an
+    /// always the last epoch, on the **validation** split only (the test split
+    /// is read once, for a chosen model: ADARExperiment's `ProtocolRun`); reports
+    /// each epoch to `progress` as soon as it is done. Throws `.diverged` as soon as a loss, an embedding or an
     /// evaluated score is NaN or ±∞, so a finished run holds finite numbers only.
     public func run(
         evaluateEvery: Int, cutoffs: [Int] = [10, 20], threads: Int, progress: (EpochReport) -> Void = { _ in }
@@ -24,15 +32,9 @@ extension Trainer {
         guard evaluateEvery >= 0 else {
             throw .invalidConfiguration(field: "evaluateEvery", reason: "\(evaluateEvery) must be ≥ 0 (0: only after the last epoch)")
         }
-        let clock = ContinuousClock()
+        let validation = data.rankingTask(.validation)
         func timedEvaluation(epoch: Int) throws(TrainingError) -> (RankingMetrics, Double) {
-            let start = clock.now
-            let metrics = evaluate(cutoffs: cutoffs, threads: threads)
-            guard metrics.nonFiniteScores == 0 else {
-                throw .diverged(epoch: epoch, batch: nil,
-                                detail: "\(metrics.nonFiniteScores) scores ⟨e_u, e_i⟩ of the evaluation are NaN or ±∞ (binary32 overflow)")
-            }
-            return (metrics, (clock.now - start) / .seconds(1))
+            try checkedEvaluation(validation, epoch: epoch, cutoffs: cutoffs, threads: threads)
         }
         var history: [EpochReport] = []
         if evaluateEvery > 0 {

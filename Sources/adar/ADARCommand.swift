@@ -19,7 +19,7 @@ struct ADARCommand: ParsableCommand {
         version: ADARVersion.number,
         subcommands: [
             ScheduleCommand.self, TransitionCommand.self, VerifyCommand.self, DataCommand.self,
-            TrainCommand.self, DemoCommand.self, ReportCommand.self,
+            TrainCommand.self, TuneCommand.self, ReportCommand.self, DemoCommand.self,
             FixturesCommand.self, ConformCommand.self, PortServerCommand.self,
         ]
     )

@@ -1,3 +1,4 @@
+import ADARCore
 import Foundation
 import ArgumentParser
 import ADARData
@@ -11,7 +12,8 @@ struct DemoCommand: ParsableCommand {
         abstract: "ML-100K (or --dataset), MF with uniform, DNS, AHNS and ADAR over several seeds: a table of Recall@20 / NDCG@20 with Welch t-tests, JSON and an SVG plot.",
         discussion: """
             Fetches the data set (ML-100K by default) into --cache when it is missing. Every sampler gets the same hyper-parameters and the
-            same seeds; the table reports the metrics after the last epoch (no selection on the test set), mean ± sample
+            same seeds; the table reports the validation metrics after the last epoch (the test split is read only for a model chosen
+            on validation, by `adar train` and `adar tune`), mean ± sample
             standard deviation over seeds, and the two-sided Welch t-test p-value against uniform (Student-t tail from GSL).
             Writes <output>/demo.json and <output>/demo.svg. Build in release: `swift run -c release adar demo`.
             """
@@ -53,22 +55,7 @@ struct DemoCommand: ParsableCommand {
 
     /// The samplers of `--samplers`: known names, each once, at least one.
     func samplerKinds() throws(ValidationError) -> [SamplerKind] {
-        let choices = SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")
-        guard !samplers.allSatisfy(\.isWhitespace) else {
-            throw ValidationError("--samplers is empty; give a comma-separated list of \(choices)")
-        }
-        var kinds: [SamplerKind] = []
-        for field in samplers.split(separator: ",", omittingEmptySubsequences: false) {
-            let name = field.trimmingCharacters(in: .whitespaces)
-            guard let kind = SamplerKind(rawValue: name) else {
-                throw ValidationError("--samplers: \"\(name)\" is not a sampler; choose from \(choices)")
-            }
-            guard !kinds.contains(kind) else {
-                throw ValidationError("--samplers: \(name) is listed twice; list each sampler once")
-            }
-            kinds.append(kind)
-        }
-        return kinds
+        try SamplerList.parse(samplers, option: "--samplers")
     }
 
     func run() throws {
@@ -161,7 +148,7 @@ enum DemoTable {
     static func text(_ rows: [Row], dataset: DatasetName, backbone: Backbone, epochs: Int, seeds: Int) -> String {
         let baseline = rows[0]
         let base = (SampleSummary(baseline.recall).mean, SampleSummary(baseline.ndcg).mean)
-        var lines = ["\(dataset.displayName), \(backbone == .mf ? "MF" : "LightGCN"), after \(epochs) epochs, mean ± std over \(seeds) seeds; p: Welch t-test vs \(baseline.sampler.rawValue) (two-sided)",
+        var lines = ["\(dataset.displayName), \(backbone == .mf ? "MF" : "LightGCN"), validation metrics after \(epochs) epochs, mean ± std over \(seeds) seeds; p: Welch t-test vs \(baseline.sampler.rawValue) (two-sided)",
                      "| sampler | Recall@20 | Δ | p | NDCG@20 | Δ | p | s/run |",
                      "|---|---|---|---|---|---|---|---|"]
         for row in rows {

@@ -1,3 +1,4 @@
+import ADARCore
 import Foundation
 import ADARData
 import ADARTraining

@@ -3,6 +3,9 @@ import ArgumentParser
 import ADARCore
 import ADARData
 import ADARTraining
+import ADAREvaluation
+import ADARStore
+import ADARExperiment
 
 /// The exit statuses of every `adar` command (README "Exit statuses"; the values of BSD's sysexits.h,
 /// as argument-parser uses 64 for usage errors).
@@ -49,6 +52,11 @@ struct CLIError: Error, CustomStringConvertible {
         case let error as TrainingError: return CLIError(.dataError, error.description)
         case let error as DataError: return CLIError(error.exitStatus, error.description)
         case let error as CocoaError: return CLIError.fileError(error)
+        case let error as GridFileError: return CLIError(.dataError, error.description)
+        case let error as ConfigurationError: return CLIError(.dataError, error.description)
+        case let error as SweepError: return CLIError(.dataError, error.description)
+        case let error as SelectionError: return CLIError(.dataError, error.description)
+        case let error as RunStoreError: return CLIError(error.exitStatus, error.description)
         default: return nil
         }
     }
@@ -69,6 +77,18 @@ struct CLIError: Error, CustomStringConvertible {
             return CLIError(.dataError, "\(path): not readable as UTF-8 text")
         default:
             return CLIError(.ioError, "\(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+extension RunStoreError {
+    /// A store that cannot be opened, locked or migrated cannot be created (73); a failed read
+    /// or write is an I/O error (74); anything else is a misuse of the store by adar itself (70).
+    var exitStatus: ExitStatus {
+        switch self {
+        case .cannotOpen, .inUse, .readOnly, .schemaMismatch: .cannotCreate
+        case .database, .exportFailed: .ioError
+        default: .software
         }
     }
 }

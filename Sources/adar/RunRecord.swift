@@ -33,7 +33,8 @@ enum RunRecord {
         return .object([
             ("dataset", .object([
                 ("name", .string(dataset)), ("users", .integer(data.userCount)), ("items", .integer(data.itemCount)),
-                ("trainInteractions", .integer(data.trainInteractions)), ("testInteractions", .integer(data.testInteractions)),
+                ("trainInteractions", .integer(data.trainInteractions)),
+                ("validationInteractions", .integer(data.validationInteractions)), ("testInteractions", .integer(data.testInteractions)),
                 ("splitSeed", .string(String(splitSeed))),
             ])),
             ("config", configuration(c)),
@@ -43,7 +44,7 @@ enum RunRecord {
             ("timing", .object([
                 ("totalSeconds", .number(totalSeconds)), ("trainingSeconds", .number(trainSeconds)),
                 ("evaluationSeconds", .number(evaluationSeconds)),
-                ("rowsPerSecond", .number(Double(data.trainInteractions * c.epochs) / trainSeconds)),
+                ("rowsPerSecond", .number(Double(data.trainInteractions * history.filter { $0.statistics != nil }.count) / trainSeconds)),
             ])),
         ])
     }

@@ -4,6 +4,8 @@ import ADARCore
 import ADARData
 import ADARTraining
 import ADARProtocol
+import ADAREvaluation
+import ADARExperiment
 
 /// Where the training data comes from.
 enum DatasetName: String, CaseIterable, ExpressibleByArgument {
@@ -24,7 +26,7 @@ enum DatasetName: String, CaseIterable, ExpressibleByArgument {
         case .ml1m: "every rating a positive, the shipped leave-latest-out split (one test item per user)"
         case .synthetic: "seeded synthetic interactions, per-user 80/20 split (seed \(splitSeed))"
         }
-        return "\(displayName), \(split); full ranking over items not in the user's training set; metrics after the last epoch"
+        return "\(displayName), \(split); full ranking over items not in the user's training set"
     }
 }
 
@@ -166,12 +168,19 @@ struct DataOptions: ParsableArguments {
     }
 
     func load(_ dataset: DatasetName) throws -> ImplicitFeedback {
+        try checkShape(of: dataset)
+        return try Self.load(dataset, cache: cache, splitSeed: splitSeed, syntheticUsers: syntheticUsers, syntheticItems: syntheticItems)
+    }
+
+    /// The data set split with `splitSeed` (ignored by ML-1M's fixed split), fetched into `cache` when missing.
+    static func load(
+        _ dataset: DatasetName, cache: String, splitSeed: UInt64, syntheticUsers: Int, syntheticItems: Int
+    ) throws -> ImplicitFeedback {
         let movieLens: MovieLens
         switch dataset {
         case .synthetic:
-            try checkShape(of: dataset)
             return try .synthetic(users: syntheticUsers, items: syntheticItems,
-                                  interactionsPerUser: Self.syntheticInteractionsPerUser, seed: splitSeed)
+                                  interactionsPerUser: syntheticInteractionsPerUser, seed: splitSeed)
         case .ml100k: movieLens = .ml100k
         case .ml1m: movieLens = .ml1m
         }
@@ -188,11 +197,15 @@ struct DataOptions: ParsableArguments {
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train MF or LightGCN with BPR and a uniform, DNS, AHNS or ADAR sampler; print progress; write a JSON record.",
+        abstract: "Train MF or LightGCN with BPR and a uniform, DNS, AHNS, ADAR or MixGCF sampler, early-stopped on validation NDCG@20; print progress; write a JSON record.",
         discussion: """
-            Protocol: ML-100K — every rating a positive, per-user 80/20 split (seed 2026); ML-1M — the shipped
-            leave-latest-out split. Full-ranking Recall@K / NDCG@K (K = 10, 20) over all items not in the user's
-            training set. Build in release (`swift run -c release adar train …`); debug is ~20× slower.
+            Protocol (docs/PROTOCOL.md): ML-100K — every rating a positive, per-user 80/10/10 train/validation/test split
+            (--split-seed, default 2026); ML-1M — the shipped leave-latest-out test item, the latest remaining interaction
+            as validation. The validation split is evaluated every --eval-every epochs (full ranking over items not in the
+            user's training set; Recall@K / NDCG@K, K = 10, 20); training stops after --patience evaluations without a
+            strictly better validation NDCG@20, or after --epochs. The parameters of the best validation epoch are then
+            evaluated once on the test split (training and validation items excluded). To tune and compare samplers
+            under equal budgets, use `adar tune`. Build in release (`swift run -c release adar train …`); debug is ~20× slower.
             """
     )
 
@@ -201,12 +214,12 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Sampler: uniform, dns, ahns, adar.")
+    @Option(help: "Sampler: uniform, dns, ahns, adar, mixgcf.")
     var sampler: SamplerKind = .uniform
 
     @OptionGroup var training: TrainingOptions
 
-    @Option(parsing: .unconditional, help: "Training epochs (at least 1).")
+    @Option(parsing: .unconditional, help: "Maximum training epochs (at least 1); early stopping may stop sooner.")
     var epochs = 100
 
     @Option(help: "Seed of the initial embeddings, the shuffles, the candidates and ADAR's noise.")
@@ -215,8 +228,11 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads, 1…256 (results do not depend on it; 1 = serial).")
     var threads = min(ProcessInfo.processInfo.activeProcessorCount, RunOptions.threadRange.upperBound)
 
-    @Option(parsing: .unconditional, help: "Evaluate the untrained model and every N epochs (and after the last); 0 = only after the last.")
-    var evalEvery = 10
+    @Option(parsing: .unconditional, help: "Evaluate the validation split every N epochs and after the last; 0 = only after the last.")
+    var evalEvery = 5
+
+    @Option(parsing: .unconditional, help: "Stop after this many evaluations in a row without a strictly better validation NDCG@20 (at least 1).")
+    var patience = 5
 
     @Option(help: "JSON record of the run (default results/runs/<dataset>-<model>-<sampler>-seed<seed>.json; with --json, none unless given).")
     var output: String?
@@ -226,8 +242,19 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         try RunOptions.check(threads: threads, evalEvery: evalEvery)
+        guard patience >= 1 else { throw ValidationError("--patience: \(patience) must be at least 1") }
         try data.checkShape(of: dataset)
         _ = try training.configuration(sampler: sampler, epochs: epochs)
+    }
+
+    /// Early stopping from the options: `--eval-every 0` (or one beyond `--epochs`) evaluates only the last epoch.
+    func stopping() throws(ValidationError) -> EarlyStoppingSettings {
+        do {
+            return try EarlyStoppingSettings(evaluateEvery: evalEvery == 0 ? epochs : min(evalEvery, epochs),
+                                             patience: patience, maxEpochs: epochs)
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     func run() throws {
@@ -238,27 +265,45 @@ struct TrainCommand: ParsableCommand {
         }
         let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0); fflush(nil) }
         let configuration = try training.configuration(sampler: sampler, epochs: epochs)
+        let stopping = try stopping()
         let feedback = try data.load(dataset)
-        say("\(feedback.name): \(feedback.userCount) users, \(feedback.itemCount) items, "
-            + "\(feedback.trainInteractions) training / \(feedback.testInteractions) test interactions")
+        say("\(feedback.name): \(feedback.userCount) users, \(feedback.itemCount) items, \(feedback.trainInteractions) training / "
+            + "\(feedback.validationInteractions) validation / \(feedback.testInteractions) test interactions")
         say("\(configuration.backbone.rawValue) + \(sampler.rawValue), d = \(configuration.dimension), "
             + "batch \(configuration.batchSize), Adam lr \(configuration.adam.learningRate), λ = \(configuration.l2), "
-            + "M = \(configuration.poolSize), seed \(seed), \(threads) thread(s), \(buildConfiguration) build")
-        let trainer = try Trainer(data: feedback, configuration: configuration, seed: seed)
+            + "M = \(configuration.poolSize), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
+            + "validation every \(stopping.evaluateEvery) epochs, patience \(stopping.patience), at most \(stopping.maxEpochs) epochs")
+        // The test items go only into the sealed split: read once, for the best validation epoch.
+        let test = SealedTestSplit(targets: feedback.test)
         let clock = ContinuousClock(), start = clock.now
-        let history = try trainer.run(evaluateEvery: evalEvery, threads: threads) { report in
-            say(ProgressLine.text(report, epochs: epochs))
-        }
+        let outcome = try ProtocolRun(data: feedback, configuration: configuration, seed: seed, stopping: stopping, threads: threads)
+            .run(test: test) { report in say(report.progressLine(label: "train")) }
         let total = (clock.now - start) / .seconds(1)
+        let chosen = outcome.chosen, testMetrics = outcome.testMetrics!
+        say("stopped after epoch \(chosen.stoppedAfterEpoch) (\(chosen.stopReason.rawValue)); best validation epoch \(chosen.bestEpoch), "
+            + String(format: "NDCG@20 %.4f; test of that epoch: R@10 %.4f  R@20 %.4f  N@10 %.4f  N@20 %.4f",
+                     chosen.bestValidation, testMetrics.recall(at: 10), testMetrics.recall(at: 20),
+                     testMetrics.ndcg(at: 10), testMetrics.ndcg(at: 20)))
+        let history = outcome.history
         let record = RunRecord.json(data: feedback, splitSeed: data.splitSeed, dataset: dataset.rawValue,
                                     configuration: configuration, seed: seed, threads: threads,
                                     history: history, totalSeconds: total)
-        let document = JSONValue.object([("command", .string("train")), ("run", record), ("machine", RunRecord.machine())])
+        let selection = JSONValue.object([
+            ("evaluateEvery", .integer(stopping.evaluateEvery)), ("patience", .integer(stopping.patience)),
+            ("maxEpochs", .integer(stopping.maxEpochs)), ("stoppedAfterEpoch", .integer(chosen.stoppedAfterEpoch)),
+            ("stopReason", .string(chosen.stopReason.rawValue)), ("bestEpoch", .integer(chosen.bestEpoch)),
+            ("bestValidationNDCG@20", .number(chosen.bestValidation)),
+            ("test", .object(testMetrics.cutoffs.flatMap { k in
+                [("recall@\(k)", JSONValue.number(testMetrics.recall(at: k))), ("ndcg@\(k)", .number(testMetrics.ndcg(at: k)))]
+            })),
+        ])
+        let document = JSONValue.object([("command", .string("train")), ("run", record), ("earlyStopping", selection),
+                                         ("machine", RunRecord.machine())])
         if let file { try OutputFile.write([(file, RunRecord.contents(document))]) }
         if json { print(document.rendered) }
         let trainSeconds = history.compactMap(\.statistics).reduce(0) { $0 + $1.seconds }
         say(String(format: "done in %.1f s (training %.1f s, %.0f rows/s); record: %@",
-                   total, trainSeconds, Double(feedback.trainInteractions * epochs) / trainSeconds,
+                   total, trainSeconds, Double(feedback.trainInteractions * history.count) / trainSeconds,
                    file?.path ?? "standard output"))
     }
 }

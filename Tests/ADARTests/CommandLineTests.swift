@@ -230,7 +230,7 @@ struct CommandLineTests {
         #expect(parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }, "printed \(printed)")
     }
 
-    static let subcommands = ["schedule", "transition", "verify", "data", "train", "demo", "fixtures", "conform", "port-server"]
+    static let subcommands = ["schedule", "transition", "verify", "data", "train", "tune", "demo", "fixtures", "conform", "port-server"]
 
     @Test("the bash completion script completes the subcommands and a data set name")
     func bashCompletion() throws {

@@ -300,11 +300,11 @@ struct DataTests {
 
     // MARK: Metrics
 
-    /// Recall@K and NDCG@K by a full sort of every non-training item.
+    /// Recall@K and NDCG@K of the test split by a full sort of every item outside train ∪ validation.
     static func bruteForce(_ data: ImplicitFeedback, scores: [[Float]], k: Int) -> (recall: Double, ndcg: Double) {
         var recall = 0.0, ndcg = 0.0, users = 0
         for user in 0..<data.userCount where !data.test[user].isEmpty {
-            let train = Set(data.train[user]), test = Set(data.test[user])
+            let train = Set(data.train[user] + data.validation[user]), test = Set(data.test[user])
             let ranked = (0..<data.itemCount).filter { !train.contains(Int32($0)) }
                 .sorted { scores[user][$0] > scores[user][$1] || (scores[user][$0] == scores[user][$1] && $0 < $1) }
             let top = ranked.prefix(k)
@@ -324,7 +324,7 @@ struct DataTests {
         var rng = SeededGenerator(seed: 6)
         // Distinct scores (ties have their own tests, TrainingRobustnessTests).
         let scores = (0..<data.userCount).map { _ in (0..<data.itemCount).map { _ in Float(rng.normal()) } }
-        let metrics = RankingMetrics.evaluate(data, cutoffs: [10, 20]) { user, out in
+        let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: [10, 20]) { user, out in
             for item in 0..<out.count { out[item] = scores[user][item] }
         }
         for k in [10, 20] {
@@ -343,7 +343,7 @@ struct DataTests {
                 data.test[user].contains(Int32(item)) ? 2 : data.train[user].contains(Int32(item)) ? 3 : 0
             }
         }
-        let metrics = RankingMetrics.evaluate(data, cutoffs: [20]) { user, out in
+        let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: [20]) { user, out in
             for item in 0..<out.count { out[item] = scores[user][item] }
         }
         #expect(abs(metrics.ndcg(at: 20) - 1) < 1e-12)

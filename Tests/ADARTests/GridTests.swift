@@ -1,3 +1,4 @@
+import ADARCore
 import ADAREvaluation
 import Foundation
 import Testing
@@ -27,6 +28,15 @@ struct GridTests {
         for evaluationProtocol in [full, reduced] {
             #expect(evaluationProtocol.modelSeeds == [1, 2, 3] && evaluationProtocol.splitSeeds == [2026, 2027])
         }
+        // The settings no grid tunes, declared in the file (docs/PROTOCOL.md "Fixed settings").
+        for evaluationProtocol in [full, reduced] {
+            #expect(evaluationProtocol.fixed.canonicalText
+                == #"{"batchSize":2048,"dimension":64,"initialScale":0.1,"layers":3,"policy":"max","pool":16,"schedule":"cosine","scheduleSteps":1000}"#)
+        }
+        // A grid's own pool replaces the fixed one; the other fixed settings stay.
+        let dnsPoint = full.tuningPlan(for: .dns).configurations[0]
+        #expect(full.runConfiguration(dnsPoint)["pool"] == dnsPoint["pool"] && full.runConfiguration(dnsPoint)["dimension"] == .number(64))
+        #expect(full.runConfiguration(full.tuningPlan(for: .adar).configurations[0])["pool"] == .number(16))
         let unknown = #expect(throws: GridFileError.self) { try file.evaluationProtocol(named: "fast") }
         #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, reduced)")
     }
@@ -36,9 +46,9 @@ struct GridTests {
         let file = try Self.committed()
         // Sizes by hand: common 2 lr × 2 l2 = 4; dns ×3 pools = 12; ahns ×2·2·2 = 32;
         // adar ×3 ρ·2 w·3 σ·2 fallbacks·2 flows = 288; mixgcf ×3 pools·2 ranges = 24.
-        let sizes: [ProtocolSampler: Int] = [.uniform: 4, .dns: 12, .ahns: 32, .adar: 288, .mixgcf: 24]
+        let sizes: [SamplerKind: Int] = [.uniform: 4, .dns: 12, .ahns: 32, .adar: 288, .mixgcf: 24]
         for evaluationProtocol in file.protocols {
-            for sampler in ProtocolSampler.allCases {
+            for sampler in SamplerKind.allCases {
                 let plan = evaluationProtocol.tuningPlan(for: sampler)
                 #expect(plan.gridSize == sizes[sampler], "\(evaluationProtocol.name) \(sampler)")
                 #expect(evaluationProtocol.grid(for: sampler).size == sizes[sampler], "\(evaluationProtocol.name) \(sampler)")
@@ -58,21 +68,21 @@ struct GridTests {
     func selectionMatchesIndependentReplica() throws {
         let file = try Self.committed()
         let reduced = try file.evaluationProtocol(named: "reduced"), full = try file.evaluationProtocol(named: "full")
-        let expectedReduced: [ProtocolSampler: [String]] = [
-            .uniform: ["l2=0.0001,lr=0.001", "l2=0.001,lr=0.001", "l2=0.001,lr=0.003"],
-            .dns: ["l2=0.001,lr=0.001,pool=4", "l2=0.001,lr=0.001,pool=64", "l2=0.001,lr=0.003,pool=16"],
-            .ahns: ["alpha=0.5,beta=0.5,l2=0.001,lr=0.003,p=-1.0", "alpha=1.0,beta=0.1,l2=0.001,lr=0.003,p=-2.0",
-                    "alpha=1.0,beta=0.5,l2=0.0001,lr=0.003,p=-1.0"],
-            .adar: ["fallback=skip,gradientFlow=through,l2=0.001,lr=0.003,rho=0.5,sigma=0.2,weight=0.5",
-                    "fallback=hardest,gradientFlow=detach,l2=0.001,lr=0.001,rho=0.7,sigma=0.05,weight=0.5",
-                    "fallback=hardest,gradientFlow=through,l2=0.0001,lr=0.003,rho=0.7,sigma=0.05,weight=1.0"],
-            .mixgcf: ["l2=0.0001,lr=0.003,pool=64,positiveMixingMax=1.0", "l2=0.001,lr=0.001,pool=64,positiveMixingMax=0.5",
-                      "l2=0.001,lr=0.003,pool=32,positiveMixingMax=0.5"],
+        let expectedReduced: [SamplerKind: [String]] = [
+            .uniform: ["{\"l2\":0.0001,\"lr\":0.001}", "{\"l2\":0.001,\"lr\":0.001}", "{\"l2\":0.001,\"lr\":0.003}"],
+            .dns: ["{\"l2\":0.001,\"lr\":0.001,\"pool\":4}", "{\"l2\":0.001,\"lr\":0.001,\"pool\":64}", "{\"l2\":0.001,\"lr\":0.003,\"pool\":16}"],
+            .ahns: ["{\"alpha\":0.5,\"beta\":0.5,\"l2\":0.001,\"lr\":0.003,\"p\":-1}", "{\"alpha\":1,\"beta\":0.1,\"l2\":0.001,\"lr\":0.003,\"p\":-2}",
+                    "{\"alpha\":1,\"beta\":0.5,\"l2\":0.0001,\"lr\":0.003,\"p\":-1}"],
+            .adar: ["{\"fallback\":\"skip\",\"gradientFlow\":\"through\",\"l2\":0.001,\"lr\":0.003,\"rho\":0.5,\"sigma\":0.2,\"weight\":0.5}",
+                    "{\"fallback\":\"hardest\",\"gradientFlow\":\"detach\",\"l2\":0.001,\"lr\":0.001,\"rho\":0.7,\"sigma\":0.05,\"weight\":0.5}",
+                    "{\"fallback\":\"hardest\",\"gradientFlow\":\"through\",\"l2\":0.0001,\"lr\":0.003,\"rho\":0.7,\"sigma\":0.05,\"weight\":1}"],
+            .mixgcf: ["{\"l2\":0.0001,\"lr\":0.003,\"pool\":64,\"positiveMixingMax\":1}", "{\"l2\":0.001,\"lr\":0.001,\"pool\":64,\"positiveMixingMax\":0.5}",
+                      "{\"l2\":0.001,\"lr\":0.003,\"pool\":32,\"positiveMixingMax\":0.5}"],
         ]
-        for sampler in ProtocolSampler.allCases {
+        for sampler in SamplerKind.allCases {
             #expect(reduced.tuningPlan(for: sampler).configurations.map(\.canonicalText) == expectedReduced[sampler], "\(sampler)")
         }
-        let expectedFullIndices: [ProtocolSampler: [Int]] = [
+        let expectedFullIndices: [SamplerKind: [Int]] = [
             .ahns: [0, 3, 14, 15, 16, 17, 22, 24, 26, 27, 29, 30],
             .adar: [73, 101, 103, 112, 136, 192, 210, 228, 233, 247, 260, 274],
             .mixgcf: [0, 1, 11, 12, 13, 14, 16, 18, 19, 20, 22, 23],
@@ -96,12 +106,11 @@ struct GridTests {
 
     // MARK: Enumeration and canonical text
 
-    @Test("Canonical text: sorted keys, integers plain, reals shortest, strings bare")
-    func canonicalText() {
-        let configuration = GridConfiguration(["pool": .integer(16), "lr": .real(0.001), "l2": .real(1e-5),
-                                               "fallback": .string("skip"), "weight": .real(1)])
-        #expect(configuration.canonicalText == "fallback=skip,l2=1e-05,lr=0.001,pool=16,weight=1.0")
-        #expect(configuration["pool"] == .integer(16) && configuration["rho"] == nil)
+    @Test("Canonical text: a grid point is a RunConfiguration, in RFC 8785 canonical JSON")
+    func canonicalText() throws {
+        let configuration = try RunConfiguration(["pool": 16, "lr": 0.001, "l2": 1e-5, "fallback": "skip", "weight": 1])
+        #expect(configuration.canonicalText == "{\"fallback\":\"skip\",\"l2\":0.00001,\"lr\":0.001,\"pool\":16,\"weight\":1}")
+        #expect(configuration["pool"] == .number(16) && configuration["rho"] == nil)
     }
 
     @Test("Enumeration is the cartesian product over sorted keys, first key slowest, values in file order")
@@ -110,10 +119,10 @@ struct GridTests {
             of: #""dns": {"pool": [4]}"#, with: #""dns": {"pool": [64, 4]}"#), source: "t")
         let dns = try file.evaluationProtocol(named: "p").grid(for: .dns).configurations.map(\.canonicalText)
         // Keys sorted: l2, lr, pool; the file lists lr as [0.1, 0.01] and pool as [64, 4].
-        #expect(dns == ["l2=0.0,lr=0.1,pool=64", "l2=0.0,lr=0.1,pool=4",
-                        "l2=0.0,lr=0.01,pool=64", "l2=0.0,lr=0.01,pool=4",
-                        "l2=0.001,lr=0.1,pool=64", "l2=0.001,lr=0.1,pool=4",
-                        "l2=0.001,lr=0.01,pool=64", "l2=0.001,lr=0.01,pool=4"])
+        #expect(dns == ["{\"l2\":0,\"lr\":0.1,\"pool\":64}", "{\"l2\":0,\"lr\":0.1,\"pool\":4}",
+                        "{\"l2\":0,\"lr\":0.01,\"pool\":64}", "{\"l2\":0,\"lr\":0.01,\"pool\":4}",
+                        "{\"l2\":0.001,\"lr\":0.1,\"pool\":64}", "{\"l2\":0.001,\"lr\":0.1,\"pool\":4}",
+                        "{\"l2\":0.001,\"lr\":0.01,\"pool\":64}", "{\"l2\":0.001,\"lr\":0.01,\"pool\":4}"])
     }
 
     // MARK: Strict validation
@@ -124,6 +133,8 @@ struct GridTests {
           "description": "test", "budget": 2, "selectionSeed": 7,
           "earlyStopping": {"evaluateEvery": 5, "patience": 2, "maxEpochs": 20},
           "finalRuns": {"modelSeeds": [1, 2], "splitSeeds": [9]},
+          "fixed": {"dimension": 8, "batchSize": 64, "initialScale": 0.1, "layers": 2, "pool": 4, "policy": "max",
+                    "schedule": "cosine", "scheduleSteps": 100},
           "grids": {"common": {"lr": [0.1, 0.01], "l2": [0, 0.001]}, "uniform": {}, "dns": {"pool": [4]},
                     "ahns": {"p": [-2], "alpha": [1], "beta": [0.1]},
                     "adar": {"rho": [0.5], "weight": [1], "sigma": [0.1], "fallback": ["skip"], "gradientFlow": ["detach"]},
@@ -173,6 +184,12 @@ struct GridTests {
         (#""gradientFlow": ["detach"]"#, #""gradientFlow": [1]"#, "$.protocols.p.grids.adar.gradientFlow[0]", "must be a string"),
         (#""beta": [0.1]"#, #""beta": [-0.1]"#, "$.protocols.p.grids.ahns.beta[0]", "must be > 0"),
         (#""positiveMixingMax": [1]"#, #""positiveMixingMax": [1.5]"#, "$.protocols.p.grids.mixgcf.positiveMixingMax[0]", "in (0, 1]"),
+        (#""dimension": 8"#, #""dimension": 0"#, "$.protocols.p.fixed.dimension", "0 is out of range: must be ≥ 1"),
+        (#""policy": "max""#, #""policy": "min""#, "$.protocols.p.fixed.policy", "not one of \"max\", \"mean\", \"first\""),
+        (#""schedule": "cosine", "scheduleSteps": 100"#, #""schedule": "cosine""#, "$.protocols.p.fixed", "missing key \"scheduleSteps\""),
+        (#""layers": 2, "#, #""layers": 2, "epochs": 5, "#, "$.protocols.p.fixed.epochs", "unknown key \"epochs\""),
+        (#""initialScale": 0.1"#, #""initialScale": [0.1]"#, "$.protocols.p.fixed.initialScale", "must be a number"),
+        (#""fixed": {"#, #""fixed": {"lr": 0.1, "#, "$.protocols.p.fixed.lr", "unknown key \"lr\""),
         (#""version": 1, "#, #""version": 1, "version": 1, "#, "$", "duplicate key \"version\""),
         (#"}}}}"#, #"}}}"#, "$", "not valid JSON"),
     ]
@@ -224,8 +241,8 @@ struct GridTests {
         #expect(throws: SelectionError.missingResult(sampler: .uniform, configuration: c[1].canonicalText)) {
             try plan.selectBest([c[0]: .finished(bestValidation: 0.3)])
         }
-        let stray = GridConfiguration(["lr": .real(9), "l2": .real(0)])
-        #expect(throws: SelectionError.notInPlan(sampler: .uniform, configuration: "l2=0.0,lr=9.0")) {
+        let stray = try RunConfiguration(["lr": 9, "l2": 0])
+        #expect(throws: SelectionError.notInPlan(sampler: .uniform, configuration: "{\"l2\":0,\"lr\":9}")) {
             try plan.selectBest([c[0]: .finished(bestValidation: 0.3), c[1]: .finished(bestValidation: 0.3), stray: .finished(bestValidation: 0.9)])
         }
         let nan = #expect(throws: SelectionError.self) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ADAREvaluation
 import ADARReport
+import ADARCore
 import ADARStore
 #if canImport(FoundationXML)
 import FoundationXML

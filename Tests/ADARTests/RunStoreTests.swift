@@ -1,3 +1,4 @@
+import ADARCore
 import Foundation
 import GRDB
 import Testing
@@ -91,20 +92,20 @@ struct RunStoreTests {
 
     @Test("NaN, ±∞, empty keys, nested values and non-objects are refused, naming the key")
     func configurationRefusals() {
-        #expect(throws: RunStoreError.invalidConfiguration(key: "lr", reason: "nan is not finite; JSON has no NaN or infinity")) {
+        #expect(throws: ConfigurationError(key: "lr", reason: "nan is not finite; JSON has no NaN or infinity")) {
             try RunConfiguration(["lr": .number(.nan), "dimension": 64])
         }
-        #expect(throws: RunStoreError.invalidConfiguration(key: "w", reason: "-inf is not finite; JSON has no NaN or infinity")) {
+        #expect(throws: ConfigurationError(key: "w", reason: "-inf is not finite; JSON has no NaN or infinity")) {
             try RunConfiguration(["w": .number(-.infinity)])
         }
-        #expect(throws: RunStoreError.invalidConfiguration(key: "", reason: "keys must not be empty")) {
+        #expect(throws: ConfigurationError(key: "", reason: "keys must not be empty")) {
             try RunConfiguration(["": 1])
         }
-        #expect(throws: RunStoreError.invalidConfiguration(key: "adar", reason: #"not a JSON object of numbers, strings and booleans: {"adar":{"rho":0.5}}"#)) {
+        #expect(throws: ConfigurationError(key: "adar", reason: #"not a JSON object of numbers, strings and booleans: {"adar":{"rho":0.5}}"#)) {
             try RunConfiguration(json: #"{"adar":{"rho":0.5}}"#)
         }
-        #expect(throws: RunStoreError.self) { try RunConfiguration(json: "[1, 2]") }
-        #expect(throws: RunStoreError.self) { try RunConfiguration(json: #"{"x":null}"#) }
+        #expect(throws: ConfigurationError.self) { try RunConfiguration(json: "[1, 2]") }
+        #expect(throws: ConfigurationError.self) { try RunConfiguration(json: #"{"x":null}"#) }
     }
 
     @Test("a spec with an empty or padded name is refused, naming the field")

@@ -90,7 +90,7 @@ struct TrainingRobustnessTests {
             let palette = (0..<width).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             let scores = (0..<users).map { _ in (0..<items).map { _ in palette[Int(rng.next() % UInt64(width))] } }
             let cutoffs = [1, 2, 3, 5, 9]
-            let metrics = RankingMetrics.evaluate(data, cutoffs: cutoffs) { user, out in
+            let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: cutoffs) { user, out in
                 for item in 0..<out.count { out[item] = scores[user][item] }
             }
             for (index, expected) in Self.bruteForce(data, scores: scores, cutoffs: cutoffs).enumerated() {
@@ -107,14 +107,15 @@ struct TrainingRobustnessTests {
     func constantModelScoresLikeRandom() throws {
         let data = try ImplicitFeedback.synthetic(users: 40, items: 100, interactionsPerUser: 12, seed: 3)
         for constant: Float in [0, 0.25, .nan] {
-            let metrics = RankingMetrics.evaluate(data, cutoffs: [10, 20]) { _, out in
+            let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: [10, 20]) { _, out in
                 for item in 0..<out.count { out[item] = constant }
             }
             for k in [10, 20] {
                 // Uniform random ranking of n candidates: each test item is at each rank with probability 1/n.
                 var recall = 0.0, ndcg = 0.0, users = 0.0
                 for user in 0..<data.userCount where !data.test[user].isEmpty {
-                    let n = data.itemCount - data.train[user].count, t = data.test[user].count
+                    // The test task ranks every item outside train ∪ validation.
+                    let n = data.itemCount - data.train[user].count - data.validation[user].count, t = data.test[user].count
                     let discount = { (count: Int) in (0..<count).reduce(0.0) { $0 + 1 / log2(Double($1 + 2)) } }
                     recall += Double(min(k, n)) / Double(n)
                     ndcg += Double(t) / Double(n) * discount(min(k, n)) / discount(min(k, t))
@@ -139,7 +140,7 @@ struct TrainingRobustnessTests {
             ([.infinity, .infinity, 0, .nan], [0.5, 1, 1, 1]),
         ]
         for (scores, expected) in cases {
-            let metrics = RankingMetrics.evaluate(data, cutoffs: [1, 2, 3, 4]) { _, out in
+            let metrics = RankingMetrics.evaluate(data.rankingTask(.test), cutoffs: [1, 2, 3, 4]) { _, out in
                 for item in 0..<out.count { out[item] = scores[item] }
             }
             #expect(metrics.recall == expected, "scores \(scores)")
@@ -344,7 +345,9 @@ struct TrainingRobustnessTests {
             #expect(result.status == 0 && !result.endedBySignal, "\(result.standardError)")
             let record = try JSONValue.parse(String(contentsOf: folder.appendingPathComponent("run.json"), encoding: .utf8))
             #expect(Self.firstNonFinite(record) == nil, "\(sampler): \(Self.firstNonFinite(record) ?? "")")
-            #expect(record["run"]?["epochs"]?.arrayValue?.count == 3)
+            // One entry per epoch trained (no untrained epoch 0), and the best epoch's test metrics.
+            #expect(record["run"]?["epochs"]?.arrayValue?.count == 2)
+            #expect(record["earlyStopping"]?["test"]?["ndcg@20"] != nil && record["earlyStopping"]?["bestEpoch"] != nil)
         }
         // The check itself finds a NaN rendered as null.
         #expect(Self.firstNonFinite(.object([("loss", .number(.nan))])) == "$.loss")
@@ -362,6 +365,9 @@ struct TrainingRobustnessTests {
         // --eval-every 0: no epoch-0 evaluation.
         #expect(record["run"]?["epochs"]?.arrayValue?.compactMap { $0["epoch"]?.intValue } == [1, 2])
         #expect(result.standardError.contains("epoch 2/2") && !result.standardError.contains("untrained"))
+        // Early stopping: with only the last epoch evaluated, it is the best, and its test metrics are reported.
+        #expect(record["earlyStopping"]?["bestEpoch"]?.intValue == 2 && record["earlyStopping"]?["stopReason"]?.stringValue == "maxEpochsReached")
+        #expect(result.standardError.contains("best validation epoch 2"))
         #expect(Self.files(in: folder).isEmpty, "\(Self.files(in: folder))")
     }
 
@@ -441,6 +447,7 @@ struct TrainingRobustnessTests {
             (train + ["--epochs", "0"], "--epochs: 0 must be at least 1"),
             (demo + ["--epochs", "0"], "--epochs: 0 must be at least 1"),
             (train + ["--eval-every", "-1"], "--eval-every: -1 must be ≥ 0"),
+            (train + ["--patience", "0"], "--patience: 0 must be at least 1"),
             (demo + ["--eval-every", "-5"], "--eval-every: -5 must be ≥ 0"),
             (train + ["--dim", "0"], "--dim: 0 must be between 1 and 1024"),
             (train + ["--dim", "100000"], "--dim: 100000 must be between 1 and 1024"),

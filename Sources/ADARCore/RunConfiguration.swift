@@ -43,6 +43,8 @@ public enum ConfigurationValue: Hashable, Sendable, Codable,
 /// A run's configuration (hyper-parameters) with its canonical JSON text: the
 /// same values always give the same text, whatever order they were given in,
 /// so the text can key a run in the store (docs/STORE.md, "Canonical configurations").
+/// The grid file's points (ADAREvaluation) and the store's runs (ADARStore) are
+/// both this type, so a configuration has one canonical text everywhere.
 ///
 /// The text follows RFC 8785 (JSON Canonicalization Scheme) for flat objects:
 /// keys sorted by UTF-16 code units, no whitespace, strings with RFC 8785's
@@ -53,29 +55,38 @@ public struct RunConfiguration: Hashable, Sendable, CustomStringConvertible {
     public let canonicalText: String
 
     /// Refuses NaN and ±∞ (JSON has no spelling for them) and empty keys.
-    public init(_ values: [String: ConfigurationValue]) throws(RunStoreError) {
+    public init(_ values: [String: ConfigurationValue]) throws(ConfigurationError) {
         for (key, value) in values {
             if key.isEmpty {
-                throw .invalidConfiguration(key: key, reason: "keys must not be empty")
+                throw ConfigurationError(key: key, reason: "keys must not be empty")
             }
             if case let .number(number) = value, !number.isFinite {
-                throw .invalidConfiguration(key: key, reason: "\(number) is not finite; JSON has no NaN or infinity")
+                throw ConfigurationError(key: key, reason: "\(number) is not finite; JSON has no NaN or infinity")
             }
         }
-        self.values = values
+        self.init(validated: values)
+    }
+
+    private static func canonicalText(_ values: [String: ConfigurationValue]) -> String {
         let members = CanonicalJSON.sortedKeys(values).map { key in
             CanonicalJSON.string(key) + ":" + CanonicalJSON.value(values[key]!)
         }
-        canonicalText = "{" + members.joined(separator: ",") + "}"
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    /// Values already known to be finite, with non-empty keys (the grid file's loader checks them).
+    package init(validated values: [String: ConfigurationValue]) {
+        self.values = values
+        canonicalText = Self.canonicalText(values)
     }
 
     /// Reads a JSON object of numbers, strings and booleans (canonical or not).
-    public init(json: String) throws(RunStoreError) {
+    public init(json: String) throws(ConfigurationError) {
         let decoded: [String: ConfigurationValue]
         do {
             decoded = try JSONDecoder().decode([String: ConfigurationValue].self, from: Data(json.utf8))
         } catch {
-            throw .invalidConfiguration(
+            throw ConfigurationError(
                 key: (error as? DecodingError).flatMap(Self.failingKey) ?? "",
                 reason: "not a JSON object of numbers, strings and booleans: \(json)"
             )
@@ -84,6 +95,8 @@ public struct RunConfiguration: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { canonicalText }
+
+    public subscript(key: String) -> ConfigurationValue? { values[key] }
 
     private static func failingKey(_ error: DecodingError) -> String? {
         switch error {
@@ -95,14 +108,27 @@ public struct RunConfiguration: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The pieces of RFC 8785 text that the store writes: configurations and the JSON summary.
-enum CanonicalJSON {
+/// A configuration that JSON cannot spell (NaN, ±∞, an empty key) or a text that is not one.
+public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let key: String
+    public let reason: String
+
+    public init(key: String, reason: String) {
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String { key.isEmpty ? "configuration: \(reason)" : "configuration key \"\(key)\": \(reason)" }
+}
+
+/// The pieces of RFC 8785 text written for configurations and the store's JSON summary.
+public enum CanonicalJSON {
     /// RFC 8785 §3.2.3: keys in the order of their UTF-16 code units.
-    static func sortedKeys<Value>(_ object: [String: Value]) -> [String] {
+    public static func sortedKeys<Value>(_ object: [String: Value]) -> [String] {
         object.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
     }
 
-    static func value(_ value: ConfigurationValue) -> String {
+    public static func value(_ value: ConfigurationValue) -> String {
         switch value {
         case let .number(number): return Self.number(number)
         case let .string(text): return string(text)
@@ -112,7 +138,7 @@ enum CanonicalJSON {
 
     /// RFC 8785 §3.2.2.2: `"` and `\` escaped, the short escapes for
     /// \b \t \n \f \r, `\u00xx` for the other control characters, the rest as is.
-    static func string(_ text: String) -> String {
+    public static func string(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -134,7 +160,7 @@ enum CanonicalJSON {
 
     /// ECMAScript's Number::toString (RFC 8785 §3.2.2.3) of a finite binary64,
     /// built from the shortest round-trip digits that Swift's `description` gives.
-    static func number(_ number: Double) -> String {
+    public static func number(_ number: Double) -> String {
         precondition(number.isFinite, "callers refuse non-finite numbers first")
         if number == 0 { return "0" }
         // Swift writes the shortest digits as `123.45`, `1e-05` or `1.2345e+20`.

@@ -1,0 +1,112 @@
+import ADARCore
+import ADARTraining
+
+/// A run configuration (the protocol's fixed settings with a grid point, see
+/// `EvaluationProtocol.runConfiguration`) turned into a `TrainingConfiguration`.
+///
+/// Every key of docs/PROTOCOL.md's tables has one field here; a key this
+/// mapping does not know, a value of the wrong type or one out of the trainer's
+/// range is refused, naming the key, so no grid value is silently ignored.
+public enum ConfigurationMapping {
+    /// The keys and the trainer field each sets (for documentation and errors).
+    public static let fields: [String: String] = [
+        "lr": "adam.learningRate", "l2": "l2", "pool": "poolSize",
+        "p": "ahns.p", "alpha": "ahns.alpha", "beta": "ahns.beta",
+        "rho": "adar.rho", "weight": "adar.augmentationWeight", "sigma": "adar.sigma",
+        "fallback": "adar.fallback", "gradientFlow": "adar.gradientFlow", "policy": "adar.policy",
+        "positiveMixingMax": "positiveMixingMax",
+        "dimension": "dimension", "batchSize": "batchSize", "initialScale": "initialScale", "layers": "layers",
+        "schedule": "schedule", "scheduleSteps": "schedule.steps",
+    ]
+
+    /// The trainer's configuration for `configuration`, trained for at most `maxEpochs` epochs.
+    /// Keys absent from `configuration` take the trainer's defaults (docs/TRAINING.md).
+    public static func trainingConfiguration(
+        _ configuration: RunConfiguration, backbone: Backbone, sampler: SamplerKind, maxEpochs: Int
+    ) throws(ConfigurationError) -> TrainingConfiguration {
+        if let unknown = configuration.values.keys.filter({ fields[$0] == nil }).sorted().first {
+            throw ConfigurationError(key: unknown, reason: "no training setting has this name (known: \(fields.keys.sorted().joined(separator: ", ")))")
+        }
+        let reader = Reader(configuration: configuration)
+        do {
+            let defaults = try TrainingConfiguration()
+            let adarDefaults = defaults.adar
+            let adar = try ADARConfiguration(
+                rho: reader.real("rho") ?? adarDefaults.rho,
+                policy: reader.choice("policy", ReferencePolicy.self) ?? adarDefaults.policy,
+                sigma: reader.real("sigma") ?? adarDefaults.sigma,
+                fallback: reader.choice("fallback", FallbackMode.self) ?? adarDefaults.fallback,
+                augmentationWeight: reader.real("weight") ?? adarDefaults.augmentationWeight,
+                gradientFlow: reader.choice("gradientFlow", GradientFlow.self) ?? adarDefaults.gradientFlow)
+            let schedule: NoiseSchedule
+            switch try reader.string("schedule") ?? "cosine" {
+            case "cosine":
+                schedule = try NoiseSchedule(.defaultCosine, steps: reader.integer("scheduleSteps") ?? defaults.schedule.steps)
+            case let other:
+                throw ConfigurationError(key: "schedule", reason: "\"\(other)\" is not a schedule the protocol runs (only \"cosine\")")
+            }
+            return try TrainingConfiguration(
+                backbone: backbone, layers: reader.integer("layers") ?? defaults.layers, sampler: sampler,
+                poolSize: reader.integer("pool") ?? defaults.poolSize,
+                ahns: AHNSParameters(p: reader.real("p") ?? defaults.ahns.p, alpha: reader.real("alpha") ?? defaults.ahns.alpha,
+                                     beta: reader.real("beta") ?? defaults.ahns.beta),
+                positiveMixingMax: reader.real("positiveMixingMax") ?? defaults.positiveMixingMax,
+                adar: adar, schedule: schedule,
+                dimension: reader.integer("dimension") ?? defaults.dimension,
+                batchSize: reader.integer("batchSize") ?? defaults.batchSize,
+                epochs: maxEpochs, l2: reader.real("l2") ?? defaults.l2,
+                adam: AdamParameters(learningRate: reader.real("lr") ?? defaults.adam.learningRate),
+                initialScale: reader.real("initialScale") ?? defaults.initialScale)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let TrainingError.invalidConfiguration(field, reason), let ADARError.invalidConfiguration(field, reason) {
+            throw ConfigurationError(key: key(ofField: field), reason: reason)
+        } catch {
+            throw ConfigurationError(key: "", reason: "\(error)")
+        }
+    }
+
+    /// The configuration key behind a trainer's or ADAR's field name, for errors.
+    static func key(ofField field: String) -> String {
+        let aliases = ["learningRate": "lr", "poolSize": "pool", "augmentationWeight": "weight",
+                       "ahns.p": "p", "ahns.alpha": "alpha", "ahns.beta": "beta", "epochs": "maxEpochs"]
+        return aliases[field] ?? field
+    }
+
+    private struct Reader {
+        let configuration: RunConfiguration
+
+        func real(_ key: String) throws(ConfigurationError) -> Double? {
+            switch configuration[key] {
+            case nil: return nil
+            case let .number(x): return x
+            case let value?: throw ConfigurationError(key: key, reason: "must be a number, found \(CanonicalJSON.value(value))")
+            }
+        }
+
+        func integer(_ key: String) throws(ConfigurationError) -> Int? {
+            guard let x = try real(key) else { return nil }
+            guard x == x.rounded(), let value = Int(exactly: x) else {
+                throw ConfigurationError(key: key, reason: "must be an integer, found \(CanonicalJSON.number(x))")
+            }
+            return value
+        }
+
+        func string(_ key: String) throws(ConfigurationError) -> String? {
+            switch configuration[key] {
+            case nil: return nil
+            case let .string(text): return text
+            case let value?: throw ConfigurationError(key: key, reason: "must be a string, found \(CanonicalJSON.value(value))")
+            }
+        }
+
+        func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, _: Choice.Type) throws(ConfigurationError) -> Choice?
+        where Choice.RawValue == String {
+            guard let text = try string(key) else { return nil }
+            guard let choice = Choice(rawValue: text) else {
+                throw ConfigurationError(key: key, reason: "\"\(text)\" is not one of \(Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            return choice
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import ADARCore
+import ADARData
+import ADARTraining
+import ADAREvaluation
+
+/// One run under the evaluation protocol (docs/PROTOCOL.md "Early stopping"):
+/// train, evaluate the **validation** split every k epochs, stop on
+/// `EarlyStopping`, keep a copy of the parameters at each new best, and — for a
+/// final run only — put the best copy back and evaluate the test split once,
+/// unsealed with the run's own `ChosenModel`.
+///
+/// The training data's `test` lists are never read here: the test targets come
+/// only from the `SealedTestSplit` passed to `run(test:)`.
+public struct ProtocolRun {
+    public let data: ImplicitFeedback
+    public let configuration: TrainingConfiguration
+    public let seed: UInt64
+    public let stopping: EarlyStoppingSettings
+    public let threads: Int
+
+    /// The cutoffs of every evaluation; the store's metric names are `recall@K`, `ndcg@K`.
+    public static let cutoffs = [10, 20]
+    /// What early stopping and selection maximise.
+    public static let selectionMetric = "ndcg@20"
+
+    public init(data: ImplicitFeedback, configuration: TrainingConfiguration, seed: UInt64,
+                stopping: EarlyStoppingSettings, threads: Int) {
+        self.data = data
+        self.configuration = configuration
+        self.seed = seed
+        self.stopping = stopping
+        self.threads = threads
+    }
+
+    /// Trains until early stopping says stop. `test` nil (tuning): the test split
+    /// is not evaluated. `test` given (final run): it is unsealed once, after the
+    /// stop, for the best validation epoch's parameters.
+    ///
+    /// Throws `TrainingError.diverged` for a NaN or ±∞ loss, embedding, score or
+    /// validation value; errors of `onEvaluation` (e.g. the store's) pass through.
+    public func run(
+        test: SealedTestSplit?, onEvaluation: (ValidationReport) throws -> Void = { _ in }
+    ) throws -> ProtocolRunOutcome {
+        let trainer = try Trainer(data: data, configuration: configuration, seed: seed)
+        let validation = data.rankingTask(.validation)
+        var earlyStopping = EarlyStopping(stopping)
+        var bestParameters = trainer.parameters
+        var epochs: [EpochStatistics] = [], sinceEvaluation: [EpochStatistics] = []
+        var evaluations: [ValidationReport] = []
+        var epoch = 0
+        while let due = earlyStopping.nextEvaluationEpoch {
+            while epoch < due {
+                epoch += 1
+                let statistics = try trainer.trainEpoch(epoch, threads: threads)
+                epochs.append(statistics)
+                sinceEvaluation.append(statistics)
+            }
+            let (metrics, seconds) = try trainer.checkedEvaluation(validation, epoch: epoch, cutoffs: Self.cutoffs, threads: threads)
+            let decision: Decision
+            do {
+                decision = try earlyStopping.record(epoch: epoch, validation: metrics.ndcg(at: 20))
+            } catch {
+                // Only a non-finite value can be refused here: the epoch is the one asked for.
+                throw TrainingError.diverged(epoch: epoch, batch: nil, detail: "\(error)")
+            }
+            if decision.isNewBest { bestParameters = trainer.parameters }
+            let report = ValidationReport(
+                epoch: epoch, maxEpochs: stopping.maxEpochs, metrics: metrics, epochs: sinceEvaluation,
+                evaluationSeconds: seconds, decision: decision,
+                bestEpoch: earlyStopping.bestEpoch!, bestValue: earlyStopping.bestValue!)
+            evaluations.append(report)
+            sinceEvaluation = []
+            try onEvaluation(report)
+        }
+        let chosen: ChosenModel
+        do {
+            chosen = try earlyStopping.chosenModel()
+        } catch {
+            preconditionFailure("the loop ends only when early stopping has stopped: \(error)")
+        }
+        var testMetrics: RankingMetrics?
+        if let test {
+            trainer.parameters = bestParameters
+            let task = data.testTask(targets: test.unseal(for: chosen))
+            testMetrics = try trainer.checkedEvaluation(task, epoch: chosen.bestEpoch, cutoffs: Self.cutoffs, threads: threads).metrics
+        }
+        return ProtocolRunOutcome(chosen: chosen, evaluations: evaluations, epochs: epochs,
+                                  bestParameters: bestParameters, testMetrics: testMetrics)
+    }
+}
+
+/// One validation evaluation of a protocol run, with the epochs trained since the previous one.
+public struct ValidationReport: Sendable {
+    public let epoch: Int
+    public let maxEpochs: Int
+    public let metrics: RankingMetrics
+    /// The epochs trained since the previous evaluation.
+    public let epochs: [EpochStatistics]
+    public let evaluationSeconds: Double
+    public let decision: Decision
+    /// The best validation epoch and NDCG@20 so far (this one included).
+    public let bestEpoch: Int
+    public let bestValue: Double
+
+    /// The mean loss of those epochs, weighted by their rows.
+    public var meanLoss: Double { RunStatistics.meanLoss(epochs) }
+    public var trainingSeconds: Double { epochs.reduce(0) { $0 + $1.seconds } }
+
+    /// What the store records: the metrics, and the extras (mean loss, seconds, ADAR's status shares).
+    public var storeMetrics: [String: Double] { RunStatistics.storeMetrics(metrics) }
+    public var storeExtra: [String: Double] {
+        var extra = ["meanLoss": meanLoss, "trainingSeconds": trainingSeconds, "evaluationSeconds": evaluationSeconds]
+        for (status, share) in RunStatistics.statusShares(epochs) { extra["share.\(status.rawValue)"] = share }
+        return extra
+    }
+
+    /// One line for the progress output: the epoch, the loss and time since the previous evaluation,
+    /// validation Recall@20 and NDCG@20, the best epoch so far (`*` when this one), ADAR's status mix, the stop.
+    public func progressLine(label: String) -> String {
+        let report = self
+        let width = String(report.maxEpochs).count
+        var line = "\(label): epoch " + String(repeating: " ", count: max(0, width - String(report.epoch).count))
+            + "\(report.epoch)/\(report.maxEpochs)"
+        line += String(format: "  loss %.4f  %.1f s  val R@20 %.4f  N@20 %.4f  best %d",
+                       report.meanLoss, report.trainingSeconds + report.evaluationSeconds,
+                       report.metrics.recall(at: 20), report.metrics.ndcg(at: 20), report.bestEpoch)
+        if report.decision.isNewBest { line += " *" }
+        let shares = RunStatistics.statusShares(report.epochs)
+        if !shares.isEmpty {
+            line += "  " + shares.filter { $0.1 > 0 }.map { String(format: "%@ %.1f%%", $0.0.rawValue, 100 * $0.1) }
+                .joined(separator: " ")
+        }
+        if let reason = report.decision.stopReason { line += "  (stop: \(reason.rawValue))" }
+        return line
+    }
+}
+
+/// What a protocol run produced.
+public struct ProtocolRunOutcome: Sendable {
+    public let chosen: ChosenModel
+    public let evaluations: [ValidationReport]
+    public let epochs: [EpochStatistics]
+    /// The parameters of the best validation epoch (the model that was tested).
+    public let bestParameters: [Float]
+    /// The test metrics of the best epoch's model; nil for a tuning run.
+    public let testMetrics: RankingMetrics?
+
+    /// One report per epoch trained, with the validation metrics of the evaluated ones.
+    public var history: [EpochReport] {
+        let evaluated = Dictionary(uniqueKeysWithValues: evaluations.map { ($0.epoch, $0) })
+        return epochs.map { statistics in
+            EpochReport(epoch: statistics.epoch, statistics: statistics, metrics: evaluated[statistics.epoch]?.metrics,
+                        evaluationSeconds: evaluated[statistics.epoch]?.evaluationSeconds ?? 0)
+        }
+    }
+
+    /// The run's summary for the store: epochs trained, best validation NDCG@20,
+    /// the stop reason, training and evaluation seconds, and ADAR's status mix over every row.
+    public var summary: [String: Double] {
+        var summary: [String: Double] = [
+            "epochs": Double(chosen.stoppedAfterEpoch),
+            "bestValidationNDCG@20": chosen.bestValidation,
+            "stoppedByPatience": chosen.stopReason == .patienceExhausted ? 1 : 0,
+            "meanLoss": RunStatistics.meanLoss(epochs),
+            "trainingSeconds": epochs.reduce(0) { $0 + $1.seconds },
+            "evaluationSeconds": evaluations.reduce(0) { $0 + $1.evaluationSeconds },
+        ]
+        for (status, share) in RunStatistics.statusShares(epochs) { summary["share.\(status.rawValue)"] = share }
+        return summary
+    }
+}
+
+enum RunStatistics {
+    static func storeMetrics(_ metrics: RankingMetrics) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for k in metrics.cutoffs {
+            values["recall@\(k)"] = metrics.recall(at: k)
+            values["ndcg@\(k)"] = metrics.ndcg(at: k)
+        }
+        return values
+    }
+
+    static func meanLoss(_ epochs: [EpochStatistics]) -> Double {
+        let rows = epochs.reduce(0) { $0 + $1.rows }
+        return epochs.reduce(0) { $0 + $1.meanLoss * Double($1.rows) } / Double(max(rows, 1))
+    }
+
+    /// ADAR's S5 statuses as shares of the rows; empty for the other samplers.
+    static func statusShares(_ epochs: [EpochStatistics]) -> [(RowStatus, Double)] {
+        let counted = epochs.filter { !$0.statusCounts.isEmpty }
+        guard !counted.isEmpty else { return [] }
+        let rows = Double(counted.reduce(0) { $0 + $1.rows })
+        return RowStatus.allCases.map { status in
+            (status, Double(counted.reduce(0) { $0 + ($1.statusCounts[status] ?? 0) }) / rows)
+        }
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import ADARCore
+import ADARData
+import ADARTraining
+import ADAREvaluation
+import ADARStore
+
+/// The protocol for one cell (data set × backbone), recorded in a `RunStore`
+/// (docs/PROTOCOL.md, steps 2–4):
+///
+/// - `tune()`: every planned configuration of every sampler (`tuningPlan(for:)`,
+///   equal budgets), on the first split seed with the first model seed; the test
+///   split is never unsealed.
+/// - `select()`: per sampler, the configuration with the best validation NDCG@20
+///   among the store's tuning results (`TuningPlan.selectBest`).
+/// - `runFinal(_:)`: each chosen configuration for every model seed × split seed;
+///   each run unseals its split's test items once, for its best validation epoch.
+///
+/// Resuming is the store's: a finished (or failed) run is skipped, a run left
+/// `running` by a killed process is redone from nothing. A run that diverges is
+/// recorded as failed and the sweep goes on with the next.
+public final class ProtocolSweep {
+    public let store: RunStore
+    public let evaluationProtocol: EvaluationProtocol
+    public let dataset: String
+    public let backbone: Backbone
+    public let samplers: [SamplerKind]
+    /// True for a data set with one fixed split (ML-1M's time split): every run
+    /// uses split seed 0 and only the model seeds vary.
+    public let hasFixedSplit: Bool
+    public let threads: Int
+    public let codeVersion: String
+    private let loadData: (UInt64) throws -> ImplicitFeedback
+    private let log: (String) -> Void
+    /// The data of each split seed, and its sealed test split, loaded once.
+    private var splits: [UInt64: (data: ImplicitFeedback, test: SealedTestSplit)] = [:]
+
+    /// `loadData(splitSeed)` loads the cell's data set split with that seed
+    /// (ignored for a fixed split). `log` receives the progress lines.
+    public init(
+        store: RunStore, evaluationProtocol: EvaluationProtocol, dataset: String, backbone: Backbone, samplers: [SamplerKind],
+        hasFixedSplit: Bool, threads: Int, codeVersion: String,
+        loadData: @escaping (UInt64) throws -> ImplicitFeedback, log: @escaping (String) -> Void
+    ) {
+        self.store = store
+        self.evaluationProtocol = evaluationProtocol
+        self.dataset = dataset
+        self.backbone = backbone
+        self.samplers = samplers
+        self.hasFixedSplit = hasFixedSplit
+        self.threads = threads
+        self.codeVersion = codeVersion
+        self.loadData = loadData
+        self.log = log
+    }
+
+    /// The split seeds of the final runs: the protocol's, or just 0 for a fixed split.
+    public var splitSeeds: [UInt64] { hasFixedSplit ? [0] : evaluationProtocol.splitSeeds }
+    /// Tuning runs use the first split seed and the first model seed.
+    public var tuningSplitSeed: UInt64 { splitSeeds[0] }
+    public var tuningModelSeed: UInt64 { evaluationProtocol.modelSeeds[0] }
+
+    /// The sealed test split of `splitSeed`, once its data is loaded (tests check its `accessCount`).
+    public func testSplit(splitSeed: UInt64) -> SealedTestSplit? { splits[splitSeed]?.test }
+
+    /// Every planned configuration mapped to the trainer's, so a bad grid value
+    /// is refused before anything is trained. Errors name the sampler and configuration.
+    public func checkPlans() throws(SweepError) {
+        for sampler in samplers {
+            for point in evaluationProtocol.tuningPlan(for: sampler).configurations {
+                _ = try trainingConfiguration(point, sampler: sampler)
+            }
+        }
+    }
+
+    /// Runs (or skips, when the store has them) every tuning run.
+    public func tune() throws {
+        try checkPlans()
+        for sampler in samplers {
+            let plan = evaluationProtocol.tuningPlan(for: sampler)
+            log(plan.summary)
+            for (index, point) in plan.configurations.enumerated() {
+                try runOne(phase: .tune, sampler: sampler, point: point, splitSeed: tuningSplitSeed, modelSeed: tuningModelSeed,
+                           label: "tune \(backbone.rawValue)/\(sampler.rawValue) \(index + 1)/\(plan.configurations.count)")
+            }
+        }
+    }
+
+    /// Each sampler's chosen configuration, from the store's tuning results only.
+    public func select() throws -> [(sampler: SamplerKind, selected: SelectedConfiguration)] {
+        try samplers.map { sampler in
+            let plan = evaluationProtocol.tuningPlan(for: sampler)
+            let byText = Dictionary(uniqueKeysWithValues: plan.configurations.map {
+                (evaluationProtocol.runConfiguration($0).canonicalText, $0)
+            })
+            var results: [RunConfiguration: TuningResult] = [:]
+            let isTuningRun = { (spec: RunSpec) in spec.splitSeed == self.tuningSplitSeed && spec.modelSeed == self.tuningModelSeed }
+            for run in try store.finishedRuns(phase: .tune, dataset: dataset, backbone: backbone.rawValue,
+                                              sampler: sampler.rawValue, protocol: evaluationProtocol.name)
+            where isTuningRun(run.spec) {
+                // Runs of configurations outside the current plan (an edited grid file) do not count.
+                guard let point = byText[run.spec.configuration.canonicalText] else { continue }
+                guard let value = run.bestValidationMetrics[ProtocolRun.selectionMetric] else {
+                    throw SweepError.missingMetric(run: run.id.rawValue, metric: ProtocolRun.selectionMetric)
+                }
+                results[point] = .finished(bestValidation: value)
+            }
+            for run in try store.failedRuns(phase: .tune, dataset: dataset, backbone: backbone.rawValue,
+                                            sampler: sampler.rawValue, protocol: evaluationProtocol.name)
+            where isTuningRun(run.spec) {
+                guard let point = byText[run.spec.configuration.canonicalText] else { continue }
+                results[point] = .failed(reason: run.reason)
+            }
+            return (sampler, try plan.selectBest(results))
+        }
+    }
+
+    /// Runs (or skips) the final runs of the chosen configurations, recorded as `phase`
+    /// (`.final`, or `.demo` for a demonstration sweep): each tests its best epoch once.
+    public func runFinal(_ chosen: [(sampler: SamplerKind, selected: SelectedConfiguration)], as phase: RunPhase = .final) throws {
+        precondition(phase != .tune, "tuning runs never read the test split; use tune()")
+        if hasFixedSplit {
+            log("\(dataset) has a fixed split: final runs vary the model seed only (split seed recorded as 0)")
+        }
+        let total = chosen.count * splitSeeds.count * evaluationProtocol.modelSeeds.count
+        var done = 0
+        for (sampler, selected) in chosen {
+            for splitSeed in splitSeeds {
+                for modelSeed in evaluationProtocol.modelSeeds {
+                    done += 1
+                    try runOne(phase: phase, sampler: sampler, point: selected.configuration, splitSeed: splitSeed,
+                               modelSeed: modelSeed,
+                               label: "\(phase.rawValue) \(backbone.rawValue)/\(sampler.rawValue) \(done)/\(total) split \(splitSeed) model \(modelSeed)")
+                }
+            }
+        }
+    }
+
+    // MARK: One run
+
+    private func trainingConfiguration(_ point: RunConfiguration, sampler: SamplerKind) throws(SweepError) -> TrainingConfiguration {
+        do {
+            return try ConfigurationMapping.trainingConfiguration(
+                evaluationProtocol.runConfiguration(point), backbone: backbone, sampler: sampler,
+                maxEpochs: evaluationProtocol.earlyStopping.maxEpochs)
+        } catch {
+            throw .invalidConfiguration(protocol: evaluationProtocol.name, sampler: sampler, configuration: point.canonicalText, error: error)
+        }
+    }
+
+    private func split(_ splitSeed: UInt64) throws -> (data: ImplicitFeedback, test: SealedTestSplit) {
+        if let loaded = splits[splitSeed] { return loaded }
+        let data = try loadData(splitSeed)
+        let loaded = (data, SealedTestSplit(targets: data.test))
+        splits[splitSeed] = loaded
+        return loaded
+    }
+
+    private func runOne(phase: RunPhase, sampler: SamplerKind, point: RunConfiguration, splitSeed: UInt64, modelSeed: UInt64,
+                        label: String) throws {
+        let configuration = evaluationProtocol.runConfiguration(point)
+        let spec = try RunSpec(phase: phase, dataset: dataset, backbone: backbone.rawValue, sampler: sampler.rawValue,
+                               configuration: configuration, splitSeed: splitSeed, modelSeed: modelSeed,
+                               protocol: evaluationProtocol.name)
+        let run: RunID
+        switch try store.begin(spec, codeVersion: codeVersion) {
+        case let .alreadyFinished(finished):
+            log("skipping finished run \(finished.id.rawValue) (\(label), \(point.canonicalText))")
+            return
+        case let .alreadyFailed(failed):
+            log("skipping failed run \(failed.id.rawValue) (\(label), \(point.canonicalText)): \(failed.reason)")
+            return
+        case let .started(id):
+            run = id
+        case let .restarted(id, old):
+            log("redoing half-finished run \(old.id.rawValue) (\(label), started \(Self.timestamp(old.startedAt)), "
+                + "\(old.evaluationCount) evaluations) as run \(id.rawValue)")
+            run = id
+        }
+        let (data, test) = try split(splitSeed)
+        let protocolRun = ProtocolRun(data: data, configuration: try trainingConfiguration(point, sampler: sampler), seed: modelSeed,
+                                      stopping: evaluationProtocol.earlyStopping, threads: threads)
+        let clock = ContinuousClock(), start = clock.now
+        do {
+            let outcome = try protocolRun.run(test: phase == .tune ? nil : test) { report in
+                try store.recordEvaluation(run, epoch: report.epoch, split: .validation,
+                                           metrics: report.storeMetrics, extra: report.storeExtra)
+                log(report.progressLine(label: label))
+            }
+            let seconds = (clock.now - start) / .seconds(1)
+            try store.finish(run, bestEpoch: outcome.chosen.bestEpoch,
+                             testMetrics: outcome.testMetrics.map(RunStatistics.storeMetrics) ?? [:],
+                             seconds: seconds, summary: outcome.summary)
+            var line = String(format: "%@: done in %.1f s, best epoch %d, validation NDCG@20 %.4f",
+                              label, seconds, outcome.chosen.bestEpoch, outcome.chosen.bestValidation)
+            if let test = outcome.testMetrics { line += String(format: ", test NDCG@20 %.4f", test.ndcg(at: 20)) }
+            log(line)
+        } catch let TrainingError.diverged(epoch, batch, detail) {
+            let reason = "diverged in epoch \(epoch)\(batch.map { ", batch \($0)" } ?? ""): \(detail)"
+            try store.fail(run, reason: reason)
+            log("\(label): FAILED, \(reason); recorded as failed, the sweep goes on")
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: date)
+    }
+}
+
+/// Why a sweep cannot go on.
+public enum SweepError: Error, Equatable, CustomStringConvertible {
+    /// A planned configuration the trainer refuses (a grid or fixed value out of its range).
+    case invalidConfiguration(protocol: String, sampler: SamplerKind, configuration: String, error: ConfigurationError)
+    /// A finished tuning run without the selection metric among its best validation metrics.
+    case missingMetric(run: Int64, metric: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(name, sampler, configuration, error):
+            "protocol \(name), sampler \(sampler.rawValue), configuration \(configuration): \(error); "
+                + "fix the grid file's value"
+        case let .missingMetric(run, metric):
+            "tuning run \(run) has no validation \(metric) at its best epoch; the store was not written by `adar tune`"
+        }
+    }
+}

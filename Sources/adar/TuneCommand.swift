@@ -1,0 +1,162 @@
+import Foundation
+import ArgumentParser
+import ADARCore
+import ADARData
+import ADARTraining
+import ADAREvaluation
+import ADARStore
+import ADARExperiment
+
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Run the evaluation protocol for one cell (data set × backbone): tune every sampler with the same budget, choose on validation, then the final runs; every run is recorded in the run store.",
+        discussion: """
+            The protocol (docs/PROTOCOL.md) is declared in the grid file (--grids, kept
+            under version control) and chosen with --protocol (full; reduced is a quick
+            smoke test, not evidence).
+            tune:   each sampler is trained with min(N, grid size) configurations of
+                    its grid (N = the protocol's budget, the same for every sampler),
+                    on the first split seed with the first model seed, each
+                    early-stopped on validation NDCG@20. The test split is never read.
+            select: each sampler keeps the configuration with the best validation
+                    NDCG@20 (ties: grid order).
+            final:  each chosen configuration is trained for every model seed × split
+                    seed, early-stopped on validation; the parameters of its best
+                    validation epoch are evaluated once on the test split. ML-1M has a
+                    fixed time split: it varies the model seed only (split seed 0).
+            Settings no grid tunes (d, batch, initial scale, LightGCN layers, the
+            default pool, ADAR's policy and schedule) are the protocol's `fixed` block.
+            Every evaluation and result goes to the SQLite store (--store). Stopped at
+            any moment, the same command resumes: finished runs are skipped, a
+            half-finished run is redone from nothing. A diverged run is recorded as
+            failed and the sweep goes on. Progress goes to standard error, the chosen
+            configurations to standard output; `adar report` tabulates the store.
+            Build in release (`swift run -c release adar tune …`): debug is ~20× slower.
+
+            """
+    )
+
+    enum Phase: String, CaseIterable, ExpressibleByArgument {
+        case tune, final, all
+    }
+
+    @Option(help: "Data: ml-100k, ml-1m, synthetic.")
+    var dataset: DatasetName = .ml100k
+
+    @Option(help: "Backbone: mf, lightgcn.")
+    var model: Backbone = .mf
+
+    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, reduced.")
+    var protocolName = "full"
+
+    @Option(help: "The grid file declaring the protocols.")
+    var grids = "protocol/grids.json"
+
+    @Option(help: "Comma-separated samplers, each once.")
+    var samplers = SamplerKind.allCases.map(\.rawValue).joined(separator: ",")
+
+    @Option(help: "The run store (SQLite; created with its folders when missing).")
+    var store = "results/runs.sqlite"
+
+    @Option(help: "tune: tuning runs only; final: final runs of the configurations the store's tuning runs chose; all: both.")
+    var phase: Phase = .all
+
+    @Option(parsing: .unconditional, help: "Threads, 1…256 (results do not depend on it).")
+    var threads = min(ProcessInfo.processInfo.activeProcessorCount, RunOptions.threadRange.upperBound)
+
+    @Option(help: "Cache folder of the MovieLens data (fetched there when missing).")
+    var cache: String = DataFetcher.defaultCache.path
+
+    @Option(parsing: .unconditional, help: "synthetic: users.")
+    var syntheticUsers = 500
+
+    @Option(parsing: .unconditional, help: "synthetic: items (more than 60).")
+    var syntheticItems = 1000
+
+    func validate() throws {
+        guard RunOptions.threadRange.contains(threads) else {
+            throw ValidationError("--threads: \(threads) must be between \(RunOptions.threadRange.lowerBound) and \(RunOptions.threadRange.upperBound)")
+        }
+        _ = try SamplerList.parse(samplers, option: "--samplers")
+        for (option, value) in [("--grids", grids), ("--store", store), ("--protocol", protocolName)] where value.isEmpty {
+            throw ValidationError("\(option) is empty")
+        }
+        if dataset == .synthetic {
+            do {
+                try ImplicitFeedback.checkSyntheticShape(users: syntheticUsers, items: syntheticItems,
+                                                         interactionsPerUser: DataOptions.syntheticInteractionsPerUser)
+            } catch {
+                throw ValidationError("--synthetic-\(error.parameter): \(error.reason)")
+            }
+        }
+    }
+
+    func run() throws {
+        let kinds = try SamplerList.parse(samplers, option: "--samplers")
+        guard FileManager.default.fileExists(atPath: grids) else {
+            throw CLIError(.noInput, "\(grids): no such grid file; give it with --grids (the committed one is protocol/grids.json)")
+        }
+        let file = try GridFile.load(contentsOf: URL(fileURLWithPath: grids))
+        guard let evaluationProtocol = file.protocols.first(where: { $0.name == protocolName }) else {
+            throw CLIError(.usage, "--protocol: \(grids) has no protocol \"\(protocolName)\" (it has: \(file.protocols.map(\.name).joined(separator: ", ")))")
+        }
+        let runStore = try RunStore(path: store)
+        let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let (cache, users, items, dataset) = (cache, syntheticUsers, syntheticItems, dataset)
+        let sweep = ProtocolSweep(
+            store: runStore, evaluationProtocol: evaluationProtocol, dataset: dataset.rawValue, backbone: model, samplers: kinds,
+            hasFixedSplit: dataset == .ml1m, threads: threads, codeVersion: "adar \(ADARVersion.number) (\(buildConfiguration))",
+            loadData: { splitSeed in
+                try DataOptions.load(dataset, cache: cache, splitSeed: splitSeed, syntheticUsers: users, syntheticItems: items)
+            },
+            log: log)
+        try sweep.checkPlans()
+        if buildConfiguration == "debug" {
+            log("note: this is a debug build; `swift run -c release adar tune …` is about 20× faster")
+        }
+        log("protocol \(evaluationProtocol.name) of \(grids): \(evaluationProtocol.description)")
+        log("cell \(dataset.rawValue) × \(model.rawValue); store \(store); phase \(phase.rawValue)")
+        if phase != .final { try sweep.tune() }
+        let chosen = try sweep.select()
+        print("chosen on validation NDCG@20 (protocol \(evaluationProtocol.name), \(dataset.rawValue) × \(model.rawValue), "
+            + "split seed \(sweep.tuningSplitSeed), model seed \(sweep.tuningModelSeed)):")
+        for (sampler, selected) in chosen {
+            let plan = evaluationProtocol.tuningPlan(for: sampler)
+            print(String(format: "  %@ %.4f  %@  (%d of a %d-point grid)", sampler.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0), selected.bestValidation,
+                         selected.configuration.canonicalText, plan.budgetUsed, plan.gridSize))
+        }
+        print("fixed settings: \(evaluationProtocol.fixed.canonicalText)")
+        if phase != .tune {
+            try sweep.runFinal(chosen)
+            let finished = try runStore.finishedRuns(phase: .final, dataset: dataset.rawValue, backbone: model.rawValue,
+                                                     protocol: evaluationProtocol.name)
+            let failed = try runStore.failedRuns(phase: .final, dataset: dataset.rawValue, backbone: model.rawValue,
+                                                 protocol: evaluationProtocol.name)
+            print("final runs in \(store): \(finished.count) finished, \(failed.count) failed; `adar report` tabulates them")
+        }
+        fflush(nil)
+    }
+}
+
+/// A comma-separated list of samplers: known names, each once, at least one.
+enum SamplerList {
+    static func parse(_ text: String, option: String) throws(ValidationError) -> [SamplerKind] {
+        let choices = SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")
+        guard !text.allSatisfy(\.isWhitespace) else {
+            throw ValidationError("\(option) is empty; give a comma-separated list of \(choices)")
+        }
+        var kinds: [SamplerKind] = []
+        for field in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = field.trimmingCharacters(in: .whitespaces)
+            guard let kind = SamplerKind(rawValue: name) else {
+                throw ValidationError("\(option): \"\(name)\" is not a sampler; choose from \(choices)")
+            }
+            guard !kinds.contains(kind) else {
+                throw ValidationError("\(option): \(name) is listed twice; list each sampler once")
+            }
+            kinds.append(kind)
+        }
+        return kinds
+    }
+}
