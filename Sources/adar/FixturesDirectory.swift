@@ -4,31 +4,14 @@ import ADARProtocol
 
 /// The fixtures folder the `adar fixtures` and `adar conform` commands read or write.
 /// Without an explicit path it is the `fixtures/` of the swift-adar checkout holding the
-/// current directory or, failing that, the `adar` executable — so the commands work from
-/// any directory of a checkout and from `.build/…/adar` run elsewhere.
+/// current directory or, failing that, the `adar` executable (`Checkout`) — so the commands
+/// work from any directory of a checkout and from `.build/…/adar` run elsewhere.
 enum FixturesDirectory {
-    /// The checkout's `fixtures/`: the nearest folder holding both Package.swift and fixtures/,
-    /// from the current directory upwards, then from the executable's folder upwards.
-    /// Returns nil, with the folders it started from, when there is none.
+    /// The checkout's `fixtures/`, or nil with the folders searched from.
     static func checkoutFixtures() -> (url: URL?, searched: [String]) {
-        let manager = FileManager.default
-        // Bundle.main knows the executable's own path even when it was found through PATH.
-        let executable = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
-            .resolvingSymlinksInPath().deletingLastPathComponent()
-        let starts = [URL(fileURLWithPath: manager.currentDirectoryPath), executable].map { $0.standardizedFileURL }
-        for start in starts {
-            var folder = start
-            while true {
-                let fixtures = folder.appendingPathComponent("fixtures")
-                if manager.fileExists(atPath: folder.appendingPathComponent("Package.swift").path), isDirectory(fixtures) {
-                    return (fixtures, [])
-                }
-                let parent = folder.deletingLastPathComponent()
-                if parent.path == folder.path { break }
-                folder = parent
-            }
-        }
-        return (nil, starts.map(\.path))
+        let (found, searched) = Checkout.find("fixtures")
+        guard let found, isDirectory(found) else { return (nil, searched.isEmpty ? [found?.path ?? ""] : searched) }
+        return (found, [])
     }
 
     static func isDirectory(_ url: URL) -> Bool {

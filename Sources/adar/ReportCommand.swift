@@ -39,6 +39,9 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print what was written as JSON on standard output instead of lines of text.")
     var json = false
 
+    @Flag(name: .customLong("print"), help: "Also print each cell's table, verdicts and settings (Markdown) on standard output.")
+    var printTables = false
+
     @Option(help: "Also regenerate this Markdown file's section between `<!-- adar report: begin -->` and `<!-- adar report: end -->`.")
     var readme: String?
 
@@ -125,6 +128,9 @@ struct ReportCommand: ParsableCommand {
             }
             print("{\"cells\":[\(cells.joined(separator: ","))],\"files\":[\(written.map(Self.jsonString).joined(separator: ","))]}")
         } else {
+            if printTables {
+                for cell in report.cells { print(CellMarkdown.render(cell, plots: nil, headingLevel: 2)) }
+            }
             for cell in report.cells {
                 print("\(cell.cell): \(cell.rows.count) samplers, m = \(cell.comparisons.count) comparisons, "
                     + "best baseline \(cell.bestBaseline?.sampler ?? "none"), "

@@ -10,24 +10,6 @@ import ADARExperiment
 /// Where the training data comes from.
 enum DatasetName: String, CaseIterable, ExpressibleByArgument {
     case ml100k = "ml-100k", ml1m = "ml-1m", synthetic
-
-    var displayName: String {
-        switch self {
-        case .ml100k: "ML-100K"
-        case .ml1m: "ML-1M"
-        case .synthetic: "synthetic"
-        }
-    }
-
-    /// The evaluation protocol, for reports (docs/TRAINING.md).
-    func protocolText(splitSeed: UInt64) -> String {
-        let split = switch self {
-        case .ml100k: "every rating a positive, per-user 80/20 split (seed \(splitSeed))"
-        case .ml1m: "every rating a positive, the shipped leave-latest-out split (one test item per user)"
-        case .synthetic: "seeded synthetic interactions, per-user 80/20 split (seed \(splitSeed))"
-        }
-        return "\(displayName), \(split); full ranking over items not in the user's training set"
-    }
 }
 
 extension Backbone: ExpressibleByArgument {}
@@ -145,7 +127,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Cache folder of the MovieLens data (fetched there when missing).")
     var cache: String = DataFetcher.defaultCache.path
 
-    @Option(help: "Seed of ML-100K's per-user 80/20 split (the protocol fixes 2026).")
+    @Option(help: "Seed of ML-100K's per-user 80/10/10 split (the protocol's split seeds are in protocol/grids.json; 2026 is the first).")
     var splitSeed: UInt64 = 2026
 
     @Option(parsing: .unconditional, help: "synthetic: users.")
@@ -314,32 +296,4 @@ var buildConfiguration: String {
     #else
     "release"
     #endif
-}
-
-/// One progress line per epoch.
-enum ProgressLine {
-    static func text(_ report: EpochReport, epochs: Int) -> String {
-        let width = String(epochs).count
-        var line = "epoch " + String(report.epoch).leftPadded(to: width) + "/\(epochs)"
-        if let statistics = report.statistics {
-            line += String(format: "  loss %.4f  %8.0f rows/s  %6.2f s", statistics.meanLoss, statistics.rowsPerSecond, statistics.seconds)
-        } else {
-            line += "  (untrained)"
-        }
-        if let metrics = report.metrics {
-            line += String(format: "  R@20 %.4f  N@20 %.4f", metrics.recall(at: 20), metrics.ndcg(at: 20))
-        }
-        if let statistics = report.statistics, !statistics.statusCounts.isEmpty {
-            line += "  " + RowStatus.allCases.compactMap { status in
-                statistics.statusCounts[status].map {
-                    String(format: "%@ %.1f%%", status.rawValue, 100 * Double($0) / Double(statistics.rows))
-                }
-            }.joined(separator: " ")
-        }
-        return line
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: " ", count: Swift.max(0, width - count)) + self }
 }

@@ -50,8 +50,8 @@ struct TuneCommand: ParsableCommand {
     @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, reduced.")
     var protocolName = "full"
 
-    @Option(help: "The grid file declaring the protocols.")
-    var grids = "protocol/grids.json"
+    @Option(help: "The grid file declaring the protocols (default: the checkout's protocol/grids.json).")
+    var grids: String?
 
     @Option(help: "Comma-separated samplers, each once.")
     var samplers = SamplerKind.allCases.map(\.rawValue).joined(separator: ",")
@@ -79,7 +79,7 @@ struct TuneCommand: ParsableCommand {
             throw ValidationError("--threads: \(threads) must be between \(RunOptions.threadRange.lowerBound) and \(RunOptions.threadRange.upperBound)")
         }
         _ = try SamplerList.parse(samplers, option: "--samplers")
-        for (option, value) in [("--grids", grids), ("--store", store), ("--protocol", protocolName)] where value.isEmpty {
+        for (option, value) in [("--grids", grids ?? "-"), ("--store", store), ("--protocol", protocolName)] where value.isEmpty {
             throw ValidationError("\(option) is empty")
         }
         if dataset == .synthetic {
@@ -94,9 +94,7 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         let kinds = try SamplerList.parse(samplers, option: "--samplers")
-        guard FileManager.default.fileExists(atPath: grids) else {
-            throw CLIError(.noInput, "\(grids): no such grid file; give it with --grids (the committed one is protocol/grids.json)")
-        }
+        let grids = try gridFile()
         let file = try GridFile.load(contentsOf: URL(fileURLWithPath: grids))
         guard let evaluationProtocol = file.protocols.first(where: { $0.name == protocolName }) else {
             throw CLIError(.usage, "--protocol: \(grids) has no protocol \"\(protocolName)\" (it has: \(file.protocols.map(\.name).joined(separator: ", ")))")
@@ -140,6 +138,24 @@ struct TuneCommand: ParsableCommand {
 }
 
 /// A comma-separated list of samplers: known names, each once, at least one.
+extension TuneCommand {
+    /// `--grids`, or the checkout's protocol/grids.json.
+    func gridFile() throws -> String {
+        guard let grids else {
+            let (found, searched) = Checkout.find("protocol/grids.json")
+            guard let found else {
+                throw CLIError(.noInput, "no grid file found: looked for a swift-adar checkout (a folder with Package.swift and "
+                    + "protocol/grids.json) in \(searched.joined(separator: " and in ")) and their parents; give it with --grids FILE")
+            }
+            return found.path
+        }
+        guard FileManager.default.fileExists(atPath: grids) else {
+            throw CLIError(.noInput, "\(grids): no such grid file; give it with --grids (the committed one is protocol/grids.json)")
+        }
+        return grids
+    }
+}
+
 enum SamplerList {
     static func parse(_ text: String, option: String) throws(ValidationError) -> [SamplerKind] {
         let choices = SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")

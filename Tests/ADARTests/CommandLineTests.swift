@@ -97,8 +97,8 @@ struct CommandLineTests {
         BadInvocation(command: "train", arguments: ["--dataset", "synthetic", "--output", "a-file/x.json"], status: 73,
                       phase: .running, message: "a-file is a file, not a folder"),
         // demo
-        BadInvocation(command: "demo", arguments: ["--seeds", "1"], status: 64, phase: .parsing,
-                      message: "1 must be at least 2 for a t-test"),
+        BadInvocation(command: "demo", arguments: ["--protocol", ""], status: 64, phase: .parsing,
+                      message: "--protocol is empty"),
         BadInvocation(command: "demo", arguments: ["--dataset", "synthetic", "--samplers", "uniform,bogus"], status: 64,
                       phase: .parsing, message: "\"bogus\" is not a sampler"),
         BadInvocation(command: "demo", arguments: ["--dataset", "ml-100k", "--cache", "a-file/sub"], status: 73, phase: .running,

@@ -371,7 +371,7 @@ struct TrainingRobustnessTests {
         #expect(Self.files(in: folder).isEmpty, "\(Self.files(in: folder))")
     }
 
-    @Test("adar train/demo: a bad output path is refused (73) before anything is trained, leaving nothing behind")
+    @Test("adar train: a bad output path is refused (73) before anything is trained, leaving nothing behind")
     func outputIsCheckedFirst() throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -382,7 +382,6 @@ struct TrainingRobustnessTests {
             (["train"] + Self.tinyRun + ["--output", "afile/out.json"], "is a file, not a folder"),
             (["train"] + Self.tinyRun + ["--output", "adir"], "is a folder, not a file"),
             (["train"] + Self.tinyRun + ["--output", "afile/deeper/out.json", "--json"], "is a file, not a folder"),
-            (["demo"] + Self.tinyRun + ["--seeds", "2", "--samplers", "uniform", "--output", "afile"], "is a file, not a folder"),
         ]
         for (arguments, message) in cases {
             let result = try ADARExecutable.run(arguments, in: folder)
@@ -409,29 +408,6 @@ struct TrainingRobustnessTests {
         (try? ProcessResult.run(URL(fileURLWithPath: "/usr/bin/chattr"), [flag, file.path]))?.status == 0
     }
 
-    @Test("adar demo writes demo.json and demo.svg together: when the second cannot be replaced, neither changes",
-          .enabled(if: immutableFilesWork, "needs chattr +i (root on a file system with immutable files)"))
-    func demoPairStaysConsistent() throws {
-        let folder = try Self.temporaryFolder()
-        let json = folder.appendingPathComponent("out/demo.json"), svg = folder.appendingPathComponent("out/demo.svg")
-        try FileManager.default.createDirectory(at: json.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data("old json\n".utf8).write(to: json)
-        try Data("old svg\n".utf8).write(to: svg)
-        #expect(Self.chattr("+i", svg))
-        defer {
-            _ = Self.chattr("-i", svg)
-            try? FileManager.default.removeItem(at: folder)
-        }
-        let result = try ADARExecutable.run(["demo"] + Self.tinyRun + ["--seeds", "2", "--samplers", "uniform", "--output", "out"],
-                                            in: folder)
-        #expect(result.status == 73 && !result.endedBySignal, "\(result.status) \(result.standardError)")
-        #expect(result.standardError.contains("demo.svg: cannot replace this file; none of demo.json, demo.svg was changed"),
-                "\(result.standardError)")
-        #expect(try String(contentsOf: json, encoding: .utf8) == "old json\n")
-        #expect(try String(contentsOf: svg, encoding: .utf8) == "old svg\n")
-        #expect(Self.files(in: folder) == ["out/demo.json", "out/demo.svg"], "left \(Self.files(in: folder))")
-    }
-
     @Test("adar train/demo: out-of-range and contradictory options are usage errors (64) before any data is loaded")
     func optionRangesAreUsageErrors() throws {
         let folder = try Self.temporaryFolder()
@@ -445,10 +421,8 @@ struct TrainingRobustnessTests {
             (train + ["--threads", "100000"], "--threads: 100000 must be between 1 and 256"),
             (demo + ["--threads", "-2"], "--threads: -2 must be between 1 and 256"),
             (train + ["--epochs", "0"], "--epochs: 0 must be at least 1"),
-            (demo + ["--epochs", "0"], "--epochs: 0 must be at least 1"),
             (train + ["--eval-every", "-1"], "--eval-every: -1 must be ≥ 0"),
             (train + ["--patience", "0"], "--patience: 0 must be at least 1"),
-            (demo + ["--eval-every", "-5"], "--eval-every: -5 must be ≥ 0"),
             (train + ["--dim", "0"], "--dim: 0 must be between 1 and 1024"),
             (train + ["--dim", "100000"], "--dim: 100000 must be between 1 and 1024"),
             (train + ["--batch", "0"], "--batch: 0 must be between 1 and 65536"),
@@ -467,7 +441,6 @@ struct TrainingRobustnessTests {
             (demo + ["--samplers", "uniform,dns,uniform"], "--samplers: uniform is listed twice"),
             (demo + ["--samplers", "uniform,,adar"], "--samplers: \"\" is not a sampler"),
             (demo + ["--samplers", "uniform,bpr"], "--samplers: \"bpr\" is not a sampler"),
-            (demo + ["--seeds", "1"], "--seeds: 1 must be at least 2"),
         ]
         for (arguments, message) in cases {
             let result = try ADARExecutable.run(arguments, in: folder)

@@ -5,7 +5,7 @@ import ADARData
 import ADARTraining
 import GSLOracle
 
-/// Training: samplers, LightGCN propagation, gradients, learning, determinism, Welch's test.
+/// Training: samplers, LightGCN propagation, gradients, learning, determinism.
 /// Synthetic or hand-made data only: no network.
 @Suite("Training: samplers, LightGCN, gradients, learning, determinism")
 struct TrainingTests {
@@ -240,29 +240,5 @@ struct TrainingTests {
             let otherSeed = try Trainer(data: data, configuration: configuration, seed: 43)
             #expect(otherSeed.parameters != serial.0)
         }
-    }
-
-    // MARK: Welch's t-test
-
-    @Test("Welch's test: closed form at ν = 2, where P(T₂ > t) = 1/2 − t/(2√(2 + t²))")
-    func welchClosedForm() throws {
-        // Means 1 and 4, variances 2 and 2, n = 2: t = −3/√2, ν = 2, p = 1 − |t|/√(2 + t²) = 1 − 3/√13.
-        let test = try #require(WelchTest([0, 2], [3, 5], studentTUpperTail: GSL.studentTUpperTail))
-        #expect(abs(test.t - (-3 / 2.0.squareRoot())) <= 1e-15)
-        #expect(abs(test.degreesOfFreedom - 2) <= 1e-15)
-        #expect(abs(test.pValue - (1 - 3 / 13.0.squareRoot())) <= 1e-14)
-    }
-
-    @Test("Welch's test agrees with scipy.stats.ttest_ind(equal_var=False)")
-    func welchAgreesWithSciPy() throws {
-        // scipy 1.17.1: ttest_ind([0.1012, 0.1043, 0.0987, 0.1020], [0.1101, 0.1079, 0.1143], equal_var=False)
-        // → statistic −4.181362417237288, df 3.469348925280055, pvalue 0.018645452697844896.
-        let test = try #require(WelchTest([0.1012, 0.1043, 0.0987, 0.1020], [0.1101, 0.1079, 0.1143],
-                                          studentTUpperTail: GSL.studentTUpperTail))
-        #expect(abs(test.t / -4.181362417237288 - 1) < 1e-12)
-        #expect(abs(test.degreesOfFreedom / 3.469348925280055 - 1) < 1e-12)
-        #expect(abs(test.pValue / 0.018645452697844896 - 1) < 1e-9)
-        #expect(WelchTest([1, 1], [1, 1], studentTUpperTail: GSL.studentTUpperTail) == nil)
-        #expect(WelchTest([1], [1, 2], studentTUpperTail: GSL.studentTUpperTail) == nil)
     }
 }
