@@ -38,5 +38,6 @@ extension ADARSynthesizer {
         }
         z = mutation == .wrongRoot ? -base.z : base.z
         sigma = mutation == .missingSigma ? 1 : base.sigma
+        noiseRatio = base.noiseRatio
     }
 }
