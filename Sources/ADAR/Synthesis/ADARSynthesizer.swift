@@ -91,7 +91,9 @@ public struct ADARSynthesizer: Sendable {
                 guard network.steps == schedule.steps else {
                     throw .shapeMismatch(field: "tau.steps", expected: schedule.steps, actual: network.steps)
                 }
-                guard rMax > 0 else { throw .invalidConfiguration(field: "rMax", reason: "must be > 0 (default 10), got \(rMax)") }
+                guard rMax >= 0 else {
+                    throw .invalidConfiguration(field: "rMax", reason: "r_max = \(rMax) must be ≥ 0 (S9; default 10)")
+                }
             } catch {
                 output.prepare(rows: 0, dimension: d)
                 throw error

@@ -5,8 +5,8 @@ public enum SynthesisGenerator32: Sendable {
     /// S6: `x⁻ = x_t`, the corrupted positive.
     case forward
     /// `x⁻ = x̂_0 = x_0 + σ·r_t·(ε − ε̂)`, `ε̂ = τ(x_t, PE(t), e_u)`; rows with
-    /// `r_t > rMax` (decided in binary64) use `forward` and are flagged in
-    /// `SynthesisBuffers.forwardFallbacks`.
+    /// `r_t > rMax` (S9's `r_max`, ≥ 0; decided in binary64) use `forward`
+    /// and are flagged in `SynthesisBuffers.forwardFallbacks`.
     case denoised(TauNetwork32, rMax: Double = 10)
 
     /// binary32 scratch one row needs: ε (`d`), then for `denoised` τ's

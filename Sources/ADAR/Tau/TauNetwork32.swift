@@ -16,7 +16,7 @@ public struct TauNetwork32: Sendable {
     /// `W₁ | b₁ | W₂ | b₂`, row-major.
     public internal(set) var parameters: [Float]
     /// `PE(t)` for `t = 0…T`, `(T + 1) × d`, row-major.
-    @usableFromInline let positionalEncoding: [Float]
+    @usableFromInline var positionalEncoding: [Float]
 
     /// S9's initialisation: biases 0, `W_ℓ[r][c] = bound_ℓ·(2u − 1)` with `u`
     /// from lane `k mod 4` of Philox on counter `(⌊k/4⌋, ℓ, 0, 2³² − 2)`,
@@ -25,6 +25,8 @@ public struct TauNetwork32: Sendable {
         guard d >= 1 else { throw .shapeMismatch(field: "dimension", expected: 1, actual: d) }
         guard steps >= 1 else { throw .shapeMismatch(field: "steps", expected: 1, actual: steps) }
         try ADARLimits.check("dimension", d, atMost: ADARLimits.maxDimension)
+        // S9's counter word ⌊k/4⌋, k < 12d², must fit in 32 bits: 3d² ≤ 2³².
+        try ADARLimits.check("tau.dimension", d, atMost: Self.maxDimension)
         try ADARLimits.check("steps", steps, atMost: ADARLimits.maxSteps)
         try ADARLimits.checkArrayCount("12·d²", 12 * d, d)
         try ADARLimits.checkArrayCount("(T + 1)·d", steps + 1, d)
@@ -81,6 +83,9 @@ public struct TauNetwork32: Sendable {
     }
 
     var layout: TauLayout { TauLayout(dimension: dimension) }
+
+    /// The largest `d` whose initialisation counters fit in 32 bits (`3d² ≤ 2³²`).
+    public static let maxDimension = 37_837
 }
 
 /// Offsets of `W₁ | b₁ | W₂ | b₂` in the flat parameter array.
