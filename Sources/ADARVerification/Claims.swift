@@ -12,6 +12,7 @@ public enum Claims {
             + NoiseChecks.claims
             + Binary32NoiseChecks.claims
             + EquivalenceChecks.claims
+            + TauEquivalenceChecks.claims
             + ConformanceToleranceChecks.claims
     }
 

@@ -246,8 +246,11 @@ public struct ADARSynthesizer: Sendable {
             output.syntheticScore[b] = noisedSample(timestep: t, x0: x0, epsilon: eps, user: u, into: xNeg, dimension: d)
             return nil
         }
-        output.syntheticScore[b] = denoisedSample(
+        let score = denoisedSample(
             timestep: t, x0: x0, epsilon: eps, user: u, denoiser: denoiser, scratch: scratch + d, into: xNeg, dimension: d)
+        // A non-finite x̂_0 (τ overflowed) has a non-finite score: e_u ≠ 0 here.
+        guard score.isFinite else { return .overflow(row: b, field: "denoised") }
+        output.syntheticScore[b] = score
         return nil
     }
 
