@@ -11,6 +11,8 @@ public enum Claims {
             + LossChecks.claims
             + NoiseChecks.claims
             + Binary32NoiseChecks.claims
+            + TauChecks.claims
+            + CalibrationChecks.claims
             + EquivalenceChecks.claims
             + TauEquivalenceChecks.claims
             + ConformanceToleranceChecks.claims
