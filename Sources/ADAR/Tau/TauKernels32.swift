@@ -110,7 +110,10 @@ package enum TauKernels32 {
     /// `outputRange` (`coefficient` is `rows × outputs`, `x` is `rows × k`),
     /// and `biasGrad[n] = Σ_b coefficient[b][n]`: every element summed over
     /// `b = 0, 1, …` in row order, one rounding per term, whatever the tiling.
-    /// Tiles of 4 outputs × 8 inputs stay in registers across the rows.
+    /// Rows go in blocks that stay in L2 across the output tiles; tiles of
+    /// 4 outputs × 8 inputs stay in registers across a block's rows and carry
+    /// the running sums from block to block through `grad` (exact binary32
+    /// stores and loads, so the rounding sequence is the unblocked one).
     @inlinable
     package static func accumulateOuter(
         _ coefficient: UnsafePointer<Float>, outputs: Int, _ x: UnsafePointer<Float>, rows: Int, inputs k: Int,
@@ -121,36 +124,46 @@ package enum TauKernels32 {
             for b in 0..<rows { sum += coefficient[b * outputs + n] }
             biasGrad[n] = sum
         }
-        var n = outputRange.lowerBound
-        while n + 4 <= outputRange.upperBound {
-            var i = 0
-            while i + 8 <= k {
-                var g0 = SIMD8<Float>(), g1 = SIMD8<Float>(), g2 = SIMD8<Float>(), g3 = SIMD8<Float>()
-                for b in 0..<rows {
-                    let xb = Kernels32.load8(x + b * k + i), c = coefficient + b * outputs + n
-                    g0 += c[0] * xb; g1 += c[1] * xb; g2 += c[2] * xb; g3 += c[3] * xb
+        for n in outputRange { (grad + n * k).update(repeating: 0, count: k) }
+        let blockRows = Swift.max(8, 32_768 / Swift.max(k, 1))
+        var start = 0
+        while start < rows {
+            let end = Swift.min(rows, start + blockRows)
+            var n = outputRange.lowerBound
+            while n + 4 <= outputRange.upperBound {
+                let r0 = grad + n * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+                var i = 0
+                while i + 8 <= k {
+                    var g0 = Kernels32.load8(r0 + i), g1 = Kernels32.load8(r1 + i)
+                    var g2 = Kernels32.load8(r2 + i), g3 = Kernels32.load8(r3 + i)
+                    for b in start..<end {
+                        let xb = Kernels32.load8(x + b * k + i), c = coefficient + b * outputs + n
+                        g0 += c[0] * xb; g1 += c[1] * xb; g2 += c[2] * xb; g3 += c[3] * xb
+                    }
+                    Kernels32.store8(g0, r0 + i); Kernels32.store8(g1, r1 + i)
+                    Kernels32.store8(g2, r2 + i); Kernels32.store8(g3, r3 + i)
+                    i += 8
                 }
-                Kernels32.store8(g0, grad + n * k + i); Kernels32.store8(g1, grad + (n + 1) * k + i)
-                Kernels32.store8(g2, grad + (n + 2) * k + i); Kernels32.store8(g3, grad + (n + 3) * k + i)
-                i += 8
+                for j in i..<k {
+                    for m in n ..< n + 4 { grad[m * k + j] = outerElement(coefficient, outputs, x, start ..< end, k, m, j, grad[m * k + j]) }
+                }
+                n += 4
             }
-            for j in i..<k {
-                for m in n ..< n + 4 { grad[m * k + j] = outerElement(coefficient, outputs, x, rows, k, m, j) }
+            while n < outputRange.upperBound {
+                for j in 0..<k { grad[n * k + j] = outerElement(coefficient, outputs, x, start ..< end, k, n, j, grad[n * k + j]) }
+                n += 1
             }
-            n += 4
-        }
-        while n < outputRange.upperBound {
-            for j in 0..<k { grad[n * k + j] = outerElement(coefficient, outputs, x, rows, k, n, j) }
-            n += 1
+            start = end
         }
     }
 
     @inlinable @inline(__always)
     static func outerElement(
-        _ coefficient: UnsafePointer<Float>, _ outputs: Int, _ x: UnsafePointer<Float>, _ rows: Int, _ k: Int, _ n: Int, _ j: Int
+        _ coefficient: UnsafePointer<Float>, _ outputs: Int, _ x: UnsafePointer<Float>, _ rows: Range<Int>, _ k: Int,
+        _ n: Int, _ j: Int, _ partial: Float
     ) -> Float {
-        var sum: Float = 0
-        for b in 0..<rows { sum += coefficient[b * outputs + n] * x[b * k + j] }
+        var sum = partial
+        for b in rows { sum += coefficient[b * outputs + n] * x[b * k + j] }
         return sum
     }
 
