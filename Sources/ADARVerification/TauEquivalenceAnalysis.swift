@@ -73,11 +73,11 @@ enum TauEquivalenceAnalysis {
     }
 
     /// S9's batch loss and gradient (`W₁ | b₁ | W₂ | b₂`) by the operations of
-    /// `TauNetwork32.lossAndGradient`, for rows `v_b` (`3d`) and exact targets.
-    static func lossAndGradient(_ p: [Float], dimension d: Int, inputs: [[Enclosure]], targets: [[Float]]) -> (loss: Enclosure, gradient: [Enclosure]) {
+    /// `TauNetwork32.lossAndGradient`, for rows `v_b` (`3d`) and targets `ε′_b`, both enclosed.
+    static func lossAndGradient(_ p: [Float], dimension d: Int, inputs: [[Enclosure]], targets: [[Enclosure]]) -> (loss: Enclosure, gradient: [Enclosure]) {
         let rows = inputs.count
         let passes = inputs.map { forward(p, dimension: d, input: $0) }
-        let residuals = (0..<rows).map { b in (0..<d).map { k in passes[b].output[k] - .exact(Double(targets[b][k])) } }
+        let residuals = (0..<rows).map { b in (0..<d).map { k in passes[b].output[k] - targets[b][k] } }
         let rowSums = residuals.map { r in Enclosure.sum(r.map { $0 * $0 }) }
         // d·B is exact in binary32 for every case drawn (< 2²⁴).
         let loss = Enclosure.sum(rowSums) / .exact(Double(d * rows))

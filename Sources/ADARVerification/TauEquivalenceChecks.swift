@@ -146,7 +146,8 @@ public enum TauEquivalenceChecks {
             loss /= Double(c.rows)
             gradient = gradient.map { $0 / Double(c.rows) }
             let bound = TauEquivalenceAnalysis.lossAndGradient(
-                c.network.parameters, dimension: d, inputs: (0..<c.rows).map(c.inputEnclosure), targets: (0..<c.rows).map { c.row(c.targets, $0) })
+                c.network.parameters, dimension: d, inputs: (0..<c.rows).map(c.inputEnclosure),
+                targets: (0..<c.rows).map { c.row(c.targets, $0).map { .exact(Double($0)) } })
             tally["L_τ", default: .init()].record(Double(got.loss), loss, bound.loss, context: "\(c)")
             let offsets = [0, 12 * d * d, 12 * d * d + 4 * d, 16 * d * d + 4 * d, 16 * d * d + 5 * d]
             for part in 0..<4 {
@@ -155,8 +156,48 @@ public enum TauEquivalenceChecks {
                         Double(got.gradient[k]), gradient[k], bound.gradient[k], context: "entry \(k - offsets[part]), \(c)")
                 }
             }
+            try compareTrainerDraws(c, subject: subject, into: &tally)
         }
         return result(id: "S9/E2", tally, cases: cases, seed: seed)
+    }
+
+    /// End to end through `TauTrainer32`'s own draws: the case's `x_t` as
+    /// `x_0`, `t′` (exact), `ε′` by the binary32 Box–Muller (within S8/B3's
+    /// `E`), `x_t′` by `noisedSample` (S6/E2's enclosure), against the
+    /// reference's `tauBatchLoss`.
+    static func compareTrainerDraws(_ c: TauCase, subject: TauSubject, into tally: inout [String: ErrorTally]) throws {
+        let d = c.dimension, sigma = 0.5, epoch = 1 + Int(c.caseSeed % 5), firstRow = c.caseSeed >> 40
+        let schedule = try NoiseSchedule(.defaultCosine, steps: c.steps)
+        let configuration = try ADARConfiguration(sigma: sigma)
+        let batch = try DenseRows32(rows: c.rows, dimension: d, poolSize: 1, users: c.users, positives: c.xt, pool: c.targets)
+        let trainer = try TauTrainer32(network: subject.network(c.network), learningRate: 1e-3)
+        let got = try trainer.lossAndGradient(
+            batch, synthesizer: subject.makeSynthesizer(schedule, configuration), seed: c.caseSeed, epoch: epoch, rowOffset: firstRow)
+        let expected = ReferenceADAR.tauBatchLoss(
+            c.referenceParameters, users: c.users.map(Double.init), positives: c.xt.map(Double.init), firstRow: firstRow,
+            seed: c.caseSeed, epoch: epoch, schedule: schedule, sigma: sigma)
+        var inputs = [[Enclosure]](), targets = [[Enclosure]]()
+        for b in 0..<c.rows {
+            let row = firstRow &+ UInt64(b)
+            let draw = ReferenceADAR.tauTrainingDraw(seed: c.caseSeed, epoch: epoch, row: row, dimension: d, steps: c.steps)
+            let t = TauTrainer32.trainingTimestep(seed: c.caseSeed, epoch: epoch, row: row, steps: c.steps)
+            tally["t′", default: .init()].recordExact(t == draw.timestep, context: "row \(b): t′ \(t), reference \(draw.timestep); \(c)")
+            let xt = c.row(c.xt, b).withUnsafeBufferPointer {
+                EquivalenceAnalysis.syntheticNegative(
+                    positive: $0, epsilon: draw.epsilon, noiseError: Binary32Model.counterNoiseError, timestep: draw.timestep,
+                    schedule: schedule, sigma: sigma)
+            }
+            inputs.append(xt + ReferenceADAR.positionalEncoding(timestep: draw.timestep, dimension: d).map { Enclosure.rounded($0) }
+                          + c.row(c.users, b).map { .exact(Double($0)) })
+            targets.append(draw.epsilon.map { Enclosure($0, radius: Binary32Model.counterNoiseError($0)) })
+        }
+        let bound = TauEquivalenceAnalysis.lossAndGradient(c.network.parameters, dimension: d, inputs: inputs, targets: targets)
+        tally["L_τ (trainer's draws)", default: .init()].record(Double(got.loss), expected.loss, bound.loss, context: "\(c)")
+        let reference = expected.gradient.flattened
+        for k in reference.indices {
+            tally["∂L/∂θ (trainer's draws)", default: .init()].record(
+                Double(got.gradient[k]), reference[k], bound.gradient[k], context: "entry \(k), \(c)")
+        }
     }
 
     // MARK: S9/E3

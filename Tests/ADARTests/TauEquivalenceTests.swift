@@ -53,6 +53,13 @@ struct TauEquivalenceTests {
         expectRejected(try TauEquivalenceChecks.checkGradient(seed: Self.seed, subject: Self.mutant(.swappedConcatenation)))
     }
 
+    @Test("S9/E2 rejects σ missing from the training's x_t′ (the trainer's draws end to end)")
+    func gradientRejectsMissingSigmaInTraining() throws {
+        var missingSigma = TauSubject.optimised
+        missingSigma.makeSynthesizer = { ADARSynthesizer(mutating: ADARSynthesizer(schedule: $0, configuration: $1), .missingSigma) }
+        expectRejected(try TauEquivalenceChecks.checkGradient(seed: Self.seed, subject: missingSigma))
+    }
+
     @Test("S9/E3 denoised x⁻ and its score within the derived bound; r_max guard as the reference's")
     func denoised() throws {
         try expectEquivalence("S9/E3", long: EquivalenceChecks.longCases) { try TauEquivalenceChecks.checkDenoised(seed: $0, cases: $1) }

@@ -50,6 +50,17 @@ public final class TauTrainer32: @unchecked Sendable {
         }
     }
 
+    /// `step`'s loss and gradient at the current parameters, without the Adam
+    /// step (package access: for the equivalence checks).
+    package func lossAndGradient(
+        _ input: DenseRows32, synthesizer: ADARSynthesizer, seed: UInt64, epoch: Int, rowOffset: UInt64, threads: Int = 1
+    ) throws(ADARError) -> (loss: Float, gradient: [Float]) {
+        let loss = try input.withAccess { (access) throws(ADARError) -> Float in
+            try lossAndGradient(access, rows: input.rows, synthesizer: synthesizer, seed: seed, epoch: epoch, rowOffset: rowOffset, threads: threads)
+        }
+        return (loss, gradient)
+    }
+
     /// S9's draws for global row `b` in epoch `E`: `t′ = 1 + ⌊w₀·T/2³²⌋`, `w₀`
     /// word 0 of Philox on counter `(2³² − 1, low32(b), high32(b), 2³¹ + E)`.
     public static func trainingTimestep(seed: UInt64, epoch: Int, row b: UInt64, steps: Int) -> Int {
