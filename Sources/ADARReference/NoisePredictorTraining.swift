@@ -63,18 +63,18 @@ extension ReferenceADAR {
         let d = p.dimension
         precondition(users.count == positives.count && users.count % d == 0 && !users.isEmpty)
         let rows = users.count / d
-        var sum = TauLoss(loss: 0, gradient: .zeros(dimension: d))
+        var lossSum = 0.0, gradientSum = [Double](repeating: 0, count: p.flattened.count)
         for i in 0..<rows {
             let draw = tauTrainingDraw(seed: seed, epoch: epoch, row: firstRow &+ UInt64(i), dimension: d, steps: schedule.steps)
             let xt = forwardSample(
                 x0: positives[i * d ..< (i + 1) * d], epsilon: draw.epsilon, timestep: draw.timestep,
                 schedule: schedule, sigma: sigma)
             let row = tauLoss(p, noisy: xt, timestep: draw.timestep, user: Array(users[i * d ..< (i + 1) * d]), target: draw.epsilon)
-            sum.loss += row.loss
-            sum.gradient = TauParameters(dimension: d, flattened: zip(sum.gradient.flattened, row.gradient.flattened).map(+))
+            lossSum += row.loss
+            for (q, g) in row.gradient.flattened.enumerated() { gradientSum[q] += g }
         }
         let count = Double(rows)
-        return TauLoss(loss: sum.loss / count, gradient: TauParameters(dimension: d, flattened: sum.gradient.flattened.map { $0 / count }))
+        return TauLoss(loss: lossSum / count, gradient: TauParameters(dimension: d, flattened: gradientSum.map { $0 / count }))
     }
 
     /// One bias-corrected Adam step (Kingma & Ba 2015) of S9's constants on

@@ -19,6 +19,7 @@ extension ReferenceADAR {
         _ batch: ADARBatch, schedule: NoiseSchedule, configuration config: ADARConfiguration,
         generator: NegativeGenerator
     ) throws(ADARError) -> GeneratedNegatives {
+        var ratios = [Double]()
         if case let .denoised(tau, maxRatio) = generator {
             guard tau.dimension == batch.dimension else {
                 throw .shapeMismatch(field: "tau.dimension", expected: batch.dimension, actual: tau.dimension)
@@ -26,8 +27,8 @@ extension ReferenceADAR {
             guard maxRatio >= 0 else {
                 throw .invalidConfiguration(field: "maxRatio", reason: "r_max = \(maxRatio) must be ≥ 0 (S9)")
             }
+            ratios = denoisingRatios(schedule)
         }
-        let ratios = denoisingRatios(schedule)
         var result = GeneratedNegatives(outcomes: [], forwardByRatioGuard: [])
         result.outcomes.reserveCapacity(batch.rows)
         for b in 0..<batch.rows {

@@ -115,9 +115,10 @@ extension TauChecks {
 struct TauErrorModel {
     let activations: ReferenceADAR.TauActivations
     /// Bounds on `|ẑ_j − z_j|`, `|ĥ_j − h_j|`, `|ŷ_k − y_k|`, `|r̂_k − r_k|`, `|v̂_i − v_i|`.
-    let z: [Double], h: [Double], y: [Double], residual: [Double], input: [Double]
+    let zBound: [Double], hBound: [Double], yBound: [Double], residualBound: [Double], inputBound: [Double]
     /// Bound on `|L̂ − L|`.
-    let loss: Double
+    let lossBound: Double
+    /// `r_k = y_k − ε′_k` in binary64.
     let residuals: [Double]
     let parameters: TauParameters
 
@@ -126,7 +127,7 @@ struct TauErrorModel {
         parameters = p
         activations = ReferenceADAR.tauForward(p, input: ReferenceADAR.tauInput(noisy: xt, timestep: t, user: user))
         let a = activations
-        input = (0..<inputs).map { i in
+        let input = (0..<inputs).map { i in
             (d..<2 * d).contains(i) ? TauChecks.encodingTolerance(timestep: t, dimension: d, component: i - d) : 0
         }
         var z = [Double](), h = [Double]()
@@ -159,11 +160,12 @@ struct TauErrorModel {
         }
         let squares = residuals.reduce(0) { $0 + $1 * $1 }
         // The sum of d squares (γ_d) and the division by d (u).
-        self.loss = loss / Double(d) + gamma(d + 1) * squares / Double(d)
-        self.z = z
-        self.h = h
-        self.y = y
-        self.residual = residual
+        lossBound = loss / Double(d) + gamma(d + 1) * squares / Double(d)
+        inputBound = input
+        zBound = z
+        hBound = h
+        yBound = y
+        residualBound = residual
         self.residuals = residuals
     }
 
@@ -174,12 +176,12 @@ struct TauErrorModel {
         let a = activations
         // ∂L/∂y_k = 2r_k/d.
         let gy = residuals.map { 2 * $0 / Double(d) }
-        let dgy = (0..<d).map { 2 * residual[$0] / Double(d) + u * abs(gy[$0]) }
+        let dgy = (0..<d).map { 2 * residualBound[$0] / Double(d) + u * abs(gy[$0]) }
         var gh = [Double](repeating: 0, count: hidden), dgh = [Double](repeating: 0, count: hidden)
         var dW2 = [Double](repeating: 0, count: d * hidden)
         for k in 0..<d {
             for j in 0..<hidden {
-                dW2[k * hidden + j] = abs(a.hidden[j]) * dgy[k] + abs(gy[k]) * h[j] + u * abs(gy[k] * a.hidden[j])
+                dW2[k * hidden + j] = abs(a.hidden[j]) * dgy[k] + abs(gy[k]) * hBound[j] + u * abs(gy[k] * a.hidden[j])
                 gh[j] += p.w2[k * hidden + j] * gy[k]
                 dgh[j] += gamma(d) * abs(p.w2[k * hidden + j] * gy[k]) + abs(p.w2[k * hidden + j]) * dgy[k]
             }
@@ -188,12 +190,12 @@ struct TauErrorModel {
         for j in 0..<hidden {
             let zj = a.preActivation[j], slope = ReferenceADAR.siluDerivative(zj)
             // |SiLU″| ≤ ½; SiLU′'s own evaluation: ≤ 6 roundings over terms ≤ 1 + |z|.
-            let dSlope = 0.5 * z[j] + 16 * u * (1 + abs(zj))
+            let dSlope = 0.5 * zBound[j] + 16 * u * (1 + abs(zj))
             let gz = gh[j] * slope
             let dgz = (abs(slope) + dSlope) * dgh[j] + abs(gh[j]) * dSlope + u * abs(gz)
             db1[j] = dgz
             for i in 0..<inputs {
-                dW1[j * inputs + i] = abs(a.input[i]) * dgz + (abs(gz) + dgz) * input[i] + u * abs(gz * a.input[i])
+                dW1[j * inputs + i] = abs(a.input[i]) * dgz + (abs(gz) + dgz) * inputBound[i] + u * abs(gz * a.input[i])
             }
         }
         return dW1 + db1 + dW2 + dgy
@@ -362,9 +364,9 @@ extension TauChecks {
                 let output = predict(p, point.noisy, point.timestep, point.user)
                 let tested = loss(p, point.noisy, point.timestep, point.user, point.target).loss
                 var pairs = (0..<d).map { k in
-                    (output.indices.contains(k) ? output[k] : .nan, Double(expected.output[k]), model.y[k], "ε̂[\(k)]")
+                    (output.indices.contains(k) ? output[k] : .nan, Double(expected.output[k]), model.yBound[k], "ε̂[\(k)]")
                 }
-                pairs.append((tested, Double(expected.loss), model.loss, "L_τ"))
+                pairs.append((tested, Double(expected.loss), model.lossBound, "L_τ"))
                 for (value, oracle, bound, name) in pairs {
                     values += 1
                     // The oracle's rounding to binary64 adds ½ ulp.
@@ -403,7 +405,7 @@ extension TauChecks {
                 // δf: the binary80 value's rounding to binary64 plus its own error (Proofs, S9/G1).
                 let valueRounding = unitRoundoff * Double(oracleForward(
                     p, noisy: point.noisy, timestep: point.timestep, user: point.user, target: point.target).loss)
-                    + 2 * extendedRoundoff / unitRoundoff * model.loss
+                    + 2 * extendedRoundoff / unitRoundoff * model.lossBound
                 let theta = p.flattened
                 for q in theta.indices {
                     partials += 1

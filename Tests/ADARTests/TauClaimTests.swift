@@ -10,6 +10,18 @@ import ADARVerification
 struct TauClaimTests {
     static func seed(_ id: String) -> UInt64 { Claims.claim(id)!.defaultSeed }
 
+    static let claimIDs = ["S9/P1", "S9/I1", "S9/I2", "S9/F1", "S9/G1", "S9/T1", "S9/D1", "S9/C1"]
+
+    @Test("adar verify --claim runs each S9 claim through the built executable: one PASS row each, exit 0")
+    func verifyCommand() throws {
+        let result = try ADARExecutable.run(["verify"] + Self.claimIDs.flatMap { ["--claim", $0] })
+        #expect(result.status == 0 && !result.endedBySignal, "\(result.standardError)")
+        for id in Self.claimIDs {
+            #expect(result.standardOutput.contains("\(id.padding(toLength: 12, withPad: " ", startingAt: 0)) PASS"), "no PASS row for \(id)")
+        }
+        #expect(result.standardOutput.contains("8 passed, 0 failed"))
+    }
+
     // MARK: S9/P1
 
     /// `PE(t)` with a planted bug in the argument or the sin/cos choice.
