@@ -65,7 +65,7 @@ struct TauOptimisedTests {
         #expect(network.positionalEncoding(at: 0)[1] == 1 && network.positionalEncoding(at: 0)[0] == 0)
     }
 
-    @Test("S9 τ's dimension is checked: 0 and d with 3d² > 2³² are refused with the field named")
+    @Test("S9 τ's shape is checked: d = 0, 3d² > 2³², a wrong parameter count and a non-finite parameter are refused with the field named")
     func dimensionLimits() {
         #expect(throws: ADARError.shapeMismatch(field: "dimension", expected: 1, actual: 0)) {
             try TauNetwork32(dimension: 0, steps: 10, seed: 1)
@@ -73,6 +73,17 @@ struct TauOptimisedTests {
         #expect(throws: ADARError.limitExceeded(field: "tau.dimension", limit: TauNetwork32.maxDimension, actual: 40_000)) {
             try TauNetwork32(dimension: 40_000, steps: 10, seed: 1)
         }
+        // Given parameters: 16d² + 5d of them (74 for d = 2), all finite.
+        #expect(throws: ADARError.shapeMismatch(field: "parameters", expected: 74, actual: 73)) {
+            try TauNetwork32(dimension: 2, steps: 10, parameters: [Float](repeating: 0.5, count: 73))
+        }
+        var parameters = [Float](repeating: 0.5, count: 74)
+        parameters[5] = .infinity
+        #expect(throws: ADARError.nonFinite(row: 0, field: "parameters", component: 5)) {
+            try TauNetwork32(dimension: 2, steps: 10, parameters: parameters)
+        }
+        parameters[5] = 0.25
+        #expect(try TauNetwork32(dimension: 2, steps: 10, parameters: parameters).parameters == parameters)
     }
 
     @Test("S9 training draws: t′ = 1 + ⌊w₀·T/2³²⌋ with w₀ word 0 of Philox on (2³² − 1, low32(b), high32(b), 2³¹ + E)")

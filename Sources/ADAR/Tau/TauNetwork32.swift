@@ -22,16 +22,7 @@ public struct TauNetwork32: Sendable {
     /// from lane `k mod 4` of Philox on counter `(⌊k/4⌋, ℓ, 0, 2³² − 2)`,
     /// `k = r·fan_in + c`, key `(low32(seed), high32(seed))`; binary64, rounded once.
     public init(dimension d: Int, steps: Int, seed: UInt64) throws(ADARError) {
-        guard d >= 1 else { throw .shapeMismatch(field: "dimension", expected: 1, actual: d) }
-        guard steps >= 1 else { throw .shapeMismatch(field: "steps", expected: 1, actual: steps) }
-        try ADARLimits.check("dimension", d, atMost: ADARLimits.maxDimension)
-        // S9's counter word ⌊k/4⌋, k < 12d², must fit in 32 bits: 3d² ≤ 2³².
-        try ADARLimits.check("tau.dimension", d, atMost: Self.maxDimension)
-        try ADARLimits.check("steps", steps, atMost: ADARLimits.maxSteps)
-        try ADARLimits.checkArrayCount("12·d²", 12 * d, d)
-        try ADARLimits.checkArrayCount("(T + 1)·d", steps + 1, d)
-        dimension = d
-        self.steps = steps
+        try Self.checkShape(dimension: d, steps: steps)
         let layout = TauLayout(dimension: d)
         var parameters = [Float](repeating: 0, count: layout.count)
         let key = SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
@@ -45,8 +36,37 @@ public struct TauNetwork32: Sendable {
                 parameters[offset + k] = Float(bound * (2 * GaussianNoise.unitInterval(block[k % 4]) - 1))
             }
         }
+        self.init(checkedDimension: d, steps: steps, parameters: parameters)
+    }
+
+    /// A network with the given parameters (`W₁ | b₁ | W₂ | b₂`), e.g. for
+    /// equivalence checks or a restored run.
+    public init(dimension d: Int, steps: Int, parameters: [Float]) throws(ADARError) {
+        try Self.checkShape(dimension: d, steps: steps)
+        let count = TauLayout(dimension: d).count
+        guard parameters.count == count else { throw .shapeMismatch(field: "parameters", expected: count, actual: parameters.count) }
+        if let i = parameters.firstIndex(where: { !$0.isFinite }) {
+            throw .nonFinite(row: 0, field: "parameters", component: i)
+        }
+        self.init(checkedDimension: d, steps: steps, parameters: parameters)
+    }
+
+    private init(checkedDimension d: Int, steps: Int, parameters: [Float]) {
+        dimension = d
+        self.steps = steps
         self.parameters = parameters
         positionalEncoding = Self.positionalTable(dimension: d, steps: steps).map(Float.init)
+    }
+
+    private static func checkShape(dimension d: Int, steps: Int) throws(ADARError) {
+        guard d >= 1 else { throw .shapeMismatch(field: "dimension", expected: 1, actual: d) }
+        guard steps >= 1 else { throw .shapeMismatch(field: "steps", expected: 1, actual: steps) }
+        try ADARLimits.check("dimension", d, atMost: ADARLimits.maxDimension)
+        // S9's counter word ⌊k/4⌋, k < 12d², must fit in 32 bits: 3d² ≤ 2³².
+        try ADARLimits.check("tau.dimension", d, atMost: maxDimension)
+        try ADARLimits.check("steps", steps, atMost: ADARLimits.maxSteps)
+        try ADARLimits.checkArrayCount("12·d²", 12 * d, d)
+        try ADARLimits.checkArrayCount("(T + 1)·d", steps + 1, d)
     }
 
     /// `PE(t)_k` for `t = 0…T` in binary64 (S9): `sin` of
@@ -60,20 +80,6 @@ public struct TauNetwork32: Sendable {
             }
         }
         return table
-    }
-
-    /// A network with the given parameters (`W₁ | b₁ | W₂ | b₂`), e.g. for
-    /// equivalence checks or a restored run.
-    public init(dimension d: Int, steps: Int, parameters: [Float]) throws(ADARError) {
-        var network = try TauNetwork32(dimension: d, steps: steps, seed: 0)
-        guard parameters.count == network.parameters.count else {
-            throw .shapeMismatch(field: "parameters", expected: network.parameters.count, actual: parameters.count)
-        }
-        if let i = parameters.firstIndex(where: { !$0.isFinite }) {
-            throw .nonFinite(row: 0, field: "parameters", component: i)
-        }
-        network.parameters = parameters
-        self = network
     }
 
     /// `PE(t)` rounded once to binary32, the row τ reads.
