@@ -66,7 +66,7 @@ struct TauOptimisedTests {
     }
 
     @Test("S9 τ's shape is checked: d = 0, 3d² > 2³², a wrong parameter count and a non-finite parameter are refused with the field named")
-    func dimensionLimits() {
+    func dimensionLimits() throws {
         #expect(throws: ADARError.shapeMismatch(field: "dimension", expected: 1, actual: 0)) {
             try TauNetwork32(dimension: 0, steps: 10, seed: 1)
         }
