@@ -38,6 +38,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time one ADAR-augmented MF epoch on ML-100K (Swift, 1 thread and all) against the numpy trainer Bench/numpy/adar_epoch.py, in this one invocation.")
     var epoch = false
 
+    @Flag(help: "Time S9's denoised synthesis against forward (ns per row, 1 thread and all) and τ's training step on the synthesis workloads.")
+    var denoised = false
+
     @Option(help: "--epoch: MovieLens cache folder (as `adar data fetch`).")
     var cache = "data"
 
@@ -60,6 +63,10 @@ struct BenchCommand: ParsableCommand {
         }
         if noiseFill {
             print(singleThreadNoiseFill(runs: runs))
+            return
+        }
+        if denoised {
+            print(try denoisedComparison(runs: runs, quick: quick))
             return
         }
         let workloads: [Workload] = quick

@@ -14,6 +14,7 @@ public enum Claims {
             + TauChecks.claims
             + CalibrationChecks.claims
             + EquivalenceChecks.claims
+            + TauEquivalenceChecks.claims
             + ConformanceToleranceChecks.claims
     }
 

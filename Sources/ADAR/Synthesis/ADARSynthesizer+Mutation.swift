@@ -14,6 +14,8 @@ package enum SynthesizerMutation: CaseIterable, Sendable {
     case missingSigma
     /// `√ᾱ_t` and `√(1 − ᾱ_t)` swapped (S2, S6).
     case swappedSignalAndNoise
+    /// `denoised` only (S9): `x̂_0 = x_0 + r_t·(ε − ε̂)`, forgetting `σ`.
+    case missingSigmaInReconstruction
 }
 
 extension ADARSynthesizer {
@@ -31,12 +33,14 @@ extension ADARSynthesizer {
             alphaBar = base.alphaBar
             sqrtAlphaBar = base.sqrtOneMinusAlphaBar
             sqrtOneMinusAlphaBar = base.sqrtAlphaBar
-        case .wrongRoot, .missingSigma:
+        case .wrongRoot, .missingSigma, .missingSigmaInReconstruction:
             alphaBar = base.alphaBar
             sqrtAlphaBar = base.sqrtAlphaBar
             sqrtOneMinusAlphaBar = base.sqrtOneMinusAlphaBar
         }
         z = mutation == .wrongRoot ? -base.z : base.z
         sigma = mutation == .missingSigma ? 1 : base.sigma
+        // The reconstruction scale is formed as σ·r_t: r_t/σ leaves r_t.
+        noiseRatio = mutation == .missingSigmaInReconstruction ? base.noiseRatio.map { $0 / base.sigma } : base.noiseRatio
     }
 }

@@ -33,6 +33,8 @@ public struct ADARSynthesizer: Sendable {
     /// `z = Φ⁻¹(ρ)`, computed once in binary64 and rounded.
     @usableFromInline let z: Float
     @usableFromInline let sigma: Float
+    /// S9's `r_t = √((1 − ᾱ_t)/ᾱ_t)`, binary64 rounded once (`denoised`).
+    @usableFromInline let noiseRatio: [Float]
 
     public init(schedule: NoiseSchedule, configuration: ADARConfiguration) {
         self.schedule = schedule
@@ -40,26 +42,34 @@ public struct ADARSynthesizer: Sendable {
         alphaBar = schedule.alphaBar.map(Float.init)
         sqrtAlphaBar = schedule.sqrtAlphaBar.map(Float.init)
         sqrtOneMinusAlphaBar = schedule.sqrtOneMinusAlphaBar.map(Float.init)
+        noiseRatio = Self.noiseRatios(schedule).map(Float.init)
         z = Float(StandardNormal.quantile(configuration.rho))
         sigma = Float(configuration.sigma)
     }
 
-    /// Synthesises one negative per dense row into `output`.
+    /// Synthesises one negative per dense row into `output` with `generator` (S9).
     public func synthesize(
-        _ input: DenseRows32, noise: Noise32, into output: SynthesisBuffers, threads: Int = defaultThreadCount
+        _ input: DenseRows32, noise: Noise32, generator: SynthesisGenerator32 = .forward, into output: SynthesisBuffers,
+        threads: Int = defaultThreadCount
     ) throws(ADARError) {
         try input.withAccess { (access) throws(ADARError) in
-            try run(access, rows: input.rows, noise: noise, into: output, threads: threads)
+            try run(access, rows: input.rows, noise: noise, generator: generator, into: output, threads: threads)
         }
     }
 
-    /// Synthesises one negative per row of the training form into `output`.
+    /// Synthesises one negative per row of the training form into `output` with `generator` (S9).
     public func synthesize(
-        _ input: IndexedRows32, noise: Noise32, into output: SynthesisBuffers, threads: Int = defaultThreadCount
+        _ input: IndexedRows32, noise: Noise32, generator: SynthesisGenerator32 = .forward, into output: SynthesisBuffers,
+        threads: Int = defaultThreadCount
     ) throws(ADARError) {
         try input.withAccess { (access) throws(ADARError) in
-            try run(access, rows: input.rows, noise: noise, into: output, threads: threads)
+            try run(access, rows: input.rows, noise: noise, generator: generator, into: output, threads: threads)
         }
+    }
+
+    /// S9's `r_t = √((1 − ᾱ_t)/ᾱ_t)` in binary64, `t = 0…T`.
+    public static func noiseRatios(_ schedule: NoiseSchedule) -> [Double] {
+        schedule.alphaBar.map { ((1 - $0) / $0).squareRoot() }
     }
 
     public static var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }
@@ -71,9 +81,24 @@ public struct ADARSynthesizer: Sendable {
     }
 
     private func run(
-        _ access: RowAccess, rows: Int, noise: Noise32, into output: SynthesisBuffers, threads: Int
+        _ access: RowAccess, rows: Int, noise: Noise32, generator: SynthesisGenerator32, into output: SynthesisBuffers,
+        threads: Int
     ) throws(ADARError) {
         let d = access.dimension
+        if case let .denoised(network, rMax) = generator {
+            do throws(ADARError) {
+                guard network.dimension == d else { throw .shapeMismatch(field: "tau.dimension", expected: d, actual: network.dimension) }
+                guard network.steps == schedule.steps else {
+                    throw .shapeMismatch(field: "tau.steps", expected: schedule.steps, actual: network.steps)
+                }
+                guard rMax >= 0 else {
+                    throw .invalidConfiguration(field: "rMax", reason: "r_max = \(rMax) must be ≥ 0 (S9; default 10)")
+                }
+            } catch {
+                output.prepare(rows: 0, dimension: d)
+                throw error
+            }
+        }
         var epsilonError: (row: Int, error: ADARError)?
         if case let .explicit(epsilon) = noise {
             guard epsilon.count == rows * d else {
@@ -86,9 +111,10 @@ public struct ADARSynthesizer: Sendable {
         }
         output.prepare(rows: rows, dimension: d)
         let chunks = Self.chunkCount(rows: rows, threads: threads)
-        // Each chunk's noise scratch starts on its own cache line: rows of
+        // Each chunk's scratch starts on its own cache line: rows of
         // neighbouring chunks run on different threads and rewrite it per row.
-        let scratchStride = (d + 15) / 16 * 16
+        // `denoised` adds τ's row: V (3d), H (4d) and ε̂ (d) after the noise.
+        let scratchStride = (generator.scratchPerRow(dimension: d) + 15) / 16 * 16
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: chunks * scratchStride * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: chunks * scratchStride)
         defer { scratch.deallocate() }
@@ -97,20 +123,22 @@ public struct ADARSynthesizer: Sendable {
         defer { firstErrors.deinitialize(count: chunks); firstErrors.deallocate() }
 
         withExplicitNoise(noise) { epsilon in
-            nonisolated(unsafe) let scratch = scratch, firstErrors = firstErrors, epsilon = epsilon
-            let body = { @Sendable (chunk: Int) in
-                let chunkRows = chunkRange(chunk, of: chunks, count: rows)
-                if let first = chunkRows.first { access.prefetch(first, candidates: 0 ..< access.poolSize) }
-                for row in chunkRows {
-                    let next = row + 1 < chunkRows.upperBound ? row + 1 : nil
-                    if let error = synthesizeRow(row, prefetching: next, access, noise: noise, epsilon: epsilon,
-                                                 scratch: scratch + chunk * scratchStride, output: output) {
-                        firstErrors[chunk] = (row, error)
-                        return
+            withDenoiser(generator) { denoiser in
+                nonisolated(unsafe) let scratch = scratch, firstErrors = firstErrors, epsilon = epsilon
+                let body = { @Sendable (chunk: Int) in
+                    let chunkRows = chunkRange(chunk, of: chunks, count: rows)
+                    if let first = chunkRows.first { access.prefetch(first, candidates: 0 ..< access.poolSize) }
+                    for row in chunkRows {
+                        let next = row + 1 < chunkRows.upperBound ? row + 1 : nil
+                        if let error = synthesizeRow(row, prefetching: next, access, noise: noise, epsilon: epsilon, denoiser: denoiser,
+                                                     scratch: scratch + chunk * scratchStride, output: output) {
+                            firstErrors[chunk] = (row, error)
+                            return
+                        }
                     }
                 }
+                forEachChunk(chunks, threads: threads, body)
             }
-            forEachChunk(chunks, threads: threads, body)
         }
 
         // The first offending row wins, whatever the thread count; on the same
@@ -145,7 +173,7 @@ public struct ADARSynthesizer: Sendable {
     @inline(__always)
     private func synthesizeRow(
         _ b: Int, prefetching next: Int?, _ access: RowAccess, noise: Noise32, epsilon: UnsafePointer<Float>?,
-        scratch: UnsafeMutablePointer<Float>, output: SynthesisBuffers
+        denoiser: DenoisingPass32?, scratch: UnsafeMutablePointer<Float>, output: SynthesisBuffers
     ) -> ADARError? {
         let d = access.dimension, poolSize = access.poolSize
         let u = access.user(b), x0 = access.positive(b)
@@ -193,6 +221,7 @@ public struct ADARSynthesizer: Sendable {
         output.timestep[b] = Int32(point.timestep)
         output.aStar[b] = point.aStar
         output.retention[b] = point.retention
+        output.forwardFallback[b] = false
         if point.status.isFallback {
             output.syntheticScore[b] = best
             xNeg.update(from: access.candidate(b, hardest), count: d)
@@ -207,7 +236,21 @@ public struct ADARSynthesizer: Sendable {
             GaussianNoise32(seed: seed, stream: stream).fill(row: rowOffset &+ UInt64(b), dimension: d, into: scratch)
             eps = UnsafePointer(scratch)
         }
-        output.syntheticScore[b] = noisedSample(timestep: point.timestep, x0: x0, epsilon: eps, user: u, into: xNeg, dimension: d)
+        let t = point.timestep
+        guard let denoiser else {
+            output.syntheticScore[b] = noisedSample(timestep: t, x0: x0, epsilon: eps, user: u, into: xNeg, dimension: d)
+            return nil
+        }
+        guard t <= denoiser.lastDenoisedStep else {
+            output.forwardFallback[b] = true
+            output.syntheticScore[b] = noisedSample(timestep: t, x0: x0, epsilon: eps, user: u, into: xNeg, dimension: d)
+            return nil
+        }
+        let score = denoisedSample(
+            timestep: t, x0: x0, epsilon: eps, user: u, denoiser: denoiser, scratch: scratch + d, into: xNeg, dimension: d)
+        // A non-finite x̂_0 (τ overflowed) has a non-finite score: e_u ≠ 0 here.
+        guard score.isFinite else { return .overflow(row: b, field: "denoised") }
+        output.syntheticScore[b] = score
         return nil
     }
 

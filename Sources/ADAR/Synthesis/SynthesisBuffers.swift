@@ -19,6 +19,7 @@ public final class SynthesisBuffers: @unchecked Sendable {
     @usableFromInline var syntheticScore = UnsafeMutablePointer<Float>.allocate(capacity: 0)
     @usableFromInline var hardestCandidate = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
     @usableFromInline var syntheticNegative = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    @usableFromInline var forwardFallback = UnsafeMutablePointer<Bool>.allocate(capacity: 0)
 
     public init() {}
 
@@ -36,6 +37,12 @@ public final class SynthesisBuffers: @unchecked Sendable {
     public var hardestCandidates: UnsafeBufferPointer<Int32> { .init(start: hardestCandidate, count: rows) }
     /// `x⁻`, `rows × dimension`, row-major.
     public var syntheticNegatives: UnsafeBufferPointer<Float> { .init(start: syntheticNegative, count: rows * dimension) }
+
+    /// Under `denoised` (S9), true on the rows with `r_t > r_max`, which used
+    /// `forward`; false everywhere else.
+    public var forwardFallbacks: UnsafeBufferPointer<Bool> { .init(start: forwardFallback, count: rows) }
+    /// The number of `forwardFallbacks` (S9: counted separately).
+    public var forwardFallbackCount: Int { forwardFallbacks.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
     /// Row `b` of `x⁻`.
     public func syntheticNegative(_ b: Int) -> UnsafeBufferPointer<Float> {
@@ -58,6 +65,8 @@ public final class SynthesisBuffers: @unchecked Sendable {
             syntheticScore = .allocate(capacity: capacityRows)
             hardestCandidate = .allocate(capacity: capacityRows)
             syntheticNegative = .allocate(capacity: capacityValues)
+            forwardFallback = .allocate(capacity: capacityRows)
+            forwardFallback.initialize(repeating: false, count: capacityRows)
         }
         self.rows = 0
         self.dimension = dimension
@@ -68,6 +77,6 @@ public final class SynthesisBuffers: @unchecked Sendable {
     private func release() {
         status.deallocate(); timestep.deallocate(); aStar.deallocate(); retention.deallocate()
         positiveScore.deallocate(); referenceNegativeScore.deallocate(); syntheticScore.deallocate()
-        hardestCandidate.deallocate(); syntheticNegative.deallocate()
+        hardestCandidate.deallocate(); syntheticNegative.deallocate(); forwardFallback.deallocate()
     }
 }
