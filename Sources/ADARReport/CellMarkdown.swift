@@ -9,10 +9,17 @@ public enum CellMarkdown {
     /// The family-wise level for the verdict lines.
     public static let alpha = 0.05
 
+    /// The protocol whose tables are evidence (docs/PROTOCOL.md); any other is labelled as not.
+    public static let evidenceProtocol = "full"
+
     public static func render(_ report: CellReport, plots: (validation: String, test: String)? = nil, headingLevel: Int = 2) -> String {
         var notes = Footnotes()
         let h = String(repeating: "#", count: headingLevel)
         var out = "\(h) \(escape(report.cell.dataset)) · \(escape(report.cell.backbone)) · protocol \(escape(report.cell.protocol))\n\n"
+        if report.cell.protocol != evidenceProtocol {
+            out += "**Not the `\(evidenceProtocol)` protocol**: protocol `\(escape(report.cell.protocol))` (protocol/grids.json) "
+                + "has a smaller budget or shorter runs; read this table as a check of the machinery, not as evidence for or against any sampler.\n\n"
+        }
         let best = report.bestBaseline?.sampler
 
         // The final table.

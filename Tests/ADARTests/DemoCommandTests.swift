@@ -20,6 +20,7 @@ struct DemoCommandTests {
         #expect(out.contains("chosen on validation NDCG@20"), "\(out)")
         #expect(out.contains("| uniform") && out.contains("| adar"), "\(out)")
         #expect(out.contains("Holm"), "\(out)")
+        #expect(out.contains("**Not the `full` protocol**"), "a reduced table must say it is not evidence: \(out)")
         // 2 configurations × 2 samplers tuned; 2 model seeds × 2 split seeds per sampler in the final phase.
         #expect(out.contains("final runs in demo.sqlite: 8 finished, 0 failed"), "\(out)")
         let written = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("out").path).sorted()

@@ -455,6 +455,32 @@ struct ReportTests {
         return folder
     }
 
+    @Test("adar report writes its files as one set: when report.md cannot be replaced, no file of the set changes",
+          .enabled(if: TrainingRobustnessTests.immutableFilesWork, "needs chattr +i (root on a file system with immutable files)"))
+    func reportSetStaysConsistent() throws {
+        let folder = try Self.temporaryFolder()
+        _ = try Self.fileStore(in: folder)
+        let out = folder.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let old = ["report.md": "old report\n", "summary.csv": "old csv\n"]
+        for (name, text) in old { try Data(text.utf8).write(to: out.appendingPathComponent(name)) }
+        let locked = out.appendingPathComponent("report.md")
+        #expect(TrainingRobustnessTests.chattr("+i", locked))
+        defer {
+            _ = TrainingRobustnessTests.chattr("-i", locked)
+            try? FileManager.default.removeItem(at: folder)
+        }
+        let result = try ADARExecutable.run(["report", "--store", "runs.sqlite", "--output", "out"], in: folder)
+        #expect(result.status == 73 && !result.endedBySignal, "\(result.status) \(result.standardError)")
+        #expect(result.standardError.contains("report.md: cannot replace this file; none of"), "\(result.standardError)")
+        // The files renamed before report.md got their old contents back (or were removed), the rest were never renamed.
+        let left = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(left == ["report.md", "summary.csv"], "\(left)")
+        for (name, text) in old {
+            #expect(try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8) == text, "\(name) changed")
+        }
+    }
+
     @Test("adar report writes the tables, plots, report.md and summaries; a second run gives the same bytes")
     func endToEnd() throws {
         let folder = try Self.temporaryFolder()

@@ -42,7 +42,7 @@ extension TauNetwork32 {
     func forward(rows: Int, workspace w: TauWorkspace32, threads: Int) {
         let d = dimension, layout = layout
         parameters.withUnsafeBufferPointer { p in
-            nonisolated(unsafe) let p = p.baseAddress!, w = w
+            nonisolated(unsafe) let p = p.baseAddress!
             let chunks = ADARSynthesizer.chunkCount(rows: rows, threads: threads)
             forEachChunk(chunks, threads: threads) { chunk in
                 let range = chunkRange(chunk, of: chunks, count: rows)
@@ -86,7 +86,7 @@ extension TauNetwork32 {
         for i in 0 ..< rows * d { w.outputs[i] = (w.outputs[i] - w.targets[i]) * scale }
 
         parameters.withUnsafeBufferPointer { p in
-            nonisolated(unsafe) let p = p.baseAddress!, w = w, gradient = gradient
+            nonisolated(unsafe) let p = p.baseAddress!, gradient = gradient
             // dpre = (W₂ᵀ·dŶ) ⊙ SiLU′(pre), per row.
             let chunks = ADARSynthesizer.chunkCount(rows: rows, threads: threads)
             forEachChunk(chunks, threads: threads) { chunk in
