@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import ADARReport
 import ADARStore
+import ADARProtocol
 
 /// `adar report`: the final tables, verdicts and plots of docs/PROTOCOL.md rendered from the run
 /// store alone (docs/REPORT.md), so that no result table is ever typed by hand.
@@ -120,13 +121,15 @@ struct ReportCommand: ParsableCommand {
         try OutputFile.write(outputs)
         let written = outputs.map(\.file.path)
         if json {
-            let cells = report.cells.map { cell in
-                "{\"dataset\":\(Self.jsonString(cell.cell.dataset)),\"model\":\(Self.jsonString(cell.cell.backbone)),"
-                    + "\"protocol\":\(Self.jsonString(cell.cell.protocol)),"
-                    + "\"bestBaseline\":\(cell.bestBaseline.map { Self.jsonString($0.sampler) } ?? "null"),"
-                    + "\"comparisons\":\(cell.comparisons.count),\"failedRuns\":\(cell.failedRuns.count)}"
+            let cells: [JSONValue] = report.cells.map { cell in
+                .object([
+                    ("dataset", .string(cell.cell.dataset)), ("model", .string(cell.cell.backbone)),
+                    ("protocol", .string(cell.cell.protocol)),
+                    ("bestBaseline", cell.bestBaseline.map { .string($0.sampler) } ?? .null),
+                    ("comparisons", .integer(cell.comparisons.count)), ("failedRuns", .integer(cell.failedRuns.count)),
+                ])
             }
-            print("{\"cells\":[\(cells.joined(separator: ","))],\"files\":[\(written.map(Self.jsonString).joined(separator: ","))]}")
+            print(JSONValue.object([("cells", .array(cells)), ("files", .array(written.map(JSONValue.string)))]).rendered)
         } else {
             if printTables {
                 for cell in report.cells { print(CellMarkdown.render(cell, plots: nil, headingLevel: 2)) }
@@ -181,18 +184,5 @@ struct ReportCommand: ParsableCommand {
     static func quoted(_ word: String) -> String {
         let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=@:+,")
         return !word.isEmpty && word.allSatisfy(plain.contains) ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
