@@ -25,20 +25,10 @@ struct DemoCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Data: ml-100k, ml-1m, synthetic.")
-    var dataset: DatasetName = .ml100k
-
-    @Option(help: "Backbone: mf, lightgcn.")
-    var model: Backbone = .mf
+    @OptionGroup var cell: CellOptions
 
     @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file.")
     var protocolName = "reduced"
-
-    @Option(help: "The grid file declaring the protocols (default: the checkout's protocol/grids.json).")
-    var grids: String?
-
-    @Option(help: "Comma-separated samplers, each once.")
-    var samplers = SamplerKind.allCases.map(\.rawValue).joined(separator: ",")
 
     @Option(help: "The run store (SQLite; created with its folders when missing).")
     var store = "results/demo.sqlite"
@@ -46,26 +36,12 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "The folder of the report (Markdown, SVG, summaries).")
     var output = "results/demo"
 
-    @Option(parsing: .unconditional, help: "Threads, 1…256 (results do not depend on it).")
-    var threads = min(ProcessInfo.processInfo.activeProcessorCount, RunOptions.threadRange.upperBound)
-
-    @Option(help: "Cache folder of the MovieLens data (fetched there when missing).")
-    var cache: String = DataFetcher.defaultCache.path
-
-    @Option(parsing: .unconditional, help: "synthetic: users.")
-    var syntheticUsers = 500
-
-    @Option(parsing: .unconditional, help: "synthetic: items (more than 60).")
-    var syntheticItems = 1000
-
     var tuneArguments: [String] {
-        ["--dataset", dataset.rawValue, "--model", model.rawValue, "--protocol", protocolName]
-            + (grids.map { ["--grids", $0] } ?? []) + ["--samplers", samplers, "--store", store, "--threads", String(threads), "--cache", cache,
-         "--synthetic-users", String(syntheticUsers), "--synthetic-items", String(syntheticItems)]
+        cell.arguments + ["--protocol", protocolName, "--store", store]
     }
 
     var reportArguments: [String] {
-        ["--store", store, "--dataset", dataset.rawValue, "--model", model.rawValue, "--protocol", protocolName,
+        ["--store", store, "--dataset", cell.dataset.rawValue, "--model", cell.model.rawValue, "--protocol", protocolName,
          "--output", output, "--print"]
     }
 

@@ -41,20 +41,10 @@ struct TuneCommand: ParsableCommand {
         case tune, final, all
     }
 
-    @Option(help: "Data: ml-100k, ml-1m, synthetic.")
-    var dataset: DatasetName = .ml100k
-
-    @Option(help: "Backbone: mf, lightgcn.")
-    var model: Backbone = .mf
+    @OptionGroup var cell: CellOptions
 
     @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, reduced.")
     var protocolName = "full"
-
-    @Option(help: "The grid file declaring the protocols (default: the checkout's protocol/grids.json).")
-    var grids: String?
-
-    @Option(help: "Comma-separated samplers, each once.")
-    var samplers = SamplerKind.allCases.map(\.rawValue).joined(separator: ",")
 
     @Option(help: "The run store (SQLite; created with its folders when missing).")
     var store = "results/runs.sqlite"
@@ -62,49 +52,25 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "tune: tuning runs only; final: final runs of the configurations the store's tuning runs chose; all: both.")
     var phase: Phase = .all
 
-    @Option(parsing: .unconditional, help: "Threads, 1…256 (results do not depend on it).")
-    var threads = min(ProcessInfo.processInfo.activeProcessorCount, RunOptions.threadRange.upperBound)
-
-    @Option(help: "Cache folder of the MovieLens data (fetched there when missing).")
-    var cache: String = DataFetcher.defaultCache.path
-
-    @Option(parsing: .unconditional, help: "synthetic: users.")
-    var syntheticUsers = 500
-
-    @Option(parsing: .unconditional, help: "synthetic: items (more than 60).")
-    var syntheticItems = 1000
-
     func validate() throws {
-        guard RunOptions.threadRange.contains(threads) else {
-            throw ValidationError("--threads: \(threads) must be between \(RunOptions.threadRange.lowerBound) and \(RunOptions.threadRange.upperBound)")
-        }
-        _ = try SamplerList.parse(samplers, option: "--samplers")
-        for (option, value) in [("--grids", grids ?? "-"), ("--store", store), ("--protocol", protocolName)] where value.isEmpty {
+        for (option, value) in [("--store", store), ("--protocol", protocolName)] where value.isEmpty {
             throw ValidationError("\(option) is empty")
-        }
-        if dataset == .synthetic {
-            do {
-                try ImplicitFeedback.checkSyntheticShape(users: syntheticUsers, items: syntheticItems,
-                                                         interactionsPerUser: DataOptions.syntheticInteractionsPerUser)
-            } catch {
-                throw ValidationError("--synthetic-\(error.parameter): \(error.reason)")
-            }
         }
     }
 
     func run() throws {
-        let kinds = try SamplerList.parse(samplers, option: "--samplers")
-        let grids = try gridFile()
+        let kinds = try SamplerList.parse(cell.samplers, option: "--samplers")
+        let grids = try cell.gridFile()
         let file = try GridFile.load(contentsOf: URL(fileURLWithPath: grids))
         guard let evaluationProtocol = file.protocols.first(where: { $0.name == protocolName }) else {
             throw CLIError(.usage, "--protocol: \(grids) has no protocol \"\(protocolName)\" (it has: \(file.protocols.map(\.name).joined(separator: ", ")))")
         }
         let runStore = try RunStore(path: store)
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let (cache, users, items, dataset) = (cache, syntheticUsers, syntheticItems, dataset)
+        let (cache, users, items, dataset, model) = (cell.cache, cell.syntheticUsers, cell.syntheticItems, cell.dataset, cell.model)
         let sweep = ProtocolSweep(
             store: runStore, evaluationProtocol: evaluationProtocol, dataset: dataset.rawValue, backbone: model, samplers: kinds,
-            hasFixedSplit: dataset == .ml1m, threads: threads, codeVersion: "adar \(ADARVersion.number) (\(buildConfiguration))",
+            hasFixedSplit: dataset == .ml1m, threads: cell.threads, codeVersion: "adar \(ADARVersion.number) (\(buildConfiguration))",
             loadData: { splitSeed in
                 try DataOptions.load(dataset, cache: cache, splitSeed: splitSeed, syntheticUsers: users, syntheticItems: items)
             },
@@ -138,7 +104,55 @@ struct TuneCommand: ParsableCommand {
 }
 
 /// A comma-separated list of samplers: known names, each once, at least one.
-extension TuneCommand {
+/// The cell a sweep runs (`adar tune`, `adar demo`) and how.
+struct CellOptions: ParsableArguments {
+    @Option(help: "Data: ml-100k, ml-1m, synthetic.")
+    var dataset: DatasetName = .ml100k
+
+    @Option(help: "Backbone: mf, lightgcn.")
+    var model: Backbone = .mf
+
+    @Option(help: "The grid file declaring the protocols (default: the checkout's protocol/grids.json).")
+    var grids: String?
+
+    @Option(help: "Comma-separated samplers, each once.")
+    var samplers = SamplerKind.allCases.map(\.rawValue).joined(separator: ",")
+
+    @Option(parsing: .unconditional, help: "Threads, 1…256 (results do not depend on it).")
+    var threads = min(ProcessInfo.processInfo.activeProcessorCount, RunOptions.threadRange.upperBound)
+
+    @Option(help: "Cache folder of the MovieLens data (fetched there when missing).")
+    var cache: String = DataFetcher.defaultCache.path
+
+    @Option(parsing: .unconditional, help: "synthetic: users.")
+    var syntheticUsers = 500
+
+    @Option(parsing: .unconditional, help: "synthetic: items (more than 60).")
+    var syntheticItems = 1000
+
+    func validate() throws {
+        guard RunOptions.threadRange.contains(threads) else {
+            throw ValidationError("--threads: \(threads) must be between \(RunOptions.threadRange.lowerBound) and \(RunOptions.threadRange.upperBound)")
+        }
+        _ = try SamplerList.parse(samplers, option: "--samplers")
+        if grids?.isEmpty == true { throw ValidationError("--grids is empty") }
+        if dataset == .synthetic {
+            do {
+                try ImplicitFeedback.checkSyntheticShape(users: syntheticUsers, items: syntheticItems,
+                                                         interactionsPerUser: DataOptions.syntheticInteractionsPerUser)
+            } catch {
+                throw ValidationError("--synthetic-\(error.parameter): \(error.reason)")
+            }
+        }
+    }
+
+    /// The same options as command-line words, to hand on to `adar tune`.
+    var arguments: [String] {
+        ["--dataset", dataset.rawValue, "--model", model.rawValue] + (grids.map { ["--grids", $0] } ?? [])
+            + ["--samplers", samplers, "--threads", String(threads), "--cache", cache,
+               "--synthetic-users", String(syntheticUsers), "--synthetic-items", String(syntheticItems)]
+    }
+
     /// `--grids`, or the checkout's protocol/grids.json.
     func gridFile() throws -> String {
         guard let grids else {
