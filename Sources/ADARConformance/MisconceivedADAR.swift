@@ -22,7 +22,7 @@ struct MisconceivedADAR {
         case .synthesize: return try synthesize(input)
         case .loss: return try loss(input)
         case .normals: return try normals(input)
-        case .philox: return nil
+        case .philox, .pe, .tauInit, .tauForward, .denoise: return nil
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import ADARCore
 import ADAR
+import ADARReference
 import ADARProtocol
 
 /// The optimised binary32 `ADAR` module answering the protocol.
@@ -35,6 +36,10 @@ public struct OptimisedPort: ConformancePort {
             }
             return .object([("epsilon", .reals(epsilon.map(Double.init)))])
         case .loss: return try Self.loss(input)
+        case .pe: return try Self.positionalEncoding(input)
+        case .tauInit: return try Self.tauInit(input)
+        case .tauForward: return try Self.tauForward(input)
+        case .denoise: return try Self.denoise(input)
         }
     }
 
@@ -108,5 +113,54 @@ public struct OptimisedPort: ConformancePort {
         return ReferenceEvaluator.lossOutput(
             loss: Double(row.loss), user: row.userGradient.map(Double.init), positive: row.positiveGradient.map(Double.init),
             pool: poolGradient.map(Double.init), dimension: d)
+    }
+
+    // MARK: - S9 τ in binary32 (Sources/ADAR/Tau)
+
+    /// `PE(t)` as `TauNetwork32` tabulates it: binary64, rounded once.
+    static func positionalEncoding(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let t = try ReferenceEvaluator.encodingTimestep(input), d = try ReferenceEvaluator.tauDimension(input, initialisation: false)
+        try refusing { () throws(ADARError) in try ADARLimits.check("timestep", t, atMost: ADARLimits.maxSteps) }
+        let row = TauNetwork32.positionalTable(dimension: d, steps: t)[(t * d)...]
+        return .object([("encoding", .reals(row.map { Double(Float($0)) }))])
+    }
+
+    /// `TauNetwork32`'s own initialisation.
+    static func tauInit(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let seed = try input.unsigned64("seed"), d = try ReferenceEvaluator.tauDimension(input, initialisation: true)
+        let network = try refusing { () throws(ADARError) in try TauNetwork32(dimension: d, steps: 1, seed: seed) }
+        return .object(ReferenceEvaluator.tauParameterFields(TauParameters(dimension: d, flattened: network.parameters.map(Double.init))))
+    }
+
+    /// A `TauNetwork32` holding the request's weights, its `PE` table reaching `t`.
+    static func network(_ p: TauParameters, steps: Int) throws(EvaluationError) -> TauNetwork32 {
+        try refusing { () throws(ADARError) in
+            try TauNetwork32(dimension: p.dimension, steps: max(steps, 1), parameters: p.flattened.map(Float.init))
+        }
+    }
+
+    /// τ's batched forward pass on one row.
+    static func tauForward(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (parameters, xt, t, user) = try ReferenceEvaluator.tauForwardInputs(input)
+        let epsilonHat = try network(parameters, steps: t).forward(xt: xt.map(Float.init), timesteps: [t], users: user.map(Float.init))
+        return .object([("epsilonHat", .reals(epsilonHat.map(Double.init)))])
+    }
+
+    /// The module's `x_t`, τ's forward pass, `r_t` rounded once, and the
+    /// reconstruction kernel of the `denoised` generator.
+    static func denoise(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, sigma, parameters, x0, epsilon, t, user) = try ReferenceEvaluator.denoiseInputs(input)
+        let d = x0.count
+        let config = try refusing { () throws(ADARError) in try ADARConfiguration(sigma: sigma) }
+        let x = x0.map(Float.init), e = epsilon.map(Float.init), u = user.map(Float.init)
+        let xt = ADARSynthesizer(schedule: table, configuration: config).forwardSample(x0: x, epsilon: e, timestep: t)
+        let epsilonHat = try network(parameters, steps: table.steps).forward(xt: xt, timesteps: [t], users: u)
+        let ratio = Float(ADARSynthesizer.noiseRatios(table)[t])
+        var reconstruction = [Float](repeating: 0, count: d)
+        _ = reconstruction.withUnsafeMutableBufferPointer { out in
+            TauKernels32.reconstructAndScore(x, Float(sigma) * ratio, e, epsilonHat, user: u, into: out.baseAddress!, d)
+        }
+        return ReferenceEvaluator.denoiseOutput(
+            epsilonHat: epsilonHat.map(Double.init), reconstruction: reconstruction.map(Double.init), ratio: Double(ratio))
     }
 }

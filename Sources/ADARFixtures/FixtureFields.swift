@@ -39,8 +39,8 @@ indirect enum FieldKind {
         case "seed", "row": .unsigned64
         case "status": .name(statuses)
         case "counter", "key": .words32
-        case "pool": .realMatrix
-        case "x0", "epsilon", "user", "positive", "syntheticNegative": .reals
+        case "pool", "w1", "w2": .realMatrix
+        case "x0", "epsilon", "user", "positive", "syntheticNegative", "xt", "b1", "b2": .reals
         default: .real
         }
     }
@@ -51,9 +51,9 @@ indirect enum FieldKind {
         case "status": .name(statuses)
         case "timestep", "hardestCandidate": .integer
         case "words": .words32
-        case "poolGradient": .realMatrix
+        case "poolGradient", "w1", "w2": .realMatrix
         case "beta", "alphaBar", "sqrtAlphaBar", "sqrtOneMinusAlphaBar", "xt", "syntheticNegative", "epsilon",
-             "userGradient", "positiveGradient":
+             "userGradient", "positiveGradient", "encoding", "b1", "b2", "epsilonHat", "reconstruction":
             .reals
         default: .real
         }
