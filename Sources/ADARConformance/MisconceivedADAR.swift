@@ -25,7 +25,7 @@ struct MisconceivedADAR {
         case .pe: return try positionalEncoding(input)
         case .tauForward: return try tauForward(input)
         case .denoise: return try denoise(input)
-        case .philox, .tauInit: return nil
+        case .philox, .tauInit, .synthesizeDenoised: return nil
         }
     }
 

@@ -40,6 +40,7 @@ public struct OptimisedPort: ConformancePort {
         case .tauInit: return try Self.tauInit(input)
         case .tauForward: return try Self.tauForward(input)
         case .denoise: return try Self.denoise(input)
+        case .synthesizeDenoised: return try Self.synthesizeDenoised(input)
         }
     }
 
@@ -77,21 +78,38 @@ public struct OptimisedPort: ConformancePort {
     /// S3–S6 by `ADARSynthesizer` on a one-row dense batch with explicit ε.
     static func synthesize(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
         let (table, config, batch) = try ReferenceEvaluator.synthesisInputs(input)
+        return ReferenceEvaluator.synthesisOutput(try synthesizeRow(table, config, batch, generator: .forward).outcome)
+    }
+
+    /// S3–S6 with S9's `denoised` generator, τ a `TauNetwork32` holding the request's weights.
+    static func synthesizeDenoised(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, config, batch, parameters, rMax) = try ReferenceEvaluator.denoisedSynthesisInputs(input)
+        let generator = SynthesisGenerator32.denoised(try network(parameters, steps: table.steps), rMax: rMax)
+        let (outcome, guarded) = try synthesizeRow(table, config, batch, generator: generator)
+        return ReferenceEvaluator.denoisedSynthesisOutput(
+            outcome, generator: ReferenceEvaluator.negativeGenerator(status: outcome.status, guarded: guarded))
+    }
+
+    /// One row by `ADARSynthesizer.synthesize`: its outcome and whether the `r_max` guard sent it to `forward`.
+    static func synthesizeRow(
+        _ table: NoiseSchedule, _ config: ADARConfiguration, _ batch: ADARBatch, generator: SynthesisGenerator32
+    ) throws(EvaluationError) -> (outcome: RowOutcome, guarded: Bool) {
         guard case let .explicit(epsilon) = batch.noise else { preconditionFailure() }
         let buffers = SynthesisBuffers()
         try refusing { () throws(ADARError) in
             let rows = try DenseRows32(
                 rows: 1, dimension: batch.dimension, poolSize: batch.poolSize,
                 users: batch.users.map(Float.init), positives: batch.positives.map(Float.init), pool: batch.pool.map(Float.init))
-            try ADARSynthesizer(schedule: table, configuration: config).synthesize(rows, noise: .explicit(epsilon.map(Float.init)), into: buffers, threads: 1)
+            try ADARSynthesizer(schedule: table, configuration: config).synthesize(
+                rows, noise: .explicit(epsilon.map(Float.init)), generator: generator, into: buffers, threads: 1)
         }
-        return ReferenceEvaluator.synthesisOutput(RowOutcome(
+        return (RowOutcome(
             status: buffers.statuses[0], timestep: Int(buffers.timesteps[0]),
             aStar: Double(buffers.aStars[0]), retention: Double(buffers.retentions[0]),
             positiveScore: Double(buffers.positiveScores[0]),
             referenceNegativeScore: Double(buffers.referenceNegativeScores[0]),
             syntheticScore: Double(buffers.syntheticScores[0]), hardestCandidate: Int(buffers.hardestCandidates[0]),
-            syntheticNegative: buffers.syntheticNegative(0).map(Double.init)))
+            syntheticNegative: buffers.syntheticNegative(0).map(Double.init)), buffers.forwardFallbacks[0])
     }
 
     /// S7 for a given outcome by the module's `lossRow`. The module's gradient

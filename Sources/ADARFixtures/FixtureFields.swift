@@ -29,7 +29,7 @@ indirect enum FieldKind {
     static func input(_ field: String, of operation: FixtureOperation) -> FieldKind {
         switch field {
         case "schedule": .schedule
-        case "configuration" where operation == .synthesize:
+        case "configuration" where operation == .synthesize || operation == .synthesizeDenoised:
             .object([("rho", .real), ("policy", .name(ReferencePolicy.allCases.map(\.rawValue))), ("sigma", .real)])
         case "configuration":
             .object([("augmentationWeight", .real), ("l2", .real), ("fallback", .name(FallbackMode.allCases.map(\.rawValue))),
@@ -49,6 +49,7 @@ indirect enum FieldKind {
     static func output(_ field: String) -> FieldKind {
         switch field {
         case "status": .name(statuses)
+        case "negativeGenerator": .name(["denoised", "forward", "fallback"])
         case "timestep", "hardestCandidate": .integer
         case "words": .words32
         case "poolGradient", "w1", "w2": .realMatrix

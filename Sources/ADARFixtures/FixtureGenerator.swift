@@ -10,7 +10,7 @@ public enum FixtureGenerator {
     public static func generateAll() -> [FixtureFile] {
         [
             schedules(), forwardProcess(), transition(), synthesis(), noise(), loss(),
-            positionalEncodingFile(), tauInitFile(), tauForwardFile(), denoiseFile(), invalidInputs(),
+            positionalEncodingFile(), tauInitFile(), tauForwardFile(), denoiseFile(), denoisedSynthesisFile(), invalidInputs(),
         ]
     }
 

@@ -150,6 +150,9 @@ public enum FlagCatalogue {
         "LargeRatio": FlagNote(
             bugType: "NUMERICAL", description: "t with r_t ≫ 1 (ᾱ_t small): the quotient form (x_t − √(1 − ᾱ_t)·σ·ε̂)/√ᾱ_t cancels (S9)",
             effect: "a binary32 port using the quotient form loses digits of x̂_0"),
+        "RMaxGuard": FlagNote(
+            bugType: "FUNCTIONALITY", description: "r_t > r_max: the row uses forward (x⁻ = x_t), reported as negativeGenerator forward (S9)",
+            effect: "a port without the guard returns x̂_0 with σ·r_t amplifying ε̂'s error"),
         "TimestepOutOfRange": FlagNote(
             bugType: "INVALID_INPUT", description: "t < 0, or t > T for the schedule: refuse", effect: "a port reads outside its tables"),
         "InitCounterOverflow": FlagNote(

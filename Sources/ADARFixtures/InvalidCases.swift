@@ -124,6 +124,18 @@ extension FixtureGenerator {
                 kind: "indexOutOfRange", field: "timestep")
         }
         cases += [denoise(t: 11, "t = T + 1"), denoise(t: -1, "t = −1")]
+        func synthesizeDenoised(rMax: Double, user: [Double] = [0.5, 1], _ comment: String, _ flag: String, _ kind: String, _ field: String) -> InvalidCase {
+            InvalidCase(operation: .synthesizeDenoised, comment: comment, flag: flag, input: .object([
+                ("schedule", cosine),
+                ("configuration", .object([("rho", .real(0.5)), ("policy", .string("max")), ("sigma", .real(1))])),
+                ("user", .reals(user)), ("positive", .reals(user.map { $0 * 0.75 })), ("pool", .array([.reals(user.map { $0 * 0.25 })])),
+                ("epsilon", .reals(user.map { -$0 }))] + tau + [("rMax", .real(rMax))]),
+                kind: kind, field: field)
+        }
+        cases += [
+            synthesizeDenoised(rMax: -1, "r_max < 0", "InvalidConfiguration", "invalidConfiguration", "rMax"),
+            synthesizeDenoised(rMax: 10, user: [0.5, 1, -0.25], "τ for d = 2 on a row of d = 3", "ShapeMismatch", "shapeMismatch", "w1[0]"),
+        ]
         cases += [
             InvalidCase(operation: .pe, comment: "t = −1", flag: "TimestepOutOfRange",
                         input: .object([("timestep", .integer(-1)), ("dimension", .integer(4))]), kind: "invalidConfiguration", field: "timestep"),

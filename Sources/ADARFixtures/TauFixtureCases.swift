@@ -103,4 +103,40 @@ extension FixtureGenerator {
                     description: "S9 denoised reconstruction for one row at a given t: ε̂ = τ(x_t, PE(t), e_u), r_t, x̂_0 = x_0 + σ·r_t·(ε − ε̂).",
                     sections: [(.denoise, cases)])
     }
+
+    /// Rows of synthesis.json with d ≤ 5 (away from every S4.f boundary, so binary32 has one answer) with τ
+    /// and an `r_max` that lets them denoise, sends them to `forward`, or leaves a fallback alone.
+    static func denoisedSynthesisFile() -> FixtureFile {
+        var random = FixtureRandom(seed: 12)
+        let table = try! NoiseSchedule(cosine1000.0, steps: cosine1000.1), ratios = ReferenceADAR.denoisingRatios(table)
+        var cases = [Case]()
+        var byStatus = [String: Int]()
+        for row in synthesisCases() {
+            guard let outcome = try? ReferenceEvaluator.evaluate(.synthesize, input: row.input),
+                  binary32Alternatives(.synthesize, input: row.input, expected: outcome).isEmpty,
+                  row.input["schedule"]?["kind"]?.stringValue == "cosine", let status = outcome["status"]?.stringValue,
+                  let t = outcome["timestep"]?.intValue, row.input["user"]!.doubleArray!.count <= 5
+            else { continue }
+            let isFallback = t == 0, kind = isFallback ? "fallback" : status
+            guard byStatus[kind, default: 0] < (kind == "transition" ? 2 : 1) else { continue }
+            byStatus[kind, default: 0] += 1
+            let d = row.input["user"]!.doubleArray!.count
+            let tau = tauWeights(seed: UInt64(300 + cases.count), dimension: d, scale: 1, bias: 0.25, random: &random)
+            // r_max: S9's default 10; on the first transition row also just below r_t (the guard, never
+            // within 2⁻¹⁰ of r_t), on the second 0 (every row forward).
+            var plans: [(Double, [String], String)] = [(10, [], "r_max = 10")]
+            if kind == "transition", byStatus[kind] == 1 { plans.append((f32(ratios[t] * (1 - 0x1p-10)), ["RMaxGuard"], "r_max just below r_t")) }
+            if kind == "transition", byStatus[kind] == 2 { plans.append((0, ["RMaxGuard"], "r_max = 0: forward")) }
+            if kind == "saturated" { plans[0].1 = ["RMaxGuard"] }
+            for (rMax, extra, note) in plans {
+                guard case let .object(fields) = row.input else { continue }
+                let input = JSONValue.object(fields + ReferenceEvaluator.tauParameterFields(tau) + [("rMax", .real(rMax))])
+                let flags = row.flags.filter { $0 != "Boundary" } + (isFallback ? [] : ["Reconstruction"]) + extra
+                cases.append(Case(comment: row.comment + ", \(note)", flags: flags, input: input))
+            }
+        }
+        return file("synthesis_denoised.json", topic: "synthesizeDenoised",
+                    description: "S3–S6 with S9's denoised generator: x⁻ = x̂_0 = x_0 + σ·r_t·(ε − ε̂) where r_t ≤ r_max, x_t otherwise, fallbacks unchanged.",
+                    sections: [(.synthesizeDenoised, cases)])
+    }
 }

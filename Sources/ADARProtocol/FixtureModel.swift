@@ -12,7 +12,7 @@ public enum FixtureFormat {
         ("schedules.json", "schedule"), ("forward_process.json", "forward"), ("transition.json", "transition"),
         ("synthesis.json", "synthesize"), ("noise.json", "noise"), ("loss.json", "loss"),
         ("positional_encoding.json", "pe"), ("tau_init.json", "tauInit"), ("tau_forward.json", "tauForward"),
-        ("denoise.json", "denoise"), ("invalid_inputs.json", "invalid"),
+        ("denoise.json", "denoise"), ("synthesis_denoised.json", "synthesizeDenoised"), ("invalid_inputs.json", "invalid"),
     ]
 
     /// The `type` of a test group of an operation (`InvalidInputTest` for refusals).
@@ -29,6 +29,7 @@ public enum FixtureFormat {
         case .tauInit: "TauInitTest"
         case .tauForward: "TauForwardTest"
         case .denoise: "DenoiseTest"
+        case .synthesizeDenoised: "DenoisedSynthesisTest"
         }
     }
     public static let invalidGroupType = "InvalidInputTest"
@@ -83,7 +84,7 @@ public struct Tolerance: Equatable, Sendable {
         case .normals: Tolerance(relative: 1e-12, absolute: 1e-14)
         case .pe: Tolerance(relative: 1e-12, absolute: 1e-12)
         case .tauInit: Tolerance(relative: 1e-14, absolute: 0)
-        case .tauForward, .denoise: Tolerance(relative: 1e-10, absolute: 1e-11)
+        case .tauForward, .denoise, .synthesizeDenoised: Tolerance(relative: 1e-10, absolute: 1e-11)
         }
     }
 
@@ -96,7 +97,7 @@ public struct Tolerance: Equatable, Sendable {
         case .normals: Tolerance(relative: 0x1p-20, absolute: 0x1p-11)
         case .pe: Tolerance(relative: 0x1p-23, absolute: 0x1p-23)
         case .tauInit: Tolerance(relative: 0x1p-23, absolute: 0)
-        case .tauForward, .denoise: Tolerance(relative: 0x1p-12, absolute: 0x1p-12)
+        case .tauForward, .denoise, .synthesizeDenoised: Tolerance(relative: 0x1p-12, absolute: 0x1p-12)
         }
     }
 

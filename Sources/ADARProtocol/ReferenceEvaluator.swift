@@ -6,6 +6,8 @@ public enum FixtureOperation: String, CaseIterable, Sendable {
     case schedule, forward, transition, synthesize, philox, normals, loss
     /// S9's τ: `PE(t)`, the initial parameters, the forward pass, and one row's denoised reconstruction.
     case pe, tauInit, tauForward, denoise
+    /// S3–S6 with S9's `denoised` generator: `synthesize` plus τ's weights and `r_max`.
+    case synthesizeDenoised
 
     /// Input fields every test of this operation carries (PORTING.md §2).
     public var inputFields: [String] {
@@ -22,6 +24,7 @@ public enum FixtureOperation: String, CaseIterable, Sendable {
         case .tauInit: ["seed", "dimension"]
         case .tauForward: ["w1", "b1", "w2", "b2", "xt", "timestep", "user"]
         case .denoise: ["schedule", "sigma", "w1", "b1", "w2", "b2", "x0", "epsilon", "timestep", "user"]
+        case .synthesizeDenoised: ["schedule", "configuration", "user", "positive", "pool", "epsilon", "w1", "b1", "w2", "b2", "rMax"]
         }
     }
 
@@ -41,6 +44,9 @@ public enum FixtureOperation: String, CaseIterable, Sendable {
         case .tauInit: ["w1", "b1", "w2", "b2"]
         case .tauForward: ["epsilonHat"]
         case .denoise: ["epsilonHat", "reconstruction", "ratio"]
+        case .synthesizeDenoised:
+            ["status", "timestep", "aStar", "retention", "positiveScore", "referenceNegativeScore", "syntheticScore",
+             "hardestCandidate", "syntheticNegative", "negativeGenerator"]
         }
     }
 }
@@ -150,6 +156,7 @@ public enum ReferenceEvaluator {
         case .tauInit: return try tauInit(input)
         case .tauForward: return try tauForward(input)
         case .denoise: return try denoise(input)
+        case .synthesizeDenoised: return try synthesizeDenoised(input)
         }
     }
 

@@ -85,6 +85,23 @@ extension ReferenceEvaluator {
         return (table, sigma, parameters, x0, epsilon, t, user)
     }
 
+    /// The inputs of `synthesizeDenoised`: `synthesize`'s, then τ for the row's `d` and `r_max ≥ 0`.
+    public static func denoisedSynthesisInputs(_ input: OperationInput) throws(EvaluationError)
+        -> (table: NoiseSchedule, config: ADARConfiguration, batch: ADARBatch, parameters: TauParameters, rMax: Double) {
+        let (table, config, batch) = try synthesisInputs(input)
+        let parameters = try tauParameters(input, dimension: batch.dimension)
+        let rMax = try input.real("rMax")
+        guard rMax.isFinite, rMax >= 0 else {
+            throw .refused(.invalidConfiguration(field: "rMax", reason: "r_max = \(rMax) must be finite and ≥ 0 (S9; default 10)"))
+        }
+        return (table, config, batch, parameters, rMax)
+    }
+
+    /// Which generator made the row's `x⁻`: `denoised`, `forward` (the `r_max` guard) or `fallback` (S5).
+    public static func negativeGenerator(status: RowStatus, guarded: Bool) -> String {
+        status.isFallback ? "fallback" : guarded ? "forward" : "denoised"
+    }
+
     // MARK: - Encoding
 
     /// `w1`, `b1`, `w2`, `b2` as the output fields of `tauInit` (and the input fields of the others).
@@ -118,6 +135,22 @@ extension ReferenceEvaluator {
     static func tauForward(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
         let (parameters, xt, t, user) = try tauForwardInputs(input)
         return .object([("epsilonHat", .reals(ReferenceADAR.predictNoise(parameters, noisy: xt, timestep: t, user: user)))])
+    }
+
+    /// `synthesize` with the `denoised` generator (S9): `x⁻ = x̂_0` on transition and saturated
+    /// rows with `r_t ≤ r_max`, `x_t` on rows the guard sends to `forward`, the fallback otherwise.
+    static func synthesizeDenoised(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, config, batch, parameters, rMax) = try denoisedSynthesisInputs(input)
+        let result = try refusing { () throws(ADARError) in
+            try ReferenceADAR.synthesize(batch, schedule: table, configuration: config, generator: .denoised(parameters, maxRatio: rMax))
+        }
+        let outcome = result.outcomes[0]
+        return denoisedSynthesisOutput(outcome, generator: negativeGenerator(status: outcome.status, guarded: result.forwardByRatioGuard == [0]))
+    }
+
+    public static func denoisedSynthesisOutput(_ outcome: RowOutcome, generator: String) -> JSONValue {
+        guard case let .object(fields) = synthesisOutput(outcome) else { preconditionFailure() }
+        return .object(fields + [("negativeGenerator", .string(generator))])
     }
 
     /// One row of S9's `denoised` generator at a given `t`, without the `r_max`

@@ -123,7 +123,7 @@ public enum IndependentOracle {
             let (status, t, aStar, retention) = transition(
                 s0: real(input, "s0"), sNeg: real(input, "sNeg"), n: n, rho: real(input, "rho"), alphaBar: alphaBar)
             return .object([("status", .string(status)), ("timestep", .integer(t)), ("aStar", .real(aStar)), ("retention", .real(retention))])
-        case .synthesize:
+        case .synthesize, .synthesizeDenoised:
             let configuration = input["configuration"]!
             let sigma = real(configuration, "sigma"), user = wide(input, "user"), x0 = wide(input, "positive")
             let pool = input["pool"]!.arrayValue!.map { $0.doubleArray!.map { Wide($0) } }
@@ -138,16 +138,25 @@ public enum IndependentOracle {
             let n = Double(Wide(sigma) * dot(user, user).squareRoot())
             let (status, t, aStar, retention) = transition(
                 s0: Double(s0), sNeg: Double(sNeg), n: n, rho: real(configuration, "rho"), alphaBar: alphaBar)
-            let xNeg: [Wide]
+            var xNeg: [Wide], generator = "fallback"
             if t == 0 { xNeg = pool[hardest] } else {
-                let a = alphaBar[t].squareRoot(), b = (1 - alphaBar[t]).squareRoot()
-                xNeg = zip(x0, wide(input, "epsilon")).map { a * $0 + b * Wide(sigma) * $1 }
+                let a = alphaBar[t].squareRoot(), b = (1 - alphaBar[t]).squareRoot(), epsilon = wide(input, "epsilon")
+                xNeg = zip(x0, epsilon).map { a * $0 + b * Wide(sigma) * $1 }
+                generator = "forward"
+                // S9's denoised generator where r_t = b/a ≤ r_max.
+                if operation == .synthesizeDenoised, b / a <= Wide(real(input, "rMax")) {
+                    let epsilonHat = tau(input, xt: xNeg, t: t)
+                    xNeg = (0..<x0.count).map { x0[$0] + Wide(sigma) * (b / a) * (epsilon[$0] - epsilonHat[$0]) }
+                    generator = "denoised"
+                }
             }
-            return .object([
+            var fields: [(String, JSONValue)] = [
                 ("status", .string(status)), ("timestep", .integer(t)), ("aStar", .real(aStar)), ("retention", .real(retention)),
                 ("positiveScore", .real(Double(s0))), ("referenceNegativeScore", .real(Double(sNeg))),
                 ("syntheticScore", .real(Double(dot(user, xNeg)))), ("hardestCandidate", .integer(hardest)), ("syntheticNegative", reals(xNeg)),
-            ])
+            ]
+            if operation == .synthesizeDenoised { fields.append(("negativeGenerator", .string(generator))) }
+            return .object(fields)
         case .loss:
             return loss(input, alphaBar: alphaBar)
         case .denoise:

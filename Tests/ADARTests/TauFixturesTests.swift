@@ -87,10 +87,10 @@ struct TauFixturesTests {
             fixtures: Self.replacingExpected(in: Self.files, file: "tau_init.json", group: 0, test: 1, field: "b1") { $0 + 1e-12 }))
     }
 
-    @Test("S9/F1 the binary32 τ tolerances cover the derived S9/E1, S9/E3 bounds")
-    func derivedBounds() throws { try expectClaim("S9/F1") }
+    @Test("S9/K1 the binary32 τ tolerances cover the derived S9/E1, S9/E3 bounds")
+    func derivedBounds() throws { try expectClaim("S9/K1") }
 
-    @Test("S9/F1 rejects a tolerance tightened 16-fold")
+    @Test("S9/K1 rejects a tolerance tightened 16-fold")
     func derivedBoundsRejectTighterTolerance() {
         var fixtures = Self.files
         for f in fixtures.indices {

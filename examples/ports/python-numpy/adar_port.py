@@ -74,7 +74,7 @@ if BUG and BUG not in BUGS:
     sys.exit(f"unknown ADAR_PORT_BUG {BUG!r}; known: {', '.join(BUGS)}")
 
 OPERATIONS = ["schedule", "forward", "transition", "synthesize", "philox", "normals", "loss",
-              "pe", "tauInit", "tauForward", "denoise"]
+              "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised"]
 
 
 class ADARError(Exception):
@@ -834,6 +834,33 @@ def op_denoise(request):
     return {"epsilonHat": epsilon_hat, "reconstruction": reconstruction, "ratio": real(ratio)}
 
 
+def op_synthesize_denoised(request):
+    """S6 with S9's denoised generator: on transition and saturated rows with
+    r_t ≤ r_max, x⁻ = x̂_0 = x_0 + σ·r_t·(ε − ε̂); with r_t > r_max, x⁻ = x_t
+    (the guard, decided in binary64); fallback rows unchanged."""
+    row = op_synthesize(request)
+    d = len(request["user"])
+    parameters = tau_parameters(request, d)
+    r_max = number(request["rMax"])
+    if not (math.isfinite(r_max) and r_max >= 0):
+        raise configuration_error("rMax", f"r_max = {r_max} must be finite and ≥ 0")
+    t = row["timestep"]
+    if row["status"] in FALLBACK_STATUSES:
+        return {**row, "negativeGenerator": "fallback"}
+    table = Schedule(request["schedule"])
+    alpha_bar = table.alpha_bar[table.index(t)]
+    ratio = math.sqrt((1 - alpha_bar) / alpha_bar)
+    if ratio > r_max:
+        return {**row, "negativeGenerator": "forward"}
+    sigma = sigma_of(request["configuration"])
+    user = vector(request["user"], "user")
+    x0 = vector(request["positive"], "positive", d)
+    epsilon = vector(request["epsilon"], "epsilon", d)
+    epsilon_hat = tau_forward(parameters, row["syntheticNegative"], t, user)
+    x_neg = (x0 + REAL(real(sigma) * real(ratio)) * (epsilon - epsilon_hat)).astype(REAL)
+    return {**row, "syntheticNegative": x_neg, "syntheticScore": dot(user, x_neg), "negativeGenerator": "denoised"}
+
+
 # ---------------------------------------------------------------------------
 # The protocol (docs/PORTING.md section 3)
 # ---------------------------------------------------------------------------
@@ -841,6 +868,7 @@ HANDLERS = {
     "schedule": op_schedule, "forward": op_forward, "transition": op_transition,
     "synthesize": op_synthesize, "philox": op_philox, "normals": op_normals, "loss": op_loss,
     "pe": op_pe, "tauInit": op_tau_init, "tauForward": op_tau_forward, "denoise": op_denoise,
+    "synthesizeDenoised": op_synthesize_denoised,
 }
 
 
