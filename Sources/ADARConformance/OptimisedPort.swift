@@ -138,7 +138,11 @@ public struct OptimisedPort: ConformancePort {
     /// `PE(t)` as `TauNetwork32` tabulates it: binary64, rounded once.
     static func positionalEncoding(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
         let t = try ReferenceEvaluator.encodingTimestep(input), d = try ReferenceEvaluator.tauDimension(input, initialisation: false)
-        try refusing { () throws(ADARError) in try ADARLimits.check("timestep", t, atMost: ADARLimits.maxSteps) }
+        // The module tabulates PE for 0…t: the limits of a τ bound to T = t.
+        try refusing { () throws(ADARError) in
+            try ADARLimits.check("timestep", t, atMost: ADARLimits.maxSteps)
+            try ADARLimits.checkArrayCount("(T + 1)·d", t + 1, d)
+        }
         let row = TauNetwork32.positionalTable(dimension: d, steps: t)[(t * d)...]
         return .object([("encoding", .reals(row.map { Double(Float($0)) }))])
     }

@@ -24,7 +24,11 @@ extension ReferenceEvaluator {
                 field: "dimension",
                 reason: "d = \(d): S9's initialisation counter ⌊k/4⌋ for k < 12d² needs d ≤ \(ReferenceADAR.tauMaxDimension)"))
         }
-        try refusing { () throws(ADARError) in try ADARLimits.check("dimension", d, atMost: ADARLimits.maxDimension) }
+        try refusing { () throws(ADARError) in
+            try ADARLimits.check("dimension", d, atMost: ADARLimits.maxDimension)
+            // τ's W₁ alone holds 12d² values: refused before anything is allocated.
+            if initialisation { try ADARLimits.checkArrayCount("12·d²", 12 * d, d) }
+        }
         return d
     }
 

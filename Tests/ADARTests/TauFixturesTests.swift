@@ -116,3 +116,26 @@ struct TauFixturesTests {
         expectRejected(ConformanceToleranceChecks.checkBinary32Tolerances(implementation: broken))
     }
 }
+
+/// Sizes beyond adar's limits get `limitExceeded` before anything is allocated (docs/CLI.md, "Limits").
+@Suite("Fixtures: S9 τ limits")
+struct TauLimitTests {
+    @Test("tauInit at d = 37 837 and pe at t = 100 000, d = 65 536 are refused with limitExceeded, not allocated")
+    func oversizedRequestsAreRefused() {
+        let ports: [any ConformancePort] = [ReferencePort(), OptimisedPort()]
+        for port in ports {
+            do {
+                _ = try port.answer(operation: .tauInit, input: .object([("seed", .string("1")), ("dimension", .integer(37_837))]))
+                Issue.record("\(port.name) initialised τ with 12·37 837² weights")
+            } catch {
+                #expect(error.kind == "limitExceeded" && error.field == "12·d²", "\(port.name): \(error)")
+            }
+        }
+        do {
+            _ = try OptimisedPort().answer(operation: .pe, input: .object([("timestep", .integer(100_000)), ("dimension", .integer(65_536))]))
+            Issue.record("the optimised port tabulated PE for 100 001 × 65 536 values")
+        } catch {
+            #expect(error.kind == "limitExceeded", "\(error)")
+        }
+    }
+}
