@@ -22,7 +22,10 @@ struct MisconceivedADAR {
         case .synthesize: return try synthesize(input)
         case .loss: return try loss(input)
         case .normals: return try normals(input)
-        case .philox: return nil
+        case .pe: return try positionalEncoding(input)
+        case .tauForward: return try tauForward(input)
+        case .denoise: return try denoise(input)
+        case .philox, .tauInit, .synthesizeDenoised: return nil
         }
     }
 
@@ -267,5 +270,44 @@ struct MisconceivedADAR {
             }
         }
         return .object([("epsilon", .reals(epsilon.prefix(d)))])
+    }
+
+    // MARK: S9 τ
+
+    /// `PE(t)` with this misconception's exponent or sin/cos order.
+    func encoding(timestep t: Int, dimension d: Int) -> [Double] {
+        (0..<d).map { k in
+            let fraction = has(.peIntegerDivision) ? Double((k - k % 2) / d)
+                : has(.peExponentK) ? Double(k) / Double(d) : Double(k - k % 2) / Double(d)
+            let angle = Double(t) * exp(-fraction * log(10_000.0))
+            return (k % 2 == 0) != has(.peSinCosSwapped) ? sin(angle) : cos(angle)
+        }
+    }
+
+    func predictNoise(_ p: TauParameters, noisy xt: [Double], timestep t: Int, user: [Double]) -> [Double] {
+        let pe = encoding(timestep: t, dimension: xt.count)
+        return ReferenceADAR.tauForward(p, input: has(.concatenationSwapped) ? user + pe + xt : xt + pe + user).output
+    }
+
+    func positionalEncoding(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        let t = try ReferenceEvaluator.encodingTimestep(input), d = try ReferenceEvaluator.tauDimension(input, initialisation: false)
+        return .object([("encoding", .reals(encoding(timestep: t, dimension: d)))])
+    }
+
+    func tauForward(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        let (parameters, xt, t, user) = try ReferenceEvaluator.tauForwardInputs(input)
+        return .object([("epsilonHat", .reals(predictNoise(parameters, noisy: xt, timestep: t, user: user)))])
+    }
+
+    func denoise(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        let (table, givenSigma, parameters, x0, epsilon, t, user) = try ReferenceEvaluator.denoiseInputs(input)
+        let sigma = has(.sigmaMissing) ? 1 : givenSigma
+        let xt = ReferenceADAR.forwardSample(x0: x0[...], epsilon: epsilon, timestep: t, schedule: table, sigma: sigma)
+        let epsilonHat = predictNoise(parameters, noisy: xt, timestep: t, user: user)
+        let alphaBar = table.alphaBar[t]
+        let ratio = has(.ratioAlphaBar) ? (1 - alphaBar).squareRoot() / alphaBar : ((1 - alphaBar) / alphaBar).squareRoot()
+        let reconstruction = ReferenceADAR.denoisedSample(
+            x0: x0[...], epsilon: epsilon, predictedNoise: epsilonHat, ratio: ratio, sigma: has(.reconstructionSigmaMissing) ? 1 : sigma)
+        return ReferenceEvaluator.denoiseOutput(epsilonHat: epsilonHat, reconstruction: reconstruction, ratio: ratio)
     }
 }

@@ -61,7 +61,7 @@ public struct Misconception: Sendable, Equatable, Hashable {
     public static let sigmaMissing = Misconception(
         name: "sigmaMissing",
         hint: "σ missing: the noise is σ·ε and the score's noise scale n = σ·‖e_u‖ (S2)",
-        operations: [.forward, .transition, .synthesize])
+        operations: [.forward, .transition, .synthesize, .denoise])
     public static let policySwapped = Misconception(
         name: "policySwapped",
         hint: "reference-negative policies mean and max swapped (S3)",
@@ -95,11 +95,37 @@ public struct Misconception: Sendable, Equatable, Hashable {
         hint: "Philox counter words out of order: counter = (k/4, low32(row), high32(row), stream) (S8)",
         operations: [.normals])
 
+    public static let peSinCosSwapped = Misconception(
+        name: "peSinCosSwapped",
+        hint: "PE sin/cos order swapped: PE(t)_k is sin for even k and cos for odd k (S9)",
+        operations: [.pe, .tauForward, .denoise])
+    public static let peIntegerDivision = Misconception(
+        name: "peIntegerDivision",
+        hint: "PE exponent wrong: (k − k mod 2)/d is a real division; an integer division makes every frequency 1 (S9)",
+        operations: [.pe, .tauForward, .denoise])
+    public static let peExponentK = Misconception(
+        name: "peExponentK",
+        hint: "PE exponent wrong: the exponent is −(k − k mod 2)/d·ln 10⁴, so k = 2j and 2j + 1 share a frequency; k alone gives the odd components another one (S9)",
+        operations: [.pe, .tauForward, .denoise])
+    public static let concatenationSwapped = Misconception(
+        name: "concatenationSwapped",
+        hint: "concatenation order of v: τ's input is [x_t ; PE(t) ; e_u], not [e_u ; PE(t) ; x_t] (S9)",
+        operations: [.tauForward, .denoise])
+    public static let reconstructionSigmaMissing = Misconception(
+        name: "reconstructionSigmaMissing",
+        hint: "σ missing from the reconstruction: x̂_0 = x_0 + σ·r_t·(ε − ε̂) (S9)",
+        operations: [.denoise])
+    public static let ratioAlphaBar = Misconception(
+        name: "ratioAlphaBar",
+        hint: "r_t wrong: r_t = √((1 − ᾱ_t)/ᾱ_t), i.e. √(1 − ᾱ_t)/√ᾱ_t — ᾱ_t used where √ᾱ_t belongs (S9)",
+        operations: [.denoise])
+
     public static let all: [Misconception] = [
         alphaBarShiftedOneStep, zeroBasedTimesteps, betaForAlphaBar, alphaForAlphaBar, linearRescaled,
         cosineUnclipped, alphaBarBinary32, wrongRoot, amplitudeForAlphaBarStar, statusPrecedence,
         sigmaMissing, policySwapped, naiveSoftplus, gradientFlowSwapped, fallbackSwapped,
         boxMullerLanesSwapped, unitIntervalWithoutHalf, keyHalvesSwapped, counterRowHalvesSwapped,
+        peSinCosSwapped, peIntegerDivision, peExponentK, concatenationSwapped, reconstructionSigmaMissing, ratioAlphaBar,
     ]
 
     /// Why `test` is too large to work out hints for, or nil. A hint recomputes the case once per

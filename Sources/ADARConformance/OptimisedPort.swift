@@ -1,6 +1,7 @@
 import Foundation
 import ADARCore
 import ADAR
+import ADARReference
 import ADARProtocol
 
 /// The optimised binary32 `ADAR` module answering the protocol.
@@ -35,6 +36,11 @@ public struct OptimisedPort: ConformancePort {
             }
             return .object([("epsilon", .reals(epsilon.map(Double.init)))])
         case .loss: return try Self.loss(input)
+        case .pe: return try Self.positionalEncoding(input)
+        case .tauInit: return try Self.tauInit(input)
+        case .tauForward: return try Self.tauForward(input)
+        case .denoise: return try Self.denoise(input)
+        case .synthesizeDenoised: return try Self.synthesizeDenoised(input)
         }
     }
 
@@ -72,21 +78,38 @@ public struct OptimisedPort: ConformancePort {
     /// S3–S6 by `ADARSynthesizer` on a one-row dense batch with explicit ε.
     static func synthesize(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
         let (table, config, batch) = try ReferenceEvaluator.synthesisInputs(input)
+        return ReferenceEvaluator.synthesisOutput(try synthesizeRow(table, config, batch, generator: .forward).outcome)
+    }
+
+    /// S3–S6 with S9's `denoised` generator, τ a `TauNetwork32` holding the request's weights.
+    static func synthesizeDenoised(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, config, batch, parameters, rMax) = try ReferenceEvaluator.denoisedSynthesisInputs(input)
+        let generator = SynthesisGenerator32.denoised(try network(parameters, steps: table.steps), rMax: rMax)
+        let (outcome, guarded) = try synthesizeRow(table, config, batch, generator: generator)
+        return ReferenceEvaluator.denoisedSynthesisOutput(
+            outcome, generator: ReferenceEvaluator.negativeGenerator(status: outcome.status, guarded: guarded))
+    }
+
+    /// One row by `ADARSynthesizer.synthesize`: its outcome and whether the `r_max` guard sent it to `forward`.
+    static func synthesizeRow(
+        _ table: NoiseSchedule, _ config: ADARConfiguration, _ batch: ADARBatch, generator: SynthesisGenerator32
+    ) throws(EvaluationError) -> (outcome: RowOutcome, guarded: Bool) {
         guard case let .explicit(epsilon) = batch.noise else { preconditionFailure() }
         let buffers = SynthesisBuffers()
         try refusing { () throws(ADARError) in
             let rows = try DenseRows32(
                 rows: 1, dimension: batch.dimension, poolSize: batch.poolSize,
                 users: batch.users.map(Float.init), positives: batch.positives.map(Float.init), pool: batch.pool.map(Float.init))
-            try ADARSynthesizer(schedule: table, configuration: config).synthesize(rows, noise: .explicit(epsilon.map(Float.init)), into: buffers, threads: 1)
+            try ADARSynthesizer(schedule: table, configuration: config).synthesize(
+                rows, noise: .explicit(epsilon.map(Float.init)), generator: generator, into: buffers, threads: 1)
         }
-        return ReferenceEvaluator.synthesisOutput(RowOutcome(
+        return (RowOutcome(
             status: buffers.statuses[0], timestep: Int(buffers.timesteps[0]),
             aStar: Double(buffers.aStars[0]), retention: Double(buffers.retentions[0]),
             positiveScore: Double(buffers.positiveScores[0]),
             referenceNegativeScore: Double(buffers.referenceNegativeScores[0]),
             syntheticScore: Double(buffers.syntheticScores[0]), hardestCandidate: Int(buffers.hardestCandidates[0]),
-            syntheticNegative: buffers.syntheticNegative(0).map(Double.init)))
+            syntheticNegative: buffers.syntheticNegative(0).map(Double.init)), buffers.forwardFallbacks[0])
     }
 
     /// S7 for a given outcome by the module's `lossRow`. The module's gradient
@@ -108,5 +131,58 @@ public struct OptimisedPort: ConformancePort {
         return ReferenceEvaluator.lossOutput(
             loss: Double(row.loss), user: row.userGradient.map(Double.init), positive: row.positiveGradient.map(Double.init),
             pool: poolGradient.map(Double.init), dimension: d)
+    }
+
+    // MARK: - S9 τ in binary32 (Sources/ADAR/Tau)
+
+    /// `PE(t)` as `TauNetwork32` tabulates it: binary64, rounded once.
+    static func positionalEncoding(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let t = try ReferenceEvaluator.encodingTimestep(input), d = try ReferenceEvaluator.tauDimension(input, initialisation: false)
+        // The module tabulates PE for 0…t: the limits of a τ bound to T = t.
+        try refusing { () throws(ADARError) in
+            try ADARLimits.check("timestep", t, atMost: ADARLimits.maxSteps)
+            try ADARLimits.checkArrayCount("(T + 1)·d", t + 1, d)
+        }
+        let row = TauNetwork32.positionalTable(dimension: d, steps: t)[(t * d)...]
+        return .object([("encoding", .reals(row.map { Double(Float($0)) }))])
+    }
+
+    /// `TauNetwork32`'s own initialisation.
+    static func tauInit(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let seed = try input.unsigned64("seed"), d = try ReferenceEvaluator.tauDimension(input, initialisation: true)
+        let network = try refusing { () throws(ADARError) in try TauNetwork32(dimension: d, steps: 1, seed: seed) }
+        return .object(ReferenceEvaluator.tauParameterFields(TauParameters(dimension: d, flattened: network.parameters.map(Double.init))))
+    }
+
+    /// A `TauNetwork32` holding the request's weights, its `PE` table reaching `t`.
+    static func network(_ p: TauParameters, steps: Int) throws(EvaluationError) -> TauNetwork32 {
+        try refusing { () throws(ADARError) in
+            try TauNetwork32(dimension: p.dimension, steps: max(steps, 1), parameters: p.flattened.map(Float.init))
+        }
+    }
+
+    /// τ's batched forward pass on one row.
+    static func tauForward(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (parameters, xt, t, user) = try ReferenceEvaluator.tauForwardInputs(input)
+        let epsilonHat = try network(parameters, steps: t).forward(xt: xt.map(Float.init), timesteps: [t], users: user.map(Float.init))
+        return .object([("epsilonHat", .reals(epsilonHat.map(Double.init)))])
+    }
+
+    /// The module's `x_t`, τ's forward pass, `r_t` rounded once, and the
+    /// reconstruction kernel of the `denoised` generator.
+    static func denoise(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let (table, sigma, parameters, x0, epsilon, t, user) = try ReferenceEvaluator.denoiseInputs(input)
+        let d = x0.count
+        let config = try refusing { () throws(ADARError) in try ADARConfiguration(sigma: sigma) }
+        let x = x0.map(Float.init), e = epsilon.map(Float.init), u = user.map(Float.init)
+        let xt = ADARSynthesizer(schedule: table, configuration: config).forwardSample(x0: x, epsilon: e, timestep: t)
+        let epsilonHat = try network(parameters, steps: table.steps).forward(xt: xt, timesteps: [t], users: u)
+        let ratio = Float(ADARSynthesizer.noiseRatios(table)[t])
+        var reconstruction = [Float](repeating: 0, count: d)
+        _ = reconstruction.withUnsafeMutableBufferPointer { out in
+            TauKernels32.reconstructAndScore(x, Float(sigma) * ratio, e, epsilonHat, user: u, into: out.baseAddress!, d)
+        }
+        return ReferenceEvaluator.denoiseOutput(
+            epsilonHat: epsilonHat.map(Double.init), reconstruction: reconstruction.map(Double.init), ratio: Double(ratio))
     }
 }

@@ -29,7 +29,7 @@ indirect enum FieldKind {
     static func input(_ field: String, of operation: FixtureOperation) -> FieldKind {
         switch field {
         case "schedule": .schedule
-        case "configuration" where operation == .synthesize:
+        case "configuration" where operation == .synthesize || operation == .synthesizeDenoised:
             .object([("rho", .real), ("policy", .name(ReferencePolicy.allCases.map(\.rawValue))), ("sigma", .real)])
         case "configuration":
             .object([("augmentationWeight", .real), ("l2", .real), ("fallback", .name(FallbackMode.allCases.map(\.rawValue))),
@@ -39,8 +39,8 @@ indirect enum FieldKind {
         case "seed", "row": .unsigned64
         case "status": .name(statuses)
         case "counter", "key": .words32
-        case "pool": .realMatrix
-        case "x0", "epsilon", "user", "positive", "syntheticNegative": .reals
+        case "pool", "w1", "w2": .realMatrix
+        case "x0", "epsilon", "user", "positive", "syntheticNegative", "xt", "b1", "b2": .reals
         default: .real
         }
     }
@@ -49,11 +49,12 @@ indirect enum FieldKind {
     static func output(_ field: String) -> FieldKind {
         switch field {
         case "status": .name(statuses)
+        case "negativeGenerator": .name(["denoised", "forward", "fallback"])
         case "timestep", "hardestCandidate": .integer
         case "words": .words32
-        case "poolGradient": .realMatrix
+        case "poolGradient", "w1", "w2": .realMatrix
         case "beta", "alphaBar", "sqrtAlphaBar", "sqrtOneMinusAlphaBar", "xt", "syntheticNegative", "epsilon",
-             "userGradient", "positiveGradient":
+             "userGradient", "positiveGradient", "encoding", "b1", "b2", "epsilonHat", "reconstruction":
             .reals
         default: .real
         }

@@ -8,7 +8,10 @@ import ADARProtocol
 /// carry exactly the inputs of the binary64 groups (PORTING.md §1).
 public enum FixtureGenerator {
     public static func generateAll() -> [FixtureFile] {
-        [schedules(), forwardProcess(), transition(), synthesis(), noise(), loss(), invalidInputs()]
+        [
+            schedules(), forwardProcess(), transition(), synthesis(), noise(), loss(),
+            positionalEncodingFile(), tauInitFile(), tauForwardFile(), denoiseFile(), denoisedSynthesisFile(), invalidInputs(),
+        ]
     }
 
     /// `Double(Float(x))`: the binary32 value nearest `x`, widened.

@@ -111,6 +111,53 @@ public enum FlagCatalogue {
         "ShapeMismatch": FlagNote(
             bugType: "INVALID_INPUT", description: "an array of the wrong length", effect: "out-of-bounds reads"),
         "EmptyPool": FlagNote(bugType: "INVALID_INPUT", description: "M = 0 candidates (S3 needs M ≥ 1)", effect: "max of an empty list"),
+        "PEOrder": FlagNote(
+            bugType: "CONVENTION", description: "PE(t)_k is sin for even k and cos for odd k, of the same argument (S9)",
+            effect: "'PE sin/cos order swapped': every PE component, hence τ's output, differs"),
+        "PEExponent": FlagNote(
+            bugType: "CONVENTION",
+            description: "the PE argument is t·exp(−(k − k mod 2)/d·ln 10⁴): pairs (2j, 2j + 1) share a frequency, real division (S9)",
+            effect: "'PE exponent wrong': with k instead of k − k mod 2, or an integer division (k − k mod 2)/d = 0, the odd or all frequencies differ"),
+        "PEBinary64": FlagNote(
+            bugType: "NUMERICAL", description: "PE(t) computed in binary64 and rounded once, also by binary32 ports (S9); large t",
+            effect: "a binary32 argument t·exp(…) is off by ≈ t·u₃₂, far beyond one rounding of PE"),
+        "CleanTimestep": FlagNote(
+            bugType: "EDGE_CASE", description: "t = 0: PE(0) = (0, 1, 0, 1, …), ᾱ_0 = 1, r_0 = 0, x̂_0 = x_0 (S1, S9)",
+            effect: "a port indexing its tables from t = 1 reads out of range"),
+        "XavierInit": FlagNote(
+            bugType: "CONVENTION",
+            description: "W_ℓ[r][c] = bound_ℓ·(2u − 1), bound₁ = √(6/(7d)), bound₂ = √(6/(5d)), u = (w + ½)·2⁻³²; biases 0 (S9)",
+            effect: "wrong bounds or a uniform without the half scale or shift every weight"),
+        "InitCounter": FlagNote(
+            bugType: "CONVENTION",
+            description: "entry k = r·fan_in + c of W_ℓ is lane k mod 4 of Philox on counter (⌊k/4⌋, ℓ, 0, 2³² − 2), key (low32(seed), high32(seed)) (S9, S8)",
+            effect: "column-major k, another counter word order or stream gives other weights"),
+        "Concatenation": FlagNote(
+            bugType: "CONVENTION", description: "τ's input is v = [x_t ; PE(t) ; e_u], 3d values in that order (S9)",
+            effect: "'concatenation order of v': W₁'s column blocks meet the wrong inputs"),
+        "RowMajor": FlagNote(
+            bugType: "CONVENTION", description: "W₁ is [4d][3d] and W₂ is [d][4d], row-major [out][in]: y = W·v, not Wᵀ·v (S9)",
+            effect: "a transposed product is a shape error or, read flat, another network"),
+        "SiLU": FlagNote(
+            bugType: "FUNCTIONALITY", description: "the hidden activation is SiLU(z) = z·σ(z), overflow-free for large |z| (S9)",
+            effect: "ReLU or tanh, or exp overflow for z ≪ 0, changes ε̂"),
+        "TauBiases": FlagNote(
+            bugType: "FUNCTIONALITY", description: "nonzero b₁ and b₂: z = W₁·v + b₁, y = W₂·h + b₂ (S9)", effect: "a missing bias shifts ε̂"),
+        "Reconstruction": FlagNote(
+            bugType: "CONVENTION",
+            description: "x̂_0 = x_0 + σ·r_t·(ε − ε̂) with r_t = √((1 − ᾱ_t)/ᾱ_t), formed as written (S9)",
+            effect: "'σ missing from the reconstruction' or 'r_t wrong' (ᾱ for √ᾱ): x̂_0 is off by a multiple of ε − ε̂"),
+        "LargeRatio": FlagNote(
+            bugType: "NUMERICAL", description: "t with r_t ≫ 1 (ᾱ_t small): the quotient form (x_t − √(1 − ᾱ_t)·σ·ε̂)/√ᾱ_t cancels (S9)",
+            effect: "a binary32 port using the quotient form loses digits of x̂_0"),
+        "RMaxGuard": FlagNote(
+            bugType: "FUNCTIONALITY", description: "r_t > r_max: the row uses forward (x⁻ = x_t), reported as negativeGenerator forward (S9)",
+            effect: "a port without the guard returns x̂_0 with σ·r_t amplifying ε̂'s error"),
+        "TimestepOutOfRange": FlagNote(
+            bugType: "INVALID_INPUT", description: "t < 0, or t > T for the schedule: refuse", effect: "a port reads outside its tables"),
+        "InitCounterOverflow": FlagNote(
+            bugType: "INVALID_INPUT", description: "d > 37 837: ⌊k/4⌋ for k < 12d² no longer fits S9's 32-bit counter word: refuse",
+            effect: "a port wrapping the counter repeats weights"),
         "Overflow": FlagNote(
             bugType: "INVALID_INPUT", description: "finite inputs whose noise scale σ‖e_u‖ overflows binary64 (S5)",
             effect: "a port that continues with ∞ returns NaN"),

@@ -96,6 +96,52 @@ extension FixtureGenerator {
             loss(l2: -0.5, "λ < 0", "InvalidConfiguration", "invalidConfiguration", "l2"),
             loss(user: .array([.real(1), .real(0), .null]), "e_u holds a NaN (null)", "NonFiniteInput", "nonFinite", "user"),
         ]
+        // S9's τ (d = 2): wrong weight shapes, non-finite weights, t out of range, d beyond the init counter.
+        var random = FixtureRandom(seed: 11)
+        let tau = ReferenceEvaluator.tauParameterFields(tauWeights(seed: 5, dimension: 2, scale: 1, bias: 0.25, random: &random))
+        func replacing(_ fields: [(String, JSONValue)], _ name: String, _ value: JSONValue) -> [(String, JSONValue)] {
+            fields.map { $0.0 == name ? ($0.0, value) : $0 }
+        }
+        let w1 = tau[0].1.arrayValue!, b1 = tau[1].1.doubleArray!
+        func tauForward(_ weights: [(String, JSONValue)] = tau, t: Int = 3, _ comment: String, _ flag: String, _ kind: String, _ field: String) -> InvalidCase {
+            InvalidCase(operation: .tauForward, comment: comment, flag: flag, input: .object(weights + [
+                ("xt", .reals([0.5, -0.25])), ("timestep", .integer(t)), ("user", .reals([1, 0.5]))]), kind: kind, field: field)
+        }
+        cases += [
+            tauForward(replacing(tau, "w1", .array(Array(w1.dropLast()))), "W₁ with 4d − 1 rows", "ShapeMismatch", "shapeMismatch", "w1"),
+            tauForward(replacing(tau, "w1", .array(w1.map { .reals($0.doubleArray!.dropLast()) })), "W₁ with 3d − 1 columns",
+                       "ShapeMismatch", "shapeMismatch", "w1[0]"),
+            tauForward(replacing(tau, "w2", tau[0].1), "W₂ given W₁'s shape [4d][3d]", "ShapeMismatch", "shapeMismatch", "w2[0]"),
+            tauForward(replacing(tau, "b2", .reals([0.5])), "b₂ with d − 1 values", "ShapeMismatch", "shapeMismatch", "b2"),
+            tauForward(replacing(tau, "b1", .array([.null] + b1.dropFirst().map(JSONValue.real))), "b₁ holds a NaN (null)",
+                       "NonFiniteInput", "nonFinite", "b1"),
+            tauForward(t: -1, "t = −1", "TimestepOutOfRange", "invalidConfiguration", "timestep"),
+        ]
+        func denoise(t: Int, _ comment: String) -> InvalidCase {
+            InvalidCase(operation: .denoise, comment: comment, flag: "TimestepOutOfRange", input: .object(
+                [("schedule", ReferenceEvaluator.encodeSchedule(.defaultCosine, steps: 10)), ("sigma", .real(1))] + tau + [
+                    ("x0", .reals([0.5, -0.25])), ("epsilon", .reals([1, -1])), ("timestep", .integer(t)), ("user", .reals([1, 0.5]))]),
+                kind: "indexOutOfRange", field: "timestep")
+        }
+        cases += [denoise(t: 11, "t = T + 1"), denoise(t: -1, "t = −1")]
+        func synthesizeDenoised(rMax: Double, user: [Double] = [0.5, 1], _ comment: String, _ flag: String, _ kind: String, _ field: String) -> InvalidCase {
+            InvalidCase(operation: .synthesizeDenoised, comment: comment, flag: flag, input: .object([
+                ("schedule", cosine),
+                ("configuration", .object([("rho", .real(0.5)), ("policy", .string("max")), ("sigma", .real(1))])),
+                ("user", .reals(user)), ("positive", .reals(user.map { $0 * 0.75 })), ("pool", .array([.reals(user.map { $0 * 0.25 })])),
+                ("epsilon", .reals(user.map { -$0 }))] + tau + [("rMax", .real(rMax))]),
+                kind: kind, field: field)
+        }
+        cases += [
+            synthesizeDenoised(rMax: -1, "r_max < 0", "InvalidConfiguration", "invalidConfiguration", "rMax"),
+            synthesizeDenoised(rMax: 10, user: [0.5, 1, -0.25], "τ for d = 2 on a row of d = 3", "ShapeMismatch", "shapeMismatch", "w1[0]"),
+        ]
+        cases += [
+            InvalidCase(operation: .pe, comment: "t = −1", flag: "TimestepOutOfRange",
+                        input: .object([("timestep", .integer(-1)), ("dimension", .integer(4))]), kind: "invalidConfiguration", field: "timestep"),
+            InvalidCase(operation: .tauInit, comment: "d = 37 838: ⌊k/4⌋ overflows the 32-bit counter word", flag: "InitCounterOverflow",
+                        input: .object([("seed", .string("1")), ("dimension", .integer(37_838))]), kind: "invalidConfiguration", field: "dimension"),
+        ]
         return cases
     }
 

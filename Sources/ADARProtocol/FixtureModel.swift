@@ -11,7 +11,8 @@ public enum FixtureFormat {
     public static let files: [(name: String, topic: String)] = [
         ("schedules.json", "schedule"), ("forward_process.json", "forward"), ("transition.json", "transition"),
         ("synthesis.json", "synthesize"), ("noise.json", "noise"), ("loss.json", "loss"),
-        ("invalid_inputs.json", "invalid"),
+        ("positional_encoding.json", "pe"), ("tau_init.json", "tauInit"), ("tau_forward.json", "tauForward"),
+        ("denoise.json", "denoise"), ("synthesis_denoised.json", "synthesizeDenoised"), ("invalid_inputs.json", "invalid"),
     ]
 
     /// The `type` of a test group of an operation (`InvalidInputTest` for refusals).
@@ -24,6 +25,11 @@ public enum FixtureFormat {
         case .philox: "PhiloxTest"
         case .normals: "NormalsTest"
         case .loss: "LossTest"
+        case .pe: "PositionalEncodingTest"
+        case .tauInit: "TauInitTest"
+        case .tauForward: "TauForwardTest"
+        case .denoise: "DenoiseTest"
+        case .synthesizeDenoised: "DenoisedSynthesisTest"
         }
     }
     public static let invalidGroupType = "InvalidInputTest"
@@ -76,6 +82,9 @@ public struct Tolerance: Equatable, Sendable {
         case .transition, .synthesize, .loss: Tolerance(relative: 1e-10, absolute: 1e-12)
         case .philox: Tolerance(relative: 0, absolute: 0)
         case .normals: Tolerance(relative: 1e-12, absolute: 1e-14)
+        case .pe: Tolerance(relative: 1e-12, absolute: 1e-12)
+        case .tauInit: Tolerance(relative: 1e-14, absolute: 0)
+        case .tauForward, .denoise, .synthesizeDenoised: Tolerance(relative: 1e-10, absolute: 1e-11)
         }
     }
 
@@ -86,6 +95,9 @@ public struct Tolerance: Equatable, Sendable {
         case .transition, .synthesize, .loss: Tolerance(relative: 0x1p-12, absolute: 0x1p-12)
         case .philox: Tolerance(relative: 0, absolute: 0)
         case .normals: Tolerance(relative: 0x1p-20, absolute: 0x1p-11)
+        case .pe: Tolerance(relative: 0x1p-23, absolute: 0x1p-23)
+        case .tauInit: Tolerance(relative: 0x1p-23, absolute: 0)
+        case .tauForward, .denoise, .synthesizeDenoised: Tolerance(relative: 0x1p-12, absolute: 0x1p-12)
         }
     }
 

@@ -43,7 +43,7 @@ public struct OutputComparison: Sendable {
     public var tolerance: Tolerance
     public var precision: Precision
     /// Fields compared exactly although they are numbers (docs/PORTING.md §1).
-    public var exactFields: Set<String> = ["status", "timestep", "hardestCandidate", "words"]
+    public var exactFields: Set<String> = ["status", "timestep", "hardestCandidate", "words", "negativeGenerator"]
 
     public init(tolerance: Tolerance, precision: Precision) {
         self.tolerance = tolerance

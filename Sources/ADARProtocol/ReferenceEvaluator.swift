@@ -4,6 +4,10 @@ import ADARReference
 /// The operations of docs/PORTING.md §2, one fixture file each (invalid inputs aside).
 public enum FixtureOperation: String, CaseIterable, Sendable {
     case schedule, forward, transition, synthesize, philox, normals, loss
+    /// S9's τ: `PE(t)`, the initial parameters, the forward pass, and one row's denoised reconstruction.
+    case pe, tauInit, tauForward, denoise
+    /// S3–S6 with S9's `denoised` generator: `synthesize` plus τ's weights and `r_max`.
+    case synthesizeDenoised
 
     /// Input fields every test of this operation carries (PORTING.md §2).
     public var inputFields: [String] {
@@ -16,6 +20,11 @@ public enum FixtureOperation: String, CaseIterable, Sendable {
         case .normals: ["seed", "stream", "row", "dimension"]
         case .loss:
             ["schedule", "configuration", "user", "positive", "pool", "status", "timestep", "hardestCandidate", "syntheticNegative"]
+        case .pe: ["timestep", "dimension"]
+        case .tauInit: ["seed", "dimension"]
+        case .tauForward: ["w1", "b1", "w2", "b2", "xt", "timestep", "user"]
+        case .denoise: ["schedule", "sigma", "w1", "b1", "w2", "b2", "x0", "epsilon", "timestep", "user"]
+        case .synthesizeDenoised: ["schedule", "configuration", "user", "positive", "pool", "epsilon", "w1", "b1", "w2", "b2", "rMax"]
         }
     }
 
@@ -31,6 +40,13 @@ public enum FixtureOperation: String, CaseIterable, Sendable {
         case .philox: ["words"]
         case .normals: ["epsilon"]
         case .loss: ["loss", "userGradient", "positiveGradient", "poolGradient"]
+        case .pe: ["encoding"]
+        case .tauInit: ["w1", "b1", "w2", "b2"]
+        case .tauForward: ["epsilonHat"]
+        case .denoise: ["epsilonHat", "reconstruction", "ratio"]
+        case .synthesizeDenoised:
+            ["status", "timestep", "aStar", "retention", "positiveScore", "referenceNegativeScore", "syntheticScore",
+             "hardestCandidate", "syntheticNegative", "negativeGenerator"]
         }
     }
 }
@@ -136,6 +152,11 @@ public enum ReferenceEvaluator {
             let (noise, row, d) = try noiseCoordinates(input)
             return .object([("epsilon", .reals(noise.row(row, dimension: d)))])
         case .loss: return try loss(input)
+        case .pe: return try positionalEncoding(input)
+        case .tauInit: return try tauInit(input)
+        case .tauForward: return try tauForward(input)
+        case .denoise: return try denoise(input)
+        case .synthesizeDenoised: return try synthesizeDenoised(input)
         }
     }
 

@@ -16,6 +16,7 @@ public enum Claims {
             + EquivalenceChecks.claims
             + TauEquivalenceChecks.claims
             + ConformanceToleranceChecks.claims
+            + TauToleranceChecks.claims
     }
 
     public static func claim(_ id: String) -> Claim? { all.first { $0.id == id } }

@@ -96,6 +96,12 @@ public enum IndependentOracle {
                 }
             }
             return .object([("epsilon", reals(Array(out.prefix(d))))])
+        case .pe:
+            return .object([("encoding", reals(encoding(input["timestep"]!.intValue!, input["dimension"]!.intValue!)))])
+        case .tauInit:
+            return tauInit(seed: UInt64(input["seed"]!.stringValue!)!, dimension: input["dimension"]!.intValue!)
+        case .tauForward:
+            return .object([("epsilonHat", reals(tau(input, xt: wide(input, "xt"), t: input["timestep"]!.intValue!)))])
         default: break
         }
         let schedule = input["schedule"]!
@@ -117,7 +123,7 @@ public enum IndependentOracle {
             let (status, t, aStar, retention) = transition(
                 s0: real(input, "s0"), sNeg: real(input, "sNeg"), n: n, rho: real(input, "rho"), alphaBar: alphaBar)
             return .object([("status", .string(status)), ("timestep", .integer(t)), ("aStar", .real(aStar)), ("retention", .real(retention))])
-        case .synthesize:
+        case .synthesize, .synthesizeDenoised:
             let configuration = input["configuration"]!
             let sigma = real(configuration, "sigma"), user = wide(input, "user"), x0 = wide(input, "positive")
             let pool = input["pool"]!.arrayValue!.map { $0.doubleArray!.map { Wide($0) } }
@@ -132,19 +138,37 @@ public enum IndependentOracle {
             let n = Double(Wide(sigma) * dot(user, user).squareRoot())
             let (status, t, aStar, retention) = transition(
                 s0: Double(s0), sNeg: Double(sNeg), n: n, rho: real(configuration, "rho"), alphaBar: alphaBar)
-            let xNeg: [Wide]
+            var xNeg: [Wide], generator = "fallback"
             if t == 0 { xNeg = pool[hardest] } else {
-                let a = alphaBar[t].squareRoot(), b = (1 - alphaBar[t]).squareRoot()
-                xNeg = zip(x0, wide(input, "epsilon")).map { a * $0 + b * Wide(sigma) * $1 }
+                let a = alphaBar[t].squareRoot(), b = (1 - alphaBar[t]).squareRoot(), epsilon = wide(input, "epsilon")
+                xNeg = zip(x0, epsilon).map { a * $0 + b * Wide(sigma) * $1 }
+                generator = "forward"
+                // S9's denoised generator where r_t = b/a ≤ r_max.
+                if operation == .synthesizeDenoised, b / a <= Wide(real(input, "rMax")) {
+                    let epsilonHat = tau(input, xt: xNeg, t: t)
+                    xNeg = (0..<x0.count).map { x0[$0] + Wide(sigma) * (b / a) * (epsilon[$0] - epsilonHat[$0]) }
+                    generator = "denoised"
+                }
             }
-            return .object([
+            var fields: [(String, JSONValue)] = [
                 ("status", .string(status)), ("timestep", .integer(t)), ("aStar", .real(aStar)), ("retention", .real(retention)),
                 ("positiveScore", .real(Double(s0))), ("referenceNegativeScore", .real(Double(sNeg))),
                 ("syntheticScore", .real(Double(dot(user, xNeg)))), ("hardestCandidate", .integer(hardest)), ("syntheticNegative", reals(xNeg)),
-            ])
+            ]
+            if operation == .synthesizeDenoised { fields.append(("negativeGenerator", .string(generator))) }
+            return .object(fields)
         case .loss:
             return loss(input, alphaBar: alphaBar)
-        case .philox, .normals:
+        case .denoise:
+            let t = input["timestep"]!.intValue!, sigma = Wide(real(input, "sigma"))
+            let a = alphaBar[t].squareRoot(), b = (1 - alphaBar[t]).squareRoot()
+            let x0 = wide(input, "x0"), epsilon = wide(input, "epsilon")
+            let epsilonHat = tau(input, xt: zip(x0, epsilon).map { a * $0 + b * sigma * $1 }, t: t)
+            // r_t as the quotient of the two amplitudes, another way than S9's √((1 − ᾱ)/ᾱ).
+            let ratio = b / a
+            let reconstruction = (0..<x0.count).map { x0[$0] + sigma * ratio * (epsilon[$0] - epsilonHat[$0]) }
+            return .object([("epsilonHat", reals(epsilonHat)), ("reconstruction", reals(reconstruction)), ("ratio", .real(Double(ratio)))])
+        case .philox, .normals, .pe, .tauInit, .tauForward:
             preconditionFailure("answered above")
         }
     }
@@ -173,5 +197,41 @@ public enum IndependentOracle {
         if through && isFallback && augment { for k in 0..<d { gPool[hardest][k] += weight * user[k] } }
         return .object([("loss", .real(Double(loss))), ("userGradient", reals(gUser)), ("positiveGradient", reals(gPositive)),
                         ("poolGradient", .array(gPool.map(reals)))])
+    }
+
+    // MARK: - S9's τ in Float80
+
+    /// `PE(t)`: frequency `10⁴^(−2j/d)` for the pair `(2j, 2j + 1)`, via `pow` rather than `exp(… ln 10⁴)`.
+    static func encoding(_ t: Int, _ d: Int) -> [Wide] {
+        (0..<d).map { k in
+            let angle = Wide(t) * pow(10_000 as Wide, -Wide(2 * (k / 2)) / Wide(d))
+            return k % 2 == 0 ? sin(angle) : cos(angle)
+        }
+    }
+
+    /// S9's initialisation: Philox as above, Xavier bound `√(6/(fan_in + fan_out))`.
+    static func tauInit(seed: UInt64, dimension d: Int) -> JSONValue {
+        let key = [UInt32(seed & 0xFFFF_FFFF), UInt32(seed >> 32)]
+        func layer(_ l: Int, rows: Int, columns: Int) -> JSONValue {
+            let bound = (6 / Wide(rows + columns)).squareRoot()
+            let entries = (0 ..< rows * columns).map { k -> Wide in
+                let w = philox([UInt32(k / 4), UInt32(l), 0, 0xFFFF_FFFE], key)[k % 4]
+                return bound * (2 * (Wide(w) + 0.5) / 4_294_967_296 - 1)
+            }
+            return .array((0..<rows).map { r in reals(Array(entries[r * columns ..< (r + 1) * columns])) })
+        }
+        return .object([("w1", layer(1, rows: 4 * d, columns: 3 * d)), ("b1", reals(Array(repeating: 0, count: 4 * d))),
+                        ("w2", layer(2, rows: d, columns: 4 * d)), ("b2", reals(Array(repeating: 0, count: d)))])
+    }
+
+    /// `τ(x_t, PE(t), e_u)` with the request's weights: `SiLU(z) = z/(1 + e^{−z})`.
+    static func tau(_ input: JSONValue, xt: [Wide], t: Int) -> [Wide] {
+        func matrix(_ name: String) -> [[Wide]] { input[name]!.arrayValue!.map { $0.doubleArray!.map { Wide($0) } } }
+        let v = xt + encoding(t, xt.count) + wide(input, "user")
+        let hidden = zip(matrix("w1"), wide(input, "b1")).map { row, bias -> Wide in
+            let z = dot(row, v) + bias
+            return z / (1 + exp(-z))
+        }
+        return zip(matrix("w2"), wide(input, "b2")).map { dot($0, hidden) + $1 }
     }
 }

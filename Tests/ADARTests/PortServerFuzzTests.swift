@@ -156,8 +156,9 @@ enum ResponseValidator {
             case "status": value.stringValue.map { RowStatus(rawValue: $0) != nil } ?? false
             case "timestep", "hardestCandidate": value.intValue != nil
             case "words": value.arrayValue.map { $0.count == 4 && $0.allSatisfy { $0.intValue.map { UInt32(exactly: $0) != nil } ?? false } } ?? false
-            case "poolGradient": value.arrayValue?.allSatisfy(isReals) ?? false
-            case "aStar", "retention", "positiveScore", "referenceNegativeScore", "syntheticScore", "loss": isReal(value)
+            case "poolGradient", "w1", "w2": value.arrayValue?.allSatisfy(isReals) ?? false
+            case "negativeGenerator": ["denoised", "forward", "fallback"].contains(value.stringValue ?? "")
+            case "aStar", "retention", "positiveScore", "referenceNegativeScore", "syntheticScore", "loss", "ratio": isReal(value)
             default: isReals(value)
             }
             if !wellTyped { return "\(operation) output field \(name) is not well typed: \(value.rendered.prefix(100))" }

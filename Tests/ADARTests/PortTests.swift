@@ -50,6 +50,22 @@ struct PortTests {
         #expect(named.contains(bug.misconception),
                 "\(bug.name): no failure was diagnosed as \(bug.misconception); diagnoses: \(named.sorted())")
     }
+
+    /// A wrong hint is worse than none: on the τ files, a port with one τ bug is never
+    /// diagnosed with another τ misconception (each bug is the negative case of every other hint).
+    @Test("a τ bug triggers no other τ hint", arguments: KnownBug.tauExclusive)
+    func tauBugTriggersOnlyItsHint(_ bug: KnownBug) throws {
+        let run = try NumpyPort.conform(environment: ["ADAR_PORT_BUG": bug.name], onlyFiles: bug.files)
+        let named = try run.report().misconceptions.intersection(KnownBug.tauMisconceptions)
+        #expect(named == [bug.misconception], "\(bug.name): τ diagnoses \(named.sorted()), expected only \(bug.misconception)")
+    }
+
+    /// A correct port draws no τ hint at all, in either precision.
+    @Test("the correct numpy port draws no τ hint", arguments: ["binary64", "binary32"])
+    func correctPortHasNoTauHint(_ precision: String) throws {
+        let run = try NumpyPort.conform(environment: ["ADAR_PORT_PRECISION": precision], onlyFiles: KnownBug.tauFiles)
+        #expect(try run.report().misconceptions.isEmpty)
+    }
 }
 
 /// A deliberate bug of the numpy port, the fixture files it shows in, and the
@@ -83,6 +99,24 @@ struct KnownBug: Sendable, CustomTestStringConvertible {
         KnownBug(name: "unit-interval-without-half", misconception: "unitIntervalWithoutHalf", files: ["noise.json"]),
         KnownBug(name: "key-halves-swapped", misconception: "keyHalvesSwapped", files: ["noise.json"]),
         KnownBug(name: "counter-row-halves-swapped", misconception: "counterRowHalvesSwapped", files: ["noise.json"]),
+    ] + tau
+
+    /// S9's τ bugs: each shows in its files with exactly its own hint among the τ hints.
+    static let tau: [KnownBug] = [
+        KnownBug(name: "pe-sin-cos-swapped", misconception: "peSinCosSwapped", files: tauFiles),
+        KnownBug(name: "pe-integer-division", misconception: "peIntegerDivision", files: tauFiles),
+        KnownBug(name: "pe-exponent-k", misconception: "peExponentK", files: tauFiles),
+        KnownBug(name: "concatenation-swapped", misconception: "concatenationSwapped", files: tauFiles),
+        KnownBug(name: "reconstruction-missing-sigma", misconception: "reconstructionSigmaMissing", files: tauFiles),
+        KnownBug(name: "ratio-alpha-bar", misconception: "ratioAlphaBar", files: tauFiles),
+    ]
+    /// The τ bugs and one S2 bug that also shows in `denoise`: on the τ files each names only its own misconception.
+    static let tauExclusive = tau + [KnownBug(name: "missing-sigma", misconception: "sigmaMissing", files: tauFiles)]
+    static let tauFiles = ["positional_encoding.json", "tau_forward.json", "denoise.json"]
+    /// The misconceptions a τ case can be diagnosed with.
+    static let tauMisconceptions: Set<String> = [
+        "peSinCosSwapped", "peIntegerDivision", "peExponentK", "concatenationSwapped", "reconstructionSigmaMissing", "ratioAlphaBar",
+        "sigmaMissing",
     ]
 }
 

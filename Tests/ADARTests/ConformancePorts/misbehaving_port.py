@@ -62,7 +62,8 @@ for line in sys.stdin:
             sys.stdout.flush()
             continue
         send({"name": f"misbehaving ({mode})", "precision": "binary64",
-              "operations": ["schedule", "forward", "transition", "synthesize", "philox", "normals", "loss"]})
+              "operations": ["schedule", "forward", "transition", "synthesize", "philox", "normals", "loss",
+                             "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised"]})
         continue
     if mode in ("hang", "hang-with-child"):
         time.sleep(3600)

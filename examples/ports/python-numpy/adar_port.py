@@ -61,12 +61,20 @@ BUGS = {
     "unit-interval-without-half": "u = w·2⁻³² instead of (w + ½)·2⁻³²",
     "key-halves-swapped": "Philox key (high32(seed), low32(seed))",
     "counter-row-halves-swapped": "Philox counter (k/4, high32(row), low32(row), stream)",
+    # S9 τ
+    "pe-sin-cos-swapped": "PE(t): cos for even k and sin for odd k",
+    "pe-integer-division": "PE(t): (k − k mod 2)//d, an integer division that is always 0",
+    "pe-exponent-k": "PE(t): exponent −k/d·ln 10⁴ instead of −(k − k mod 2)/d·ln 10⁴",
+    "concatenation-swapped": "τ's input v = [e_u ; PE(t) ; x_t] instead of [x_t ; PE(t) ; e_u]",
+    "reconstruction-missing-sigma": "x̂_0 = x_0 + r_t·(ε − ε̂), σ left out of the reconstruction",
+    "ratio-alpha-bar": "r_t = √(1 − ᾱ_t)/ᾱ_t, ᾱ where √ᾱ belongs",
 }
 BUG = os.environ.get("ADAR_PORT_BUG", "")
 if BUG and BUG not in BUGS:
     sys.exit(f"unknown ADAR_PORT_BUG {BUG!r}; known: {', '.join(BUGS)}")
 
-OPERATIONS = ["schedule", "forward", "transition", "synthesize", "philox", "normals", "loss"]
+OPERATIONS = ["schedule", "forward", "transition", "synthesize", "philox", "normals", "loss",
+              "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised"]
 
 
 class ADARError(Exception):
@@ -694,11 +702,173 @@ def op_normals(request):
 
 
 # ---------------------------------------------------------------------------
+# S9. The noise-prediction network τ:  ε̂ = W₂·SiLU(W₁·v + b₁) + b₂,
+# v = [x_t ; PE(t) ; e_u]; W₁ [4d][3d], W₂ [d][4d], row-major [out][in].
+# ---------------------------------------------------------------------------
+TAU_MAX_DIMENSION = 37837  # 3d² ≤ 2³²: the init counter word ⌊k/4⌋, k < 12d², fits 32 bits
+TAU_INIT_STREAM = 0xFFFFFFFE  # 2³² − 2
+
+
+def timestep_at_least_zero(request):
+    t = int(request["timestep"])
+    if t < 0:
+        raise configuration_error("timestep", f"t = {t} must be ≥ 0")
+    return t
+
+
+def positional_encoding(t, d):
+    """PE(t)_k = sin(t·exp(−(k − k mod 2)/d·ln 10⁴)) for even k, cos(…) for odd k,
+    real division, computed in binary64 and rounded once (S9)."""
+    k = np.arange(d)
+    exponent = k - k % 2
+    if BUG == "pe-exponent-k":  # BUG: k instead of k − k mod 2
+        exponent = k
+    if BUG == "pe-integer-division":  # BUG: (k − k mod 2)//d is 0 for every k < d
+        fraction = exponent // d
+    else:
+        fraction = exponent / d
+    angle = t * np.exp(-fraction * math.log(10000.0))
+    even, odd = np.sin(angle), np.cos(angle)
+    if BUG == "pe-sin-cos-swapped":  # BUG: cos for even k, sin for odd k
+        even, odd = odd, even
+    return np.where(k % 2 == 0, even, odd).astype(REAL)
+
+
+def op_pe(request):
+    t, d = timestep_at_least_zero(request), int(request["dimension"])
+    if d < 1:
+        raise ADARError("shapeMismatch", "dimension", "field dimension: d must be at least 1")
+    return {"encoding": positional_encoding(t, d)}
+
+
+def xavier_layer(layer, rows, columns, key):
+    """W_ℓ[r][c] = bound·(2u − 1), bound = √(6/(fan_in + fan_out)), u = (w + ½)·2⁻³²,
+    w lane k mod 4 of Philox on counter (⌊k/4⌋, ℓ, 0, 2³² − 2), k = r·fan_in + c (S9)."""
+    bound = math.sqrt(6 / (rows + columns))
+    count = rows * columns
+    weights = np.empty(count)
+    for q in range((count + 3) // 4):
+        block = philox([q, layer, 0, TAU_INIT_STREAM], key)
+        for lane in range(min(4, count - 4 * q)):
+            weights[4 * q + lane] = bound * (2 * ((block[lane] + 0.5) * 2.0 ** -32) - 1)
+    return weights.reshape(rows, columns).astype(REAL)
+
+
+def op_tau_init(request):
+    seed, d = int(request["seed"]), int(request["dimension"])
+    if d < 1:
+        raise ADARError("shapeMismatch", "dimension", "field dimension: d must be at least 1")
+    if d > TAU_MAX_DIMENSION:
+        raise configuration_error("dimension", f"d = {d}: the initialisation counter needs d ≤ {TAU_MAX_DIMENSION}")
+    key = [seed & MASK32, seed >> 32]
+    return {"w1": xavier_layer(1, 4 * d, 3 * d, key), "b1": np.zeros(4 * d, dtype=REAL),
+            "w2": xavier_layer(2, d, 4 * d, key), "b2": np.zeros(d, dtype=REAL)}
+
+
+def weight_matrix(rows, field, row_count, column_count):
+    """A finite [row_count][column_count] matrix, checked as the reference does:
+    each row's length, then the number of rows, then finiteness."""
+    for r, row in enumerate(rows):
+        if len(row) != column_count:
+            raise ADARError("shapeMismatch", f"{field}[{r}]", f"field {field}[{r}]: expected {column_count} values, got {len(row)}")
+    if len(rows) != row_count:
+        raise ADARError("shapeMismatch", field, f"field {field}: expected {row_count} rows, got {len(rows)}")
+    return vector([x for row in rows for x in row], field).reshape(row_count, column_count)
+
+
+def tau_parameters(request, d):
+    return (weight_matrix(request["w1"], "w1", 4 * d, 3 * d), vector(request["b1"], "b1", 4 * d),
+            weight_matrix(request["w2"], "w2", d, 4 * d), vector(request["b2"], "b2", d))
+
+
+def nonempty_vector(values, field):
+    if len(values) < 1:
+        raise ADARError("shapeMismatch", field, f"field {field}: d must be at least 1")
+    return vector(values, field)
+
+
+def silu(z):
+    """SiLU(z) = z·σ(z) = z/(1 + e^{−z}); for z ≪ 0, e^{−z} = ∞ and the quotient is −0."""
+    with np.errstate(over="ignore"):
+        return (z / (REAL(1) + np.exp(-z))).astype(REAL)
+
+
+def tau_forward(parameters, xt, t, user):
+    w1, b1, w2, b2 = parameters
+    v = np.concatenate([xt, positional_encoding(t, xt.size), user])
+    if BUG == "concatenation-swapped":  # BUG: [e_u ; PE(t) ; x_t]
+        v = np.concatenate([user, positional_encoding(t, xt.size), xt])
+    hidden = silu((w1 @ v + b1).astype(REAL))
+    return (w2 @ hidden + b2).astype(REAL)
+
+
+def op_tau_forward(request):
+    xt = nonempty_vector(request["xt"], "xt")
+    user = vector(request["user"], "user", xt.size)
+    t = timestep_at_least_zero(request)
+    return {"epsilonHat": tau_forward(tau_parameters(request, xt.size), xt, t, user)}
+
+
+def op_denoise(request):
+    """One row of S9's denoised generator at t (no r_max guard): x_t (S2), ε̂ = τ(x_t, PE(t), e_u),
+    r_t = √((1 − ᾱ_t)/ᾱ_t) in binary64 rounded once, x̂_0 = x_0 + σ·r_t·(ε − ε̂) formed as written."""
+    table = Schedule(request["schedule"])
+    sigma = sigma_of(request)
+    x0 = nonempty_vector(request["x0"], "x0")
+    epsilon = vector(request["epsilon"], "epsilon", x0.size)
+    user = vector(request["user"], "user", x0.size)
+    t = int(request["timestep"])
+    if not 0 <= t <= table.steps:
+        raise ADARError("indexOutOfRange", "timestep", f"t = {t} is outside 0…{table.steps}")
+    parameters = tau_parameters(request, x0.size)
+    xt = forward_sample(x0, epsilon, table.index(t), table, sigma)
+    epsilon_hat = tau_forward(parameters, xt, t, user)
+    alpha_bar = table.alpha_bar[table.index(t)]
+    ratio = math.sqrt((1 - alpha_bar) / alpha_bar)
+    if BUG == "ratio-alpha-bar":  # BUG: ᾱ_t where √ᾱ_t belongs
+        ratio = math.sqrt(1 - alpha_bar) / alpha_bar
+    scale = REAL(real(sigma) * real(ratio))
+    if BUG == "reconstruction-missing-sigma":  # BUG: σ left out of x̂_0
+        scale = real(ratio)
+    reconstruction = (x0 + scale * (epsilon - epsilon_hat)).astype(REAL)
+    return {"epsilonHat": epsilon_hat, "reconstruction": reconstruction, "ratio": real(ratio)}
+
+
+def op_synthesize_denoised(request):
+    """S6 with S9's denoised generator: on transition and saturated rows with
+    r_t ≤ r_max, x⁻ = x̂_0 = x_0 + σ·r_t·(ε − ε̂); with r_t > r_max, x⁻ = x_t
+    (the guard, decided in binary64); fallback rows unchanged."""
+    row = op_synthesize(request)
+    d = len(request["user"])
+    parameters = tau_parameters(request, d)
+    r_max = number(request["rMax"])
+    if not (math.isfinite(r_max) and r_max >= 0):
+        raise configuration_error("rMax", f"r_max = {r_max} must be finite and ≥ 0")
+    t = row["timestep"]
+    if row["status"] in FALLBACK_STATUSES:
+        return {**row, "negativeGenerator": "fallback"}
+    table = Schedule(request["schedule"])
+    alpha_bar = table.alpha_bar[table.index(t)]
+    ratio = math.sqrt((1 - alpha_bar) / alpha_bar)
+    if ratio > r_max:
+        return {**row, "negativeGenerator": "forward"}
+    sigma = sigma_of(request["configuration"])
+    user = vector(request["user"], "user")
+    x0 = vector(request["positive"], "positive", d)
+    epsilon = vector(request["epsilon"], "epsilon", d)
+    epsilon_hat = tau_forward(parameters, row["syntheticNegative"], t, user)
+    x_neg = (x0 + REAL(real(sigma) * real(ratio)) * (epsilon - epsilon_hat)).astype(REAL)
+    return {**row, "syntheticNegative": x_neg, "syntheticScore": dot(user, x_neg), "negativeGenerator": "denoised"}
+
+
+# ---------------------------------------------------------------------------
 # The protocol (docs/PORTING.md section 3)
 # ---------------------------------------------------------------------------
 HANDLERS = {
     "schedule": op_schedule, "forward": op_forward, "transition": op_transition,
     "synthesize": op_synthesize, "philox": op_philox, "normals": op_normals, "loss": op_loss,
+    "pe": op_pe, "tauInit": op_tau_init, "tauForward": op_tau_forward, "denoise": op_denoise,
+    "synthesizeDenoised": op_synthesize_denoised,
 }
 
 
