@@ -19,6 +19,7 @@ enum RunRecord {
                         ($0.rawValue, .number(Double(s.statusCounts[$0] ?? 0) / Double(s.rows)))
                     })))
                 }
+                if let adar = s.adar { fields.append(("adar", adarStatistics(adar))) }
             }
             if let m = report.metrics {
                 for k in m.cutoffs {
@@ -49,6 +50,27 @@ enum RunRecord {
         ])
     }
 
+    /// S9's per-epoch statistics; a NaN (no rows to average) is written as null.
+    static func adarStatistics(_ s: ADAREpochStatistics) -> JSONValue {
+        func number(_ x: Double) -> JSONValue { x.isFinite ? .number(x) : .null }
+        let c = s.calibration
+        var fields: [(String, JSONValue)] = [
+            ("calibration", .object([
+                ("rows", .integer(c.rows)), ("z", number(c.z)), ("chiSquare", number(c.chiSquare)),
+                ("degreesOfFreedom", .integer(c.degreesOfFreedom)), ("share", number(c.share)), ("meanRetention", number(c.meanRetention)),
+            ])),
+            ("meanTimestep", number(s.meanTimestep)),
+        ]
+        if let tau = s.tau {
+            fields.append(("tau", .object([
+                ("loss", number(tau.meanLoss)), ("steps", .integer(tau.steps)), ("synthesisedDenoised", .bool(tau.synthesisedDenoised)),
+                ("denoisedRows", .integer(tau.denoisedRows)), ("rMaxForwardRows", .integer(tau.rMaxForwardRows)),
+                ("meanDistance", number(tau.meanDenoisedDistance)),
+            ])))
+        }
+        return .object(fields)
+    }
+
     static func configuration(_ c: TrainingConfiguration) -> JSONValue {
         .object([
             ("backbone", .string(c.backbone.rawValue)), ("layers", .integer(c.layers)),
@@ -65,8 +87,15 @@ enum RunRecord {
                 ("weight", .number(c.adar.augmentationWeight)), ("fallback", .string(c.adar.fallback.rawValue)),
                 ("gradientFlow", .string(c.adar.gradientFlow.rawValue)),
                 ("schedule", .string(c.schedule.kind.name)), ("steps", .integer(c.schedule.steps)),
+                ("generator", generator(c)),
             ])),
         ])
+    }
+
+    static func generator(_ c: TrainingConfiguration) -> JSONValue {
+        guard case let .denoised(settings) = c.generator else { return .object([("name", .string(c.generator.kind.rawValue))]) }
+        return .object([("name", .string("denoised")), ("tauLearningRate", .number(c.tauLearningRate!)),
+                        ("tauWarmup", .integer(settings.tauWarmup)), ("rMax", .number(settings.rMax))])
     }
 
     static func machine() -> JSONValue {
