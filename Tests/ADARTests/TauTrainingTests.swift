@@ -4,6 +4,9 @@ import ADARCore
 import ADARData
 import ADARTraining
 import ADAR
+import ADAREvaluation
+import ADARExperiment
+import ADARStore
 
 /// Issue 10: τ and the `denoised` generator (spec S9) wired into training.
 @Suite("Training with τ: the denoised generator, warm-up, statistics, determinism")
@@ -215,5 +218,161 @@ struct TauTrainingTests {
         #expect(try TrainingConfiguration(sampler: .adar).generator == .forward && (try TrainingConfiguration(sampler: .adar)).tauLearningRate == nil)
         let following = try TrainingConfiguration(sampler: .adar, generator: .denoised(DenoisedGenerator()), adam: AdamParameters(learningRate: 0.02))
         #expect(following.tauLearningRate == 0.02)
+    }
+
+    // MARK: Grid file, configuration mapping, store
+
+    /// The minimal grid document with ADAR's grid extended by `extra` (JSON members).
+    static func gridDocument(adarExtra extra: String) -> String {
+        let find = #""gradientFlow": ["detach"]}"#
+        precondition(GridTests.minimalDocument.components(separatedBy: find).count == 2)
+        return GridTests.minimalDocument.replacingOccurrences(of: find, with: #""gradientFlow": ["detach"]"# + extra + "}")
+    }
+
+    @Test("the grid loader accepts ADAR's generator keys and refuses out-of-range values and τ keys without generator denoised")
+    func gridKeys() throws {
+        let file = try GridFile.parse(Self.gridDocument(adarExtra: #", "generator": ["denoised"], "tauLearningRate": [0.01], "tauWarmup": [0, 2], "rMax": [5]"#),
+                                      source: "t")
+        let plan = try file.evaluationProtocol(named: "p").tuningPlan(for: .adar)
+        #expect(plan.gridSize == 8)
+        let point = try file.evaluationProtocol(named: "p").grid(for: .adar).configurations[0]
+        #expect(point["generator"] == .string("denoised") && point["tauWarmup"] == .number(0) && point["rMax"] == .number(5))
+
+        let refused: [(String, String, String)] = [
+            (#", "generator": ["backward"]"#, "adar.generator[0]", #"not one of "forward", "denoised""#),
+            (#", "generator": ["denoised"], "tauWarmup": [-1]"#, "adar.tauWarmup[0]", "-1 is out of range: must be ≥ 0"),
+            (#", "generator": ["denoised"], "tauWarmup": [1.5]"#, "adar.tauWarmup[0]", "must be an integer"),
+            (#", "generator": ["denoised"], "tauWarmup": [2147483648]"#, "adar.tauWarmup[0]", "must be at most 2147483647"),
+            (#", "generator": ["denoised"], "rMax": [-1]"#, "adar.rMax[0]", "must be ≥ 0"),
+            (#", "generator": ["denoised"], "tauLearningRate": [0]"#, "adar.tauLearningRate[0]", "must be > 0"),
+            (#", "tauWarmup": [1]"#, "adar.tauWarmup", "applies only with the denoised generator"),
+            (#", "generator": ["forward", "denoised"], "rMax": [3]"#, "adar.rMax", "applies only with the denoised generator"),
+            (#", "generator": ["forward"], "tauLearningRate": [0.1]"#, "adar.tauLearningRate", "applies only with the denoised generator"),
+        ]
+        for (extra, path, reason) in refused {
+            let error = #expect(throws: GridFileError.self) { try GridFile.parse(Self.gridDocument(adarExtra: extra), source: "g") }
+            #expect(error?.path == "$.protocols.p.grids." + path, "\(extra): \(String(describing: error))")
+            #expect(error?.reason.contains(reason) == true, "\(extra): \(String(describing: error))")
+        }
+        // The generator is ADAR's: another sampler's grid refuses it.
+        let dns = GridTests.minimalDocument.replacingOccurrences(of: #""dns": {"pool": [4]}"#, with: #""dns": {"pool": [4], "generator": ["denoised"]}"#)
+        let error = #expect(throws: GridFileError.self) { try GridFile.parse(dns, source: "g") }
+        #expect(error?.path == "$.protocols.p.grids.dns.generator")
+    }
+
+    @Test("ConfigurationMapping: generator and τ's keys set the trainer's generator; bad values and τ keys under forward are refused by key")
+    func mappingKeys() throws {
+        let mapped = try ConfigurationMapping.trainingConfiguration(
+            try RunConfiguration(["generator": "denoised", "rMax": 4]), backbone: .mf, sampler: .adar, maxEpochs: 5)
+        #expect(mapped.generator == .denoised(DenoisedGenerator(tauLearningRate: nil, tauWarmup: 1, rMax: 4)))
+        #expect(mapped.tauLearningRate == mapped.adam.learningRate)
+        #expect(try ConfigurationMapping.trainingConfiguration(try RunConfiguration(["generator": "forward"]), backbone: .mf,
+                                                               sampler: .adar, maxEpochs: 5).generator == .forward)
+        let refused: [([String: ConfigurationValue], SamplerKind, String)] = [
+            (["tauWarmup": 2], .adar, "tauWarmup"), (["generator": "forward", "rMax": 2], .adar, "rMax"),
+            (["tauLearningRate": 0.1], .adar, "tauLearningRate"), (["generator": "backward"], .adar, "generator"),
+            (["generator": "denoised", "tauWarmup": 1.5], .adar, "tauWarmup"), (["generator": "denoised", "rMax": -1], .adar, "rMax"),
+            (["generator": "denoised", "tauLearningRate": 0], .adar, "tauLearningRate"), (["generator": "denoised"], .uniform, "generator"),
+            (["generator": "denoised", "tauWarmup": -1], .adar, "tauWarmup"),
+        ]
+        for (values, sampler, key) in refused {
+            let error = #expect(throws: ConfigurationError.self) {
+                try ConfigurationMapping.trainingConfiguration(try RunConfiguration(values), backbone: .mf, sampler: sampler, maxEpochs: 5)
+            }
+            #expect(error?.key == key, "\(values): \(String(describing: error))")
+        }
+    }
+
+    @Test("a tuning sweep with the denoised generator records calibration and τ's statistics as finite extras of every evaluation")
+    func storeExtras() throws {
+        for (generator, expectTau) in [(#", "generator": ["denoised"], "tauWarmup": [1]"#, true), ("", false)] {
+            let store = try RunStore.inMemory()
+            let find = #""gradientFlow": ["detach"]}"#
+            let grid = ProtocolRunTests.tinyGrid.replacingOccurrences(of: "LR", with: "0.01")
+                .replacingOccurrences(of: find, with: #""gradientFlow": ["detach"]"# + generator + "}")
+            let file = try GridFile.parse(grid, source: "tiny.json")
+            let sweep = ProtocolSweep(
+                store: store, evaluationProtocol: try file.evaluationProtocol(named: "tiny"), dataset: "synthetic", backbone: .mf,
+                samplers: [.adar], hasFixedSplit: false, threads: 2, codeVersion: "test",
+                loadData: { try ImplicitFeedback.synthetic(users: 40, items: 80, interactionsPerUser: 20, seed: $0) }, log: { _ in })
+            try sweep.tune()
+            let runs = try store.finishedRuns(phase: .tune)
+            #expect(!runs.isEmpty)
+            for run in runs {
+                let evaluations = try store.evaluations(run.id)
+                #expect(!evaluations.isEmpty)
+                for evaluation in evaluations {
+                    let extra = evaluation.extra
+                    for key in ["calibration.z", "calibration.share", "calibration.meanRetention", "calibration.chiSquare",
+                                "calibration.rows", "adar.meanTimestep"] {
+                        #expect(extra[key]?.isFinite == true, "\(key) in \(extra)")
+                    }
+                    #expect((0...1).contains(extra["calibration.share"] ?? -1))
+                    for key in ["tau.loss", "denoised.meanDistance", "denoised.rows", "denoised.rMaxForwardRows"] {
+                        #expect((extra[key]?.isFinite == true) == expectTau, "\(key) in \(extra)")
+                    }
+                    if expectTau { #expect((extra["tau.loss"] ?? 0) > 0 && (extra["denoised.rows"] ?? 0) > 0) }
+                }
+            }
+        }
+    }
+
+    // MARK: Command line
+
+    static let small = ["train", "--dataset", "synthetic", "--synthetic-users", "60", "--synthetic-items", "120", "--dim", "8",
+                        "--threads", "2"]
+
+    @Test("adar train refuses bad or contradictory generator options with status 64, naming the option", arguments: [
+        (["--generator", "denoised"], "--generator: denoised is ADAR's generator (S9); the sampler is uniform"),
+        (["--sampler", "adar", "--generator", "denoised", "--tau-lr", "0"], "--tau-lr: 0.0 must be finite and > 0"),
+        (["--sampler", "adar", "--generator", "denoised", "--tau-lr", "inf"], "--tau-lr: inf must be finite and > 0"),
+        (["--sampler", "adar", "--generator", "denoised", "--tau-warmup", "-1"], "--tau-warmup: -1 must be between 0 and 2147483647"),
+        (["--sampler", "adar", "--generator", "denoised", "--r-max", "-2"], "--r-max: -2.0 must be finite and ≥ 0"),
+        (["--sampler", "adar", "--generator", "denoised", "--r-max", "nan"], "--r-max: nan must be finite and ≥ 0"),
+        (["--sampler", "adar", "--tau-lr", "0.01"], "--tau-lr applies only with --generator denoised"),
+        (["--sampler", "adar", "--generator", "forward", "--r-max", "3"], "--r-max applies only with --generator denoised"),
+        (["--sampler", "adar", "--tau-warmup", "2"], "--tau-warmup applies only with --generator denoised"),
+        (["--sampler", "adar", "--generator", "backward"], "'backward'"),
+    ])
+    func commandLineRefusals(_ arguments: [String], _ message: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tau-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try ADARExecutable.run(Self.small + arguments, in: folder)
+        #expect(result.status == 64 && !result.endedBySignal, "\(arguments): \(result.status) \(result.standardError)")
+        #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "nothing written")
+    }
+
+    @Test("adar train --generator denoised prints τ's loss and Z per evaluation and records S9's statistics per epoch")
+    func commandLineDenoisedRun() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tau-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try ADARExecutable.run(
+            Self.small + ["--sampler", "adar", "--generator", "denoised", "--tau-lr", "0.002", "--tau-warmup", "1", "--r-max", "8",
+                          "--epochs", "2", "--eval-every", "1", "--json"], in: folder)
+        #expect(result.status == 0 && !result.endedBySignal, "\(result.standardError)")
+        let progress = result.standardError.split(separator: "\n").filter { $0.hasPrefix("train: epoch") }
+        #expect(progress.count == 2 && progress.allSatisfy { $0.contains("τ loss") && $0.contains("  Z ") }, "\(result.standardError)")
+        #expect(result.standardError.contains("generator denoised (τ lr 0.002, warm-up 1 epoch(s), r_max 8.0)"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        let run = try #require(json["run"] as? [String: Any])
+        let adarConfig = try #require((run["config"] as? [String: Any])?["adar"] as? [String: Any])
+        let generator = try #require(adarConfig["generator"] as? [String: Any])
+        #expect(generator["name"] as? String == "denoised" && generator["tauLearningRate"] as? Double == 0.002)
+        #expect(generator["tauWarmup"] as? Int == 1 && generator["rMax"] as? Double == 8)
+        let epochs = try #require(run["epochs"] as? [[String: Any]]).filter { ($0["epoch"] as? Int ?? 0) >= 1 }
+        #expect(epochs.count == 2)
+        for epoch in epochs {
+            let adar = try #require(epoch["adar"] as? [String: Any])
+            let calibration = try #require(adar["calibration"] as? [String: Any])
+            #expect(calibration["z"] is Double && calibration["share"] is Double)
+            let tau = try #require(adar["tau"] as? [String: Any])
+            #expect((tau["loss"] as? Double ?? 0) > 0)
+            #expect(tau["synthesisedDenoised"] as? Bool == ((epoch["epoch"] as? Int) == 2))
+        }
+        let help = try ADARExecutable.run(["train", "--help"])
+        #expect(help.status == 0 && ["--generator", "--tau-lr", "--tau-warmup", "--r-max", "S9"].allSatisfy { help.standardOutput.contains($0) })
     }
 }
