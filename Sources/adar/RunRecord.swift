@@ -50,23 +50,23 @@ enum RunRecord {
         ])
     }
 
-    /// S9's per-epoch statistics; a NaN (no rows to average) is written as null.
+    /// S9's per-epoch statistics. A mean with no rows behind it (NaN) is left out:
+    /// every number of the record is finite.
     static func adarStatistics(_ s: ADAREpochStatistics) -> JSONValue {
-        func number(_ x: Double) -> JSONValue { x.isFinite ? .number(x) : .null }
+        func finite(_ fields: [(String, Double)]) -> [(String, JSONValue)] {
+            fields.filter { $0.1.isFinite }.map { ($0.0, .number($0.1)) }
+        }
         let c = s.calibration
         var fields: [(String, JSONValue)] = [
-            ("calibration", .object([
-                ("rows", .integer(c.rows)), ("z", number(c.z)), ("chiSquare", number(c.chiSquare)),
-                ("degreesOfFreedom", .integer(c.degreesOfFreedom)), ("share", number(c.share)), ("meanRetention", number(c.meanRetention)),
-            ])),
-            ("meanTimestep", number(s.meanTimestep)),
-        ]
+            ("calibration", .object([("rows", .integer(c.rows)), ("degreesOfFreedom", .integer(c.degreesOfFreedom))]
+                + finite([("z", c.z), ("chiSquare", c.chiSquare), ("share", c.share), ("meanRetention", c.meanRetention)]))),
+        ] + finite([("meanTimestep", s.meanTimestep)])
         if let tau = s.tau {
-            fields.append(("tau", .object([
-                ("loss", number(tau.meanLoss)), ("steps", .integer(tau.steps)), ("synthesisedDenoised", .bool(tau.synthesisedDenoised)),
-                ("denoisedRows", .integer(tau.denoisedRows)), ("rMaxForwardRows", .integer(tau.rMaxForwardRows)),
-                ("meanDistance", number(tau.meanDenoisedDistance)),
-            ])))
+            fields.append(("tau", .object(
+                finite([("loss", tau.meanLoss)])
+                + [("steps", .integer(tau.steps)), ("synthesisedDenoised", .bool(tau.synthesisedDenoised)),
+                   ("denoisedRows", .integer(tau.denoisedRows)), ("rMaxForwardRows", .integer(tau.rMaxForwardRows))]
+                + finite([("meanDistance", tau.meanDenoisedDistance)]))))
         }
         return .object(fields)
     }
