@@ -194,9 +194,9 @@ public final class Trainer {
                 step = try lossAndGradient(
                     users: users, items: items, candidates: candidates, epoch: epoch, rowOffset: UInt64(batchStart), threads: threads
                 ) { (input) throws(ADARError) -> SynthesisGenerator32 in
-                    guard let tau, case let .denoised(settings) = configuration.generator else { return .forward }
+                    guard let tau, let synthesizer, case let .denoised(settings) = configuration.generator else { return .forward }
                     // S9's order: τ's step on the batch (scored embeddings already computed), then synthesis with its new parameters.
-                    let tauLoss = try tau.step(input, synthesizer: synthesizer!, seed: seed, epoch: epoch,
+                    let tauLoss = try tau.step(input, synthesizer: synthesizer, seed: seed, epoch: epoch,
                                                rowOffset: UInt64(batchStart), threads: threads)
                     adar.tauLossSum += Double(tauLoss) * Double(input.rows)
                     return epoch <= settings.tauWarmup ? .forward : .denoised(tau.network, rMax: settings.rMax)
