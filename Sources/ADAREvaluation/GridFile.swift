@@ -160,7 +160,7 @@ private struct ParameterSpec {
     enum Kind {
         /// A real (an integer is accepted and read as a real) in the range `rangeText` describes.
         case real(rangeText: String, accepts: @Sendable (Double) -> Bool)
-        case integer(minimum: Int)
+        case integer(minimum: Int, maximum: Int = .max)
         case choice([String])
     }
 
@@ -189,6 +189,9 @@ private let fixedSpecs = [
     ParameterSpec(key: "scheduleSteps", kind: .integer(minimum: 1)),
 ]
 
+/// ADAR's keys that only the `denoised` generator reads.
+private let denoisedOnlyKeys: Set = ["tauLearningRate", "tauWarmup", "rMax"]
+
 private func samplerSpecs(_ sampler: SamplerKind) -> [ParameterSpec] {
     switch sampler {
     case .uniform:
@@ -204,7 +207,13 @@ private func samplerSpecs(_ sampler: SamplerKind) -> [ParameterSpec] {
          ParameterSpec(key: "weight", kind: positive),
          ParameterSpec(key: "sigma", kind: positive),
          ParameterSpec(key: "fallback", kind: .choice(["skip", "hardest"])),
-         ParameterSpec(key: "gradientFlow", kind: .choice(["detach", "through"]))]
+         ParameterSpec(key: "gradientFlow", kind: .choice(["detach", "through"])),
+         // S9's generator; τ's keys only beside "generator": ["denoised"] (checked in `grid`).
+         ParameterSpec(key: "generator", kind: .choice(["forward", "denoised"])),
+         ParameterSpec(key: "tauLearningRate", kind: positive),
+         // τ's noise stream 2³¹ + E keeps epochs below 2³¹.
+         ParameterSpec(key: "tauWarmup", kind: .integer(minimum: 0, maximum: Int(Int32.max))),
+         ParameterSpec(key: "rMax", kind: nonNegative)]
     case .mixgcf:
         [ParameterSpec(key: "pool", kind: .integer(minimum: 1)),
          ParameterSpec(key: "positiveMixingMax", kind: .real(rangeText: "in (0, 1]") { $0 > 0 && $0 <= 1 })]
@@ -310,6 +319,11 @@ private struct GridFileReader {
             }
             axes.append(ParameterGrid.Axis(key: key, values: values))
         }
+        // τ's keys mean something only under the denoised generator (S9): every point must have it.
+        if let tauKey = axes.map(\.key).sorted().first(where: { denoisedOnlyKeys.contains($0) }),
+           axes.first(where: { $0.key == "generator" })?.values != [.string("denoised")] {
+            throw fail(path + "." + tauKey, "applies only with the denoised generator: declare \"generator\": [\"denoised\"] beside it")
+        }
         return ParameterGrid(axes: axes)
     }
 
@@ -325,8 +339,10 @@ private struct GridFileReader {
             guard x.isFinite else { throw fail(path, "\(x) is not finite") }
             guard accepts(x) else { throw fail(path, "\(x) is out of range: must be \(rangeText)") }
             return .number(x)
-        case let .integer(minimum):
-            return .number(Double(try integer(json, path, minimum: minimum)))
+        case let .integer(minimum, maximum):
+            let value = try integer(json, path, minimum: minimum)
+            guard value <= maximum else { throw fail(path, "\(value) is out of range: must be at most \(maximum)") }
+            return .number(Double(value))
         case let .choice(choices):
             let text = try string(json, path)
             guard choices.contains(text) else {

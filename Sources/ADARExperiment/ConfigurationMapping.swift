@@ -15,6 +15,8 @@ public enum ConfigurationMapping {
         "rho": "adar.rho", "weight": "adar.augmentationWeight", "sigma": "adar.sigma",
         "fallback": "adar.fallback", "gradientFlow": "adar.gradientFlow", "policy": "adar.policy",
         "positiveMixingMax": "positiveMixingMax",
+        "generator": "generator", "tauLearningRate": "generator.tauLearningRate", "tauWarmup": "generator.tauWarmup",
+        "rMax": "generator.rMax",
         "dimension": "dimension", "batchSize": "batchSize", "initialScale": "initialScale", "layers": "layers",
         "schedule": "schedule", "scheduleSteps": "schedule.steps",
     ]
@@ -38,6 +40,7 @@ public enum ConfigurationMapping {
                 fallback: reader.choice("fallback", FallbackMode.self) ?? adarDefaults.fallback,
                 augmentationWeight: reader.real("weight") ?? adarDefaults.augmentationWeight,
                 gradientFlow: reader.choice("gradientFlow", GradientFlow.self) ?? adarDefaults.gradientFlow)
+            let generator = try reader.generator()
             let schedule: NoiseSchedule
             switch try reader.string("schedule") ?? "cosine" {
             case "cosine":
@@ -51,7 +54,7 @@ public enum ConfigurationMapping {
                 ahns: AHNSParameters(p: reader.real("p") ?? defaults.ahns.p, alpha: reader.real("alpha") ?? defaults.ahns.alpha,
                                      beta: reader.real("beta") ?? defaults.ahns.beta),
                 positiveMixingMax: reader.real("positiveMixingMax") ?? defaults.positiveMixingMax,
-                adar: adar, schedule: schedule,
+                adar: adar, generator: generator, schedule: schedule,
                 dimension: reader.integer("dimension") ?? defaults.dimension,
                 batchSize: reader.integer("batchSize") ?? defaults.batchSize,
                 epochs: maxEpochs, l2: reader.real("l2") ?? defaults.l2,
@@ -73,8 +76,27 @@ public enum ConfigurationMapping {
         return aliases[field] ?? field
     }
 
+    /// τ's keys (S9), which only the `denoised` generator reads.
+    static let tauKeys = ["tauLearningRate", "tauWarmup", "rMax"]
+
     private struct Reader {
         let configuration: RunConfiguration
+
+        /// `generator` (default `forward`) and, under `denoised`, τ's keys; a τ key under `forward` is refused.
+        func generator() throws(ConfigurationError) -> ADARGenerator {
+            switch try choice("generator", GeneratorKind.self) ?? .forward {
+            case .forward:
+                if let key = ConfigurationMapping.tauKeys.first(where: { configuration[$0] != nil }) {
+                    throw ConfigurationError(key: key, reason: "applies only with \"generator\": \"denoised\" (τ exists only there, S9)")
+                }
+                return .forward
+            case .denoised:
+                let defaults = DenoisedGenerator()
+                return .denoised(DenoisedGenerator(
+                    tauLearningRate: try real("tauLearningRate"), tauWarmup: try integer("tauWarmup") ?? defaults.tauWarmup,
+                    rMax: try real("rMax") ?? defaults.rMax))
+            }
+        }
 
         func real(_ key: String) throws(ConfigurationError) -> Double? {
             switch configuration[key] {

@@ -107,11 +107,13 @@ public struct ValidationReport: Sendable {
     public var meanLoss: Double { RunStatistics.meanLoss(epochs) }
     public var trainingSeconds: Double { epochs.reduce(0) { $0 + $1.seconds } }
 
-    /// What the store records: the metrics, and the extras (mean loss, seconds, ADAR's status shares).
+    /// What the store records: the metrics, and the extras (mean loss, seconds, ADAR's status shares,
+    /// and ADAR's S9 statistics: `ADARStatistics.storeExtra`).
     public var storeMetrics: [String: Double] { RunStatistics.storeMetrics(metrics) }
     public var storeExtra: [String: Double] {
         var extra = ["meanLoss": meanLoss, "trainingSeconds": trainingSeconds, "evaluationSeconds": evaluationSeconds]
         for (status, share) in RunStatistics.statusShares(epochs) { extra["share.\(status.rawValue)"] = share }
+        if let adar = ADARStatistics(epochs) { extra.merge(adar.storeExtra) { $1 } }
         return extra
     }
 
@@ -130,6 +132,10 @@ public struct ValidationReport: Sendable {
         if !shares.isEmpty {
             line += "  " + shares.filter { $0.1 > 0 }.map { String(format: "%@ %.1f%%", $0.0.rawValue, 100 * $0.1) }
                 .joined(separator: " ")
+        }
+        if let adar = ADARStatistics(report.epochs) {
+            if let tauLoss = adar.tauLoss { line += String(format: "  τ loss %.4f", tauLoss) }
+            line += String(format: "  Z %.2f  Y=1 %.3f (π̄ %.3f)", adar.calibrationZ, adar.share, adar.meanRetention)
         }
         if let reason = report.decision.stopReason { line += "  (stop: \(reason.rawValue))" }
         return line
@@ -194,5 +200,68 @@ enum RunStatistics {
         return RowStatus.allCases.map { status in
             (status, Double(counted.reduce(0) { $0 + ($1.statusCounts[status] ?? 0) }) / rows)
         }
+    }
+}
+
+/// ADAR's S9 statistics pooled over the epochs since the previous evaluation, as
+/// `meanLoss` is: sums over every row of those epochs. `Z` is formed from the
+/// pooled sums (`Σ(Y − π)/√Σπ(1 − π)`, still ≈ N(0, 1) under calibration), `χ²`
+/// and its degrees of freedom are the sums of the epochs' (independent π-decile
+/// statistics given the scores). Nil when no epoch has ADAR statistics.
+public struct ADARStatistics: Sendable {
+    public let calibrationRows: Int
+    public let calibrationZ: Double, chiSquare: Double, degreesOfFreedom: Int
+    /// The share of `Y = 1` and the mean forward `π` over the calibration rows.
+    public let share: Double, meanRetention: Double
+    /// The mean S5 timestep of the `transition` and `saturated` rows.
+    public let meanTimestep: Double
+    /// Under `denoised` only: τ's mean `L_τ` per row, denoised rows, rows the `r_max` guard sent
+    /// to `forward`, and the mean `‖x̂_0 − x_0‖` over the denoised rows (NaN without any).
+    public let tauLoss: Double?, denoisedRows: Int?, rMaxForwardRows: Int?, meanDenoisedDistance: Double?
+
+    public init?(_ epochs: [EpochStatistics]) {
+        let adar = epochs.compactMap { epoch in epoch.adar.map { (epoch.rows, $0) } }
+        guard !adar.isEmpty else { return nil }
+        let calibrations = adar.map(\.1.calibration)
+        calibrationRows = calibrations.reduce(0) { $0 + $1.rows }
+        let successes = Double(calibrations.reduce(0) { $0 + $1.successes })
+        let expected = calibrations.reduce(0) { $0 + $1.expectedSuccesses }
+        let variance = calibrations.reduce(0) { $0 + $1.variance }
+        calibrationZ = variance > 0 ? (successes - expected) / variance.squareRoot() : .nan
+        chiSquare = calibrations.reduce(0) { $0 + $1.chiSquare }
+        degreesOfFreedom = calibrations.reduce(0) { $0 + $1.degreesOfFreedom }
+        share = calibrationRows > 0 ? successes / Double(calibrationRows) : .nan
+        meanRetention = calibrationRows > 0 ? expected / Double(calibrationRows) : .nan
+        let timestepSum = adar.reduce(0.0) { $0 + ($1.1.meanTimestep.isNaN ? 0 : $1.1.meanTimestep * Double($1.1.calibration.rows)) }
+        meanTimestep = calibrationRows > 0 ? timestepSum / Double(calibrationRows) : .nan
+        let tau = adar.compactMap { rows, statistics in statistics.tau.map { (rows, $0) } }
+        if tau.isEmpty {
+            tauLoss = nil; denoisedRows = nil; rMaxForwardRows = nil; meanDenoisedDistance = nil
+        } else {
+            let rows = tau.reduce(0) { $0 + $1.0 }
+            tauLoss = tau.reduce(0) { $0 + $1.1.meanLoss * Double($1.0) } / Double(max(rows, 1))
+            let denoised = tau.reduce(0) { $0 + $1.1.denoisedRows }
+            denoisedRows = denoised
+            rMaxForwardRows = tau.reduce(0) { $0 + $1.1.rMaxForwardRows }
+            let distanceSum = tau.reduce(0.0) { $0 + ($1.1.denoisedRows > 0 ? $1.1.meanDenoisedDistance * Double($1.1.denoisedRows) : 0) }
+            meanDenoisedDistance = denoised > 0 ? distanceSum / Double(denoised) : .nan
+        }
+    }
+
+    /// The store's extras: `calibration.rows`, `calibration.z`, `calibration.chiSquare`,
+    /// `calibration.degreesOfFreedom`, `calibration.share`, `calibration.meanRetention`,
+    /// `adar.meanTimestep`, and under `denoised` `tau.loss`, `denoised.rows`,
+    /// `denoised.rMaxForwardRows`, `denoised.meanDistance`. A value with no rows
+    /// behind it (NaN) is left out: the store holds finite numbers only.
+    public var storeExtra: [String: Double] {
+        var values: [String: Double?] = [
+            "calibration.rows": Double(calibrationRows), "calibration.z": calibrationZ, "calibration.chiSquare": chiSquare,
+            "calibration.degreesOfFreedom": Double(degreesOfFreedom), "calibration.share": share,
+            "calibration.meanRetention": meanRetention, "adar.meanTimestep": meanTimestep,
+            "tau.loss": tauLoss, "denoised.rows": denoisedRows.map(Double.init),
+            "denoised.rMaxForwardRows": rMaxForwardRows.map(Double.init), "denoised.meanDistance": meanDenoisedDistance,
+        ]
+        values = values.filter { $0.value?.isFinite == true }
+        return values.compactMapValues { $0 }
     }
 }

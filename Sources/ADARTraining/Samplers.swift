@@ -80,7 +80,7 @@ public struct UniformNegatives: Sendable {
 
     /// The generator of row `row` in epoch `epoch`: a pure function of the
     /// run's seed and the row's position, so rows can be drawn in parallel.
-    static func generator(seed: UInt64, epoch: Int, row: UInt64) -> SeededGenerator {
+    public static func generator(seed: UInt64, epoch: Int, row: UInt64) -> SeededGenerator {
         var mixer = SeededGenerator(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03))
         return SeededGenerator(seed: mixer.next() ^ (row &* 0x9E37_79B9_7F4A_7C15))
     }

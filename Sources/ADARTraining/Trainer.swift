@@ -13,8 +13,38 @@ public struct EpochStatistics: Sendable {
     public let rows: Int
     /// ADAR's S5 status counts over the epoch's rows; empty for other samplers.
     public let statusCounts: [RowStatus: Int]
+    /// ADAR's calibration and generator statistics (S9); nil for other samplers.
+    public let adar: ADAREpochStatistics?
 
     public var rowsPerSecond: Double { Double(rows) / seconds }
+}
+
+/// ADAR's statistics over one epoch's rows (spec S9).
+public struct ADAREpochStatistics: Sendable {
+    /// S9's calibration over the epoch's `transition` and `saturated` rows:
+    /// `Y_b = 1[⟨e_u, x⁻⟩ > s⁻]` against the forward `π_b`, whatever the generator.
+    public let calibration: CalibrationSummary
+    /// The mean S5 timestep of the `transition` and `saturated` rows (`t*`, or `T`
+    /// when saturated); NaN without such rows.
+    public let meanTimestep: Double
+    /// τ's statistics; nil under `forward` (τ exists only under `denoised`).
+    public let tau: TauEpochStatistics?
+}
+
+/// τ and the `denoised` generator over one epoch (spec S9).
+public struct TauEpochStatistics: Sendable {
+    /// The mean over the epoch's rows of τ's `L_τ` before each batch's Adam step.
+    public let meanLoss: Double
+    /// Adam steps τ has taken so far (one per batch, kept across epochs).
+    public let steps: Int
+    /// False in the warm-up epochs, which synthesise with `forward`.
+    public let synthesisedDenoised: Bool
+    /// Rows whose `x⁻` is τ's `x̂_0`.
+    public let denoisedRows: Int
+    /// `transition`/`saturated` rows with `r_t > r_max`, which used `forward`.
+    public let rMaxForwardRows: Int
+    /// The mean `‖x̂_0 − x_0‖` over the denoised rows (binary64 sums, row order); NaN without any.
+    public let meanDenoisedDistance: Double
 }
 
 /// A batch's mean loss and its gradient with respect to the ego embeddings.
@@ -25,9 +55,21 @@ public struct BatchGradient: Sendable {
     /// ADAR's S5 status and timestep per row; empty for other samplers.
     public let statuses: [RowStatus]
     public let timesteps: [Int32]
+    /// ADAR's per-row synthesis outcome for S9's statistics; nil for other samplers.
+    public let synthesis: ADARBatchSynthesis?
     /// The candidate each row's negative came from, as an index into the row's candidates:
     /// one per row for DNS and AHNS, one per row and layer (`L + 1`) for MixGCF; empty otherwise.
     public let choices: [Int32]
+}
+
+/// What ADAR's synthesis gave each row of a batch (S6, S9), for S9's statistics.
+public struct ADARBatchSynthesis: Sendable {
+    /// The forward `π_t` (NaN on fallback rows), `s⁻` and `⟨e_u, x⁻⟩` per row.
+    public let retentions: [Float], referenceNegativeScores: [Float], syntheticScores: [Float]
+    /// Rows whose `x⁻` is τ's `x̂_0`, and `transition`/`saturated` rows the `r_max` guard sent to `forward`.
+    public let denoisedRows: Int, rMaxForwardRows: Int
+    /// `Σ ‖x̂_0 − x_0‖` over the denoised rows, in row order (binary64).
+    public let denoisedDistanceSum: Double
 }
 
 /// BPR training of MF or LightGCN with one of the four samplers, in binary32.
@@ -49,6 +91,8 @@ public final class Trainer {
     private let negatives: UniformNegatives
     private let graph: NormalizedGraph?
     private let synthesizer: ADARSynthesizer?
+    /// τ and its Adam state under the `denoised` generator (S9); nil otherwise.
+    public let tau: TauTrainer32?
     private let synthesis = SynthesisBuffers(), lossBuffers = LossBuffers()
     /// Every training pair `(user, item)`, in a fixed order.
     private let pairs: [(user: Int32, item: Int32)]
@@ -74,6 +118,17 @@ public final class Trainer {
             synthesizer = ADARSynthesizer(schedule: configuration.schedule, configuration: adar)
         } else {
             synthesizer = nil
+        }
+        if let tauLearningRate = configuration.tauLearningRate {
+            do {
+                // S9's initialisation is keyed by the run's seed (S8's key).
+                let network = try TauNetwork32(dimension: configuration.dimension, steps: configuration.schedule.steps, seed: seed)
+                tau = try TauTrainer32(network: network, learningRate: tauLearningRate)
+            } catch {
+                throw .adar(error)
+            }
+        } else {
+            tau = nil
         }
         var rng = SeededGenerator(seed: seed)
         parameters = (0 ..< count.partialValue).map { _ in Float(rng.normal() * configuration.initialScale) }
@@ -129,15 +184,23 @@ public final class Trainer {
         order.shuffle(using: &shuffler)
         var lossSum = 0.0
         var statusCounts = [Int](repeating: 0, count: RowStatus.allCases.count)
+        var adar = ADAREpochAccumulator()
         for (batchIndex, batchStart) in stride(from: 0, to: order.count, by: configuration.batchSize).enumerated() {
             let batch = order[batchStart ..< Swift.min(batchStart + configuration.batchSize, order.count)]
             let users = batch.map { pairs[$0].user }, items = batch.map { pairs[$0].item }
             let candidates = drawCandidates(users: users, epoch: epoch, rowOffset: batchStart, threads: threads)
             let step: BatchGradient
             do {
-                step = try lossAndGradient(users: users, items: items, candidates: candidates,
-                                           noiseStream: UInt32(truncatingIfNeeded: epoch), rowOffset: UInt64(batchStart),
-                                           threads: threads)
+                step = try lossAndGradient(
+                    users: users, items: items, candidates: candidates, epoch: epoch, rowOffset: UInt64(batchStart), threads: threads
+                ) { (input) throws(ADARError) -> SynthesisGenerator32 in
+                    guard let tau, let synthesizer, case let .denoised(settings) = configuration.generator else { return .forward }
+                    // S9's order: τ's step on the batch (scored embeddings already computed), then synthesis with its new parameters.
+                    let tauLoss = try tau.step(input, synthesizer: synthesizer, seed: seed, epoch: epoch,
+                                               rowOffset: UInt64(batchStart), threads: threads)
+                    adar.tauLossSum += Double(tauLoss) * Double(input.rows)
+                    return epoch <= settings.tauWarmup ? .forward : .denoised(tau.network, rMax: settings.rMax)
+                }
             } catch let .adar(error) {
                 // ADAR refuses non-finite embeddings (S5) before the loss could show them.
                 switch error {
@@ -152,6 +215,7 @@ public final class Trainer {
             }
             lossSum += step.loss * Double(users.count)
             for status in step.statuses { statusCounts[RowStatus.allCases.firstIndex(of: status)!] += 1 }
+            if let synthesis = step.synthesis { adar.record(synthesis, statuses: step.statuses, timesteps: step.timesteps) }
             adamStep(step.gradient, threads: threads)
         }
         // Once per epoch: an embedding no sampled row used would not show in any batch's loss.
@@ -161,9 +225,18 @@ public final class Trainer {
             throw .diverged(epoch: epoch, batch: nil,
                             detail: "the embedding of \(owner) is \(nonFiniteText(Double(parameters[index]))) after the epoch's last step")
         }
+        var adarStatistics: ADAREpochStatistics?
+        if synthesizer != nil {
+            var tauStatistics: TauEpochStatistics?
+            if let tau, case let .denoised(settings) = configuration.generator {
+                tauStatistics = adar.tauStatistics(rows: order.count, steps: tau.stepCount, synthesisedDenoised: epoch > settings.tauWarmup)
+            }
+            adarStatistics = ADAREpochStatistics(calibration: adar.calibration.summary, meanTimestep: adar.meanTimestep, tau: tauStatistics)
+        }
         return EpochStatistics(epoch: epoch, meanLoss: lossSum / Double(Swift.max(order.count, 1)),
                                seconds: (clock.now - start) / .seconds(1), rows: order.count,
-                               statusCounts: Dictionary(uniqueKeysWithValues: zip(RowStatus.allCases, statusCounts).filter { $0.1 > 0 }))
+                               statusCounts: Dictionary(uniqueKeysWithValues: zip(RowStatus.allCases, statusCounts).filter { $0.1 > 0 }),
+                               adar: adarStatistics)
     }
 
     /// `B × C` candidate items (`C` = 1 for uniform, `M` otherwise), row `b`
@@ -188,10 +261,24 @@ public final class Trainer {
     /// `users` and `items` are ids (items 0-based in the catalogue);
     /// `candidates` holds `C` item ids per row. The sampler picks `j` from
     /// them (uniform: the first; DNS/AHNS: by `NegativeRule` on the current
-    /// final embeddings; ADAR: `j = j_1`, S7, with the whole row as the pool).
+    /// final embeddings; ADAR: `j = j_1`, S7, with the whole row as the pool,
+    /// and `x⁻` from `generator`, S9). `noiseStream` is the epoch: it keys MixGCF's
+    /// draws and ADAR's noise. Changes nothing: `trainEpoch` also steps τ (S9).
     public func lossAndGradient(
-        users: [Int32], items: [Int32], candidates: [Int32], noiseStream: UInt32 = 0, rowOffset: UInt64 = 0, threads: Int
+        users: [Int32], items: [Int32], candidates: [Int32], noiseStream: UInt32 = 0, rowOffset: UInt64 = 0,
+        generator: SynthesisGenerator32 = .forward, threads: Int
     ) throws(TrainingError) -> BatchGradient {
+        try lossAndGradient(users: users, items: items, candidates: candidates, epoch: Int(noiseStream), rowOffset: rowOffset,
+                            threads: threads) { _ throws(ADARError) in generator }
+    }
+
+    /// `lossAndGradient` with ADAR's generator chosen by `prepareGenerator` on the batch's
+    /// rows once the scored embeddings are computed (S9's steps 1–3: τ steps there).
+    private func lossAndGradient(
+        users: [Int32], items: [Int32], candidates: [Int32], epoch: Int, rowOffset: UInt64, threads: Int,
+        prepareGenerator: (IndexedRows32) throws(ADARError) -> SynthesisGenerator32
+    ) throws(TrainingError) -> BatchGradient {
+        let noiseStream = UInt32(truncatingIfNeeded: epoch)
         let d = configuration.dimension, userCount = Int32(data.userCount), rows = users.count
         let perRow = candidates.count / Swift.max(rows, 1)
         precondition(items.count == rows && candidates.count == rows * perRow && perRow >= 1)
@@ -205,6 +292,7 @@ public final class Trainer {
         let scale = 1 / Float(rows)
         var lossSum = 0.0
         var statuses: [RowStatus] = [], timesteps: [Int32] = []
+        var batchSynthesis: ADARBatchSynthesis?
         let itemNodes = items.map { $0 + userCount }
         let candidateNodes = candidates.map { $0 + userCount }
         var negativeNodes = [Int32](repeating: 0, count: rows)
@@ -214,8 +302,9 @@ public final class Trainer {
             do {
                 input = try IndexedRows32(dimension: d, poolSize: perRow, userTable: final, itemTable: final,
                                           users: users, positives: itemNodes, pool: candidateNodes)
+                let generator = try prepareGenerator(input)
                 try synthesizer.synthesize(input, noise: .counter(seed: seed, stream: noiseStream, rowOffset: rowOffset),
-                                           into: synthesis, threads: threads)
+                                           generator: generator, into: synthesis, threads: threads)
                 try synthesizer.loss(input, synthesis: synthesis, into: lossBuffers, threads: threads)
             } catch {
                 throw .adar(error)
@@ -223,6 +312,7 @@ public final class Trainer {
             let throughFallback = configuration.adar.fallback == .hardest && configuration.adar.gradientFlow == .through
             statuses = Array(synthesis.statuses)
             timesteps = Array(synthesis.timesteps)
+            batchSynthesis = summarizeSynthesis(final, itemNodes: itemNodes)
             gradient.withUnsafeMutableBufferPointer { g in
                 for b in 0..<rows {
                     negativeNodes[b] = candidateNodes[b * perRow]
@@ -240,7 +330,7 @@ public final class Trainer {
         } else if let layerEmbeddings {
             layerGradients = [[Float]](repeating: gradient, count: layerEmbeddings.count)
             choices = mixGCF(final, layers: layerEmbeddings, users: users, itemNodes: itemNodes, candidateNodes: candidateNodes,
-                             perRow: perRow, epoch: Int(noiseStream), rowOffset: rowOffset, scale: scale,
+                             perRow: perRow, epoch: epoch, rowOffset: rowOffset, scale: scale,
                              gradient: &gradient, layerGradients: &layerGradients, negatives: &negativeNodes, lossSum: &lossSum)
         } else {
             // Choose j per row in parallel, then accumulate BPR's gradient serially in row order.
@@ -296,7 +386,29 @@ public final class Trainer {
             }
         }
         lossSum += configuration.l2 / 2 * squares
-        return BatchGradient(loss: lossSum / Double(rows), gradient: ego, statuses: statuses, timesteps: timesteps, choices: choices)
+        return BatchGradient(loss: lossSum / Double(rows), gradient: ego, statuses: statuses, timesteps: timesteps,
+                             synthesis: batchSynthesis, choices: choices)
+    }
+
+    /// The synthesis buffers' rows for S9's statistics, with `‖x̂_0 − x_0‖` of the denoised rows.
+    private func summarizeSynthesis(_ final: [Float], itemNodes: [Int32]) -> ADARBatchSynthesis {
+        let d = configuration.dimension
+        var denoisedRows = 0, distanceSum = 0.0
+        let negatives = synthesis.syntheticNegatives
+        for b in 0..<synthesis.rows where synthesis.isDenoised(b) {
+            denoisedRows += 1
+            let x0 = Int(itemNodes[b]) * d
+            var squares = 0.0
+            for k in 0..<d {
+                let difference = Double(negatives[b * d + k]) - Double(final[x0 + k])
+                squares += difference * difference
+            }
+            distanceSum += squares.squareRoot()
+        }
+        return ADARBatchSynthesis(
+            retentions: Array(synthesis.retentions), referenceNegativeScores: Array(synthesis.referenceNegativeScores),
+            syntheticScores: Array(synthesis.syntheticScores), denoisedRows: denoisedRows,
+            rMaxForwardRows: synthesis.forwardFallbackCount, denoisedDistanceSum: distanceSum)
     }
 
     /// The mean of `L + 1` layers, summed in layer order and scaled once, as `NormalizedGraph.smooth` does.
@@ -459,3 +571,34 @@ func softplus(_ x: Float) -> Float { Swift.max(x, 0) + log1pf(expf(-abs(x))) }
 /// `1/(1 + e^{−x})` without overflow.
 @inline(__always)
 func logistic(_ x: Float) -> Float { x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x)) }
+
+/// Sums of one epoch's ADAR batches for `ADAREpochStatistics`, in batch order.
+struct ADAREpochAccumulator {
+    var calibration = CalibrationAccumulator()
+    var tauLossSum = 0.0
+    var timestepSum = 0.0, timestepRows = 0
+    var denoisedRows = 0, rMaxForwardRows = 0, distanceSum = 0.0
+
+    mutating func record(_ synthesis: ADARBatchSynthesis, statuses: [RowStatus], timesteps: [Int32]) {
+        for b in statuses.indices {
+            calibration.record(status: statuses[b], retention: Double(synthesis.retentions[b]),
+                               syntheticScore: Double(synthesis.syntheticScores[b]),
+                               referenceNegativeScore: Double(synthesis.referenceNegativeScores[b]))
+            if !statuses[b].isFallback {
+                timestepSum += Double(timesteps[b])
+                timestepRows += 1
+            }
+        }
+        denoisedRows += synthesis.denoisedRows
+        rMaxForwardRows += synthesis.rMaxForwardRows
+        distanceSum += synthesis.denoisedDistanceSum
+    }
+
+    var meanTimestep: Double { timestepRows > 0 ? timestepSum / Double(timestepRows) : .nan }
+
+    func tauStatistics(rows: Int, steps: Int, synthesisedDenoised: Bool) -> TauEpochStatistics {
+        TauEpochStatistics(meanLoss: tauLossSum / Double(Swift.max(rows, 1)), steps: steps, synthesisedDenoised: synthesisedDenoised,
+                           denoisedRows: denoisedRows, rMaxForwardRows: rMaxForwardRows,
+                           meanDenoisedDistance: denoisedRows > 0 ? distanceSum / Double(denoisedRows) : .nan)
+    }
+}

@@ -37,6 +37,44 @@ public struct AdamParameters: Equatable, Sendable {
     }
 }
 
+/// What ADAR's synthetic negative is on `transition`/`saturated` rows (spec S9).
+public enum ADARGenerator: Equatable, Sendable {
+    /// S6: `x⁻ = x_t`, the corrupted positive (the default; no τ).
+    case forward
+    /// `x⁻ = x̂_0 = x_0 + σ·r_t·(ε − ε̂)` with τ's noise prediction `ε̂`; τ takes
+    /// one Adam step per batch before the batch's negatives are synthesised.
+    case denoised(DenoisedGenerator)
+
+    /// The name of the CLI and the grid files: `forward` or `denoised`.
+    public var kind: GeneratorKind {
+        switch self {
+        case .forward: .forward
+        case .denoised: .denoised
+        }
+    }
+}
+
+/// The generators by name (`--generator`, the grid key `generator`).
+public enum GeneratorKind: String, CaseIterable, Sendable {
+    case forward, denoised
+}
+
+/// τ's training and the `denoised` generator's settings (spec S9).
+public struct DenoisedGenerator: Equatable, Sendable {
+    /// `lr_τ` of τ's Adam; nil: the recommender's learning rate (S9's default).
+    public var tauLearningRate: Double?
+    /// Epochs `1…tauWarmup` synthesise with `forward` while τ trains (S9's default 1).
+    public var tauWarmup: Int
+    /// Rows with `r_t = √((1 − ᾱ_t)/ᾱ_t) > rMax` use `forward` and are counted (S9's default 10).
+    public var rMax: Double
+
+    public init(tauLearningRate: Double? = nil, tauWarmup: Int = 1, rMax: Double = 10) {
+        self.tauLearningRate = tauLearningRate
+        self.tauWarmup = tauWarmup
+        self.rMax = rMax
+    }
+}
+
 /// Everything that defines a training run besides the data and the seed.
 ///
 /// The loss per row is S7's: `softplus(−(s_ui − s_uj))`, plus for ADAR
@@ -58,6 +96,8 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var positiveMixingMax: Double
     /// ADAR's options (S3–S7); its `l2` is not used (see above).
     public var adar: ADARConfiguration
+    /// ADAR's generator (S9): `forward` unless set; `denoised` needs the `adar` sampler.
+    public var generator: ADARGenerator
     public var schedule: NoiseSchedule
     public var dimension: Int
     public var batchSize: Int
@@ -77,10 +117,14 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// The largest `initialScale`: beyond it the initial scores only saturate
     /// the loss, and from about 10¹⁷ they overflow binary32.
     public static let maximumInitialScale = 100.0
+    /// τ's training noise uses the stream `2³¹ + E` (S9), so epochs under `denoised`
+    /// (and the warm-up) stay below 2³¹.
+    public static let tauWarmupRange = 0...Int(Int32.max)
 
     public init(
         backbone: Backbone = .mf, layers: Int = 3, sampler: SamplerKind = .uniform, poolSize: Int = 16,
-        ahns: AHNSParameters = AHNSParameters(), positiveMixingMax: Double = 1, adar: ADARConfiguration? = nil, schedule: NoiseSchedule? = nil,
+        ahns: AHNSParameters = AHNSParameters(), positiveMixingMax: Double = 1, adar: ADARConfiguration? = nil,
+        generator: ADARGenerator = .forward, schedule: NoiseSchedule? = nil,
         dimension: Int = 64, batchSize: Int = 2048, epochs: Int = 100, l2: Double = 1e-4,
         adam: AdamParameters = AdamParameters(), initialScale: Double = 0.1
     ) throws(TrainingError) {
@@ -108,6 +152,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
         guard positiveMixingMax > 0, positiveMixingMax <= 1 else {
             throw .invalidConfiguration(field: "positiveMixingMax", reason: "\(positiveMixingMax) must be in (0, 1]")
         }
+        if case let .denoised(settings) = generator {
+            try Self.check(settings, sampler: sampler, epochs: epochs)
+        }
         do throws(ADARError) {
             // σ = 0.1, the scale of the initial embeddings (spec S2's advice for small initialisations).
             self.adar = if let adar { adar } else { try ADARConfiguration(sigma: 0.1) }
@@ -121,6 +168,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         self.poolSize = poolSize
         self.ahns = ahns
         self.positiveMixingMax = positiveMixingMax
+        self.generator = generator
         self.dimension = dimension
         self.batchSize = batchSize
         self.epochs = epochs
@@ -131,6 +179,30 @@ public struct TrainingConfiguration: Equatable, Sendable {
 
     /// Candidates drawn per row: 1 for uniform, `M` otherwise.
     public var candidatesPerRow: Int { sampler == .uniform ? 1 : poolSize }
+
+    /// τ's learning rate under `denoised` (the recommender's unless set); nil under `forward`.
+    public var tauLearningRate: Double? {
+        guard case let .denoised(settings) = generator else { return nil }
+        return settings.tauLearningRate ?? adam.learningRate
+    }
+
+    private static func check(_ settings: DenoisedGenerator, sampler: SamplerKind, epochs: Int) throws(TrainingError) {
+        guard sampler == .adar else {
+            throw .invalidConfiguration(field: "generator", reason: "denoised is ADAR's generator (S9); the sampler is \(sampler.rawValue), not adar")
+        }
+        if let rate = settings.tauLearningRate, !(rate.isFinite && rate > 0) {
+            throw .invalidConfiguration(field: "tauLearningRate", reason: "\(rate) must be finite and > 0")
+        }
+        guard tauWarmupRange.contains(settings.tauWarmup) else {
+            throw .invalidConfiguration(field: "tauWarmup", reason: "\(settings.tauWarmup) must be between 0 and \(tauWarmupRange.upperBound) epochs")
+        }
+        guard settings.rMax.isFinite, settings.rMax >= 0 else {
+            throw .invalidConfiguration(field: "rMax", reason: "\(settings.rMax) must be finite and ≥ 0 (S9's r_max; default 10)")
+        }
+        guard epochs <= tauWarmupRange.upperBound else {
+            throw .invalidConfiguration(field: "epochs", reason: "\(epochs) must be at most \(tauWarmupRange.upperBound) under denoised (τ's noise stream is 2³¹ + E, S9)")
+        }
+    }
 }
 
 /// Errors of the training layer.

@@ -19,6 +19,7 @@ enum RunRecord {
                         ($0.rawValue, .number(Double(s.statusCounts[$0] ?? 0) / Double(s.rows)))
                     })))
                 }
+                if let adar = s.adar { fields.append(("adar", adarStatistics(adar))) }
             }
             if let m = report.metrics {
                 for k in m.cutoffs {
@@ -49,6 +50,27 @@ enum RunRecord {
         ])
     }
 
+    /// S9's per-epoch statistics. A mean with no rows behind it (NaN) is left out:
+    /// every number of the record is finite.
+    static func adarStatistics(_ s: ADAREpochStatistics) -> JSONValue {
+        func finite(_ fields: [(String, Double)]) -> [(String, JSONValue)] {
+            fields.filter { $0.1.isFinite }.map { ($0.0, .number($0.1)) }
+        }
+        let c = s.calibration
+        var fields: [(String, JSONValue)] = [
+            ("calibration", .object([("rows", .integer(c.rows)), ("degreesOfFreedom", .integer(c.degreesOfFreedom))]
+                + finite([("z", c.z), ("chiSquare", c.chiSquare), ("share", c.share), ("meanRetention", c.meanRetention)]))),
+        ] + finite([("meanTimestep", s.meanTimestep)])
+        if let tau = s.tau {
+            fields.append(("tau", .object(
+                finite([("loss", tau.meanLoss)])
+                + [("steps", .integer(tau.steps)), ("synthesisedDenoised", .bool(tau.synthesisedDenoised)),
+                   ("denoisedRows", .integer(tau.denoisedRows)), ("rMaxForwardRows", .integer(tau.rMaxForwardRows))]
+                + finite([("meanDistance", tau.meanDenoisedDistance)]))))
+        }
+        return .object(fields)
+    }
+
     static func configuration(_ c: TrainingConfiguration) -> JSONValue {
         .object([
             ("backbone", .string(c.backbone.rawValue)), ("layers", .integer(c.layers)),
@@ -65,8 +87,15 @@ enum RunRecord {
                 ("weight", .number(c.adar.augmentationWeight)), ("fallback", .string(c.adar.fallback.rawValue)),
                 ("gradientFlow", .string(c.adar.gradientFlow.rawValue)),
                 ("schedule", .string(c.schedule.kind.name)), ("steps", .integer(c.schedule.steps)),
+                ("generator", generator(c)),
             ])),
         ])
+    }
+
+    static func generator(_ c: TrainingConfiguration) -> JSONValue {
+        guard case let .denoised(settings) = c.generator else { return .object([("name", .string(c.generator.kind.rawValue))]) }
+        return .object([("name", .string("denoised")), ("tauLearningRate", .number(c.tauLearningRate!)),
+                        ("tauWarmup", .integer(settings.tauWarmup)), ("rMax", .number(settings.rMax))])
     }
 
     static func machine() -> JSONValue {

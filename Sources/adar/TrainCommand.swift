@@ -17,6 +17,7 @@ extension SamplerKind: ExpressibleByArgument {}
 extension ReferencePolicy: ExpressibleByArgument {}
 extension FallbackMode: ExpressibleByArgument {}
 extension GradientFlow: ExpressibleByArgument {}
+extension GeneratorKind: ExpressibleByArgument {}
 
 /// The options of one training run, shared by `train` and `demo`.
 struct TrainingOptions: ParsableArguments {
@@ -71,6 +72,18 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "ADAR gradient through x⁻: detach, through (S7).")
     var gradientFlow: GradientFlow = .detach
 
+    @Option(help: "ADAR generator (spec S9): forward (x⁻ = x_t, the corrupted positive) or denoised (x⁻ = τ's reconstruction x̂_0 = x_0 + σ·r_t·(ε − ε̂); τ takes one Adam step per batch before the batch's negatives are synthesised).")
+    var generator: GeneratorKind = .forward
+
+    @Option(parsing: .unconditional, help: "denoised: τ's Adam learning rate lr_τ (S9; default: --lr).")
+    var tauLr: Double?
+
+    @Option(parsing: .unconditional, help: "denoised: warm-up epochs (S9; default 1): epochs 1…N synthesise with forward while τ trains; 0 = denoised from the first batch.")
+    var tauWarmup: Int?
+
+    @Option(parsing: .unconditional, help: "denoised: r_max ≥ 0 (S9; default 10): rows with r_t = √((1 − ᾱ_t)/ᾱ_t) > r_max use forward and are counted.")
+    var rMax: Double?
+
     @Option(help: "ADAR noise schedule (S1); its parameters as in `adar schedule`.")
     var schedule: ScheduleName = .cosine
 
@@ -80,13 +93,26 @@ struct TrainingOptions: ParsableArguments {
     /// `validate()` calls it, so every out-of-range value (TrainingConfiguration's
     /// ranges, ADAR's, the schedule's) is refused before any data is loaded.
     func configuration(sampler: SamplerKind, epochs: Int) throws(ValidationError) -> TrainingConfiguration {
+        let generator: ADARGenerator
+        switch self.generator {
+        case .forward:
+            let given = [("--tau-lr", tauLr != nil), ("--tau-warmup", tauWarmup != nil), ("--r-max", rMax != nil)].filter(\.1).map(\.0)
+            if let option = given.first {
+                throw ValidationError("\(option) applies only with --generator denoised (τ exists only there, S9)")
+            }
+            generator = .forward
+        case .denoised:
+            let defaults = DenoisedGenerator()
+            generator = .denoised(DenoisedGenerator(tauLearningRate: tauLr, tauWarmup: tauWarmup ?? defaults.tauWarmup,
+                                                    rMax: rMax ?? defaults.rMax))
+        }
         do {
             return try TrainingConfiguration(
                 backbone: model, layers: layers, sampler: sampler, poolSize: poolSize,
                 ahns: AHNSParameters(p: ahnsP, alpha: ahnsAlpha, beta: ahnsBeta),
                 adar: ADARConfiguration(rho: rho, policy: policy, sigma: sigma, fallback: fallback,
                                         augmentationWeight: augmentationWeight, gradientFlow: gradientFlow),
-                schedule: scheduleParameters.schedule(schedule),
+                generator: generator, schedule: scheduleParameters.schedule(schedule),
                 dimension: dim, batchSize: batch, epochs: epochs, l2: l2,
                 adam: AdamParameters(learningRate: lr), initialScale: initScale)
         } catch let error as ValidationError {
@@ -104,6 +130,7 @@ struct TrainingOptions: ParsableArguments {
         "l2": "--l2", "initialScale": "--init-scale", "learningRate": "--lr",
         "ahns.p": "--ahns-p", "ahns.alpha": "--ahns-alpha", "ahns.beta": "--ahns-beta",
         "rho": "--rho", "sigma": "--sigma", "augmentationWeight": "--weight",
+        "generator": "--generator", "tauLearningRate": "--tau-lr", "tauWarmup": "--tau-warmup", "rMax": "--r-max",
     ]
 }
 
@@ -253,7 +280,7 @@ struct TrainCommand: ParsableCommand {
             + "\(feedback.validationInteractions) validation / \(feedback.testInteractions) test interactions")
         say("\(configuration.backbone.rawValue) + \(sampler.rawValue), d = \(configuration.dimension), "
             + "batch \(configuration.batchSize), Adam lr \(configuration.adam.learningRate), λ = \(configuration.l2), "
-            + "M = \(configuration.poolSize), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
+            + "M = \(configuration.poolSize), \(generatorText(configuration)), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
             + "validation every \(stopping.evaluateEvery) epochs, patience \(stopping.patience), at most \(stopping.maxEpochs) epochs")
         // The test items go only into the sealed split: read once, for the best validation epoch.
         let test = SealedTestSplit(targets: feedback.test)
@@ -288,6 +315,12 @@ struct TrainCommand: ParsableCommand {
                    total, trainSeconds, Double(feedback.trainInteractions * history.count) / trainSeconds,
                    file?.path ?? "standard output"))
     }
+}
+
+/// The generator for the progress header: `generator forward`, or τ's settings under `denoised`.
+func generatorText(_ configuration: TrainingConfiguration) -> String {
+    guard case let .denoised(settings) = configuration.generator else { return "generator \(configuration.generator.kind.rawValue)" }
+    return "generator denoised (τ lr \(configuration.tauLearningRate!), warm-up \(settings.tauWarmup) epoch(s), r_max \(settings.rMax))"
 }
 
 var buildConfiguration: String {

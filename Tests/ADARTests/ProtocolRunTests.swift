@@ -139,6 +139,7 @@ struct ProtocolRunTests {
             "rho": 0.3, "weight": 0.4, "sigma": 0.06, "fallback": "hardest", "gradientFlow": "through", "policy": "mean",
             "positiveMixingMax": 0.6, "dimension": 12, "batchSize": 300, "initialScale": 0.2, "layers": 2,
             "schedule": "cosine", "scheduleSteps": 500,
+            "generator": "denoised", "tauLearningRate": 0.007, "tauWarmup": 2, "rMax": 5,
         ])
         #expect(Set(configuration.values.keys) == Set(ConfigurationMapping.fields.keys), "the case covers every key")
         let c = try ConfigurationMapping.trainingConfiguration(configuration, backbone: .lightgcn, sampler: .adar, maxEpochs: 40)
@@ -148,6 +149,7 @@ struct ProtocolRunTests {
         #expect(c.adar.fallback == .hardest && c.adar.gradientFlow == .through && c.adar.policy == .mean)
         #expect(c.positiveMixingMax == 0.6 && c.dimension == 12 && c.batchSize == 300 && c.initialScale == 0.2 && c.layers == 2)
         #expect(c.schedule.steps == 500 && c.epochs == 40 && c.backbone == .lightgcn && c.sampler == .adar)
+        #expect(c.generator == .denoised(DenoisedGenerator(tauLearningRate: 0.007, tauWarmup: 2, rMax: 5)))
         // Absent keys take the trainer's defaults.
         let defaults = try ConfigurationMapping.trainingConfiguration(try RunConfiguration([:]), backbone: .mf, sampler: .uniform, maxEpochs: 5)
         #expect(defaults == (try TrainingConfiguration(epochs: 5)))

@@ -3,6 +3,7 @@ import Testing
 import ADARCore
 import ADARData
 import ADARTraining
+import ADAR
 import GSLOracle
 
 /// Training: samplers, LightGCN propagation, gradients, learning, determinism.
@@ -146,13 +147,14 @@ struct TrainingTests {
     /// entry. Parameters whose difference stencil (x ± h, GSL's widest) changes any row's timestep
     /// or status are skipped and counted; a coarse schedule keeps them rare.
     func expectGradientMatchesFiniteDifferences(
-        _ configuration: TrainingConfiguration, data: ImplicitFeedback, maximumSkipped: Int = 0
+        _ configuration: TrainingConfiguration, data: ImplicitFeedback, maximumSkipped: Int = 0,
+        generator: SynthesisGenerator32 = .forward
     ) throws {
         let trainer = try Trainer(data: data, configuration: configuration, seed: 8)
         let users: [Int32] = [0, 1, 1, 2, 0, 2], items: [Int32] = [0, 2, 3, 0, 1, 0]
         let candidates = trainer.drawCandidates(users: users, epoch: 1, rowOffset: 0, threads: 1)
         func evaluate() throws -> BatchGradient {
-            try trainer.lossAndGradient(users: users, items: items, candidates: candidates, threads: 1)
+            try trainer.lossAndGradient(users: users, items: items, candidates: candidates, generator: generator, threads: 1)
         }
         let base = try evaluate()
         if configuration.sampler == .adar {
@@ -206,6 +208,36 @@ struct TrainingTests {
                                   dimension: 3, l2: 0.05, initialScale: 0.5), data: Self.tiny, maximumSkipped: 5)
     }
 
+    @Test("LightGCN + ADAR, denoised generator under through (∂x⁻/∂x_0 = I, S9) matches finite differences")
+    func lightGCNDenoisedThroughGradient() throws {
+        let adar = try ADARConfiguration(rho: 0.5, sigma: 0.3, fallback: .hardest, augmentationWeight: 0.7, gradientFlow: .through)
+        let schedule = try NoiseSchedule(.custom(betas: [0.3, 0.6]), steps: 2)
+        // τ with W₁ = 0 predicts the same ε̂ = W₂·SiLU(b₁) + b₂ ≠ 0 for every input, so S9's
+        // convention (t, ε, ε̂ constant) is the true derivative and differences can check it.
+        let d = 3
+        var rng = SeededGenerator(seed: 17)
+        var parameters = [Float](repeating: 0, count: 16 * d * d + 5 * d)
+        for k in 12 * d * d ..< parameters.count { parameters[k] = Float(rng.normal()) }
+        let tau = try TauNetwork32(dimension: d, steps: 2, parameters: parameters)
+        let configuration = try TrainingConfiguration(
+            backbone: .lightgcn, sampler: .adar, poolSize: 2, adar: adar, schedule: schedule, dimension: d, l2: 0.05, initialScale: 0.5)
+        try expectGradientMatchesFiniteDifferences(configuration, data: Self.tiny, maximumSkipped: 5, generator: .denoised(tau, rMax: 10))
+        // The rows are denoised, and ∂L/∂e_i differs from forward's √ᾱ_t flow (the check can tell them apart).
+        let trainer = try Trainer(data: Self.tiny, configuration: configuration, seed: 8)
+        let users: [Int32] = [0, 1, 1, 2, 0, 2], items: [Int32] = [0, 2, 3, 0, 1, 0]
+        let candidates = trainer.drawCandidates(users: users, epoch: 1, rowOffset: 0, threads: 1)
+        let denoised = try trainer.lossAndGradient(users: users, items: items, candidates: candidates,
+                                                   generator: .denoised(tau, rMax: 10), threads: 1)
+        #expect((denoised.synthesis?.denoisedRows ?? 0) > 0)
+        let detached = try Trainer(data: Self.tiny, configuration: try TrainingConfiguration(
+            backbone: .lightgcn, sampler: .adar, poolSize: 2, adar: try ADARConfiguration(
+                rho: 0.5, sigma: 0.3, fallback: .hardest, augmentationWeight: 0.7, gradientFlow: .detach),
+            schedule: schedule, dimension: d, l2: 0.05, initialScale: 0.5), seed: 8)
+        let withoutFlow = try detached.lossAndGradient(users: users, items: items, candidates: candidates,
+                                                       generator: .denoised(tau, rMax: 10), threads: 1)
+        #expect(withoutFlow.gradient != denoised.gradient, "through moves the gradient")
+    }
+
     // MARK: Learning and determinism
 
     @Test("training improves Recall@20 over the untrained model, for every sampler and both backbones")
@@ -226,13 +258,19 @@ struct TrainingTests {
     @Test("same seed gives identical runs; the thread count does not change them")
     func determinism() throws {
         let data = try Self.synthetic()
-        for (backbone, sampler) in [(Backbone.mf, SamplerKind.adar), (.lightgcn, .dns), (.mf, .ahns), (.lightgcn, .mixgcf)] {
+        let denoised = ADARGenerator.denoised(DenoisedGenerator(tauWarmup: 1))
+        for (backbone, sampler, generator) in [(Backbone.mf, SamplerKind.adar, ADARGenerator.forward), (.lightgcn, .dns, .forward),
+                                               (.mf, .ahns, .forward), (.lightgcn, .mixgcf, .forward), (.lightgcn, .adar, denoised)] {
             let configuration = try TrainingConfiguration(
-                backbone: backbone, sampler: sampler, poolSize: 4, dimension: 8, batchSize: 300, epochs: 2)
-            func train(threads: Int) throws -> ([Float], [Double]) {
+                backbone: backbone, sampler: sampler, poolSize: 4, generator: generator, dimension: 8, batchSize: 300, epochs: 2)
+            func train(threads: Int) throws -> ([Float], [UInt64]) {
                 let trainer = try Trainer(data: data, configuration: configuration, seed: 42)
                 let history = try trainer.run(evaluateEvery: 1, threads: threads)
-                return (trainer.parameters, history.compactMap { $0.statistics?.meanLoss } + history.compactMap { $0.metrics?.ndcg(at: 20) })
+                // Under denoised also τ's parameters, its losses and the denoised rows' mean distance.
+                let tau = (trainer.tau?.network.parameters ?? []).map { Double($0) }
+                let statistics = history.compactMap { $0.statistics?.adar?.tau }.flatMap { [$0.meanLoss, $0.meanDenoisedDistance] }
+                let values = history.compactMap { $0.statistics?.meanLoss } + history.compactMap { $0.metrics?.ndcg(at: 20) } + tau + statistics
+                return (trainer.parameters, values.map(\.bitPattern))   // bit patterns: a NaN (no denoised rows) equals itself
             }
             let serial = try train(threads: 1), again = try train(threads: 1), parallel = try train(threads: 4)
             #expect(serial.0 == again.0 && serial.1 == again.1, "\(backbone) + \(sampler): repeat differs")

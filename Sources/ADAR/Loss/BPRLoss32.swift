@@ -93,20 +93,21 @@ extension ADARSynthesizer {
         output.loss[b] = lossRow(
             user: access.user(b), positive: access.positive(b), negative: access.candidate(b, 0),
             positiveScore: synthesis.positiveScore[b], status: synthesis.status[b], timestep: Int(synthesis.timestep[b]),
-            syntheticScore: synthesis.syntheticScore[b], syntheticNegative: synthesis.syntheticNegative + b * d, dimension: d,
+            syntheticScore: synthesis.syntheticScore[b], syntheticNegative: synthesis.syntheticNegative + b * d,
+            denoised: synthesis.isDenoised(b), dimension: d,
             userGradient: output.userGradient + b * d, positiveGradient: output.positiveGradient + b * d,
             negativeGradient: output.negativeGradient + b * d, fallbackGradient: output.fallbackGradient + b * d)
     }
 
     /// S7 for one row given its vectors and its synthesis outcome (`s_0`,
-    /// status, timestep, `⟨e_u, x⁻⟩`, `x⁻`): writes the four gradients and
+    /// status, timestep, `⟨e_u, x⁻⟩`, `x⁻`, whether `x⁻` is τ's `x̂_0`): writes the four gradients and
     /// returns `L`. The loss pass runs exactly this per row; at package
     /// access it is a white-box hook for the conformance port.
     @inline(__always)
     package func lossRow(
         user u: UnsafePointer<Float>, positive x0: UnsafePointer<Float>, negative: UnsafePointer<Float>,
         positiveScore s0: Float, status: RowStatus, timestep: Int, syntheticScore: Float,
-        syntheticNegative xNeg: UnsafePointer<Float>, dimension d: Int,
+        syntheticNegative xNeg: UnsafePointer<Float>, denoised: Bool, dimension d: Int,
         userGradient gu: UnsafeMutablePointer<Float>, positiveGradient gi: UnsafeMutablePointer<Float>,
         negativeGradient gj: UnsafeMutablePointer<Float>, fallbackGradient gh: UnsafeMutablePointer<Float>
     ) -> Float {
@@ -124,8 +125,9 @@ extension ADARSynthesizer {
             synthWeight = w * logistic32(-syntheticMargin)
         }
         let through = augment && config.gradientFlow == .through
-        // ∂x⁻/∂x_0 = √ᾱ_t·I on S6 rows; on fallback rows x⁻ is the candidate itself.
-        let positiveFlow: Float = through && !status.isFallback ? sqrtAlphaBar[timestep] : 0
+        // ∂x⁻/∂x_0 = √ᾱ_t·I on S6 rows, I on denoised rows (S9: t, ε, ε̂ constant);
+        // on fallback rows x⁻ is the candidate itself.
+        let positiveFlow: Float = through && !status.isFallback ? (denoised ? 1 : sqrtAlphaBar[timestep]) : 0
         let fallbackFlow: Float = through && status.isFallback ? 1 : 0
 
         let lambda = Float(config.l2)

@@ -50,7 +50,7 @@ extension ADARSynthesizer {
         package let userGradient: [Float], positiveGradient: [Float], negativeGradient: [Float], fallbackGradient: [Float]
     }
 
-    /// S7 for one row from its vectors and a given outcome (status, timestep,
+    /// S7 for one row from its vectors and a given `forward` outcome (status, timestep,
     /// `x⁻`). The scores `s_0 = ⟨e_u, e_i⟩` and `⟨e_u, x⁻⟩` are formed by
     /// `Kernels32.dot`, which sums exactly as the synthesis pass that records
     /// them (`dot4` and `combineAndScore` are bit-identical to `dot`).
@@ -70,7 +70,7 @@ extension ADARSynthesizer {
                             return lossRow(
                                 user: u, positive: x0, negative: j.baseAddress!,
                                 positiveScore: Kernels32.dot(u, x0, d), status: status, timestep: timestep,
-                                syntheticScore: Kernels32.dot(u, xNeg, d), syntheticNegative: xNeg, dimension: d,
+                                syntheticScore: Kernels32.dot(u, xNeg, d), syntheticNegative: xNeg, denoised: false, dimension: d,
                                 userGradient: g, positiveGradient: g + d, negativeGradient: g + 2 * d, fallbackGradient: g + 3 * d)
                         }
                     }

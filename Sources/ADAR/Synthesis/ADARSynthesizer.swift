@@ -154,7 +154,7 @@ public struct ADARSynthesizer: Sendable {
             output.prepare(rows: 0, dimension: d)
             throw first.error
         }
-        output.commit(rows: rows)
+        output.commit(rows: rows, usedDenoiser: generator.isDenoised)
     }
 
     private func withExplicitNoise(_ noise: Noise32, _ body: (UnsafePointer<Float>?) -> Void) {

@@ -44,6 +44,20 @@ public final class SynthesisBuffers: @unchecked Sendable {
     /// The number of `forwardFallbacks` (S9: counted separately).
     public var forwardFallbackCount: Int { forwardFallbacks.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
+    /// Whether the call that filled the buffers used the `denoised` generator.
+    public private(set) var usedDenoiser = false
+
+    /// True where `x⁻` is τ's `x̂_0`: under `denoised`, on `transition`/`saturated`
+    /// rows the `r_max` guard kept (S9). The loss's `through` flow depends on it.
+    @inline(__always)
+    public func isDenoised(_ b: Int) -> Bool {
+        precondition(b >= 0 && b < rows)
+        return usedDenoiser && !status[b].isFallback && !forwardFallback[b]
+    }
+
+    /// The number of rows whose `x⁻` is τ's `x̂_0`.
+    public var denoisedRowCount: Int { (0..<rows).reduce(0) { $0 + (isDenoised($1) ? 1 : 0) } }
+
     /// Row `b` of `x⁻`.
     public func syntheticNegative(_ b: Int) -> UnsafeBufferPointer<Float> {
         precondition(b >= 0 && b < rows)
@@ -70,9 +84,13 @@ public final class SynthesisBuffers: @unchecked Sendable {
         }
         self.rows = 0
         self.dimension = dimension
+        usedDenoiser = false
     }
 
-    func commit(rows: Int) { self.rows = rows }
+    func commit(rows: Int, usedDenoiser: Bool) {
+        self.rows = rows
+        self.usedDenoiser = usedDenoiser
+    }
 
     private func release() {
         status.deallocate(); timestep.deallocate(); aStar.deallocate(); retention.deallocate()

@@ -9,6 +9,10 @@ public enum SynthesisGenerator32: Sendable {
     /// and are flagged in `SynthesisBuffers.forwardFallbacks`.
     case denoised(TauNetwork32, rMax: Double = 10)
 
+    var isDenoised: Bool {
+        if case .denoised = self { true } else { false }
+    }
+
     /// binary32 scratch one row needs: ε (`d`), then for `denoised` τ's
     /// input `V` (`3d`), hidden layer (`4d`) and output `ε̂` (`d`).
     func scratchPerRow(dimension d: Int) -> Int {
