@@ -1,4 +1,5 @@
 import Foundation
+import ADARCore
 
 /// A JSON value as the fixtures, the port protocol and the command line write
 /// and read it (docs/PORTING.md §1, §3). Object keys keep the order they were
@@ -124,21 +125,8 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// One string escaper for every JSON this project writes (RFC 8785's, `CanonicalJSON`).
+    static func quoted(_ s: String) -> String { CanonicalJSON.string(s) }
 }
 
 // MARK: - Reading
