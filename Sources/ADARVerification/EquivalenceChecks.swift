@@ -116,6 +116,16 @@ public enum EquivalenceChecks {
     }
 
     static func errorResult(id: String, _ outputs: [String: ErrorTally], tally: SweepTally, cases: Int, seed: UInt64) -> ClaimResult {
+        ErrorTally.result(id: id, outputs, cases: cases, seed: seed,
+                          scope: " (of \(tally.statuses.boundary) boundary rows, \(tally.statuses.boundaryDiffered) whose status or t* differ are not compared)")
+    }
+}
+
+/// The worst error of one output against its derived bound.
+struct ErrorTally {
+    /// The claim result of several outputs' tallies: the worst error/bound ratio over them, infinite
+    /// when a value that must be exact is not; `scope` qualifies the case count in the statistic.
+    static func result(id: String, _ outputs: [String: ErrorTally], cases: Int, seed: UInt64, scope: String = "") -> ClaimResult {
         let names = outputs.keys.sorted()
         let worst = names.max { outputs[$0]!.worstRatio < outputs[$1]!.worstRatio }
         let worstRatio = worst.map { outputs[$0]!.worstRatio } ?? 0
@@ -128,16 +138,11 @@ public enum EquivalenceChecks {
         let worstCase = outputs.values.compactMap(\.firstExactMismatch).first
             ?? worst.map { "\($0): \(outputs[$0]!.worstCase)" } ?? ""
         return ClaimResult(
-            id: id,
-            statistic: "error / derived per-value bound over \(cases) cases (of \(tally.statuses.boundary) boundary rows, "
-                + "\(tally.statuses.boundaryDiffered) whose status or t* differ are not compared); " + perOutput.joined(separator: "; "),
+            id: id, statistic: "error / derived per-value bound over \(cases) cases\(scope); " + perOutput.joined(separator: "; "),
             measure: .maxError(exactMismatches > 0 ? .infinity : worstRatio, bound: 1, unit: "rel"),
             seed: seed, worstCase: worstCase)
     }
-}
 
-/// The worst error of one output against its derived bound.
-struct ErrorTally {
     var compared = 0, unbounded = 0, exactMismatches = 0
     var worstRatio = 0.0, worstULP = 0.0, worstRelative = 0.0
     var worstCase = ""

@@ -121,7 +121,7 @@ public enum TauEquivalenceChecks {
                 }
             }
         }
-        return result(id: "S9/E1", tally, cases: cases, seed: seed)
+        return ErrorTally.result(id: "S9/E1", tally, cases: cases, seed: seed)
     }
 
     // MARK: S9/E2
@@ -158,7 +158,7 @@ public enum TauEquivalenceChecks {
             }
             try compareTrainerDraws(c, subject: subject, into: &tally)
         }
-        return result(id: "S9/E2", tally, cases: cases, seed: seed)
+        return ErrorTally.result(id: "S9/E2", tally, cases: cases, seed: seed)
     }
 
     /// End to end through `TauTrainer32`'s own draws: the case's `x_t` as
@@ -273,7 +273,7 @@ public enum TauEquivalenceChecks {
                     Double(output.syntheticScores[b]), expected.syntheticScore, bounds[d], context: "row \(b), \(context())")
             }
         }
-        var result = result(id: "S9/E3", tally, cases: cases, seed: seed)
+        var result = ErrorTally.result(id: "S9/E3", tally, cases: cases, seed: seed)
         result = ClaimResult(
             id: result.id, statistic: "\(denoisedRows) denoised rows, \(guarded) r_max-guarded rows, \(skipped) rows with another status or t* (S6/E1 boundary) not compared, "
                 + "\(largeCases) cases with d > \(denoisedMaxDimension) skipped; "
@@ -342,21 +342,5 @@ public enum TauEquivalenceChecks {
         return ClaimResult(
             id: "S9/E4", statistic: "\(tally.cases) calls (forward, gradient, 2 Adam steps, denoised synthesis), 1 thread vs \(threads): bitwise",
             measure: .exact(mismatches: tally.mismatches, cases: tally.cases), seed: seed, worstCase: tally.firstMismatch ?? "")
-    }
-
-    static func result(id: String, _ outputs: [String: ErrorTally], cases: Int, seed: UInt64) -> ClaimResult {
-        let names = outputs.keys.sorted()
-        let worst = names.max { outputs[$0]!.worstRatio < outputs[$1]!.worstRatio }
-        let worstRatio = worst.map { outputs[$0]!.worstRatio } ?? 0
-        let exactMismatches = outputs.values.reduce(0) { $0 + $1.exactMismatches }
-        let perOutput = names.map { name in
-            let t = outputs[name]!
-            return "\(name): \(t.compared) values, worst \(short(t.worstULP)) ulp / rel \(short(t.worstRelative)), "
-                + "\(short(t.worstRatio)) of bound, \(t.unbounded) out of binary32 range"
-        }
-        let worstCase = outputs.values.compactMap(\.firstExactMismatch).first ?? worst.map { "\($0): \(outputs[$0]!.worstCase)" } ?? ""
-        return ClaimResult(
-            id: id, statistic: "error / derived per-value bound over \(cases) cases; " + perOutput.joined(separator: "; "),
-            measure: .maxError(exactMismatches > 0 ? .infinity : worstRatio, bound: 1, unit: "rel"), seed: seed, worstCase: worstCase)
     }
 }
