@@ -43,7 +43,7 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup var cell: CellOptions
 
-    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, reduced.")
+    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), reduced.")
     var protocolName = "full"
 
     @Option(help: "The run store (SQLite; created with its folders when missing).")
