@@ -59,7 +59,8 @@ public struct PairKey: Hashable, Comparable, Sendable, CustomStringConvertible {
 /// - Cohen's `d_z = d̄ / s_d`.
 ///
 /// Degenerate cases are reported as undefined, with the reason: `n < 2` (no
-/// spread to estimate), `s_d = 0` (every difference equal: no t, p, CI or d_z),
+/// spread to estimate), `s_d ≤ n·ε·max(|a|, |b|)` (every difference equal, up to the
+/// rounding of the differences themselves: no t, p, CI or d_z),
 /// and a comparator mean of 0 (no Δ%).
 public struct PairedComparison: Equatable, Sendable {
     public let pairCount: Int
@@ -117,7 +118,11 @@ public struct PairedComparison: Equatable, Sendable {
             ? .undefined(reason: "the comparator's mean is 0")
             : .value(100 * mean / comparatorMean)
 
-        let inference = Self.inference(differences, mean: mean, confidenceLevel: confidenceLevel)
+        // Each difference carries a rounding error up to ε·max(|a|, |b|); a spread no larger
+        // than that is not evidence of variation, so it counts as none (a t from it would be noise).
+        let roundingSpread = Double(n) * Double.ulpOfOne * (candidate + comparator).reduce(0) { max($0, abs($1)) }
+        let inference = Self.inference(differences, mean: mean, roundingSpread: roundingSpread,
+                                       confidenceLevel: confidenceLevel)
         standardDeviationOfDifferences = inference.sd
         t = inference.t
         pValue = inference.p
@@ -125,7 +130,8 @@ public struct PairedComparison: Equatable, Sendable {
         cohensDz = inference.dz
     }
 
-    private static func inference(_ differences: [Double], mean: Double, confidenceLevel: Double) -> (
+    private static func inference(_ differences: [Double], mean: Double, roundingSpread: Double,
+                                  confidenceLevel: Double) -> (
         sd: Reported<Double>, t: Reported<Double>, p: Reported<Double>, interval: Reported<ConfidenceInterval>,
         dz: Reported<Double>
     ) {
@@ -137,9 +143,11 @@ public struct PairedComparison: Equatable, Sendable {
         }
         // Two passes: the sum of squared deviations from the mean, not Σd² − n·d̄².
         let sd = (differences.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)).squareRoot()
-        guard sd > 0 else {
-            let reason = "every paired difference equals \(mean): zero variance, no t statistic"
-            return (.value(0), .undefined(reason: reason), .undefined(reason: reason),
+        guard sd > roundingSpread else {
+            let reason = sd == 0
+                ? "every paired difference equals \(mean): zero variance, no t statistic"
+                : "the paired differences vary by \(sd), within their rounding error: no t statistic"
+            return (.value(sd), .undefined(reason: reason), .undefined(reason: reason),
                     .undefined(reason: reason), .undefined(reason: reason))
         }
         let standardError = sd / Double(n).squareRoot()

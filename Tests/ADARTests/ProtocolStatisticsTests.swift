@@ -109,6 +109,21 @@ struct ProtocolStatisticsTests {
         #expect(zeroComparator.pValue.value != nil)
     }
 
+    @Test("A spread within the differences' rounding error is no spread; a small real one still is")
+    func roundingSpread() throws {
+        // 0.1 + 0.2, 0.3 and 3 × 0.1 differ only by rounding (4e-17 apart): the
+        // differences are mathematically equal, so a t statistic from them would be
+        // noise (here |t| ≈ 1e16).
+        let rounded = try PairedComparison(candidate: [0.1 + 0.2, 0.3, 3 * 0.1], comparator: [0, 0, 0])
+        let sd = try #require(rounded.standardDeviationOfDifferences.value)
+        #expect(sd > 0, "the case must have a non-zero rounding spread to test anything")
+        #expect(rounded.t.value == nil && rounded.pValue.value == nil && rounded.cohensDz.value == nil)
+        // Power: a spread of 1e-9, far below any metric's resolution but far above
+        // rounding (≈ 2e-16 here), is real variation and keeps its t.
+        let small = try PairedComparison(candidate: [0.3, 0.3 + 1e-9, 0.3 + 2e-9], comparator: [0, 0, 0])
+        #expect(small.t.value != nil && small.pValue.value != nil)
+    }
+
     @Test("Bad inputs are refused with the reason")
     func refusesBadInputs() {
         #expect(throws: StatisticsError.noPairs) { try PairedComparison(candidate: [], comparator: []) }
