@@ -221,10 +221,14 @@ def _working_tables(alpha_bar_table: Tensor, dtype, device) -> _Tables:
 # Input checks (S5: a NaN or ±∞ anywhere refuses the whole call, naming row and field)
 # ---------------------------------------------------------------------------
 def _check_finite(x: Tensor, field: str) -> None:
+    """Refuses a NaN or ±∞ in ``x`` [B, …]; on a pool [B, M, d] the field names the candidate."""
     bad = ~torch.isfinite(x)
     if bool(bad.any()):
         where = bad.nonzero()[0].tolist()
-        raise ADARError("nonFinite", field, f"row {where[0]}, field {field}{where[1:]}: value is not finite (S5)")
+        if x.dim() == 3:
+            field = f"{field}[{where[1]}]"
+        raise ADARError("nonFinite", field, f"row {where[0]}, field {field}, component {where[-1]}: "
+                                            "value is not finite (S5)")
 
 
 def _configuration_error(field: str, reason: str) -> ADARError:
@@ -685,6 +689,15 @@ class TauNetwork(nn.Module):
         super().__init__()
         w1, b1, w2, b2 = tau_init(d, seed, dtype=dtype, device=device)
         self.w1, self.b1, self.w2, self.b2 = (nn.Parameter(p) for p in (w1, b1, w2, b2))
+
+    @classmethod
+    def from_parameters(cls, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) -> "TauNetwork":
+        """τ with given weights (a checkpoint, a fixture): W₁ [4d, 3d], b₁ [4d], W₂ [d, 4d], b₂ [d]."""
+        _check_tau_shapes(w1, b1, w2, b2, b2.shape[0])
+        tau = cls.__new__(cls)
+        nn.Module.__init__(tau)
+        tau.w1, tau.b1, tau.w2, tau.b2 = (nn.Parameter(p.detach().clone()) for p in (w1, b1, w2, b2))
+        return tau
 
     def parameters_tuple(self) -> "tuple[Tensor, Tensor, Tensor, Tensor]":
         return self.w1, self.b1, self.w2, self.b2
