@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import adar_torch as adar  # noqa: E402
 
 OPERATIONS = ["schedule", "forward", "transition", "synthesize", "philox", "normals", "loss",
-              "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised"]
+              "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised", "tauStep"]
 
 # ---------------------------------------------------------------------------
 # Deliberate misconceptions, each one replaced function of adar_torch, and the
@@ -314,10 +314,65 @@ def op_denoise(request):
     return {"epsilonHat": epsilon_hat[0], "reconstruction": reconstruction[0], "ratio": ratio[0]}
 
 
+def row_matrix(rows, field, d, count=None):
+    """A [B][d] list of rows as a working-precision tensor, finite (S5)."""
+    tensor = matrix(rows, field, len(rows) if count is None else count, d)
+    return working(tensor, field)
+
+
+def adam_moment(request, name, d):
+    """An Adam moment {w1, b1, w2, b2} in τ's shapes; errors name `<name>.<field>`."""
+    try:
+        return tau_of(request[name], d).parameters_tuple()
+    except adar.ADARError as error:
+        raise adar.ADARError(error.kind, f"{name}.{error.field}", error.message)
+
+
+def op_tau_step(request):
+    """S9 step (2) on given rows (ε′ and t′ are inputs): tau_loss, backward(), and one
+    torch.optim.Adam step resumed at step count `step` from the given moments."""
+    alpha_bar = alpha_bar_of(request["schedule"])
+    sigma = adar._check_sigma(number(request["sigma"]))
+    positives = request["positives"]
+    if len(positives) < 1:
+        raise adar.ADARError("shapeMismatch", "positives", "field positives: at least one row")
+    d = len(positives[0])
+    if d < 1:
+        raise adar.ADARError("shapeMismatch", "positives[0]", "field positives[0]: d must be at least 1")
+    x0 = row_matrix(positives, "positives", d)
+    users = row_matrix(request["users"], "users", d, x0.shape[0])
+    targets = row_matrix(request["targetNoise"], "targetNoise", d, x0.shape[0])
+    if len(request["timesteps"]) != x0.shape[0]:
+        raise adar.ADARError("shapeMismatch", "timesteps", f"field timesteps: expected {x0.shape[0]} values")
+    t = torch.tensor([int(v) for v in request["timesteps"]])
+    tau = tau_of(request, d)
+    first, second = adam_moment(request, "firstMoment", d), adam_moment(request, "secondMoment", d)
+    for name, v in zip(("w1", "b1", "w2", "b2"), second):
+        if bool((v < 0).any()):
+            raise adar.ADARError("invalidConfiguration", f"secondMoment.{name}", "Adam's v is a running mean of squares: ≥ 0")
+    step = int(request["step"])
+    if step < 1:
+        raise adar.ADARError("invalidConfiguration", "step", f"s = {step}: the step count after increment is ≥ 1")
+    optimizer = adar.tau_adam(tau, number(request["learningRate"]))
+    # Resume Adam as a checkpoint would: its state holds the step count before this step.
+    for p, m, v in zip(tau.parameters_tuple(), first, second):
+        optimizer.state[p] = {"step": torch.tensor(float(step - 1), dtype=torch.float64),
+                              "exp_avg": m.detach().clone(), "exp_avg_sq": v.detach().clone()}
+    loss = adar.tau_loss(tau, users, x0, targets, t, alpha_bar, sigma=sigma)
+    loss.backward()
+    optimizer.step()
+    names = ("w1", "b1", "w2", "b2")
+    parameters = tau.parameters_tuple()
+    return {"loss": loss.detach(), **{n: p.detach() for n, p in zip(names, parameters)},
+            "firstMoment": {n: optimizer.state[p]["exp_avg"] for n, p in zip(names, parameters)},
+            "secondMoment": {n: optimizer.state[p]["exp_avg_sq"] for n, p in zip(names, parameters)}}
+
+
 HANDLERS = {
     "schedule": op_schedule, "forward": op_forward, "transition": op_transition, "synthesize": op_synthesize,
     "philox": op_philox, "normals": op_normals, "loss": op_loss, "pe": op_pe, "tauInit": op_tau_init,
     "tauForward": op_tau_forward, "denoise": op_denoise, "synthesizeDenoised": op_synthesize_denoised,
+    "tauStep": op_tau_step,
 }
 
 

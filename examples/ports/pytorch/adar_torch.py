@@ -41,8 +41,8 @@ __all__ = [
     "ADARError", "STATUS_NAMES", "TRANSITION", "SATURATED", "ALREADY_NEGATIVE", "NON_POSITIVE_SCORE",
     "DEGENERATE_USER", "GENERATOR_NAMES", "betas", "alpha_bar", "forward_sample", "transition",
     "synthesize", "synthesize_denoised", "attach_result", "adar_loss", "softplus", "philox4x32",
-    "philox_normals", "positional_encoding", "tau_init", "tau_forward", "denoise", "tau_loss",
-    "tau_adam", "tau_step", "SynthesisResult", "DenoisedSynthesisResult", "TauNetwork", "ADARSampler",
+    "philox_normals", "positional_encoding", "tau_init", "tau_forward", "denoise", "tau_training_draws",
+    "tau_loss", "tau_adam", "tau_step", "SynthesisResult", "DenoisedSynthesisResult", "TauNetwork", "ADARSampler",
 ]
 
 
@@ -764,39 +764,59 @@ def synthesize_denoised(e_u: Tensor, e_pos: Tensor, e_pool: Tensor, alpha_bar: T
     return DenoisedSynthesisResult(x_neg, *result[1:], generator)
 
 
-def tau_loss(tau: TauNetwork, e_u: Tensor, e_pos: Tensor, alpha_bar: Tensor, *, sigma: float, seed: int,
-             epoch: int, rows: Tensor) -> Tensor:
-    """The batch mean of L_τ = ‖ε′ − τ(x_t′, PE(t′), e_u)‖²/d (S9), e_u and x_0 = e_pos
-    detached; for row b of 1-based epoch E: ε′ = S8 normals (seed, 2³¹ + E, b),
-    t′ = 1 + ⌊w₀·T/2³²⌋ with w₀ word 0 of Philox on counter (2³² − 1, low32(b), high32(b), 2³¹ + E)."""
-    sigma = _check_sigma(sigma)
-    if not (isinstance(epoch, int) and 1 <= epoch < 2 ** 31):
+def tau_training_draws(seed: int, epoch: int, rows: Tensor, d: int, T: int, *,
+                       dtype=torch.float64) -> "tuple[Tensor, Tensor]":
+    """S9's draws for training τ on row b of 1-based epoch E: (ε′ [B, d], t′ [B]) with
+    ε′ the S8 normals (seed, 2³¹ + E, b) and t′ = 1 + ⌊w₀·T/2³²⌋, w₀ word 0 of Philox
+    on counter (2³² − 1, low32(b), high32(b), 2³¹ + E)."""
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch < 2 ** 31:
         raise _configuration_error("epoch", f"epoch = {epoch} must be an integer in 1…2³¹ − 1")
+    if not 1 <= T <= 2 ** 31:
+        raise _configuration_error("steps", f"T = {T} must lie in 1…2³¹")
+    stream = _TAU_TRAINING_STREAM + epoch
+    rows = rows.to(torch.int64)
+    low, high = _row_words(rows)
+    w0 = philox4x32(torch.full_like(low, _MASK32), low, high, torch.full_like(low, stream), *_seed_key(seed))[0]
+    t = 1 + ((w0 * T) >> 32)  # w₀·T < 2⁶³ for T ≤ 2³¹: exact in int64
+    return philox_normals(seed, stream, rows, d, dtype=dtype), t
+
+
+def tau_loss(tau: TauNetwork, e_u: Tensor, e_pos: Tensor, epsilon: Tensor, t: Tensor, alpha_bar: Tensor, *,
+             sigma: float = 1.0) -> Tensor:
+    """The batch mean of L_τ = ‖ε′ − τ(x_t′, PE(t′), e_u)‖²/d (S9), with
+    x_t′ = √ᾱ_t′·x_0 + √(1 − ᾱ_t′)·σ·ε′; e_u and x_0 = e_pos are detached.
+    ``epsilon`` [B, d] and ``t`` [B] (1…T) are ε′ and t′ (``tau_training_draws``)."""
+    sigma = _check_sigma(sigma)
     e_u, x0 = e_u.detach(), e_pos.detach()
     tables = _working_tables(alpha_bar, x0.dtype, x0.device)
     T = tables.alpha_bar.numel() - 1
-    stream = _TAU_TRAINING_STREAM + epoch
-    rows = rows.to(device=x0.device, dtype=torch.int64)
-    low, high = _row_words(rows)
-    w0 = philox4x32(torch.full_like(low, _MASK32), low, high, torch.full_like(low, stream), *_seed_key(seed))[0]
-    t = 1 + (w0 * T >> 32)  # w₀·T < 2⁴⁹ for T ≤ 2¹⁷: exact in int64
-    epsilon = philox_normals(seed, stream, rows, x0.shape[-1], dtype=x0.dtype)
+    if bool(((t < 1) | (t > T)).any()):
+        raise _configuration_error("timesteps", f"t′ must lie in 1…T = {T} (S9 draws t′ = 1 + ⌊w₀·T/2³²⌋)")
+    for value, field in ((e_u, "users"), (x0, "positives"), (epsilon, "targetNoise")):
+        _check_finite(value, field)
     x_t = _forward(x0, epsilon, t, tables, sigma)
     residual = epsilon - tau(x_t, t, e_u)
     return (_dot(residual, residual) / x0.shape[-1]).mean()
 
 
 def tau_adam(tau: TauNetwork, lr: float) -> torch.optim.Adam:
-    """S9's optimiser for τ: Adam, β₁ 0.9, β₂ 0.999, ε 1e-8, bias-corrected, no weight decay."""
+    """S9's optimiser for τ: Adam, β₁ 0.9, β₂ 0.999, ε 1e-8, bias-corrected, no weight
+    decay (torch.optim.Adam's defaults, spelled out; not AdamW, whose default decays)."""
+    lr = math.nan if lr is None else float(lr)
+    if not (math.isfinite(lr) and lr > 0):
+        raise _configuration_error("learningRate", f"lr_τ = {lr} must be finite and > 0 (S9)")
     return torch.optim.Adam(tau.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
 
 
 def tau_step(tau: TauNetwork, optimizer: torch.optim.Optimizer, e_u: Tensor, e_pos: Tensor, alpha_bar: Tensor, *,
              sigma: float, seed: int, epoch: int, rows: Tensor) -> Tensor:
-    """Step (2) of S9's batch: one optimiser step of τ on ``tau_loss``; returns the loss
-    before the step. Keep one optimiser across epochs (S9: the step count carries on)."""
+    """Step (2) of S9's batch: one optimiser step of τ on ``tau_loss`` with the S9
+    draws of (seed, epoch, rows); returns the loss before the step. Keep one
+    optimiser across epochs (S9: Adam's step count carries on)."""
+    epsilon, t = tau_training_draws(seed, epoch, rows.to(e_pos.device), e_pos.shape[-1], alpha_bar.numel() - 1,
+                                    dtype=e_pos.dtype)
     optimizer.zero_grad(set_to_none=True)
-    loss = tau_loss(tau, e_u, e_pos, alpha_bar, sigma=sigma, seed=seed, epoch=epoch, rows=rows)
+    loss = tau_loss(tau, e_u, e_pos, epsilon, t, alpha_bar, sigma=sigma)
     loss.backward()
     optimizer.step()
     return loss.detach()
