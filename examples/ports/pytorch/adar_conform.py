@@ -12,7 +12,7 @@ from autograd, never from a formula written here.
         answers for `adar conform --results FILE` (a GPU job, a notebook)
 
 --precision picks the working dtype (float64 or float32) and what the
-handshake declares. --bug switches on one deliberate misconception (BUGS below)
+handshake declares; --device the torch device (default cpu). --bug switches on one deliberate misconception (BUGS below)
 by replacing one internal function of adar_torch: the checks that `adar conform`
 fails such a port and names the mistake.
 """
@@ -356,7 +356,7 @@ def op_tau_step(request):
     optimizer = adar.tau_adam(tau, number(request["learningRate"]))
     # Resume Adam as a checkpoint would: its state holds the step count before this step.
     for p, m, v in zip(tau.parameters_tuple(), first, second):
-        optimizer.state[p] = {"step": torch.tensor(float(step - 1), dtype=torch.float64),
+        optimizer.state[p] = {"step": torch.tensor(float(step - 1), dtype=torch.float64, device="cpu"),
                               "exp_avg": m.detach().clone(), "exp_avg_sq": v.detach().clone()}
     loss = adar.tau_loss(tau, users, x0, targets, t, alpha_bar, sigma=sigma)
     loss.backward()
@@ -444,6 +444,8 @@ def main(argv):
     global DTYPE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--precision", choices=("binary64", "binary32"), default="binary64")
+    parser.add_argument("--device", default="cpu",
+                        help="torch device for every tensor (e.g. cuda, mps); the S1 tables stay binary64 on the CPU")
     parser.add_argument("--bug", choices=sorted(BUGS), help="switch on one deliberate misconception")
     parser.add_argument("--fixtures", help="fixture folder (with --write-results)")
     parser.add_argument("--write-results", help="write every answer to this file instead of serving stdin")
@@ -452,6 +454,7 @@ def main(argv):
         parser.error("--fixtures and --write-results go together")
     DTYPE = torch.float64 if options.precision == "binary64" else torch.float32
     torch.set_num_threads(1)  # one row per request: threads only add overhead
+    torch.set_default_device(options.device)  # every tensor this adapter makes, and so every result
     name = f"pytorch {torch.__version__}" + (f" ({options.bug})" if options.bug else "")
     if options.bug:
         BUGS[options.bug][0]()

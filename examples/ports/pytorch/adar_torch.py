@@ -95,8 +95,8 @@ def _schedule_error(parameter: str, reason: str) -> ADARError:
 
 def _linspace(a: float, b: float, T: int) -> Tensor:
     """linspace(a, b, T)_t = a + (t − 1)(b − a)/(T − 1) for t = 1…T, and a for T = 1 (S1)."""
-    t = torch.arange(1, T + 1, dtype=torch.float64)
-    return torch.full((T,), a, dtype=torch.float64) if T == 1 else a + (t - 1) * (b - a) / (T - 1)
+    t = torch.arange(1, T + 1, dtype=torch.float64, device="cpu")
+    return torch.full((T,), a, dtype=torch.float64, device="cpu") if T == 1 else a + (t - 1) * (b - a) / (T - 1)
 
 
 def _required(params: dict, name: str) -> float:
@@ -138,7 +138,7 @@ def _raw_betas(schedule: str, T: int, params: dict) -> Tensor:
         if not (math.isfinite(s) and s >= 0):
             raise _schedule_error("s", f"s = {s} must be finite and ≥ 0")
         _check_max_beta(max_beta)
-        t = torch.arange(0, T + 1, dtype=torch.float64)
+        t = torch.arange(0, T + 1, dtype=torch.float64, device="cpu")
         f = torch.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2  # f(τ) = cos²(((τ + s)/(1 + s))·π/2)
         return torch.clamp(1 - f[1:] / f[:-1], max=max_beta)
     if schedule == "linear-variance":  # DiffRec's linear-var
@@ -156,7 +156,7 @@ def _raw_betas(schedule: str, T: int, params: dict) -> Tensor:
     if schedule == "custom":
         given = params.get("betas")
         given = [] if given is None else given
-        values = torch.as_tensor([math.nan if b is None else float(b) for b in given], dtype=torch.float64)
+        values = torch.as_tensor([math.nan if b is None else float(b) for b in given], dtype=torch.float64, device="cpu")
         if values.numel() != T:
             raise ADARError("shapeMismatch", "betas", f"field betas: expected {T} values, got {values.numel()}")
         return values
@@ -165,12 +165,14 @@ def _raw_betas(schedule: str, T: int, params: dict) -> Tensor:
 
 
 def _tables(schedule: str, T: int, params: dict) -> "tuple[Tensor, Tensor]":
-    """(β, ᾱ), t = 0…T, binary64 on the CPU; refuses what S1 refuses, never clamps."""
+    """(β, ᾱ), t = 0…T, binary64, refusing what S1 refuses (never clamping). Always on
+    the CPU, whatever the default device: torch.cumprod there is S1's left-to-right
+    product, where a GPU's parallel scan would round differently."""
     if isinstance(T, bool) or not isinstance(T, int) or T < 1:
         raise _schedule_error("steps", f"T = {T}; T must be an integer ≥ 1")
     beta = _raw_betas(schedule, T, params)
     # ᾱ_t = ᾱ_{t−1}·(1 − β_t), left to right in binary64: torch.cumprod on the CPU is that product.
-    alpha_bar_table = torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(1 - beta, 0)])
+    alpha_bar_table = torch.cat([torch.ones(1, dtype=torch.float64, device="cpu"), torch.cumprod(1 - beta, 0)])
     out_of_range = ~((beta > 0) & (beta < 1))  # NaN included
     unchanged = ~(alpha_bar_table[1:] < alpha_bar_table[:-1])  # S1.a: strictly decreasing
     underflow = ~(alpha_bar_table[1:] > 0)
@@ -183,7 +185,7 @@ def _tables(schedule: str, T: int, params: dict) -> "tuple[Tensor, Tensor]":
         if bool(unchanged[t - 1]):
             raise _schedule_error(f"beta[{t}]", f"β_{t} = {b} leaves ᾱ unchanged in binary64")
         raise _schedule_error(f"beta[{t}]", f"ᾱ_{t} underflows to 0")
-    return torch.cat([torch.zeros(1, dtype=torch.float64), beta]), alpha_bar_table
+    return torch.cat([torch.zeros(1, dtype=torch.float64, device="cpu"), beta]), alpha_bar_table
 
 
 def betas(schedule: str, T: int, *, device=None, **params) -> Tensor:
@@ -423,13 +425,13 @@ def _box_muller(w0: Tensor, w1: Tensor, dtype) -> "tuple[Tensor, Tensor]":
     # binary32, S8's lower-precision option (as the numpy port). w + ½ has 33 bits,
     # so near u = 1 the float32 u rounds to 1: there ln u = log1p(−v) with
     # v = 1 − u = (~w + ½)·2⁻³² formed from the integer keeps the digits.
-    scale = torch.tensor(2.0 ** -32, dtype=torch.float32)
+    scale = torch.tensor(2.0 ** -32, dtype=torch.float32, device=w0.device)
     upper = w0 >= 0x80000000
     v = ((w0 ^ _MASK32).float() + 0.5) * scale
     u = (w0.float() + 0.5) * scale
     log_u = torch.where(upper, torch.log1p(-v), torch.log(u))
     r = torch.sqrt(-2 * log_u)
-    theta = torch.tensor(2 * math.pi, dtype=torch.float32) * ((w1.float() + 0.5) * scale)
+    theta = torch.tensor(2 * math.pi, dtype=torch.float32, device=w1.device) * ((w1.float() + 0.5) * scale)
     return r * torch.cos(theta), r * torch.sin(theta)
 
 
