@@ -35,9 +35,11 @@ deps-torch:
 	@bash scripts/ensure-torch.sh
 
 # The PyTorch port under conform in binary64 and binary32 (as a subprocess and
-# through a results file), then each of its deliberate misconceptions must fail.
+# through a results file), then each of its deliberate misconceptions must fail;
+# selftest.py checks what one-row fixtures cannot (batching, S7 gradients numerically).
 conform-pytorch: deps deps-torch
 	swift build --product adar
+	python3 examples/ports/pytorch/selftest.py
 	.build/debug/adar conform -- python3 examples/ports/pytorch/adar_conform.py --precision binary64
 	.build/debug/adar conform -- python3 examples/ports/pytorch/adar_conform.py --precision binary32
 	python3 examples/ports/pytorch/adar_conform.py --precision binary32 --fixtures fixtures --write-results .build/pytorch-binary32.jsonl
