@@ -74,16 +74,10 @@ class SynthesisResult(NamedTuple):
     fallback_index: Tensor
 
 
-class DenoisedSynthesisResult(NamedTuple):
-    """S9's denoised synthesis: SynthesisResult's fields, then the generator of
-    each row's x⁻ (codes into GENERATOR_NAMES)."""
-    x_neg: Tensor
-    status: Tensor
-    t: Tensor
-    a_star: Tensor
-    pi: Tensor
-    fallback_index: Tensor
-    negative_generator: Tensor
+# S9's denoised synthesis: SynthesisResult's fields, then the generator of each
+# row's x⁻ (codes into GENERATOR_NAMES).
+DenoisedSynthesisResult = NamedTuple(
+    "DenoisedSynthesisResult", [*SynthesisResult.__annotations__.items(), ("negative_generator", Tensor)])
 
 
 # ---------------------------------------------------------------------------
@@ -222,6 +216,7 @@ def _working_tables(alpha_bar_table: Tensor, dtype, device) -> _Tables:
 # ---------------------------------------------------------------------------
 # Input checks (S5: a NaN or ±∞ anywhere refuses the whole call, naming row and field)
 # ---------------------------------------------------------------------------
+@torch.no_grad()
 def _check_finite(x: Tensor, field: str) -> None:
     """Refuses a NaN or ±∞ in ``x`` [B, …]; on a pool [B, M, d] the field names the candidate."""
     # A sum is finite only if every term is (NaN and ±∞ propagate): one cheap pass clears
@@ -631,11 +626,12 @@ _TAU_TRAINING_STREAM = 2 ** 31  # ε′ and t′ of epoch E use stream 2³¹ + E
 
 
 def _check_timesteps(t: Tensor, upper: Optional[int], kind: str = "invalidConfiguration") -> Tensor:
+    """t as int64, refused when below 0 or, given ``upper``, above it."""
     t = torch.as_tensor(t, dtype=torch.int64)
-    if bool((t < 0).any()) or (upper is not None and bool((t > upper).any())):
-        bad = int(t[(t < 0) | (t > (upper if upper is not None else t.max()))][0])
-        limit = f"0…{upper}" if upper is not None else "≥ 0"
-        raise ADARError(kind, "timestep", f"t = {bad} must lie in {limit}")
+    outside = (t < 0) if upper is None else (t < 0) | (t > upper)
+    if bool(outside.any()):
+        limit = "≥ 0" if upper is None else f"in 0…{upper}"
+        raise ADARError(kind, "timestep", f"t = {int(t[outside][0])} must be {limit}")
     return t
 
 
@@ -742,7 +738,9 @@ def denoise(tau: TauNetwork, x0: Tensor, epsilon: Tensor, t: Tensor, e_u: Tensor
 
 
 def synthesize_denoised(e_u: Tensor, e_pos: Tensor, e_pool: Tensor, alpha_bar: Tensor, tau: TauNetwork, *,
-                        r_max: float = 10.0, **synthesis) -> DenoisedSynthesisResult:
+                        r_max: float = 10.0, rho: float = 0.5, sigma: float = 1.0, policy: str = "max",
+                        noise: NoiseSpec = "philox", seed: int = 0, stream: int = 0, rows: Optional[Tensor] = None,
+                        generator: Optional[torch.Generator] = None) -> DenoisedSynthesisResult:
     """S9's ``denoised`` generator: ``synthesize`` (same keywords), then on
     transition/saturated rows with r_t ≤ r_max (decided in binary64)
     x⁻ = x̂_0 = x_0 + σ·r_t·(ε − ε̂), ε̂ = τ(x_t, PE(t), e_u); rows with r_t > r_max
@@ -752,14 +750,9 @@ def synthesize_denoised(e_u: Tensor, e_pos: Tensor, e_pool: Tensor, alpha_bar: T
     if not (math.isfinite(r_max) and r_max >= 0):
         raise _configuration_error("rMax", f"r_max = {r_max} must be finite and ≥ 0")
     d = e_u.shape[-1]
-    _check_tau_shapes(*(p.detach() for p in (tau.w1, tau.b1, tau.w2, tau.b2)), d)
-    keywords = {"rho": 0.5, "sigma": 1.0, "policy": "max", "noise": "philox", "seed": 0, "stream": 0,
-                "rows": None, "generator": None}
-    unknown = set(synthesis) - set(keywords)
-    if unknown:
-        raise TypeError(f"synthesize_denoised: unknown keyword(s) {', '.join(sorted(unknown))}")
-    keywords.update(synthesis)
-    result, epsilon, tables, sigma = _synthesize(e_u, e_pos, e_pool, alpha_bar, *keywords.values())
+    _check_tau_shapes(*tau.parameters_tuple(), d)
+    result, epsilon, tables, sigma = _synthesize(e_u, e_pos, e_pool, alpha_bar, rho, sigma, policy, noise, seed,
+                                                 stream, rows, generator)
     ratio64 = _ratio_table(tables)[result.t]
     fallback = result.status >= ALREADY_NEGATIVE
     denoised = ~fallback & (ratio64 <= r_max)
@@ -767,8 +760,9 @@ def synthesize_denoised(e_u: Tensor, e_pos: Tensor, e_pool: Tensor, alpha_bar: T
         epsilon_hat = tau(result.x_neg.detach(), result.t, e_u.detach())
     reconstruction = _reconstruction(e_pos, epsilon, epsilon_hat, ratio64, sigma)
     x_neg = torch.where(denoised.unsqueeze(-1), reconstruction, result.x_neg)
-    generator = torch.where(fallback, GENERATOR_FALLBACK, torch.where(denoised, GENERATOR_DENOISED, GENERATOR_FORWARD))
-    return DenoisedSynthesisResult(x_neg, *result[1:], generator)
+    negative_generator = torch.where(fallback, GENERATOR_FALLBACK,
+                                     torch.where(denoised, GENERATOR_DENOISED, GENERATOR_FORWARD))
+    return DenoisedSynthesisResult(x_neg, *result[1:], negative_generator)
 
 
 def tau_training_draws(seed: int, epoch: int, rows: Tensor, d: int, T: int, *,
