@@ -1,5 +1,6 @@
 # The README's commands. Each installs GSL, SQLite's headers and pkg-config first when missing.
 .PHONY: deps demo verify test conform bench bench-quick
+.PHONY: deps-torch conform-pytorch
 
 deps:
 	@bash scripts/ensure-deps.sh
@@ -27,6 +28,23 @@ conform: deps
 	.build/debug/adar fixtures lint
 	.build/debug/adar conform -- python3 examples/ports/python-numpy/adar_port.py
 	.build/debug/adar conform -- .build/debug/adar port-server
+
+# docs/PORTING.md "PyTorch": install torch (the CPU-only wheel when there is
+# one, else PyPI's default; says which, fails when neither installs).
+deps-torch:
+	@bash scripts/ensure-torch.sh
+
+# The PyTorch port under conform in binary64 and binary32 (as a subprocess and
+# through a results file), then each of its deliberate misconceptions must fail;
+# selftest.py checks what one-row fixtures cannot (batching, S7 gradients numerically).
+conform-pytorch: deps deps-torch
+	swift build --product adar
+	python3 examples/ports/pytorch/selftest.py
+	.build/debug/adar conform -- python3 examples/ports/pytorch/adar_conform.py --precision binary64
+	.build/debug/adar conform -- python3 examples/ports/pytorch/adar_conform.py --precision binary32
+	python3 examples/ports/pytorch/adar_conform.py --precision binary32 --fixtures fixtures --write-results .build/pytorch-binary32.jsonl
+	.build/debug/adar conform --results .build/pytorch-binary32.jsonl
+	python3 examples/ports/pytorch/check_misconceptions.py .build/debug/adar
 
 # Throughput (README "Throughput"): release build, median of 7 runs per variant.
 bench: deps
