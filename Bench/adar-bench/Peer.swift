@@ -1,0 +1,74 @@
+import Foundation
+
+/// A peer measured in this invocation by a Python script under Bench/ (numpy, pytorch) that prints one JSON
+/// line: `{"seconds": …}` when it measured, `{"skipped": "<why>"}` when it cannot run here (no torch).
+enum PeerOutcome {
+    case measured([String: Any])
+    case skipped(String)
+    case failed(String)
+
+    /// The line the bench prints instead of a peer's numbers; nil when it measured.
+    func notice(_ peer: String) -> String? {
+        switch self {
+        case .measured: nil
+        case let .skipped(reason): "\(peer): skipped — \(reason)"
+        case let .failed(reason): "\(peer): failed — \(reason)"
+        }
+    }
+
+    /// The medians the PyTorch peers report per thread count (`{"seconds": {"1": […], "2": […]}}`).
+    var timingsByThreads: [Int: Timing] {
+        guard case let .measured(json) = self, let seconds = json["seconds"] as? [String: [Double]] else { return [:] }
+        return Dictionary(uniqueKeysWithValues: seconds.compactMap { key, values in
+            Int(key).flatMap { values.isEmpty ? nil : ($0, Timing(seconds: values)) }
+        })
+    }
+}
+
+/// Runs `python3 Bench/<script> <arguments>` and reads its JSON line.
+func runPeer(_ script: String, _ arguments: [String]) -> PeerOutcome {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(script).path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", path] + arguments
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    do {
+        try process.run()
+    } catch {
+        return .failed("cannot run python3 \(path): \(error.localizedDescription)")
+    }
+    // Stderr is drained on its own thread so that a chatty peer cannot block on a full pipe.
+    nonisolated(unsafe) var errorText = Data()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        errorText = errors.fileHandleForReading.readDataToEndOfFile()
+        drained.signal()
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    drained.wait()
+    let lastError = String(decoding: errorText, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+    guard process.terminationStatus == 0 else {
+        return .failed("python3 \(script) exited with status \(process.terminationStatus): \(lastError)")
+    }
+    guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        return .failed("python3 \(script) printed no JSON line")
+    }
+    if let reason = json["skipped"] as? String { return .skipped(reason) }
+    return .measured(json)
+}
+
+/// A fresh temporary folder for the files a peer reads; removed by the caller.
+func peerFolder() throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("adar-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}
+
+/// Writes `values` in native byte order (the peers read them with torch.frombuffer / numpy.fromfile).
+func writeRaw<T>(_ values: [T], to url: URL) throws {
+    try values.withUnsafeBytes { try Data($0).write(to: url) }
+}
