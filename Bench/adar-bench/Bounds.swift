@@ -19,8 +19,8 @@ func noiseFill(rows: Int, dimension d: Int, into buffer: UnsafeMutablePointer<Fl
 }
 
 /// The gather bound: every row reads the same vectors from the same tables as the synthesis (its user, its
-/// positive and its M pool candidates, by the same index streams, prefetching the next row's vectors as the
-/// synthesizer does) and stores one d-vector (x⁻'s store, here the positive), with no arithmetic and no noise:
+/// positive and its M pool candidates, by the same index streams, prefetching the vectors of the row `ahead`
+/// rows on, as the synthesizer does one row on) and stores one d-vector (x⁻'s store, here the positive), with no arithmetic and no noise:
 /// the loads are only folded into registers (a vector add per eight floats) so that they are not removed, in
 /// independent chains (four per vector, four across the row's vectors) so that the adds never wait on each
 /// other and only the loads set the pace.
@@ -28,6 +28,9 @@ struct GatherRows: @unchecked Sendable {
     let userTable: UnsafePointer<Float>, itemTable: UnsafePointer<Float>
     let users: UnsafePointer<Int32>, positives: UnsafePointer<Int32>, pool: UnsafePointer<Int32>
     let rows: Int, dimension: Int, poolSize: Int
+    let ahead: Int
+
+    static let prefetchDistances = [1, 2, 4]
 
     /// Gathers every row on `threads` threads into `output` (B×d); returns the folded loads.
     func run(into output: UnsafeMutablePointer<Float>, threads: Int) -> Float {
@@ -43,7 +46,7 @@ struct GatherRows: @unchecked Sendable {
 
     private func gather(_ chunkRows: Range<Int>, into output: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
         var s0 = SIMD8<Float>(), s1 = s0, s2 = s0, s3 = s0
-        if let first = chunkRows.first { prefetch(first) }
+        for b in chunkRows.prefix(ahead) { prefetch(b) }
         for b in chunkRows {
             s0 += fold(user(b))
             var m = 0
@@ -53,7 +56,7 @@ struct GatherRows: @unchecked Sendable {
                 m += 4
             }
             while m < poolSize { s1 += fold(candidate(b, m)); m += 1 }
-            if b + 1 < chunkRows.upperBound { prefetch(b + 1) }
+            if b + ahead < chunkRows.upperBound { prefetch(b + ahead) }
             (output + b * dimension).update(from: positive(b), count: dimension)
         }
         return (s0 + s1) + (s2 + s3)

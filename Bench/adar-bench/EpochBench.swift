@@ -15,7 +15,7 @@ func epochComparison(cache: String, runs: Int, pytorch: Bool) throws -> String {
     let threadCounts = [1, ProcessInfo.processInfo.activeProcessorCount]
     var lines = ["ADAR-augmented MF epoch on ML-100K (\(data.trainInteractions) rows; d = 64, batch 2048, M = 16): median of \(runs) epochs after a warm-up", ""]
     func line(_ name: String, _ timing: Timing) -> String {
-        name.padding(toLength: 26, withPad: " ", startingAt: 0)
+        name.padding(toLength: 32, withPad: " ", startingAt: 0)
             + String(format: "median %.3f s  (min %.3f, max %.3f)  %.0f rows/s", timing.median, timing.min, timing.max,
                      Double(data.trainInteractions) / timing.median)
     }
@@ -63,7 +63,7 @@ func epochComparison(cache: String, runs: Int, pytorch: Bool) throws -> String {
                                      threads, threads == 1 ? "" : "s", timing.median / swift[threads]!))
             }
             lines.append("(PyTorch: the port examples/ports/pytorch/adar_torch.py with noise=\"randn\", autograd, torch.optim.Adam, "
-                + "float32, torch.set_num_threads = the thread count)")
+                + "float32, torch.set_num_threads = the thread count, OMP_WAIT_POLICY=\(json["ompWaitPolicy"] ?? "?"))")
         }
     }
     return (lines + [""] + ratios).joined(separator: "\n")

@@ -26,12 +26,19 @@ enum PeerOutcome {
 }
 
 /// Runs `python3 Bench/<script> <arguments>` and reads its JSON line.
+///
+/// OMP_WAIT_POLICY is PASSIVE unless the caller set it: PyTorch's OpenMP threads otherwise spin while
+/// they wait, and on a shared machine that made a 2-thread epoch about 10× slower than a 1-thread one
+/// (18 s against 1.7 s), which would flatter the Swift side.
 func runPeer(_ script: String, _ arguments: [String]) -> PeerOutcome {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent(script).path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", path] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["OMP_WAIT_POLICY"] = environment["OMP_WAIT_POLICY"] ?? "PASSIVE"
+    process.environment = environment
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output
     process.standardError = errors

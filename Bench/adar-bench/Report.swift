@@ -34,7 +34,7 @@ func renderTable(_ results: [WorkloadResult], runs: Int, threads: Int, notice: S
 /// What the PyTorch columns are, from the first workload the peer measured.
 func peerDescription(_ results: [WorkloadResult], threads: Int) -> [String] {
     var lines = ["'noise-bound': the B×d S8 normals alone; 'gather-bound': the row's table reads alone (user, positive, "
-        + "M pool vectors, one stored row); a row's floor is the larger of the two"]
+        + "M pool vectors, one stored row; the fastest of prefetching 1, 2 or 4 rows ahead); a row's floor is the larger of the two"]
     if let cache = lastLevelCache() {
         lines.append("tables of at most the \(cache.name) (\(megabytes(cache.bytes))) are 'cache-resident', larger ones 'big-table'")
     }
@@ -42,6 +42,7 @@ func peerDescription(_ results: [WorkloadResult], threads: Int) -> [String] {
         if case let .measured(json) = result.pytorch {
             lines.append("'pytorch-1', 'pytorch-all': torch \(json["torch"] ?? "?") (CPU) running examples/ports/pytorch/adar_torch.py "
                 + "with noise=\"randn\" (torch.randn, not S8's Philox), float32, torch.set_num_threads 1 and \(threads), "
+                + "OMP_WAIT_POLICY=\(json["ompWaitPolicy"] ?? "?"), "
                 + "gathering from the same tables by the same index streams (Bench/pytorch/adar_synthesis.py)")
             break
         }
@@ -53,7 +54,7 @@ func peerDescription(_ results: [WorkloadResult], threads: Int) -> [String] {
 func workloadFacts(_ result: WorkloadResult) -> String {
     let (b, _, _) = result.workload.shape
     var text = "tables \(megabytes(result.workload.tableBytes)) (\(tableClass(result.workload))); "
-        + "\(result.noisedRows) of \(b) rows noised (S6)"
+        + "gather bound at \(result.gatherAhead) row\(result.gatherAhead == 1 ? "" : "s") ahead; \(result.noisedRows) of \(b) rows noised (S6)"
     if case let .measured(json) = result.pytorch, let rows = json["noisedRows"] as? Int { text += ", PyTorch \(rows)" }
     return text
 }

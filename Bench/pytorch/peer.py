@@ -50,7 +50,8 @@ def timed(torch, thread_counts, runs, make_body):
 
 
 def report(torch, seconds, **details):
-    print(json.dumps({"seconds": seconds, "torch": torch.__version__, **details}))
+    print(json.dumps({"seconds": seconds, "torch": torch.__version__,
+                      "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", "unset"), **details}))
 
 
 def thread_counts(text):
