@@ -1,4 +1,5 @@
 import Foundation
+import ADARData
 
 /// A peer measured in this invocation by a Python script under Bench/ (numpy, pytorch) that prints one JSON
 /// line: `{"seconds": …}` when it measured, `{"skipped": "<why>"}` when it cannot run here (no torch).
@@ -33,35 +34,19 @@ enum PeerOutcome {
 func runPeer(_ script: String, _ arguments: [String]) -> PeerOutcome {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent(script).path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", path] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["OMP_WAIT_POLICY"] = environment["OMP_WAIT_POLICY"] ?? "PASSIVE"
-    process.environment = environment
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
+    let run: ProcessOutput
     do {
-        try process.run()
+        run = try runToCompletion("/usr/bin/env", ["python3", path] + arguments, environment: environment)
     } catch {
         return .failed("cannot run python3 \(path): \(error.localizedDescription)")
     }
-    // Stderr is drained on its own thread so that a chatty peer cannot block on a full pipe.
-    nonisolated(unsafe) var errorText = Data()
-    let drained = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-        errorText = errors.fileHandleForReading.readDataToEndOfFile()
-        drained.signal()
+    guard run.status == 0 else {
+        let lastError = run.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        return .failed("python3 \(script) exited with status \(run.status): \(lastError)")
     }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    drained.wait()
-    let lastError = String(decoding: errorText, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-    guard process.terminationStatus == 0 else {
-        return .failed("python3 \(script) exited with status \(process.terminationStatus): \(lastError)")
-    }
-    guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+    guard let json = try? JSONSerialization.jsonObject(with: Data(run.stdout)) as? [String: Any] else {
         return .failed("python3 \(script) printed no JSON line")
     }
     if let reason = json["skipped"] as? String { return .skipped(reason) }

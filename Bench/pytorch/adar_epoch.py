@@ -22,12 +22,9 @@ def main():
     parser.add_argument("--pairs", required=True)
     parser.add_argument("--users", type=int, required=True)
     parser.add_argument("--items", type=int, required=True)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--threads", type=peer.thread_counts, required=True, help="thread counts, e.g. 1,2")
-    args = parser.parse_args()
+    args = peer.parse(parser)
     torch, adar = peer.load()
-    with open(args.pairs, "rb") as file:
-        pairs = torch.frombuffer(bytearray(file.read()), dtype=torch.int32).view(-1, 2).long()
+    pairs = peer.read(torch, args.pairs, torch.int32).view(-1, 2).long()
     seconds = peer.timed(torch, args.threads, args.runs, lambda: Trainer(torch, adar, args.users, args.items, pairs).epoch)
     peer.report(torch, seconds, rows=int(pairs.shape[0]), noise="randn")
 

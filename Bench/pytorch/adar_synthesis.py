@@ -23,15 +23,10 @@ def main():
     parser.add_argument("--dimension", type=int, required=True)
     parser.add_argument("--pool", type=int, required=True)
     parser.add_argument("--step", action="store_true")
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--threads", type=peer.thread_counts, required=True, help="thread counts, e.g. 1,2")
-    args = parser.parse_args()
+    args = peer.parse(parser)
     torch, adar = peer.load()
     d, M = args.dimension, args.pool
-
-    def read(name, dtype):
-        with open(os.path.join(args.data, name), "rb") as file:
-            return torch.frombuffer(bytearray(file.read()), dtype=dtype)
+    read = lambda name, dtype: peer.read(torch, os.path.join(args.data, name), dtype)
 
     user_table, item_table = read("users.f32", torch.float32).view(-1, d), read("items.f32", torch.float32).view(-1, d)
     users, positives = read("user-ids.i32", torch.int32).long(), read("positive-ids.i32", torch.int32).long()

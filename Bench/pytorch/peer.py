@@ -54,6 +54,15 @@ def report(torch, seconds, **details):
                       "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", "unset"), **details}))
 
 
-def thread_counts(text):
-    """--threads 1,2 → [1, 2]."""
-    return [int(n) for n in text.split(",")]
+def parse(parser):
+    """The peer's arguments, with the --runs and --threads every peer takes."""
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--threads", type=lambda text: [int(n) for n in text.split(",")], required=True,
+                        help="thread counts, e.g. 1,2")
+    return parser.parse_args()
+
+
+def read(torch, path, dtype):
+    """A file adar-bench wrote (native byte order) as a flat tensor."""
+    with open(path, "rb") as file:
+        return torch.frombuffer(bytearray(file.read()), dtype=dtype)
