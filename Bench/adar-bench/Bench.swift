@@ -103,31 +103,32 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-struct Workload {
-    enum Kind { case synthesis, trainingStep }
-    let kind: Kind
-    let rows: Int, dimension: Int, pool: Int
+enum Workload {
+    case synthesis(rows: Int, dimension: Int, pool: Int)
+    case trainingStep(rows: Int, dimension: Int, pool: Int)
+
     /// Rows are gathered from tables of this many items and users.
-    let items = 100_000, users = 10_000
+    static let items = 100_000, users = 10_000
 
-    static func synthesis(rows: Int, dimension: Int, pool: Int) -> Workload {
-        Workload(kind: .synthesis, rows: rows, dimension: dimension, pool: pool)
-    }
-
-    static func trainingStep(rows: Int, dimension: Int, pool: Int) -> Workload {
-        Workload(kind: .trainingStep, rows: rows, dimension: dimension, pool: pool)
-    }
-
-    var shape: (rows: Int, dimension: Int, pool: Int) { (rows, dimension, pool) }
-
-    var name: String {
-        switch kind {
-        case .synthesis: "synthesis (B=\(rows), d=\(dimension), M=\(pool))"
-        case .trainingStep: "BPR+ADAR step (B=\(rows), d=\(dimension), M=\(pool))"
+    var shape: (rows: Int, dimension: Int, pool: Int) {
+        switch self {
+        case let .synthesis(b, d, m), let .trainingStep(b, d, m): (b, d, m)
         }
     }
 
-    var tableBytes: Int { (items + users) * dimension * MemoryLayout<Float>.stride }
+    var kind: String {
+        switch self {
+        case .synthesis: "synthesis"
+        case .trainingStep: "BPR+ADAR step"
+        }
+    }
+
+    var name: String {
+        let (b, d, m) = shape
+        return "\(kind) (B=\(b), d=\(d), M=\(m))"
+    }
+
+    var tableBytes: Int { (Self.items + Self.users) * shape.dimension * MemoryLayout<Float>.stride }
 }
 
 struct Timing {
@@ -171,7 +172,7 @@ func time(runs: Int, _ body: () throws -> Void) rethrows -> Timing {
 func measure(_ workload: Workload, runs: Int, threads: Int, pytorch: Bool) throws -> WorkloadResult {
     let (b, d, m) = workload.shape
     var rng = SeededGenerator(seed: 2026)
-    let itemCount = workload.items, userCount = workload.users
+    let itemCount = Workload.items, userCount = Workload.users
     // Each user is a noisy copy of a favourite item, and each row pairs a
     // user with that item, so positives outscore random candidates as in a
     // trained model and most rows take the full S6 path (noise included).
@@ -188,7 +189,8 @@ func measure(_ workload: Workload, runs: Int, threads: Int, pytorch: Bool) throw
     let configuration = try ADARConfiguration(rho: 0.5, sigma: 0.1, l2: 1e-4)
     let synthesizer = ADARSynthesizer(schedule: schedule, configuration: configuration)
     let noise = Noise32.counter(seed: 7, stream: 0, rowOffset: 0)
-    let training = workload.kind == .trainingStep
+    let training: Bool
+    if case .trainingStep = workload { training = true } else { training = false }
 
     // The reference reads binary64 dense rows, gathered outside the timing.
     let gather = { (table: [Float], index: Int32) in table[Int(index) * d ..< (Int(index) + 1) * d].map(Double.init) }

@@ -112,8 +112,7 @@ func renderMarkdown(_ results: [WorkloadResult], threads: Int) -> [String] {
         guard let reference = result.median("reference"), let one = result.median("optimised-1"),
               let all = result.median("optimised-all"), let noise = result.median("noise-bound"),
               let gather = result.median("gather-bound") else { continue }
-        let kind = result.workload.kind == .synthesis ? "synthesis" : "BPR+ADAR step"
-        var cells = ["\(kind) (\(b), \(d), \(m))", "\(megabytes(result.workload.tableBytes)), \(tableClass(result.workload))",
+        var cells = ["\(result.workload.kind) (\(b), \(d), \(m))", "\(megabytes(result.workload.tableBytes)), \(tableClass(result.workload))",
                      perRow("reference"), perRow("optimised-1"), perRow("optimised-all"), perRow("noise-bound"), perRow("gather-bound"),
                      String(format: "%.1f×", reference / all),
                      String(format: "%.2f (%@)", max(noise, gather) / all, noise >= gather ? "noise" : "gather")]
