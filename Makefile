@@ -1,5 +1,5 @@
 # The README's commands. Each installs GSL, SQLite's headers and pkg-config first when missing.
-.PHONY: deps demo verify test conform bench bench-quick
+.PHONY: deps demo verify test conform bench bench-epoch bench-quick
 .PHONY: deps-torch conform-pytorch
 
 deps:
@@ -46,11 +46,21 @@ conform-pytorch: deps deps-torch
 	.build/debug/adar conform --results .build/pytorch-binary32.jsonl
 	python3 examples/ports/pytorch/check_misconceptions.py .build/debug/adar
 
-# Throughput (README "Throughput"): release build, median of 7 runs per variant.
-bench: deps
+# Throughput (README "Throughput"): release build, median of 7 runs per variant,
+# with the PyTorch peer (Bench/pytorch; skipped with one line when torch is missing).
+bench: deps deps-torch
 	swift build -c release --product adar-bench
 	.build/release/adar-bench --runs 7 > results/bench.txt
 	cat results/bench.txt
+
+# Training speed (README "Throughput"): one ADAR-augmented MF epoch on ML-100K in
+# Swift, numpy and PyTorch in one invocation, on the split Swift trains on.
+bench-epoch: deps deps-torch
+	swift build --product adar
+	.build/debug/adar data fetch ml-100k --cache data
+	swift build -c release --product adar-bench
+	.build/release/adar-bench --epoch --runs 7 --cache data > results/bench-epoch.txt
+	cat results/bench-epoch.txt
 
 # A smoke run of the bench for CI: small sizes, not a measurement.
 bench-quick: deps

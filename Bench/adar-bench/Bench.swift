@@ -8,18 +8,22 @@ import ADARVerification
 import ADARData
 import ADARTraining
 
-/// Throughput of the reference and the optimised ADAR, and of the noise-fill
-/// bound (the B×d Philox + Box–Muller normals every synthesis must draw).
+/// Throughput of the reference and the optimised ADAR against the floor of a
+/// row (the larger of the noise-fill bound, the B×d Philox + Box–Muller normals
+/// every synthesis must draw, and the gather bound, the row's table reads) and
+/// against the same synthesis in PyTorch (Bench/pytorch, run in this invocation).
 /// Build in release: `swift run -c release adar-bench`.
 @main
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adar-bench",
-        abstract: "Measure ADAR throughput: reference, optimised (1 thread, all threads) and the noise-fill bound.",
+        abstract: "Measure ADAR throughput: reference, optimised (1 thread, all threads), the noise-fill and gather bounds, and PyTorch.",
         discussion: """
             Each workload gathers rows from an item table of 100,000 items (d-dimensional) and a table of
             10,000 users. Every variant is timed over --runs runs after one warm-up run; the table reports
             the median, min and max, and ratios computed from medians measured in this same invocation.
+            The PyTorch peer (Bench/pytorch, python3 with torch and examples/ports/pytorch) reads the same
+            tables and index streams; without torch the bench says so in one line and leaves it out.
             """
     )
 
@@ -35,11 +39,14 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only time the S8 noise fill on one thread (ns per normal, d = 64), median of --runs runs.")
     var noiseFill = false
 
-    @Flag(help: "Time one ADAR-augmented MF epoch on ML-100K (Swift, 1 thread and all) against the numpy trainer Bench/numpy/adar_epoch.py, in this one invocation.")
+    @Flag(help: "Time one ADAR-augmented MF epoch on ML-100K (Swift, 1 thread and all) against the numpy trainer Bench/numpy/adar_epoch.py and the PyTorch trainer Bench/pytorch/adar_epoch.py, in this one invocation.")
     var epoch = false
 
     @Flag(help: "Time S9's denoised synthesis against forward (ns per row, 1 thread and all) and τ's training step on the synthesis workloads.")
     var denoised = false
+
+    @Flag(inversion: .prefixedNo, help: "Run the PyTorch peers (Bench/pytorch) in this invocation.")
+    var pytorch = true
 
     @Option(help: "--epoch: MovieLens cache folder (as `adar data fetch`).")
     var cache = "data"
@@ -58,7 +65,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if epoch {
-            print(try epochComparison(cache: cache, runs: runs))
+            print(try epochComparison(cache: cache, runs: runs, pytorch: pytorch))
             return
         }
         if noiseFill {
@@ -80,14 +87,18 @@ struct BenchCommand: ParsableCommand {
             ]
         let threads = ADARSynthesizer.defaultThreadCount
         var results: [WorkloadResult] = []
+        var notice: String?
         for workload in workloads {
             FileHandle.standardError.write(Data("measuring \(workload.name)…\n".utf8))
-            results.append(try measure(workload, runs: runs, threads: threads))
+            let result = try measure(workload, runs: runs, threads: threads, pytorch: pytorch && notice == nil)
+            // A peer that cannot run (no torch) or failed is reported once, and not tried again.
+            notice = notice ?? result.pytorch?.notice("PyTorch peer (Bench/pytorch/adar_synthesis.py)")
+            results.append(result)
         }
         if json {
-            print(renderJSON(results, runs: runs, threads: threads))
+            print(renderJSON(results, runs: runs, threads: threads, notice: notice))
         } else {
-            print(renderTable(results, runs: runs, threads: threads))
+            print(renderTable(results, runs: runs, threads: threads, notice: notice))
         }
     }
 }
@@ -96,19 +107,28 @@ enum Workload {
     case synthesis(rows: Int, dimension: Int, pool: Int)
     case trainingStep(rows: Int, dimension: Int, pool: Int)
 
+    /// Rows are gathered from tables of this many items and users.
+    static let items = 100_000, users = 10_000
+
     var shape: (rows: Int, dimension: Int, pool: Int) {
         switch self {
         case let .synthesis(b, d, m), let .trainingStep(b, d, m): (b, d, m)
         }
     }
 
-    var name: String {
-        let (b, d, m) = shape
+    var kind: String {
         switch self {
-        case .synthesis: return "synthesis (B=\(b), d=\(d), M=\(m))"
-        case .trainingStep: return "BPR+ADAR step (B=\(b), d=\(d), M=\(m))"
+        case .synthesis: "synthesis"
+        case .trainingStep: "BPR+ADAR step"
         }
     }
+
+    var name: String {
+        let (b, d, m) = shape
+        return "\(kind) (B=\(b), d=\(d), M=\(m))"
+    }
+
+    var tableBytes: Int { (Self.items + Self.users) * shape.dimension * MemoryLayout<Float>.stride }
 }
 
 struct Timing {
@@ -126,6 +146,12 @@ struct VariantResult {
 struct WorkloadResult {
     let workload: Workload
     let variants: [VariantResult]
+    /// Rows on S6's noised path (transition or saturated) in the optimised run.
+    let noisedRows: Int
+    /// The prefetch distance (rows ahead) of the fastest gather loop, the one reported as the gather bound.
+    let gatherAhead: Int
+    /// The PyTorch peer's outcome; nil when it was not run.
+    let pytorch: PeerOutcome?
 
     func median(_ name: String) -> Double? { variants.first { $0.name == name }?.timing.median }
 }
@@ -143,10 +169,10 @@ func time(runs: Int, _ body: () throws -> Void) rethrows -> Timing {
     return Timing(seconds: seconds)
 }
 
-func measure(_ workload: Workload, runs: Int, threads: Int) throws -> WorkloadResult {
+func measure(_ workload: Workload, runs: Int, threads: Int, pytorch: Bool) throws -> WorkloadResult {
     let (b, d, m) = workload.shape
     var rng = SeededGenerator(seed: 2026)
-    let itemCount = 100_000, userCount = 10_000
+    let itemCount = Workload.items, userCount = Workload.users
     // Each user is a noisy copy of a favourite item, and each row pairs a
     // user with that item, so positives outscore random candidates as in a
     // trained model and most rows take the full S6 path (noise included).
@@ -189,24 +215,44 @@ func measure(_ workload: Workload, runs: Int, threads: Int) throws -> WorkloadRe
             if training { try synthesizer.loss(input, synthesis: synthesis, into: losses, threads: count) }
         }))
     }
+    let noisedRows = synthesis.statuses.filter { !$0.isFallback }.count
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: b * d)
     defer { buffer.deallocate() }
-    variants.append(VariantResult(name: "bound-all", timing: time(runs: runs) {
+    variants.append(VariantResult(name: "noise-bound", timing: time(runs: runs) {
         noiseFill(rows: b, dimension: d, into: buffer, threads: threads)
     }))
-    return WorkloadResult(workload: workload, variants: variants)
-}
-
-/// The noise-fill bound: B×d normals of S8 into a buffer, parallel over rows.
-func noiseFill(rows: Int, dimension d: Int, into buffer: UnsafeMutablePointer<Float>, threads: Int) {
-    nonisolated(unsafe) let buffer = buffer
-    let noise = GaussianNoise32(seed: 7, stream: 0)
-    let chunks = max(1, min(rows, threads * 8))
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        for row in chunkRange(chunk, of: chunks, count: rows) {
-            noise.fill(row: UInt64(row), dimension: d, into: buffer + row * d)
-        }
+    // The gather loop has nothing to overlap with its misses but the next rows' prefetches, so its best
+    // prefetch distance differs from the synthesizer's one row: the bound is the fastest of 1, 2 and 4 rows ahead.
+    let gathers = GatherRows.prefetchDistances.map { ahead in
+        (ahead, time(runs: runs) {
+            _ = userTable.withUnsafeBufferPointer { u in itemTable.withUnsafeBufferPointer { i in
+                users.withUnsafeBufferPointer { us in positives.withUnsafeBufferPointer { ps in pool.withUnsafeBufferPointer { pl in
+                    GatherRows(userTable: u.baseAddress!, itemTable: i.baseAddress!, users: us.baseAddress!, positives: ps.baseAddress!,
+                               pool: pl.baseAddress!, rows: b, dimension: d, poolSize: m, ahead: ahead).run(into: buffer, threads: threads)
+                } } }
+            } }
+        })
     }
+    let fastestGather = gathers.min { $0.1.median < $1.1.median }!
+    variants.append(VariantResult(name: "gather-bound", timing: fastestGather.1))
+
+    guard pytorch else { return WorkloadResult(workload: workload, variants: variants, noisedRows: noisedRows, gatherAhead: fastestGather.0, pytorch: nil) }
+    FileHandle.standardError.write(Data("  PyTorch peer…\n".utf8))
+    let folder = try peerFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try writeRaw(userTable, to: folder.appendingPathComponent("users.f32"))
+    try writeRaw(itemTable, to: folder.appendingPathComponent("items.f32"))
+    try writeRaw(users, to: folder.appendingPathComponent("user-ids.i32"))
+    try writeRaw(positives, to: folder.appendingPathComponent("positive-ids.i32"))
+    try writeRaw(pool, to: folder.appendingPathComponent("pool-ids.i32"))
+    let peer = runPeer("pytorch/adar_synthesis.py", [
+        "--data", folder.path, "--dimension", "\(d)", "--pool", "\(m)", "--runs", "\(runs)", "--threads", "1,\(threads)",
+    ] + (training ? ["--step"] : []))
+    let timings = peer.timingsByThreads
+    for (name, count) in [("pytorch-1", 1), ("pytorch-all", threads)] {
+        if let timing = timings[count] { variants.append(VariantResult(name: name, timing: timing)) }
+    }
+    return WorkloadResult(workload: workload, variants: variants, noisedRows: noisedRows, gatherAhead: fastestGather.0, pytorch: peer)
 }
 
 /// ns per normal of `GaussianNoise32.fill` on one thread: 16,384 rows of d = 64.

@@ -201,37 +201,48 @@ public struct DataFetcher: Sendable {
         return nil
     }
 
-    struct ProcessOutput {
-        let status: Int32
-        let stdout: [UInt8]
-        let stderr: String
-    }
-
-    /// Runs a process to completion, draining both pipes concurrently so a
-    /// large output cannot deadlock it.
+    /// Runs `executable` to completion with pip's environment.
     func run(_ executable: String, _ arguments: [String]) throws(DataError) -> ProcessOutput {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        process.environment = ProcessInfo.processInfo.environment.merging(pipEnvironment) { $1 }
-        do { try process.run() } catch { throw .toolMissing(tool: executable, hint: "\(error)") }
-        nonisolated(unsafe) var errorData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
+        do {
+            return try runToCompletion(executable, arguments, environment: ProcessInfo.processInfo.environment.merging(pipEnvironment) { $1 })
+        } catch {
+            throw .toolMissing(tool: executable, hint: "\(error)")
         }
-        let outputData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProcessOutput(status: process.terminationStatus, stdout: [UInt8](outputData),
-                             stderr: String(decoding: errorData, as: UTF8.self))
     }
+}
+
+/// A finished process: its exit status and everything it wrote.
+package struct ProcessOutput: Sendable {
+    package let status: Int32
+    package let stdout: [UInt8]
+    package let stderr: String
+}
+
+/// Runs a process to completion with no standard input, draining both pipes
+/// concurrently so a large output cannot deadlock it (also adar-bench's peers).
+/// Throws what `Process.run` throws when the process cannot start.
+package func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    process.environment = environment
+    try process.run()
+    nonisolated(unsafe) var errorData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+        errorData = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    let outputData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return ProcessOutput(status: process.terminationStatus, stdout: [UInt8](outputData),
+                         stderr: String(decoding: errorData, as: UTF8.self))
 }
 
 /// What `DataFetcher.fetch` left in the cache: every file verified.

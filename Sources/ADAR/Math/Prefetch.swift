@@ -6,12 +6,12 @@
 @_silgen_name("llvm.prefetch.p0")
 private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ cacheType: Int32)
 
-@usableFromInline
-enum Prefetch {
+/// `package`: the bench's gather bound prefetches exactly as the synthesis does.
+package enum Prefetch {
     /// Asks for every cache line of `p[0 ..< count]`; never faults, and does
     /// not change any result.
-    @usableFromInline @inline(__always)
-    static func floats(_ p: UnsafePointer<Float>, count: Int) {
+    @inline(__always)
+    package static func floats(_ p: UnsafePointer<Float>, count: Int) {
         let start = UnsafeRawPointer(p), bytes = count * MemoryLayout<Float>.stride
         var offset = 0
         while offset < bytes {
