@@ -31,10 +31,10 @@ extension ReferenceEvaluator {
         let table = try input.schedule()
         let sigmaInput = try input.real("sigma")
         let sigma = try refusing { () throws(ADARError) in try ADARConfiguration(sigma: sigmaInput).sigma }
-        guard let firstRow = try input.field("positives").arrayValue?.first else {
-            throw .refused(.shapeMismatch(field: "positives", expected: 1, actual: 0))
+        guard let rowValues = try input.field("positives").arrayValue, rowValues.allSatisfy({ $0.arrayValue != nil }) else {
+            throw .malformed(field: "positives", reason: "positives must be an array of arrays")
         }
-        guard let d = firstRow.arrayValue?.count else { throw .malformed(field: "positives", reason: "positives must be an array of arrays") }
+        guard let d = rowValues.first?.arrayValue?.count else { throw .refused(.shapeMismatch(field: "positives", expected: 1, actual: 0)) }
         guard d >= 1 else { throw .refused(.shapeMismatch(field: "positives[0]", expected: 1, actual: 0)) }
         try refusing { () throws(ADARError) in try ADARLimits.check("positives[0]", d, atMost: ADARLimits.maxDimension) }
         func rowMatrix(_ name: String, rows: Int?) throws(EvaluationError) -> [Double] {

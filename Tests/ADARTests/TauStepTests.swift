@@ -21,6 +21,7 @@ struct TauStepFixturesTests {
         ["w1", "b1", "w2", "b2"].flatMap { name in value[name]!.arrayValue!.flatMap { $0.doubleArray ?? [$0.doubleValue!] } }
     }
 
+    /// Both in-process ports refusing these invalid cases: `TauFixturesTests` ("both in-process ports refuse every invalid τ case").
     @Test("tau_step.json: both precisions, the at-target section's own tolerances, every Adam flag, invalid cases")
     func coverage() throws {
         let file = Self.stepFile
@@ -79,26 +80,6 @@ struct TauStepFixturesTests {
         #expect(checked == 4 * 3 * 2 + 4 * 2 * 2, "W₁'s zero-gradient entries: 4d rows × 2 columns, d = 3 and d = 2")
     }
 
-    @Test("both in-process ports refuse every invalid tauStep case with the fixture's kind and field")
-    func invalidCasesRefused() throws {
-        let invalid = try #require(Self.files.first { $0.name == "invalid_inputs.json" })
-        let ports: [any ConformancePort] = [ReferencePort(), OptimisedPort()]
-        var checked = 0
-        for test in invalid.cases where test.operation == .tauStep {
-            for port in ports {
-                checked += 1
-                do {
-                    let output = try port.answer(operation: test.operation, input: test.test.input)
-                    Issue.record("\(port.name) accepted \(test.id) (\(test.test.comment)): \(output.rendered.prefix(80))")
-                } catch {
-                    #expect(error.kind == test.test.expected["error"]?["kind"]?.stringValue, "\(port.name) \(test.id): \(error)")
-                    #expect(error.field == test.test.expected["error"]?["field"]?.stringValue, "\(port.name) \(test.id): \(error)")
-                }
-            }
-        }
-        #expect(checked >= 20)
-    }
-
     @Test("S6/F2 covers tauStep: an updated weight off by 1e-9 relative is rejected by the Float80 cross-check")
     func crossCheckRejectsCorruptedStep() {
         var fixtures = Self.files
@@ -145,6 +126,44 @@ struct TauStepFixturesTests {
             return .object(fields.map { key, value in uncorrected.first { $0.0 == key } ?? (key, value) })
         }
         expectRejected(ConformanceToleranceChecks.checkBinary32Tolerances(implementation: broken))
+    }
+}
+
+/// `adar port-server` answers `tauStep` through the protocol, and a malformed request says which field and why.
+@Suite("Port server: S9 τ step")
+struct TauStepPortServerTests {
+    @Test("adar conform passes tau_step.json against both port-servers: reference (binary64) and optimised (binary32)",
+          arguments: ["reference", "optimised"])
+    func portServerPasses(_ implementation: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adar-tau-step-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(
+            at: ADARExecutable.repositoryRoot.appendingPathComponent("fixtures/tau_step.json"), to: directory.appendingPathComponent("tau_step.json"))
+        let run = try ADARExecutable.run(
+            ["conform", "--json", "--subset", "--fixtures", directory.path, "--", try ADARExecutable.url().path, "port-server",
+             "--implementation", implementation], in: directory)
+        #expect(!run.endedBySignal)
+        #expect(run.status == 0, "\(run.standardError.prefix(400))")
+        let report = try ConformRun(status: run.status, standardOutput: run.standardOutput, standardError: run.standardError).report()
+        #expect(report.precision == (implementation == "reference" ? "binary64" : "binary32"))
+        #expect(report.failures == 0 && report.pass > 0 && report.skipped == 0, "\(report.firstFailures)")
+    }
+
+    @Test("a tauStep request with positives not a matrix, or a moment not an object, is malformed and names the field")
+    func malformedRequestsNameTheField() throws {
+        let input = try #require(FixtureGenerator.generateAll().first { $0.name == "tau_step.json" }?.testGroups[0].tests[0].input.objectFields)
+        for (field, value) in [("positives", JSONValue.real(1)), ("firstMoment", .reals([0, 0]))] {
+            let broken = JSONValue.object(input.map { $0.0 == field ? ($0.0, value) : $0 })
+            for port in [ReferencePort(), OptimisedPort()] as [any ConformancePort] {
+                do {
+                    _ = try port.answer(operation: .tauStep, input: broken)
+                    Issue.record("\(port.name) answered a tauStep request whose \(field) is \(value.rendered)")
+                } catch {
+                    #expect(error.kind == "invalidInput" && error.field == field && error.message.contains(field), "\(port.name): \(error)")
+                }
+            }
+        }
     }
 }
 

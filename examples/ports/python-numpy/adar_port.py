@@ -2,7 +2,7 @@
 """A readable numpy port of ADAR-SPEC.md that answers the `adar conform` protocol.
 
 Read it beside the spec: every function cites the section it implements
-(S1 … S8). The protocol is docs/PORTING.md section 3; the operations and
+(S1 … S9). The protocol is docs/PORTING.md section 3; the operations and
 their field names are docs/PORTING.md section 2.
 
     python3 adar_port.py                       # protocol on stdin/stdout
