@@ -114,7 +114,8 @@ enum TauEquivalenceAnalysis {
 /// range of the exact function `u(g)` over the gradient's enclosure — `m̂` and
 /// `√v̂` move together with `g`, which separate enclosures of numerator and
 /// denominator would lose — widened by `2⁻¹⁶` relative for binary32's
-/// roundings and constants, and never beyond `|u| + U` (`largestStep`).
+/// roundings and constants, and never beyond `|u| + U·(1 + 2⁻¹⁶)` (`Step.largest`: the
+/// largest step any binary32 evaluation can take from `m`, `v`, whatever the gradient).
 struct AdamStepEnclosure {
     var parameter: Enclosure, firstMoment: Enclosure, secondMoment: Enclosure
     /// `u(g)` takes both signs on the gradient's enclosure: binary32 may step either way.
@@ -158,17 +159,12 @@ struct AdamStepEnclosure {
         }
     }
 
-    /// `U·(1 + 2⁻¹⁶)`: the largest step (in units of lr) any binary32 evaluation of these formulas can
-    /// take from `m`, `v`, whatever the gradient (its constants within 2⁻¹⁶ of S9's; Proofs, S9/E5).
-    static func largestStep(firstMoment m: Double, secondMoment v: Double, step s: Int) -> Double {
-        Step(firstMoment: m, secondMoment: v, step: s).largest * (1 + 0x1p-16)
-    }
-
     init(parameter theta: Float, firstMoment m: Float, secondMoment v: Float, gradient g: Enclosure, step s: Int, learningRate lr: Float) {
         let beta1 = Enclosure.rounded(TauTrainer.beta1), beta2 = Enclosure.rounded(TauTrainer.beta2)
         firstMoment = beta1 * .exact(Double(m)) + (.exact(1) - beta1) * g
         secondMoment = beta2 * .exact(Double(v)) + (.exact(1) - beta2) * (g * g)
         let u = Step(firstMoment: Double(m), secondMoment: Double(v), step: s)
+        // 2⁻¹⁶: binary32's constants (1 − β₂ is 1.3·10⁻⁵ off) and roundings (Proofs, S9/E5).
         let value = u(g.value), largest = u.largest * (1 + 0x1p-16)
         var radius = abs(value) + largest
         if g.isBounded {
