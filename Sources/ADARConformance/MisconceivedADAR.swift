@@ -25,6 +25,7 @@ struct MisconceivedADAR {
         case .pe: return try positionalEncoding(input)
         case .tauForward: return try tauForward(input)
         case .denoise: return try denoise(input)
+        case .tauStep: return try tauStep(input)
         case .philox, .tauInit, .synthesizeDenoised: return nil
         }
     }
@@ -309,5 +310,31 @@ struct MisconceivedADAR {
         let reconstruction = ReferenceADAR.denoisedSample(
             x0: x0[...], epsilon: epsilon, predictedNoise: epsilonHat, ratio: ratio, sigma: has(.reconstructionSigmaMissing) ? 1 : sigma)
         return ReferenceEvaluator.denoiseOutput(epsilonHat: epsilonHat, reconstruction: reconstruction, ratio: ratio)
+    }
+
+    /// S9's training step with the batch gradient as the reference computes it
+    /// and Adam written out with this misconception.
+    func tauStep(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        let s = try ReferenceEvaluator.tauStepInputs(input)
+        let batch = ReferenceADAR.tauBatchLoss(
+            s.parameters, users: s.users, positives: s.positives, targets: s.targets, timesteps: s.timesteps, schedule: s.table, sigma: s.sigma)
+        let (beta1, beta2, epsilon) = (TauTrainer.beta1, TauTrainer.beta2, TauTrainer.adamEpsilon)
+        let step = Double(s.step)
+        let correction1 = has(.adamBiasCorrectionMissing) ? 1 : 1 - pow(beta1, step)
+        let correction2 = has(.adamBiasCorrectionMissing) ? 1 : 1 - pow(beta2, step)
+        var theta = s.parameters.flattened, m = s.firstMoment.flattened, v = s.secondMoment.flattened
+        for (k, g) in batch.gradient.flattened.enumerated() {
+            let (previousM, previousV) = (m[k], v[k])
+            m[k] = beta1 * m[k] + (1 - beta1) * g
+            v[k] = beta2 * v[k] + (1 - beta2) * g * g
+            let (stepM, stepV) = has(.adamMomentsAfterStep) ? (previousM, previousV) : (m[k], v[k])
+            let root = has(.adamEpsilonInsideRoot) ? (stepV / correction2 + epsilon).squareRoot() : (stepV / correction2).squareRoot() + epsilon
+            if has(.adamWeightDecay) { theta[k] -= s.learningRate * 0.01 * theta[k] }
+            theta[k] -= s.learningRate * (stepM / correction1) / root
+        }
+        let d = s.dimension
+        return ReferenceEvaluator.tauStepOutput(
+            loss: batch.loss, parameters: TauParameters(dimension: d, flattened: theta),
+            firstMoment: TauParameters(dimension: d, flattened: m), secondMoment: TauParameters(dimension: d, flattened: v))
     }
 }

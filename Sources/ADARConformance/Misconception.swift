@@ -120,12 +120,31 @@ public struct Misconception: Sendable, Equatable, Hashable {
         hint: "r_t wrong: r_t = √((1 − ᾱ_t)/ᾱ_t), i.e. √(1 − ᾱ_t)/√ᾱ_t — ᾱ_t used where √ᾱ_t belongs (S9)",
         operations: [.denoise])
 
+    public static let adamBiasCorrectionMissing = Misconception(
+        name: "adamBiasCorrectionMissing",
+        hint: "Adam's bias correction missing: the step is lr·m̂/(√v̂ + ε) with m̂ = m/(1 − 0.9ˢ), v̂ = v/(1 − 0.999ˢ), s the step count after increment (S9)",
+        operations: [.tauStep])
+    public static let adamEpsilonInsideRoot = Misconception(
+        name: "adamEpsilonInsideRoot",
+        hint: "Adam's ε inside the square root: the step is lr·m̂/(√v̂ + ε), ε = 10⁻⁸ added after the root, not √(v̂ + ε) (S9)",
+        operations: [.tauStep])
+    /// AdamW's default decoupled decay, `torch.optim.AdamW(weight_decay=0.01)`: `θ ← θ(1 − lr·λ)`.
+    public static let adamWeightDecay = Misconception(
+        name: "adamWeightDecay",
+        hint: "weight decay applied: S9's Adam has none; this answer is AdamW's default, θ shrunk by lr·0.01·θ each step (S9)",
+        operations: [.tauStep])
+    public static let adamMomentsAfterStep = Misconception(
+        name: "adamMomentsAfterStep",
+        hint: "Adam's moments updated after the step: update m and v with this step's gradient first, then step θ with them (S9)",
+        operations: [.tauStep])
+
     public static let all: [Misconception] = [
         alphaBarShiftedOneStep, zeroBasedTimesteps, betaForAlphaBar, alphaForAlphaBar, linearRescaled,
         cosineUnclipped, alphaBarBinary32, wrongRoot, amplitudeForAlphaBarStar, statusPrecedence,
         sigmaMissing, policySwapped, naiveSoftplus, gradientFlowSwapped, fallbackSwapped,
         boxMullerLanesSwapped, unitIntervalWithoutHalf, keyHalvesSwapped, counterRowHalvesSwapped,
         peSinCosSwapped, peIntegerDivision, peExponentK, concatenationSwapped, reconstructionSigmaMissing, ratioAlphaBar,
+        adamBiasCorrectionMissing, adamEpsilonInsideRoot, adamWeightDecay, adamMomentsAfterStep,
     ]
 
     /// Why `test` is too large to work out hints for, or nil. A hint recomputes the case once per

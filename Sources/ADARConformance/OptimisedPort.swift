@@ -41,6 +41,7 @@ public struct OptimisedPort: ConformancePort {
         case .tauForward: return try Self.tauForward(input)
         case .denoise: return try Self.denoise(input)
         case .synthesizeDenoised: return try Self.synthesizeDenoised(input)
+        case .tauStep: return try Self.tauStep(input)
         }
     }
 
@@ -184,5 +185,30 @@ public struct OptimisedPort: ConformancePort {
         }
         return ReferenceEvaluator.denoiseOutput(
             epsilonHat: epsilonHat.map(Double.init), reconstruction: reconstruction.map(Double.init), ratio: Double(ratio))
+    }
+
+    /// S9's training step (2) as `TauTrainer32.step` takes it, with the given rows for its
+    /// draws: `x_t′` by the module's `forwardSample` (the trainer's `noisedSample`), τ's
+    /// batched loss and gradient, then `TauTrainer32.adamStep` from the given moments.
+    static func tauStep(_ input: OperationInput) throws(EvaluationError) -> JSONValue {
+        let s = try ReferenceEvaluator.tauStepInputs(input)
+        let d = s.dimension
+        let config = try refusing { () throws(ADARError) in try ADARConfiguration(sigma: s.sigma) }
+        let synthesizer = ADARSynthesizer(schedule: s.table, configuration: config)
+        let targets = s.targets.map(Float.init), positives = s.positives.map(Float.init)
+        var xt = [Float]()
+        for b in 0..<s.rows {
+            let row = b * d ..< (b + 1) * d
+            xt += synthesizer.forwardSample(x0: Array(positives[row]), epsilon: Array(targets[row]), timestep: s.timesteps[b])
+        }
+        let network = try network(s.parameters, steps: s.table.steps)
+        let (loss, gradient) = network.lossAndGradient(xt: xt, timesteps: s.timesteps, users: s.users.map(Float.init), targets: targets)
+        // As the trainer: a non-finite gradient would poison every parameter through the moments.
+        guard loss.isFinite, gradient.allSatisfy({ $0.isFinite }) else { throw .refused(.overflow(row: 0, field: "tauGradient")) }
+        var parameters = network.parameters, m = s.firstMoment.flattened.map(Float.init), v = s.secondMoment.flattened.map(Float.init)
+        TauTrainer32.adamStep(
+            parameters: &parameters, firstMoment: &m, secondMoment: &v, gradient: gradient, step: s.step, learningRate: Float(s.learningRate))
+        func widened(_ values: [Float]) -> TauParameters { TauParameters(dimension: d, flattened: values.map(Double.init)) }
+        return ReferenceEvaluator.tauStepOutput(loss: Double(loss), parameters: widened(parameters), firstMoment: widened(m), secondMoment: widened(v))
     }
 }

@@ -24,6 +24,8 @@ indirect enum FieldKind {
     case object([(String, FieldKind)])
 
     static let statuses = RowStatus.allCases.map(\.rawValue)
+    /// τ's parameters, or an Adam moment in their shape (S9).
+    static let tauParameters = FieldKind.object([("w1", .realMatrix), ("b1", .reals), ("w2", .realMatrix), ("b2", .reals)])
 
     /// The kind of input field `field` of `operation`.
     static func input(_ field: String, of operation: FixtureOperation) -> FieldKind {
@@ -35,11 +37,12 @@ indirect enum FieldKind {
             .object([("augmentationWeight", .real), ("l2", .real), ("fallback", .name(FallbackMode.allCases.map(\.rawValue))),
                      ("gradientFlow", .name(GradientFlow.allCases.map(\.rawValue)))])
         case "timesteps": .integers
-        case "timestep", "hardestCandidate", "stream", "dimension": .integer
+        case "timestep", "hardestCandidate", "stream", "dimension", "step": .integer
         case "seed", "row": .unsigned64
         case "status": .name(statuses)
         case "counter", "key": .words32
-        case "pool", "w1", "w2": .realMatrix
+        case "pool", "w1", "w2", "positives", "users", "targetNoise": .realMatrix
+        case "firstMoment", "secondMoment": tauParameters
         case "x0", "epsilon", "user", "positive", "syntheticNegative", "xt", "b1", "b2": .reals
         default: .real
         }
@@ -53,6 +56,7 @@ indirect enum FieldKind {
         case "timestep", "hardestCandidate": .integer
         case "words": .words32
         case "poolGradient", "w1", "w2": .realMatrix
+        case "firstMoment", "secondMoment": tauParameters
         case "beta", "alphaBar", "sqrtAlphaBar", "sqrtOneMinusAlphaBar", "xt", "syntheticNegative", "epsilon",
              "userGradient", "positiveGradient", "encoding", "b1", "b2", "epsilonHat", "reconstruction":
             .reals

@@ -10,7 +10,8 @@ public enum FixtureGenerator {
     public static func generateAll() -> [FixtureFile] {
         [
             schedules(), forwardProcess(), transition(), synthesis(), noise(), loss(),
-            positionalEncodingFile(), tauInitFile(), tauForwardFile(), denoiseFile(), denoisedSynthesisFile(), invalidInputs(),
+            positionalEncodingFile(), tauInitFile(), tauForwardFile(), denoiseFile(), denoisedSynthesisFile(), tauStepFile(),
+            invalidInputs(),
         ]
     }
 
@@ -31,11 +32,13 @@ public enum FixtureGenerator {
     ]
 
     /// One binary64 and one binary32 group over the same cases; tcIds run on across groups.
+    /// `tolerances[i]`, where given, is the tolerance of section `i` in a precision.
     static func file(
-        _ name: String, topic: String, description: String, sections: [(FixtureOperation, [Case])]
+        _ name: String, topic: String, description: String, sections: [(FixtureOperation, [Case])],
+        tolerances: [Int: (Precision) -> Tolerance] = [:]
     ) -> FixtureFile {
         var groups = [TestGroup](), tcId = 0
-        for (operation, cases) in sections {
+        for (section, (operation, cases)) in sections.enumerated() {
             for precision in Precision.allCases {
                 var tests = [FixtureTest]()
                 for item in cases {
@@ -44,7 +47,7 @@ public enum FixtureGenerator {
                 }
                 groups.append(TestGroup(
                     type: FixtureFormat.groupType(operation), operation: operation, precision: precision,
-                    tolerance: .of(operation, precision: precision), tests: tests))
+                    tolerance: tolerances[section]?(precision) ?? .of(operation, precision: precision), tests: tests))
             }
         }
         return FixtureFile(name: name, topic: topic, header: [description] + header, notes: notes(for: groups), testGroups: groups)

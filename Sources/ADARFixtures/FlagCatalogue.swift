@@ -158,6 +158,41 @@ public enum FlagCatalogue {
         "InitCounterOverflow": FlagNote(
             bugType: "INVALID_INPUT", description: "d > 37 837: ⌊k/4⌋ for k < 12d² no longer fits S9's 32-bit counter word: refuse",
             effect: "a port wrapping the counter repeats weights"),
+        "AdamFirstStep": FlagNote(
+            bugType: "CONVENTION",
+            description: "step s = 1 from zero moments: m̂ = g, v̂ = g², so θ moves by lr·g/(|g| + ε) ≈ lr·sign(g) (S9: Adam, bias-corrected)",
+            effect: "without bias correction θ moves by lr·0.1g/(√0.001|g| + ε) ≈ 3.16·lr; with the moments updated after the step it does not move"),
+        "AdamBiasCorrection": FlagNote(
+            bugType: "CONVENTION",
+            description: "step s > 1 with given m, v: m̂ = m′/(1 − 0.9ˢ), v̂ = v′/(1 − 0.999ˢ), s the step count after increment (S9)",
+            effect: "'bias correction missing', or s off by one, scales the step"),
+        "StepCount": FlagNote(
+            bugType: "FUNCTIONALITY", description: "a large step count s: the bias corrections tend to 1 (S9: kept across epochs)",
+            effect: "a counter reset per epoch keeps the corrections of s = 1"),
+        "AdamEpsilon": FlagNote(
+            bugType: "CONVENTION",
+            description: "small gradients (τ near its target): v̂ ≈ ε², and ε = 10⁻⁸ is added to √v̂, outside the root (S9)",
+            effect: "'ε inside the square root': √(v̂ + ε) ≈ 10⁻⁴ shrinks every step"),
+        "NoWeightDecay": FlagNote(
+            bugType: "CONVENTION", description: "S9's Adam has no weight decay: θ′ = θ − lr·m̂/(√v̂ + ε), nothing proportional to θ",
+            effect: "AdamW's default decay (λ = 0.01) shrinks θ by lr·λ·θ"),
+        "MomentOrder": FlagNote(
+            bugType: "CONVENTION", description: "m and v are updated with this step's g first, then θ steps with them (S9, Kingma & Ba)",
+            effect: "θ stepped with the previous moments: at s = 1 θ does not move at all"),
+        "BatchMean": FlagNote(
+            bugType: "FUNCTIONALITY", description: "several rows: L_τ and its gradient are the mean over the batch's rows, accumulated in row order (S9)",
+            effect: "a sum instead of the mean scales the loss and m, v by B"),
+        "ZeroGradient": FlagNote(
+            bugType: "EDGE_CASE",
+            description: "a component of x_t′ (x_0 and ε′) or of e_u is 0 in every row: W₁'s column for it has gradient exactly 0",
+            effect: "at s = 1 those weights and moments must not move (0/(0 + ε) = 0); at s > 1 only the momentum moves them"),
+        "AdamDirectionUndetermined": FlagNote(
+            bugType: "NUMERICAL",
+            description: "residuals within binary32's error of ε̂ (τ at its target): the sign of some entries' g, hence of their step, is not determined in binary32 (S9/E5)",
+            effect: "binary32 groups allow 4·lr (twice the largest possible change 2·lr) on these cases; binary64 must match as usual"),
+        "InvalidAdamState": FlagNote(
+            bugType: "INVALID_INPUT", description: "lr_τ ≤ 0, a step count s < 1 or a second moment v < 0 (S9's Adam): refuse",
+            effect: "a port that accepts it divides by 1 − β⁰ = 0, takes √ of a negative, or steps uphill"),
         "Overflow": FlagNote(
             bugType: "INVALID_INPUT", description: "finite inputs whose noise scale σ‖e_u‖ overflows binary64 (S5)",
             effect: "a port that continues with ∞ returns NaN"),

@@ -136,6 +136,7 @@ extension FixtureGenerator {
             synthesizeDenoised(rMax: -1, "r_max < 0", "InvalidConfiguration", "invalidConfiguration", "rMax"),
             synthesizeDenoised(rMax: 10, user: [0.5, 1, -0.25], "τ for d = 2 on a row of d = 3", "ShapeMismatch", "shapeMismatch", "w1[0]"),
         ]
+        cases += tauStepInvalidCases(tau)
         cases += [
             InvalidCase(operation: .pe, comment: "t = −1", flag: "TimestepOutOfRange",
                         input: .object([("timestep", .integer(-1)), ("dimension", .integer(4))]), kind: "invalidConfiguration", field: "timestep"),

@@ -12,7 +12,8 @@ public enum FixtureFormat {
         ("schedules.json", "schedule"), ("forward_process.json", "forward"), ("transition.json", "transition"),
         ("synthesis.json", "synthesize"), ("noise.json", "noise"), ("loss.json", "loss"),
         ("positional_encoding.json", "pe"), ("tau_init.json", "tauInit"), ("tau_forward.json", "tauForward"),
-        ("denoise.json", "denoise"), ("synthesis_denoised.json", "synthesizeDenoised"), ("invalid_inputs.json", "invalid"),
+        ("denoise.json", "denoise"), ("synthesis_denoised.json", "synthesizeDenoised"), ("tau_step.json", "tauStep"),
+        ("invalid_inputs.json", "invalid"),
     ]
 
     /// The `type` of a test group of an operation (`InvalidInputTest` for refusals).
@@ -30,6 +31,7 @@ public enum FixtureFormat {
         case .tauForward: "TauForwardTest"
         case .denoise: "DenoiseTest"
         case .synthesizeDenoised: "DenoisedSynthesisTest"
+        case .tauStep: "TauStepTest"
         }
     }
     public static let invalidGroupType = "InvalidInputTest"
@@ -85,6 +87,7 @@ public struct Tolerance: Equatable, Sendable {
         case .pe: Tolerance(relative: 1e-12, absolute: 1e-12)
         case .tauInit: Tolerance(relative: 1e-14, absolute: 0)
         case .tauForward, .denoise, .synthesizeDenoised: Tolerance(relative: 1e-10, absolute: 1e-11)
+        case .tauStep: Tolerance(relative: 1e-10, absolute: 1e-12)
         }
     }
 
@@ -98,6 +101,21 @@ public struct Tolerance: Equatable, Sendable {
         case .pe: Tolerance(relative: 0x1p-23, absolute: 0x1p-23)
         case .tauInit: Tolerance(relative: 0x1p-23, absolute: 0)
         case .tauForward, .denoise, .synthesizeDenoised: Tolerance(relative: 0x1p-12, absolute: 0x1p-12)
+        case .tauStep: Tolerance(relative: 0x1p-14, absolute: 0x1p-18)
+        }
+    }
+
+    /// The tolerance of the `tauStep` cases of a τ at its target, whose residuals `ε̂ − ε′`
+    /// are a few binary32 ulps (S9/E5, Proofs/S9-binary32-tau.md). binary32: the sign of
+    /// some entries' gradient, hence of their step, is not determined; at step 1 every
+    /// step is at most `lr·U`, `U ≤ 1 + 2⁻¹⁶`, either way, so `θ′` may differ by up to
+    /// `2·lr·U`: the allowance `4·lr` is twice that. binary64: the residual is a
+    /// difference of numbers 10⁶ times larger, so its relative error (the schedule's
+    /// ᾱ alone carries `T·u`) reaches the step: absolute `lr·2⁻²⁰`.
+    public static func tauStepAtTarget(learningRate: Double, precision: Precision) -> Tolerance {
+        switch precision {
+        case .binary64: Tolerance(relative: 1e-10, absolute: learningRate * 0x1p-20)
+        case .binary32: Tolerance(relative: 0x1p-14, absolute: 4 * learningRate)
         }
     }
 

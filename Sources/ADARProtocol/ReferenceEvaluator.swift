@@ -8,6 +8,8 @@ public enum FixtureOperation: String, CaseIterable, Sendable {
     case pe, tauInit, tauForward, denoise
     /// S3–S6 with S9's `denoised` generator: `synthesize` plus τ's weights and `r_max`.
     case synthesizeDenoised
+    /// S9's training step (2): one Adam step of τ on given rows, weights and Adam state.
+    case tauStep
 
     /// Input fields every test of this operation carries (PORTING.md §2).
     public var inputFields: [String] {
@@ -25,6 +27,9 @@ public enum FixtureOperation: String, CaseIterable, Sendable {
         case .tauForward: ["w1", "b1", "w2", "b2", "xt", "timestep", "user"]
         case .denoise: ["schedule", "sigma", "w1", "b1", "w2", "b2", "x0", "epsilon", "timestep", "user"]
         case .synthesizeDenoised: ["schedule", "configuration", "user", "positive", "pool", "epsilon", "w1", "b1", "w2", "b2", "rMax"]
+        case .tauStep:
+            ["schedule", "sigma", "w1", "b1", "w2", "b2", "firstMoment", "secondMoment", "step", "learningRate",
+             "positives", "users", "targetNoise", "timesteps"]
         }
     }
 
@@ -47,6 +52,7 @@ public enum FixtureOperation: String, CaseIterable, Sendable {
         case .synthesizeDenoised:
             ["status", "timestep", "aStar", "retention", "positiveScore", "referenceNegativeScore", "syntheticScore",
              "hardestCandidate", "syntheticNegative", "negativeGenerator"]
+        case .tauStep: ["loss", "w1", "b1", "w2", "b2", "firstMoment", "secondMoment"]
         }
     }
 }
@@ -157,6 +163,7 @@ public enum ReferenceEvaluator {
         case .tauForward: return try tauForward(input)
         case .denoise: return try denoise(input)
         case .synthesizeDenoised: return try synthesizeDenoised(input)
+        case .tauStep: return try tauStep(input)
         }
     }
 

@@ -25,13 +25,22 @@ public struct TauTrainer: Equatable, Sendable {
 
     /// τ initialised from `seed` (S9), zero moments, no step taken.
     public init(seed: UInt64, dimension d: Int, learningRate: Double) {
+        let zeros = TauParameters.zeros(dimension: d)
+        self.init(
+            seed: seed, learningRate: learningRate, parameters: ReferenceADAR.tauInitialParameters(seed: seed, dimension: d),
+            firstMoment: zeros, secondMoment: zeros, steps: 0)
+    }
+
+    /// τ and Adam's state as given (a restored run, or the fixture operation `tauStep`).
+    public init(seed: UInt64, learningRate: Double, parameters: TauParameters, firstMoment: TauParameters, secondMoment: TauParameters, steps: Int) {
         precondition(learningRate.isFinite && learningRate > 0, "lr_τ = \(learningRate) must be finite and > 0")
+        precondition(firstMoment.dimension == parameters.dimension && secondMoment.dimension == parameters.dimension && steps >= 0)
         self.seed = seed
         self.learningRate = learningRate
-        parameters = ReferenceADAR.tauInitialParameters(seed: seed, dimension: d)
-        firstMoment = .zeros(dimension: d)
-        secondMoment = .zeros(dimension: d)
-        steps = 0
+        self.parameters = parameters
+        self.firstMoment = firstMoment
+        self.secondMoment = secondMoment
+        self.steps = steps
     }
 }
 
@@ -62,14 +71,28 @@ extension ReferenceADAR {
     ) -> TauLoss {
         let d = p.dimension
         precondition(users.count == positives.count && users.count % d == 0 && !users.isEmpty)
-        let rows = users.count / d
+        let draws = (0 ..< users.count / d).map {
+            tauTrainingDraw(seed: seed, epoch: epoch, row: firstRow &+ UInt64($0), dimension: d, steps: schedule.steps)
+        }
+        return tauBatchLoss(
+            p, users: users, positives: positives, targets: draws.flatMap(\.epsilon), timesteps: draws.map(\.timestep),
+            schedule: schedule, sigma: sigma)
+    }
+
+    /// S9's batch `L_τ` and its gradient with the draws given: row `i` has
+    /// target `ε′` = `targets` row `i` and timestep `timesteps[i]`; the mean over
+    /// the rows accumulated in row order. `users`, `positives`, `targets` are `rows × d`.
+    public static func tauBatchLoss(
+        _ p: TauParameters, users: [Double], positives: [Double], targets: [Double], timesteps: [Int],
+        schedule: NoiseSchedule, sigma: Double
+    ) -> TauLoss {
+        let d = p.dimension, rows = timesteps.count
+        precondition(rows >= 1 && users.count == rows * d && positives.count == rows * d && targets.count == rows * d)
         var lossSum = 0.0, gradientSum = [Double](repeating: 0, count: p.flattened.count)
         for i in 0..<rows {
-            let draw = tauTrainingDraw(seed: seed, epoch: epoch, row: firstRow &+ UInt64(i), dimension: d, steps: schedule.steps)
-            let xt = forwardSample(
-                x0: positives[i * d ..< (i + 1) * d], epsilon: draw.epsilon, timestep: draw.timestep,
-                schedule: schedule, sigma: sigma)
-            let row = tauLoss(p, noisy: xt, timestep: draw.timestep, user: Array(users[i * d ..< (i + 1) * d]), target: draw.epsilon)
+            let target = Array(targets[i * d ..< (i + 1) * d])
+            let xt = forwardSample(x0: positives[i * d ..< (i + 1) * d], epsilon: target, timestep: timesteps[i], schedule: schedule, sigma: sigma)
+            let row = tauLoss(p, noisy: xt, timestep: timesteps[i], user: Array(users[i * d ..< (i + 1) * d]), target: target)
             lossSum += row.loss
             for (q, g) in row.gradient.flattened.enumerated() { gradientSum[q] += g }
         }

@@ -168,6 +168,8 @@ public enum IndependentOracle {
             let ratio = b / a
             let reconstruction = (0..<x0.count).map { x0[$0] + sigma * ratio * (epsilon[$0] - epsilonHat[$0]) }
             return .object([("epsilonHat", reals(epsilonHat)), ("reconstruction", reals(reconstruction)), ("ratio", .real(Double(ratio)))])
+        case .tauStep:
+            return tauStep(input, alphaBar: alphaBar)
         case .philox, .normals, .pe, .tauInit, .tauForward:
             preconditionFailure("answered above")
         }
@@ -233,5 +235,61 @@ public enum IndependentOracle {
             return z / (1 + exp(-z))
         }
         return zip(matrix("w2"), wide(input, "b2")).map { dot($0, hidden) + $1 }
+    }
+
+    /// S9's training step in Float80: `x_t′`, τ's forward pass and its gradient by
+    /// the chain rule written out here (`SiLU′(z) = (1 + e^{−z}(1 + z))/(1 + e^{−z})²`),
+    /// the mean over the rows, then Adam with `1 − β^s` from Float80 `pow`.
+    static func tauStep(_ input: JSONValue, alphaBar: [Wide]) -> JSONValue {
+        func rows(_ value: JSONValue?) -> [[Wide]] { value!.arrayValue!.map { $0.doubleArray!.map { Wide($0) } } }
+        func flat(_ value: JSONValue) -> [Wide] { ["w1", "b1", "w2", "b2"].flatMap { name in
+            value[name]!.arrayValue!.flatMap { $0.arrayValue?.map { Wide($0.doubleValue!) } ?? [Wide($0.doubleValue!)] }
+        } }
+        let w1 = rows(input["w1"]), b1 = wide(input, "b1"), w2 = rows(input["w2"]), b2 = wide(input, "b2")
+        let positives = rows(input["positives"]), users = rows(input["users"]), targets = rows(input["targetNoise"])
+        let timesteps = input["timesteps"]!.arrayValue!.map { $0.intValue! }, sigma = Wide(real(input, "sigma"))
+        let d = b2.count, hiddenWidth = 4 * d, inputWidth = 3 * d, count = Wide(timesteps.count)
+        var loss: Wide = 0
+        var gW1 = [[Wide]](repeating: [Wide](repeating: 0, count: inputWidth), count: hiddenWidth), gB1 = [Wide](repeating: 0, count: hiddenWidth)
+        var gW2 = [[Wide]](repeating: [Wide](repeating: 0, count: hiddenWidth), count: d), gB2 = [Wide](repeating: 0, count: d)
+        for (b, t) in timesteps.enumerated() {
+            let a = alphaBar[t].squareRoot(), noise = (1 - alphaBar[t]).squareRoot()
+            let xt = (0..<d).map { a * positives[b][$0] + noise * sigma * targets[b][$0] }
+            let v = xt + encoding(t, d) + users[b]
+            let z = (0..<hiddenWidth).map { dot(w1[$0], v) + b1[$0] }
+            let h = z.map { $0 / (1 + exp(-$0)) }
+            let residual = (0..<d).map { dot(w2[$0], h) + b2[$0] - targets[b][$0] }
+            loss += residual.reduce(0) { $0 + $1 * $1 } / Wide(d) / count
+            let dy = residual.map { 2 * $0 / Wide(d) / count }
+            for k in 0..<d {
+                gB2[k] += dy[k]
+                for j in 0..<hiddenWidth { gW2[k][j] += dy[k] * h[j] }
+            }
+            for j in 0..<hiddenWidth {
+                let e = exp(-z[j])
+                let dz = (0..<d).reduce(0) { $0 + w2[$1][j] * dy[$1] } * (1 + e * (1 + z[j])) / ((1 + e) * (1 + e))
+                gB1[j] += dz
+                for i in 0..<inputWidth { gW1[j][i] += dz * v[i] }
+            }
+        }
+        let gradient = gW1.flatMap { $0 } + gB1 + gW2.flatMap { $0 } + gB2
+        let theta = flat(input), m = flat(input["firstMoment"]!), v = flat(input["secondMoment"]!)
+        let step = Wide(input["step"]!.intValue!), lr = Wide(real(input, "learningRate"))
+        let beta1: Wide = 9 / 10, beta2: Wide = 999 / 1000
+        let newM = zip(m, gradient).map { beta1 * $0 + (1 - beta1) * $1 }
+        let newV = zip(v, gradient).map { beta2 * $0 + (1 - beta2) * $1 * $1 }
+        let newTheta = (0..<theta.count).map { k in
+            theta[k] - lr * (newM[k] / (1 - pow(beta1, step))) / ((newV[k] / (1 - pow(beta2, step))).squareRoot() + Wide(1e-8))
+        }
+        func fields(_ values: [Wide]) -> [(String, JSONValue)] {
+            let w1End = 12 * d * d, b1End = w1End + 4 * d, w2End = b1End + 4 * d * d
+            func matrix(_ part: ArraySlice<Wide>, _ columns: Int) -> JSONValue {
+                .array(stride(from: part.startIndex, to: part.endIndex, by: columns).map { reals(Array(part[$0 ..< $0 + columns])) })
+            }
+            return [("w1", matrix(values[..<w1End], inputWidth)), ("b1", reals(Array(values[w1End..<b1End]))),
+                    ("w2", matrix(values[b1End..<w2End], hiddenWidth)), ("b2", reals(Array(values[w2End...])))]
+        }
+        return .object([("loss", .real(Double(loss)))] + fields(newTheta)
+            + [("firstMoment", .object(fields(newM))), ("secondMoment", .object(fields(newV)))])
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ADARReference
 
 /// Running error analysis of τ's binary32 passes (Proofs/S9-binary32-tau.md):
 /// every binary32 operation of `TauKernels32` and `TauNetwork32` mirrored
@@ -103,5 +104,79 @@ enum TauEquivalenceAnalysis {
         }
         for k in 0..<d { gradient.append(Enclosure.sum(outputGradient.map { $0[k] })) }
         return (loss, gradient)
+    }
+}
+
+/// One Adam step of S9 in binary32 as `TauTrainer32.adamStep` computes it,
+/// per entry (Proofs/S9-binary32-tau.md, S9/E5): `m′ = β₁m + (1 − β₁)g`,
+/// `v′ = β₂v + (1 − β₂)g²` by the enclosure rules (binary32 constants: `β`
+/// rounded once, `1 − β` formed in binary32); the step `u = m̂/(√v̂ + ε)` as the
+/// range of the exact function `u(g)` over the gradient's enclosure — `m̂` and
+/// `√v̂` move together with `g`, which separate enclosures of numerator and
+/// denominator would lose — widened by `2⁻¹⁶` relative for binary32's
+/// roundings and constants, and never beyond `|u| + U·(1 + 2⁻¹⁶)` (`Step.largest`: the
+/// largest step any binary32 evaluation can take from `m`, `v`, whatever the gradient).
+struct AdamStepEnclosure {
+    var parameter: Enclosure, firstMoment: Enclosure, secondMoment: Enclosure
+    /// `u(g)` takes both signs on the gradient's enclosure: binary32 may step either way.
+    var directionUndetermined: Bool
+
+    /// The coefficients of `u(x) = (A + Bx)/(√(C + Dx²) + ε)`, the step at gradient `x`:
+    /// `A = c₁β₁m`, `B = c₁(1 − β₁)`, `C = c₂β₂v`, `D = c₂(1 − β₂)`, `c = 1/(1 − βˢ)`.
+    struct Step {
+        let a, b, c, d: Double
+        init(firstMoment m: Double, secondMoment v: Double, step s: Int) {
+            let beta1 = TauTrainer.beta1, beta2 = TauTrainer.beta2
+            let c1 = 1 / (1 - pow(beta1, Double(s))), c2 = 1 / (1 - pow(beta2, Double(s)))
+            (a, b, c, d) = (c1 * beta1 * m, c1 * (1 - beta1), c2 * beta2 * v, c2 * (1 - beta2))
+        }
+        func callAsFunction(_ x: Double) -> Double { (a + b * x) / ((c + d * x * x).squareRoot() + TauTrainer.adamEpsilon) }
+
+        /// `sup_x |u(x)|`: for `C > 0`, `(|A| + B|x|)/√(C + Dx²) ≤ √(A²/C + B²/D)` (Cauchy–Schwarz);
+        /// for `C = 0` a ratio of linear functions of `|x|`, largest at an end.
+        var largest: Double {
+            c > 0 ? (a * a / c + b * b / d).squareRoot() : max(abs(a) / TauTrainer.adamEpsilon, b / d.squareRoot())
+        }
+
+        /// `[min u, max u]` on `[lower, upper]`: `u` at the ends, at 0 (where `√(C + Dx²)` has a
+        /// kink when `C = 0`) and at its stationary points, the roots of
+        /// `(A²D² − B²ε²D)x² − 2ABCD·x + B²C(C − ε²) = 0` (from `u′ = 0` squared; extra roots only widen).
+        func range(_ lower: Double, _ upper: Double) -> (Double, Double) {
+            let e = TauTrainer.adamEpsilon
+            var points = [lower, upper] + (lower < 0 && upper > 0 ? [0] : [])
+            let q2 = a * a * d * d - b * b * e * e * d, q1 = -2 * a * b * c * d, q0 = b * b * c * (c - e * e)
+            if q2 != 0 {
+                let discriminant = q1 * q1 - 4 * q2 * q0
+                if discriminant >= 0 {
+                    let root = discriminant.squareRoot()
+                    points += [(-q1 + root) / (2 * q2), (-q1 - root) / (2 * q2)].filter { $0 > lower && $0 < upper }
+                }
+            } else if q1 != 0 {
+                points += [-q0 / q1].filter { $0 > lower && $0 < upper }
+            }
+            let values = points.map { self($0) }
+            return (values.min()!, values.max()!)
+        }
+    }
+
+    init(parameter theta: Float, firstMoment m: Float, secondMoment v: Float, gradient g: Enclosure, step s: Int, learningRate lr: Float) {
+        let beta1 = Enclosure.rounded(TauTrainer.beta1), beta2 = Enclosure.rounded(TauTrainer.beta2)
+        firstMoment = beta1 * .exact(Double(m)) + (.exact(1) - beta1) * g
+        secondMoment = beta2 * .exact(Double(v)) + (.exact(1) - beta2) * (g * g)
+        let u = Step(firstMoment: Double(m), secondMoment: Double(v), step: s)
+        // 2⁻¹⁶: binary32's constants (1 − β₂ is 1.3·10⁻⁵ off) and roundings (Proofs, S9/E5).
+        let value = u(g.value), largest = u.largest * (1 + 0x1p-16)
+        var radius = abs(value) + largest
+        if g.isBounded {
+            let (low, high) = u.range(g.lower, g.upper)
+            radius = min(radius, max(high - value, value - low) + 0x1p-16 * max(abs(low), abs(high)) + Binary32Model.underflowError)
+            directionUndetermined = low < 0 && high > 0
+        } else {
+            directionUndetermined = true
+        }
+        // lr·u: one more rounding; θ − lr·u: the subtraction's, by the enclosure rule.
+        let step = Enclosure(Double(lr) * value, radius: Double(lr) * radius * (1 + Binary32Model.unitRoundoff)
+                             + Binary32Model.unitRoundoff * Double(lr) * abs(value) + Binary32Model.underflowError)
+        parameter = .exact(Double(theta)) - step
     }
 }

@@ -11,6 +11,9 @@ public struct TauSubject: Sendable {
     public var makeSynthesizer: @Sendable (NoiseSchedule, ADARConfiguration) -> ADARSynthesizer
     /// The batch gradient with `threads` (S9/E4), as bit patterns.
     public var gradient: @Sendable (TauNetwork32, TauCase, Int) -> [UInt32]
+    /// One Adam step on flat arrays (S9/E5): parameters, moments, gradient, step count, learning rate.
+    public typealias AdamStep = @Sendable (inout [Float], inout [Float], inout [Float], [Float], Int, Float) -> Void
+    public var adamStep: AdamStep
 
     public static let optimised = TauSubject(
         network: { $0 },
@@ -18,7 +21,8 @@ public struct TauSubject: Sendable {
         gradient: { network, c, threads in
             let result = network.lossAndGradient(xt: c.xt, timesteps: c.timesteps, users: c.users, targets: c.targets, threads: threads)
             return [result.loss.bitPattern] + result.gradient.map(\.bitPattern)
-        })
+        },
+        adamStep: { TauTrainer32.adamStep(parameters: &$0, firstMoment: &$1, secondMoment: &$2, gradient: $3, step: $4, learningRate: $5) })
 }
 
 /// One random case of τ's checks: a network with "trained" parameters
@@ -100,6 +104,9 @@ public enum TauEquivalenceChecks {
             },
             Claim(id: "S9/E4", title: "binary32 τ forward, gradient, Adam step and denoised synthesis bit-identical for 1 thread and many") {
                 try checkThreadInvariance(seed: $0)
+            },
+            Claim(id: "S9/E5", title: "binary32 Adam step of τ within the derived per-entry bound; undetermined directions within lr·(|u| + U)") {
+                try checkAdamStep(seed: $0)
             },
         ]
     }
@@ -342,5 +349,67 @@ public enum TauEquivalenceChecks {
         return ClaimResult(
             id: "S9/E4", statistic: "\(tally.cases) calls (forward, gradient, 2 Adam steps, denoised synthesis), 1 thread vs \(threads): bitwise",
             measure: .exact(mismatches: tally.mismatches, cases: tally.cases), seed: seed, worstCase: tally.firstMismatch ?? "")
+    }
+
+    // MARK: S9/E5
+
+    /// One Adam step of the optimised τ (its batched gradient, then `TauTrainer32.adamStep`) against
+    /// the reference's (`tauLoss` per row, the mean in row order, `ReferenceADAR.adamStep`) on S9/E1's
+    /// cases with a drawn Adam state: step 1 from zero moments or `s ∈ {2, 10, 1000, 10⁵}` with moments
+    /// of the gradient's size (`v ≥ m²`), `lr ∈ {10⁻³, 10⁻², 2⁻¹⁴}`; in a quarter of the cases the targets
+    /// are τ's own binary32 output (a τ at its target: the binary32 gradient is 0 where the reference's is
+    /// not, so the directions are undetermined). Every entry of `θ′`, `m′`, `v′` within `AdamStepEnclosure`.
+    public static func checkAdamStep(seed: UInt64, cases: Int = ciCases, subject: TauSubject = .optimised) throws -> ClaimResult {
+        var tally = [String: ErrorTally](), undetermined = 0, entries = 0
+        for i in 0..<cases {
+            let c = try TauCase.make(sweepSeed: seed, index: i)
+            var g = SeededGenerator(seed: c.caseSeed ^ 0xADA3)
+            let network = subject.network(c.network)
+            let atTarget = g.next() % 4 == 0
+            let targets = atTarget ? network.forward(xt: c.xt, timesteps: c.timesteps, users: c.users) : c.targets
+            let step = [1, 1, 2, 10, 1000, 100_000][Int(g.next() % 6)]
+            let learningRate = [Float(1e-3), Float(1e-2), 0x1p-14][Int(g.next() % 3)]
+            let got = network.lossAndGradient(xt: c.xt, timesteps: c.timesteps, users: c.users, targets: targets)
+            let parameters = c.referenceParameters
+            var gradient = [Double](repeating: 0, count: got.gradient.count)
+            for b in 0..<c.rows {
+                let row = ReferenceADAR.tauLoss(
+                    parameters, noisy: c.row(c.xt, b).map(Double.init), timestep: c.timesteps[b],
+                    user: c.row(c.users, b).map(Double.init), target: c.row(targets, b).map(Double.init))
+                for (k, value) in row.gradient.flattened.enumerated() { gradient[k] += value }
+            }
+            gradient = gradient.map { $0 / Double(c.rows) }
+            // Moments a history of gradients of this size leaves: |m| ≲ |g| plus a floor, v ≥ m².
+            func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * Double(g.next() >> 11) * 0x1p-53 }
+            let m: [Float] = step == 1 ? Array(repeating: 0, count: gradient.count)
+                : gradient.map { Float($0 * uniform(-1, 1) + uniform(-1e-3, 1e-3)) }
+            let v: [Float] = step == 1 ? Array(repeating: 0, count: gradient.count)
+                : zip(gradient, m).map { Float($0 * $0 * uniform(0.2, 2) + Double($1) * Double($1) * uniform(1, 2)) }
+            var theta = network.parameters, firstMoment = m, secondMoment = v
+            subject.adamStep(&theta, &firstMoment, &secondMoment, got.gradient, step, learningRate)
+            let d = c.dimension
+            var trainer = TauTrainer(
+                seed: 0, learningRate: Double(learningRate), parameters: parameters,
+                firstMoment: TauParameters(dimension: d, flattened: m.map(Double.init)),
+                secondMoment: TauParameters(dimension: d, flattened: v.map(Double.init)), steps: step - 1)
+            ReferenceADAR.adamStep(&trainer, gradient: TauParameters(dimension: d, flattened: gradient))
+            let expected = (trainer.parameters.flattened, trainer.firstMoment.flattened, trainer.secondMoment.flattened)
+            let bounds = TauEquivalenceAnalysis.lossAndGradient(
+                c.network.parameters, dimension: d, inputs: (0..<c.rows).map(c.inputEnclosure),
+                targets: (0..<c.rows).map { c.row(targets, $0).map { .exact(Double($0)) } }).gradient
+            let context = { (k: Int) in "entry \(k), s \(step), lr \(learningRate)\(atTarget ? ", targets at τ's output" : ""), \(c)" }
+            for k in theta.indices {
+                let bound = AdamStepEnclosure(
+                    parameter: network.parameters[k], firstMoment: m[k], secondMoment: v[k], gradient: bounds[k], step: step, learningRate: learningRate)
+                entries += 1
+                if bound.directionUndetermined { undetermined += 1 }
+                let name = bound.directionUndetermined ? "θ′ (direction undetermined)" : "θ′"
+                tally[name, default: .init()].record(Double(theta[k]), expected.0[k], bound.parameter, context: context(k))
+                tally["m′", default: .init()].record(Double(firstMoment[k]), expected.1[k], bound.firstMoment, context: context(k))
+                tally["v′", default: .init()].record(Double(secondMoment[k]), expected.2[k], bound.secondMoment, context: context(k))
+            }
+        }
+        return ErrorTally.result(
+            id: "S9/E5", tally, cases: cases, seed: seed, scope: " (\(entries) entries, \(undetermined) with an undetermined direction)")
     }
 }

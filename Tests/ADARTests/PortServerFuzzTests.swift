@@ -158,6 +158,10 @@ enum ResponseValidator {
             case "words": value.arrayValue.map { $0.count == 4 && $0.allSatisfy { $0.intValue.map { UInt32(exactly: $0) != nil } ?? false } } ?? false
             case "poolGradient", "w1", "w2": value.arrayValue?.allSatisfy(isReals) ?? false
             case "negativeGenerator": ["denoised", "forward", "fallback"].contains(value.stringValue ?? "")
+            case "firstMoment", "secondMoment":
+                value.objectFields.map { $0.map(\.0) == ["w1", "b1", "w2", "b2"] } ?? false
+                    && [value["w1"]!, value["w2"]!].allSatisfy { $0.arrayValue?.allSatisfy(isReals) ?? false }
+                    && isReals(value["b1"]!) && isReals(value["b2"]!)
             case "aStar", "retention", "positiveScore", "referenceNegativeScore", "syntheticScore", "loss", "ratio": isReal(value)
             default: isReals(value)
             }

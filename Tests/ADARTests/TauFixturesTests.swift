@@ -10,7 +10,7 @@ import ADARVerification
 /// tau_forward.json, denoise.json and the τ cases of invalid_inputs.json.
 @Suite("Fixtures: S9 τ")
 struct TauFixturesTests {
-    static let tauOperations: Set<FixtureOperation> = [.pe, .tauInit, .tauForward, .denoise]
+    static let tauOperations: Set<FixtureOperation> = [.pe, .tauInit, .tauForward, .denoise, .tauStep]
     static var files: [FixtureFile] { FixtureGenerator.generateAll() }
 
     static func replacingExpected(

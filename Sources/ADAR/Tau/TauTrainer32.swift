@@ -125,21 +125,32 @@ public final class TauTrainer32: @unchecked Sendable {
         return loss
     }
 
-    /// Adam (β₁ 0.9, β₂ 0.999, ε 10⁻⁸, bias-corrected) on `gradient`; the
-    /// bias corrections `1/(1 − β^t)` are formed in binary64 and rounded once.
+    /// Adam on `gradient` at the next step count.
     private func adamStep() {
         stepCount += 1
+        Self.adamStep(
+            parameters: &network.parameters, firstMoment: &firstMoment, secondMoment: &secondMoment,
+            gradient: gradient, step: stepCount, learningRate: learningRate)
+    }
+
+    /// One Adam step (β₁ 0.9, β₂ 0.999, ε 10⁻⁸, bias-corrected, S9) at step
+    /// count `step` (after increment, ≥ 1), elementwise on flat arrays of one
+    /// layout; the bias corrections `1/(1 − βˢ)` are formed in binary64 and
+    /// rounded once. The trainer's step, and the fixture operation `tauStep`.
+    package static func adamStep(
+        parameters: inout [Float], firstMoment: inout [Float], secondMoment: inout [Float], gradient: [Float], step: Int, learningRate rate: Float
+    ) {
+        precondition(step >= 1 && [firstMoment.count, secondMoment.count, gradient.count].allSatisfy { $0 == parameters.count })
         let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
-        let correction1 = Float(1 / (1 - pow(0.9, Double(stepCount))))
-        let correction2 = Float(1 / (1 - pow(0.999, Double(stepCount))))
-        let rate = learningRate
-        for i in network.parameters.indices {
+        let correction1 = Float(1 / (1 - pow(0.9, Double(step))))
+        let correction2 = Float(1 / (1 - pow(0.999, Double(step))))
+        for i in parameters.indices {
             let g = gradient[i]
             let m = beta1 * firstMoment[i] + (1 - beta1) * g
             let v = beta2 * secondMoment[i] + (1 - beta2) * (g * g)
             firstMoment[i] = m
             secondMoment[i] = v
-            network.parameters[i] -= rate * (m * correction1) / ((v * correction2).squareRoot() + epsilon)
+            parameters[i] -= rate * (m * correction1) / ((v * correction2).squareRoot() + epsilon)
         }
     }
 }

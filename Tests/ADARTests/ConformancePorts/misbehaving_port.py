@@ -63,7 +63,7 @@ for line in sys.stdin:
             continue
         send({"name": f"misbehaving ({mode})", "precision": "binary64",
               "operations": ["schedule", "forward", "transition", "synthesize", "philox", "normals", "loss",
-                             "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised"]})
+                             "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised", "tauStep"]})
         continue
     if mode in ("hang", "hang-with-child"):
         time.sleep(3600)

@@ -2,7 +2,7 @@
 """A readable numpy port of ADAR-SPEC.md that answers the `adar conform` protocol.
 
 Read it beside the spec: every function cites the section it implements
-(S1 … S8). The protocol is docs/PORTING.md section 3; the operations and
+(S1 … S9). The protocol is docs/PORTING.md section 3; the operations and
 their field names are docs/PORTING.md section 2.
 
     python3 adar_port.py                       # protocol on stdin/stdout
@@ -68,13 +68,18 @@ BUGS = {
     "concatenation-swapped": "τ's input v = [e_u ; PE(t) ; x_t] instead of [x_t ; PE(t) ; e_u]",
     "reconstruction-missing-sigma": "x̂_0 = x_0 + r_t·(ε − ε̂), σ left out of the reconstruction",
     "ratio-alpha-bar": "r_t = √(1 − ᾱ_t)/ᾱ_t, ᾱ where √ᾱ belongs",
+    # S9 τ's Adam step
+    "adam-no-bias-correction": "Adam without bias correction: m/(√v + ε) instead of m̂/(√v̂ + ε)",
+    "adam-epsilon-inside-root": "Adam's ε inside the square root: m̂/√(v̂ + ε)",
+    "adam-weight-decay": "AdamW's default weight decay (λ = 0.01) applied to τ",
+    "adam-moments-after-step": "θ stepped with the previous moments, m and v updated afterwards",
 }
 BUG = os.environ.get("ADAR_PORT_BUG", "")
 if BUG and BUG not in BUGS:
     sys.exit(f"unknown ADAR_PORT_BUG {BUG!r}; known: {', '.join(BUGS)}")
 
 OPERATIONS = ["schedule", "forward", "transition", "synthesize", "philox", "normals", "loss",
-              "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised"]
+              "pe", "tauInit", "tauForward", "denoise", "synthesizeDenoised", "tauStep"]
 
 
 class ADARError(Exception):
@@ -793,13 +798,19 @@ def silu(z):
         return (z / (REAL(1) + np.exp(-z))).astype(REAL)
 
 
-def tau_forward(parameters, xt, t, user):
+def tau_activations(parameters, xt, t, user):
+    """τ's forward pass with its intermediates: v, z = W₁·v + b₁, h = SiLU(z), ε̂ = W₂·h + b₂ (S9)."""
     w1, b1, w2, b2 = parameters
     v = np.concatenate([xt, positional_encoding(t, xt.size), user])
     if BUG == "concatenation-swapped":  # BUG: [e_u ; PE(t) ; x_t]
         v = np.concatenate([user, positional_encoding(t, xt.size), xt])
-    hidden = silu((w1 @ v + b1).astype(REAL))
-    return (w2 @ hidden + b2).astype(REAL)
+    z = (w1 @ v + b1).astype(REAL)
+    hidden = silu(z)
+    return v, z, hidden, (w2 @ hidden + b2).astype(REAL)
+
+
+def tau_forward(parameters, xt, t, user):
+    return tau_activations(parameters, xt, t, user)[3]
 
 
 def op_tau_forward(request):
@@ -862,13 +873,120 @@ def op_synthesize_denoised(request):
 
 
 # ---------------------------------------------------------------------------
+# S9. Training τ: per batch, one Adam step (β₁ 0.9, β₂ 0.999, ε 1e-8,
+# bias-corrected, no weight decay) on the mean over the rows of
+# L_τ = ‖ε′ − τ(x_t′, PE(t′), e_u)‖²/d, x_t′ = √ᾱ_t′·x_0 + √(1 − ᾱ_t′)·σ·ε′.
+# ---------------------------------------------------------------------------
+def row_matrix(values, field, columns, rows=None):
+    """A finite [rows][columns] matrix; errors name the row as the reference does."""
+    for r, row in enumerate(values):
+        if len(row) != columns:
+            raise ADARError("shapeMismatch", f"{field}[{r}]", f"field {field}[{r}]: expected {columns} values, got {len(row)}")
+    if rows is not None and len(values) != rows:
+        raise ADARError("shapeMismatch", field, f"field {field}: expected {rows} rows, got {len(values)}")
+    a = np.asarray([[number(x) for x in row] for row in values], dtype=np.float64).reshape(len(values), columns)
+    bad = np.argwhere(~np.isfinite(a))
+    if bad.size:
+        raise ADARError("nonFinite", field, f"row {bad[0][0]}, field {field}[{bad[0][1]}]: value is not finite (S5)")
+    return a.astype(REAL)
+
+
+def adam_moment(request, name, d):
+    """An Adam moment {w1, b1, w2, b2} in τ's shapes; errors name `<name>.<field>`."""
+    try:
+        return tau_parameters(request[name], d)
+    except ADARError as error:
+        raise ADARError(error.kind, f"{name}.{error.field}", error.message)
+
+
+def tau_loss_gradient(parameters, x0, user, target, t, table, sigma):
+    """One row's L_τ and its gradient (dW₁, db₁, dW₂, db₂) by backpropagation (S9)."""
+    w1, b1, w2, b2 = parameters
+    xt = forward_sample(x0, target, table.index(t), table, sigma)
+    v, z, hidden, epsilon_hat = tau_activations(parameters, xt, t, user)
+    d = x0.size
+    residual = (epsilon_hat - target).astype(REAL)
+    d_out = (REAL(2) * residual / REAL(d)).astype(REAL)
+    with np.errstate(over="ignore"):
+        s = (REAL(1) / (REAL(1) + np.exp(-z))).astype(REAL)
+    d_pre = ((w2.T @ d_out) * s * (REAL(1) + z * (REAL(1) - s))).astype(REAL)
+    loss = REAL(np.sum(residual * residual) / REAL(d))
+    return loss, [np.outer(d_pre, v).astype(REAL), d_pre, np.outer(d_out, hidden).astype(REAL), d_out]
+
+
+def adam_step(theta, m, v, g, step, lr):
+    """m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − lr·m̂/(√v̂ + ε),
+    m̂ = m/(1 − β₁ˢ), v̂ = v/(1 − β₂ˢ) with s the step count after increment (S9)."""
+    beta1, beta2, epsilon = REAL(0.9), REAL(0.999), REAL(1e-8)
+    correction1, correction2 = REAL(1 / (1 - 0.9 ** step)), REAL(1 / (1 - 0.999 ** step))  # binary64, rounded once
+    if BUG == "adam-no-bias-correction":  # BUG: m and v used as they are
+        correction1 = correction2 = REAL(1)
+    m_new = (beta1 * m + (REAL(1) - beta1) * g).astype(REAL)
+    v_new = (beta2 * v + (REAL(1) - beta2) * (g * g)).astype(REAL)
+    m_step, v_step = m_new, v_new
+    if BUG == "adam-moments-after-step":  # BUG: θ steps with the moments of the previous step
+        m_step, v_step = m, v
+    root = np.sqrt(v_step * correction2) + epsilon
+    if BUG == "adam-epsilon-inside-root":  # BUG: √(v̂ + ε)
+        root = np.sqrt(v_step * correction2 + epsilon)
+    if BUG == "adam-weight-decay":  # BUG: AdamW's default decay, θ ← θ(1 − lr·0.01)
+        theta = (theta - lr * REAL(0.01) * theta).astype(REAL)
+    return (theta - lr * (m_step * correction1) / root).astype(REAL), m_new, v_new
+
+
+def op_tau_step(request):
+    """S9 step (2) on given rows: x_t′, the batch mean of L_τ and its gradient (rows in order),
+    then one Adam step at step count `step` from the given moments. Returns the loss before the step."""
+    table = Schedule(request["schedule"])
+    sigma = sigma_of(request)
+    positives = request["positives"]
+    if len(positives) < 1:
+        raise ADARError("shapeMismatch", "positives", "field positives: at least one row")
+    d = len(positives[0])
+    if d < 1:
+        raise ADARError("shapeMismatch", "positives[0]", "field positives[0]: d must be at least 1")
+    x0s = row_matrix(positives, "positives", d)
+    rows = x0s.shape[0]
+    users = row_matrix(request["users"], "users", d, rows)
+    targets = row_matrix(request["targetNoise"], "targetNoise", d, rows)
+    timesteps = [int(t) for t in request["timesteps"]]
+    if len(timesteps) != rows:
+        raise ADARError("shapeMismatch", "timesteps", f"field timesteps: expected {rows} values, got {len(timesteps)}")
+    for b, t in enumerate(timesteps):
+        if not 1 <= t <= table.steps:
+            raise configuration_error("timesteps", f"row {b}: t′ = {t} is outside 1…T = {table.steps}")
+    parameters = tau_parameters(request, d)
+    first, second = adam_moment(request, "firstMoment", d), adam_moment(request, "secondMoment", d)
+    for name, values in zip(["w1", "b1", "w2", "b2"], second):
+        if np.any(values < 0):
+            raise configuration_error(f"secondMoment.{name}", "Adam's v is a running mean of squares: ≥ 0")
+    step = int(request["step"])
+    if step < 1:
+        raise configuration_error("step", f"s = {step}: the step count after increment is ≥ 1")
+    lr = number(request["learningRate"])
+    if not (math.isfinite(lr) and lr > 0):
+        raise configuration_error("learningRate", f"lr_τ = {lr} must be finite and > 0")
+    loss, gradient = REAL(0), [np.zeros_like(p) for p in parameters]
+    for b in range(rows):
+        row_loss, row_gradient = tau_loss_gradient(parameters, x0s[b], users[b], targets[b], timesteps[b], table, sigma)
+        loss = REAL(loss + row_loss)
+        gradient = [(total + g).astype(REAL) for total, g in zip(gradient, row_gradient)]
+    stepped = [adam_step(theta, m, v, (g / REAL(rows)).astype(REAL), step, REAL(lr))
+               for theta, m, v, g in zip(parameters, first, second, gradient)]
+    names = ["w1", "b1", "w2", "b2"]
+    return {"loss": REAL(loss / REAL(rows)), **{name: theta for name, (theta, _, _) in zip(names, stepped)},
+            "firstMoment": {name: m for name, (_, m, _) in zip(names, stepped)},
+            "secondMoment": {name: v for name, (_, _, v) in zip(names, stepped)}}
+
+
+# ---------------------------------------------------------------------------
 # The protocol (docs/PORTING.md section 3)
 # ---------------------------------------------------------------------------
 HANDLERS = {
     "schedule": op_schedule, "forward": op_forward, "transition": op_transition,
     "synthesize": op_synthesize, "philox": op_philox, "normals": op_normals, "loss": op_loss,
     "pe": op_pe, "tauInit": op_tau_init, "tauForward": op_tau_forward, "denoise": op_denoise,
-    "synthesizeDenoised": op_synthesize_denoised,
+    "synthesizeDenoised": op_synthesize_denoised, "tauStep": op_tau_step,
 }
 
 
