@@ -7,6 +7,9 @@ import ADARReport
 import ADARStore
 import Foundation
 import Testing
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 /// The rows of the final table (issue 10 §3): rows declared in the grid file (name, base sampler,
 /// settings, grid), equal budgets across them, the store identity of the five samplers' rows, the
@@ -293,5 +296,191 @@ struct VariantRowsTests {
             try ADARConfiguration(syntheticWeight: -0.1)
         }
         #expect(throws: ADARError.self) { try ADARConfiguration(syntheticWeight: .infinity) }
+    }
+
+    // MARK: The report: verdict lines and the calibration plot
+
+    @Test("Each ADAR row gets a verdict line in words against the best baseline and uniform; Holm runs over every comparison")
+    func verdictLines() throws {
+        let flatRecall = Array(repeating: 0.2, count: 6)
+        // NDCG@20 planted; the expected numbers come from scipy.stats.ttest_rel (and its confidence_interval) run once on them.
+        let rows = [
+            ReportTests.Planted(name: "uniform", configuration: ["lr": 0.001],
+                                runs: ReportTests.runs([0.3859, 0.3862, 0.3855, 0.3866, 0.3851, 0.3860], flatRecall, validation: Array(repeating: 0.40, count: 6))),
+            ReportTests.Planted(name: "dns", configuration: ["lr": 0.001, "pool": 16],
+                                runs: ReportTests.runs([0.3961, 0.3961, 0.3958, 0.3964, 0.3952, 0.3960], flatRecall, validation: Array(repeating: 0.41, count: 6))),
+            ReportTests.Planted(name: "adar-forward", configuration: ["lr": 0.001, "rho": 0.5],
+                                runs: ReportTests.runs([0.3762, 0.3759, 0.3760, 0.3764, 0.3751, 0.3763], flatRecall, validation: Array(repeating: 0.45, count: 6))),
+            ReportTests.Planted(name: "adar-denoised", configuration: ["lr": 0.001, "rho": 0.5, "generator": "denoised"],
+                                runs: ReportTests.runs([0.3971, 0.3949, 0.3966, 0.3955, 0.3963, 0.3950], flatRecall, validation: Array(repeating: 0.45, count: 6))),
+            ReportTests.Planted(name: "adar-w0", configuration: ["lr": 0.001, "rho": 0.5, "syntheticWeight": 0],
+                                runs: ReportTests.runs([0.4113, 0.4112, 0.4106, 0.4114, 0.4105, 0.4109], flatRecall, validation: Array(repeating: 0.45, count: 6))),
+        ]
+        let report = try CellReport(cell: ReportTests.cell, store: ReportTests.plantedStore(rows))
+        // The best baseline is chosen among the non-ADAR rows on validation, although the ADAR rows validate higher.
+        #expect(report.bestBaseline?.sampler == "dns")
+        #expect(report.rows.map(\.sampler) == ["uniform", "dns", "adar-denoised", "adar-forward", "adar-w0"])
+        // 4 rows vs uniform + 3 ADAR rows vs dns, on both metrics.
+        #expect(report.comparisons.count == 14)
+        let markdown = CellMarkdown.render(report)
+        #expect(markdown.contains("all **m = 14** comparisons"))
+        let verdicts = markdown.split(separator: "\n").filter { $0.hasPrefix("adar") }.map(String.init)
+        #expect(verdicts == [
+            "adar-denoised: not significantly different from the best baseline (dns) in NDCG@20 (0.0 %, Δ 0.0000 [-0.0012, +0.0011], Holm p 1.000); "
+                + "2.6 % above uniform in NDCG@20 (Holm p <0.001).",
+            "adar-forward: 5.0 % below the best baseline (dns) in NDCG@20 (Δ -0.0199 [-0.0201, -0.0198], Holm p <0.001); "
+                + "2.6 % below uniform in NDCG@20 (Holm p <0.001).",
+            "adar-w0: 3.8 % above the best baseline (dns) in NDCG@20 (Δ +0.0150 [+0.0149, +0.0152], Holm p <0.001); "
+                + "6.5 % above uniform in NDCG@20 (Holm p <0.001).",
+        ], "\(verdicts)")
+    }
+
+    /// A store with final runs of uniform and two ADAR rows at one pair, the ADAR ones with S9's calibration
+    /// extras per evaluation (as ProtocolSweep records them); `calibration: false` records none.
+    static func calibrationStore(calibration: Bool = true) throws -> RunStore {
+        let store = try RunStore.inMemory()
+        let planted: [(String, [(z: Double, share: Double, retention: Double)])] = [
+            ("uniform", []),
+            ("adar-forward", [(0.3, 0.49, 0.49), (-0.8, 0.50, 0.49), (1.1, 0.47, 0.48)]),
+            ("adar-denoised", [(21.4, 0.64, 0.49), (147.9, 0.92, 0.49), (193.8, 0.99, 0.48)]),
+        ]
+        for (name, statistics) in planted {
+            for pair in ReportTests.pairs.prefix(2) {
+                let id = try ReportTests.started(store.begin(ReportTests.spec(.final, name, ["lr": 0.001], split: pair.split, model: pair.model),
+                                                             codeVersion: "test"))
+                for (k, epoch) in [5, 10, 15].enumerated() {
+                    var extra = ["meanLoss": 0.5]
+                    if calibration, k < statistics.count {
+                        extra.merge(["calibration.z": statistics[k].z, "calibration.share": statistics[k].share,
+                                     "calibration.meanRetention": statistics[k].retention, "calibration.rows": 1000]) { $1 }
+                    }
+                    try store.recordEvaluation(id, epoch: epoch, split: .validation, metrics: ["ndcg@20": 0.3 + Double(k) / 100], extra: extra)
+                }
+                try store.finish(id, bestEpoch: 15, testMetrics: ["ndcg@20": 0.31, "recall@20": 0.2], seconds: 1)
+            }
+        }
+        return store
+    }
+
+    /// The points of every `<polyline>` of an SVG, in document order.
+    static func polylines(_ svg: String) -> [[(x: Double, y: Double)]] {
+        svg.components(separatedBy: "<polyline").dropFirst().map { element in
+            let points = element.components(separatedBy: "points=\"")[1].components(separatedBy: "\"")[0]
+            return points.split(separator: " ").map { pair in
+                let xy = pair.split(separator: ",").map { Double($0)! }
+                return (xy[0], xy[1])
+            }
+        }
+    }
+
+    @Test("The calibration plot: Z and the share above s⁻ against mean π of each ADAR row's final run at the first pair; referenced by the report")
+    func calibrationPlot() throws {
+        let report = try CellReport(cell: ReportTests.cell, store: Self.calibrationStore())
+        #expect(report.calibrationCurves.map(\.sampler) == ["adar-denoised", "adar-forward"])
+        let denoised = try #require(report.calibrationCurves.first)
+        #expect(denoised.points.map(\.epoch) == [5, 10, 15] && denoised.points.map(\.z) == [21.4, 147.9, 193.8])
+        #expect(denoised.points.map(\.share) == [0.64, 0.92, 0.99] && denoised.points.map(\.meanRetention) == [0.49, 0.49, 0.48])
+        let svg = try #require(CellPlots.calibration(report))
+        #if canImport(FoundationXML) || canImport(Darwin)
+        let parser = XMLParser(data: Data(svg.utf8))
+        #expect(parser.parse(), "not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "")")
+        #endif
+        #expect(svg.contains(">adar-denoised</text>") && svg.contains(">adar-forward</text>") && !svg.contains(">uniform</text>"))
+        #expect(svg.contains(">Z (S9)</text>") && svg.contains(">share of Y = 1</text>") && !svg.contains("nan"))
+        // The ±1.96 band, then Z per row, then per row its share (solid) and mean π (dashed).
+        let lines = Self.polylines(svg)
+        try #require(lines.count == 2 + 2 + 4)
+        #expect(lines[0][0].y > lines[1][0].y)  // −1.96 lies below +1.96
+        let (denoisedZ, forwardZ) = (lines[2], lines[3])
+        #expect(denoisedZ.count == 3 && forwardZ.count == 3)
+        #expect(denoisedZ.last!.y < forwardZ.last!.y && denoisedZ.map(\.y) == denoisedZ.map(\.y).sorted(by: >))
+        // Forward's Z stays inside the band: between the two dashed lines.
+        #expect(forwardZ.allSatisfy { $0.y < lines[0][0].y && $0.y > lines[1][0].y })
+        let (denoisedShare, denoisedPi, forwardShare, forwardPi) = (lines[4], lines[5], lines[6], lines[7])
+        #expect(denoisedShare.last!.y < denoisedPi.last!.y - 100, "0.99 sits far above 0.48 on a 300-pixel axis from 0 to 1")
+        #expect(abs(forwardShare.last!.y - forwardPi.last!.y) < 10)
+
+        let files = try Report(store: Self.calibrationStore(), filter: .init(), commandLine: "adar report").files(markdownOnly: false)
+        let stem = ReportTests.cell.fileStem
+        #expect(files.contains { $0.name == "\(stem)-calibration.svg" && $0.contents == svg })
+        let markdown = try #require(files.first { $0.name == "\(stem).md" }?.contents)
+        #expect(markdown.contains("![calibration](\(stem)-calibration.svg)") && markdown.contains("one run, not a mean over seeds"))
+
+        // Without calibration statistics (no ADAR row recorded any): no plot and no reference.
+        let plain = try CellReport(cell: ReportTests.cell, store: Self.calibrationStore(calibration: false))
+        #expect(plain.calibrationCurves.isEmpty && CellPlots.calibration(plain) == nil)
+        let plainFiles = try Report(store: Self.calibrationStore(calibration: false), filter: .init(), commandLine: "adar report").files(markdownOnly: false)
+        #expect(!plainFiles.contains { $0.name.hasSuffix("-calibration.svg") })
+        #expect(plainFiles.allSatisfy { !$0.contents.contains("![calibration]") })
+    }
+
+    // MARK: End to end
+
+    /// Every row of the full protocol, shrunk: budget 1, two epochs, two model seeds on one split seed.
+    static let everyRowGrid = """
+        {"version": 1, "protocols": {"tiny": {
+          "description": "tiny protocol with every variant row, for tests", "budget": 1, "selectionSeed": 7,
+          "earlyStopping": {"evaluateEvery": 1, "patience": 1, "maxEpochs": 2},
+          "finalRuns": {"modelSeeds": [1, 2], "splitSeeds": [5]},
+          "fixed": {"dimension": 8, "batchSize": 256, "initialScale": 0.1, "layers": 2, "pool": 4, "policy": "max",
+                    "schedule": "cosine", "scheduleSteps": 100},
+          "grids": {"common": {"lr": [0.01], "l2": [0.0001]}, "uniform": {}, "dns": {"pool": [4]},
+                    "ahns": {"p": [-2], "alpha": [1], "beta": [0.1]},
+                    "adar": {"rho": [0.5], "weight": [1], "sigma": [0.1], "fallback": ["skip", "hardest"], "gradientFlow": ["detach"]},
+                    "mixgcf": {"pool": [4], "positiveMixingMax": [0.5]},
+                    "adar-forward": {"sampler": "adar", "settings": {"fallback": "skip", "gradientFlow": "detach"},
+                                     "rho": [0.5], "weight": [1], "sigma": [0.1]},
+                    "adar-hardest-through": {"sampler": "adar", "settings": {"fallback": "hardest", "gradientFlow": "through"},
+                                             "rho": [0.5], "weight": [1], "sigma": [0.1]},
+                    "adar-denoised": {"sampler": "adar", "settings": {"generator": "denoised", "fallback": "skip", "gradientFlow": "detach"},
+                                      "rho": [0.5], "weight": [1], "sigma": [0.1], "rMax": [10], "tauWarmup": [1], "tauLearningRate": [0.01]},
+                    "adar-w0": {"sampler": "adar", "settings": {"fallback": "hardest", "gradientFlow": "through", "syntheticWeight": 0},
+                                "rho": [0.5], "weight": [1], "sigma": [0.1]}}}}}
+        """
+
+    static let rowNames = ["uniform", "dns", "ahns", "adar", "mixgcf", "adar-forward", "adar-hardest-through", "adar-denoised", "adar-w0"]
+
+    @Test("adar tune runs every row of the grid file by default (denoised and the ablation included), --samplers picks rows, adar report writes a verdict per ADAR row and the calibration plot")
+    func tuneAndReportEveryRow() throws {
+        let folder = try TuneCommandTests.folder(grid: Self.everyRowGrid)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tune = ["tune", "--dataset", "synthetic", "--synthetic-users", "60", "--synthetic-items", "120",
+                    "--grids", "tiny.json", "--protocol", "tiny", "--store", "runs.sqlite", "--threads", "1"]
+        let result = try ADARExecutable.run(tune, in: folder)
+        #expect(result.status == 0 && !result.endedBySignal, "\(result.status): \(result.standardError)")
+        let chosen = result.standardOutput.split(separator: "\n").filter { $0.hasPrefix("  ") }.map { $0.split(separator: " ")[0] }
+        #expect(chosen.map(String.init) == Self.rowNames, "\(result.standardOutput)")
+
+        let store = try TuneCommandTests.store(in: folder)
+        let finals = try store.finishedRuns(phase: .final)
+        #expect(finals.count == 9 * 2 && Set(finals.map(\.spec.sampler)) == Set(Self.rowNames))
+        #expect(try store.failedRuns().isEmpty)
+        for run in finals where run.spec.sampler == "adar-w0" {
+            #expect(run.spec.configuration["syntheticWeight"] == .number(0) && run.spec.configuration["fallback"] == .string("hardest"))
+        }
+        let denoised = try #require(finals.first { $0.spec.sampler == "adar-denoised" })
+        #expect(try store.evaluations(denoised.id).contains { $0.extra["tau.loss"] != nil })
+
+        // --samplers takes row names: the stored runs are found again, nothing is retrained.
+        let picked = try ADARExecutable.run(tune.map { $0 } + ["--samplers", "adar-w0,uniform"], in: folder)
+        #expect(picked.status == 0 && !picked.endedBySignal, "\(picked.standardError)")
+        #expect(picked.standardOutput.split(separator: "\n").filter { $0.hasPrefix("  ") }.map { String($0.split(separator: " ")[0]) }
+            == ["adar-w0", "uniform"])
+        #expect(!picked.standardError.contains("done in"), "every run was in the store: \(picked.standardError)")
+        let unknown = try ADARExecutable.run(tune + ["--samplers", "adar-x"], in: folder)
+        #expect(unknown.status == 64 && !unknown.endedBySignal)
+        #expect(unknown.standardError.contains(#"adar tune: error: --samplers: "adar-x" is not a row of protocol tiny in tiny.json (its rows: "#
+            + Self.rowNames.joined(separator: ", ") + ")"), "\(unknown.standardError)")
+
+        let report = try ADARExecutable.run(["report", "--store", "runs.sqlite", "--output", "out"], in: folder)
+        #expect(report.status == 0 && !report.endedBySignal, "\(report.standardError)")
+        let stem = Cell(dataset: "synthetic", backbone: "mf", protocol: "tiny").fileStem
+        let markdown = try String(contentsOf: folder.appendingPathComponent("out/\(stem).md"), encoding: .utf8)
+        for name in Self.rowNames where name.hasPrefix("adar") {
+            #expect(markdown.split(separator: "\n").contains { $0.hasPrefix("\(name): ") }, "no verdict line for \(name)")
+        }
+        #expect(markdown.contains("![calibration](\(stem)-calibration.svg)"))
+        let svg = try String(contentsOf: folder.appendingPathComponent("out/\(stem)-calibration.svg"), encoding: .utf8)
+        for name in Self.rowNames where name.hasPrefix("adar") { #expect(svg.contains(">\(name)</text>"), "\(name)") }
     }
 }
