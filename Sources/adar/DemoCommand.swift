@@ -52,9 +52,12 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        // The report's output is checked before the sweep, so a long run never ends on an unwritable folder.
+        let tune = try Self.parse(TuneCommand.self, tuneArguments)
+        // The rows and the report's output are checked before the sweep, so a bad row writes nothing
+        // and a long run never ends on an unwritable folder.
+        _ = try tune.plan()
         _ = try OutputFile(checking: URL(fileURLWithPath: output).appendingPathComponent("report.md").path, option: "--output")
-        try Self.parse(TuneCommand.self, tuneArguments).run()
+        try tune.run()
         print("")
         try Self.parse(ReportCommand.self, reportArguments).run()
     }

@@ -61,13 +61,19 @@ struct TuneCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    /// The grid file, its protocol and the rows to run: every refusal of the options that needs the
+    /// grid file, before anything is opened or written.
+    func plan() throws -> (grids: String, evaluationProtocol: EvaluationProtocol, rows: [TuningRow]) {
         let grids = try cell.gridFile()
         let file = try GridFile.load(contentsOf: URL(fileURLWithPath: grids))
         guard let evaluationProtocol = file.protocols.first(where: { $0.name == protocolName }) else {
             throw CLIError(.usage, "--protocol: \(grids) has no protocol \"\(protocolName)\" (it has: \(file.protocols.map(\.name).joined(separator: ", ")))")
         }
-        let rows = try RowList.resolve(cell.samplers, in: evaluationProtocol, grids: grids)
+        return (grids, evaluationProtocol, try RowList.resolve(cell.samplers, in: evaluationProtocol, grids: grids))
+    }
+
+    func run() throws {
+        let (grids, evaluationProtocol, rows) = try plan()
         let runStore = try RunStore(path: store)
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let (cache, users, items, dataset, model) = (cell.cache, cell.syntheticUsers, cell.syntheticItems, cell.dataset, cell.model)

@@ -416,27 +416,28 @@ struct VariantRowsTests {
 
     // MARK: End to end
 
-    /// Every row of the full protocol, shrunk: budget 1, two epochs, two model seeds on one split seed.
-    static let everyRowGrid = """
-        {"version": 1, "protocols": {"tiny": {
-          "description": "tiny protocol with every variant row, for tests", "budget": 1, "selectionSeed": 7,
-          "earlyStopping": {"evaluateEvery": 1, "patience": 1, "maxEpochs": 2},
-          "finalRuns": {"modelSeeds": [1, 2], "splitSeeds": [5]},
-          "fixed": {"dimension": 8, "batchSize": 256, "initialScale": 0.1, "layers": 2, "pool": 4, "policy": "max",
-                    "schedule": "cosine", "scheduleSteps": 100},
-          "grids": {"common": {"lr": [0.01], "l2": [0.0001]}, "uniform": {}, "dns": {"pool": [4]},
-                    "ahns": {"p": [-2], "alpha": [1], "beta": [0.1]},
-                    "adar": {"rho": [0.5], "weight": [1], "sigma": [0.1], "fallback": ["skip", "hardest"], "gradientFlow": ["detach"]},
-                    "mixgcf": {"pool": [4], "positiveMixingMax": [0.5]},
-                    "adar-forward": {"sampler": "adar", "settings": {"fallback": "skip", "gradientFlow": "detach"},
+    /// Every row of the full protocol, shrunk: TuneCommandTests' tiny protocol with budget 1, two epochs, two model
+    /// seeds on one split seed, and the four variant rows added.
+    static let everyRowGrid = [
+        (#""budget": 2"#, #""budget": 1"#),
+        (#""evaluateEvery": 2, "patience": 5, "maxEpochs": 10"#, #""evaluateEvery": 1, "patience": 1, "maxEpochs": 2"#),
+        (#""splitSeeds": [5, 6]"#, #""splitSeeds": [5]"#), (#""lr": [0.01, 0.003]"#, #""lr": [0.01]"#),
+        (#""dns": {"pool": [4, 8]}"#, #""dns": {"pool": [4]}"#),
+        (#""positiveMixingMax": [0.5]}"#, #"""
+            "positiveMixingMax": [0.5]},
+            "adar-forward": {"sampler": "adar", "settings": {"fallback": "skip", "gradientFlow": "detach"},
+                             "rho": [0.5], "weight": [1], "sigma": [0.1]},
+            "adar-hardest-through": {"sampler": "adar", "settings": {"fallback": "hardest", "gradientFlow": "through"},
                                      "rho": [0.5], "weight": [1], "sigma": [0.1]},
-                    "adar-hardest-through": {"sampler": "adar", "settings": {"fallback": "hardest", "gradientFlow": "through"},
-                                             "rho": [0.5], "weight": [1], "sigma": [0.1]},
-                    "adar-denoised": {"sampler": "adar", "settings": {"generator": "denoised", "fallback": "skip", "gradientFlow": "detach"},
-                                      "rho": [0.5], "weight": [1], "sigma": [0.1], "rMax": [10], "tauWarmup": [1], "tauLearningRate": [0.01]},
-                    "adar-w0": {"sampler": "adar", "settings": {"fallback": "hardest", "gradientFlow": "through", "syntheticWeight": 0},
-                                "rho": [0.5], "weight": [1], "sigma": [0.1]}}}}}
-        """
+            "adar-denoised": {"sampler": "adar", "settings": {"generator": "denoised", "fallback": "skip", "gradientFlow": "detach"},
+                              "rho": [0.5], "weight": [1], "sigma": [0.1], "rMax": [10], "tauWarmup": [1], "tauLearningRate": [0.01]},
+            "adar-w0": {"sampler": "adar", "settings": {"fallback": "hardest", "gradientFlow": "through", "syntheticWeight": 0},
+                        "rho": [0.5], "weight": [1], "sigma": [0.1]}
+            """#),
+    ].reduce(TuneCommandTests.grid) { document, edit in
+        precondition(document.components(separatedBy: edit.0).count == 2, "\(edit.0) must occur once")
+        return document.replacingOccurrences(of: edit.0, with: edit.1)
+    }
 
     static let rowNames = ["uniform", "dns", "ahns", "adar", "mixgcf", "adar-forward", "adar-hardest-through", "adar-denoised", "adar-w0"]
 
