@@ -62,17 +62,13 @@ public struct TuningRow: Equatable, Sendable {
     public let settings: RunConfiguration
     /// The row's own axes (neither the common grid's nor the settings).
     public let axes: [ParameterGrid.Axis]
-
-    /// True for the rows the report treats as ADAR variants (never a baseline): the `adar` sampler's,
-    /// whose names the grid file requires to be `adar` or to begin with `adar-`.
-    public var isADAR: Bool { sampler == .adar }
 }
 
 /// One named protocol of the grid file (docs/PROTOCOL.md "The grid file").
 public struct EvaluationProtocol: Equatable, Sendable {
     public let name: String
     public let description: String
-    /// N: configurations tuned per sampler.
+    /// N: configurations tuned per row.
     public let budget: Int
     /// Seeds the choice of N configurations from a larger grid.
     public let selectionSeed: UInt64

@@ -134,7 +134,8 @@ public struct CellReport: Sendable {
     /// Samplers are listed uniform first, then the other baselines, then the ADAR variants.
     static let baselineOrder = ["uniform", "dns", "ahns", "mixgcf"]
 
-    /// A sampler whose name begins with "adar" is an ADAR variant: never a baseline.
+    /// A row whose name begins with "adar" is an ADAR row, never a baseline (the grid file names every row of the
+    /// adar sampler "adar" or "adar-…", and no other row so).
     public static func isADAR(_ sampler: String) -> Bool { sampler.lowercased().hasPrefix("adar") }
 
     static func order(_ a: String, _ b: String) -> Bool {
