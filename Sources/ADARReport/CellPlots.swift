@@ -112,7 +112,7 @@ public enum CellPlots {
         let samplers = curves.map(\.sampler)
         let colours = colours(report.rows.map(\.sampler))
         let panelWidth = margin.left + panel.width + margin.right
-        let width = 2 * panelWidth + 170
+        let width = 2 * panelWidth + 200  // room for legends like "adar-hardest-through"
         let height = margin.top + panel.height + margin.bottom
         var svg = header(width: width, height: height)
         let epochs = curves.flatMap { $0.points.map(\.epoch) }
