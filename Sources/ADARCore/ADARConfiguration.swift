@@ -35,13 +35,18 @@ public struct ADARConfiguration: Equatable, Sendable {
     public var fallback: FallbackMode
     /// Augmentation weight `w ≥ 0` (S7).
     public var augmentationWeight: Double
+    /// The weight of S7's augmentation term on rows whose `x⁻` is synthesised (`transition`,
+    /// `saturated`); nil: `w`. With `fallback = hardest` and 0 here, only the fallback rows keep
+    /// the term (weight `w`, the real hardest candidate): the ablation of the synthetic part.
+    /// (`w = 0` instead removes the term from every row, fallback rows included: plain BPR.)
+    public var syntheticWeight: Double?
     public var gradientFlow: GradientFlow
     /// L2 coefficient `λ ≥ 0` (S7).
     public var l2: Double
 
     public init(
         rho: Double = 0.5, policy: ReferencePolicy = .max, sigma: Double = 1,
-        fallback: FallbackMode = .skip, augmentationWeight: Double = 1,
+        fallback: FallbackMode = .skip, augmentationWeight: Double = 1, syntheticWeight: Double? = nil,
         gradientFlow: GradientFlow = .detach, l2: Double = 0
     ) throws(ADARError) {
         guard rho.isFinite, rho > 0, rho < 1 else {
@@ -53,6 +58,9 @@ public struct ADARConfiguration: Equatable, Sendable {
         guard augmentationWeight.isFinite, augmentationWeight >= 0 else {
             throw .invalidConfiguration(field: "augmentationWeight", reason: "w = \(augmentationWeight) must be finite and ≥ 0")
         }
+        if let syntheticWeight, !(syntheticWeight.isFinite && syntheticWeight >= 0) {
+            throw .invalidConfiguration(field: "syntheticWeight", reason: "\(syntheticWeight) must be finite and ≥ 0")
+        }
         guard l2.isFinite, l2 >= 0 else {
             throw .invalidConfiguration(field: "l2", reason: "λ = \(l2) must be finite and ≥ 0")
         }
@@ -61,7 +69,15 @@ public struct ADARConfiguration: Equatable, Sendable {
         self.sigma = sigma
         self.fallback = fallback
         self.augmentationWeight = augmentationWeight
+        self.syntheticWeight = syntheticWeight
         self.gradientFlow = gradientFlow
         self.l2 = l2
+    }
+
+    /// The weight of S7's augmentation term on a row: `syntheticWeight` (default `w`) where `x⁻`
+    /// is synthesised; on fallback rows (S5) `w` under `fallback = hardest` and 0 under `skip`.
+    public func augmentationWeight(fallbackRow: Bool) -> Double {
+        guard fallbackRow else { return syntheticWeight ?? augmentationWeight }
+        return fallback == .hardest ? augmentationWeight : 0
     }
 }

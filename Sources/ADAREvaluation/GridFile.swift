@@ -28,10 +28,11 @@ public struct ParameterGrid: Equatable, Sendable {
     }
 }
 
-/// How many configurations one sampler is tuned with, and which.
+/// How many configurations one row is tuned with, and which.
 public struct TuningPlan: Equatable, Sendable {
-    public let sampler: SamplerKind
-    /// Points in the sampler's grid (common × its own).
+    /// The row's name (`TuningRow.name`).
+    public let row: String
+    /// Points in the row's grid (common × its own).
     public let gridSize: Int
     /// The protocol's budget N.
     public let budget: Int
@@ -42,18 +43,32 @@ public struct TuningPlan: Equatable, Sendable {
 
     /// One line for a report, e.g. `dns: 12 of a 12-point grid (budget N = 12)`.
     public var summary: String {
-        let line = "\(sampler.rawValue): \(budgetUsed) of a \(gridSize)-point grid (budget N = \(budget))"
+        let line = "\(row): \(budgetUsed) of a \(gridSize)-point grid (budget N = \(budget))"
         return gridSize < budget
-            ? line + "; the grid is smaller than N, so every point is tried (fewer tries than the other samplers)"
+            ? line + "; the grid is smaller than N, so every point is tried (fewer tries than the other rows)"
             : line
     }
+}
+
+/// One row of a protocol's final table (docs/PROTOCOL.md "Rows"): a name, the base sampler
+/// that trains it, the settings every one of its configurations holds, and its own grid axes.
+/// The run store keys runs by the row's name (as `sampler`) and the whole configuration, so a
+/// row named after its sampler with no settings keys its runs exactly as the five samplers did
+/// before rows existed.
+public struct TuningRow: Equatable, Sendable {
+    public let name: String
+    public let sampler: SamplerKind
+    /// The grid file's `settings`: one value per key, in every configuration of the row.
+    public let settings: RunConfiguration
+    /// The row's own axes (neither the common grid's nor the settings).
+    public let axes: [ParameterGrid.Axis]
 }
 
 /// One named protocol of the grid file (docs/PROTOCOL.md "The grid file").
 public struct EvaluationProtocol: Equatable, Sendable {
     public let name: String
     public let description: String
-    /// N: configurations tuned per sampler.
+    /// N: configurations tuned per row.
     public let budget: Int
     /// Seeds the choice of N configurations from a larger grid.
     public let selectionSeed: UInt64
@@ -66,11 +81,18 @@ public struct EvaluationProtocol: Equatable, Sendable {
     /// default pool, ADAR's policy and schedule), declared so a report can say so.
     public let fixed: RunConfiguration
     public let commonGrid: ParameterGrid
-    public let samplerGrids: [SamplerKind: ParameterGrid]
+    /// The rows of the final table, in the file's order.
+    public let rows: [TuningRow]
 
-    /// The sampler's full grid: common × its own axes, in grid order.
-    public func grid(for sampler: SamplerKind) -> ParameterGrid {
-        ParameterGrid(axes: commonGrid.axes + samplerGrids[sampler]!.axes)
+    /// The row named `name`, if the protocol declares one.
+    public func row(named name: String) -> TuningRow? { rows.first { $0.name == name } }
+
+    /// The row's full grid: common × its own axes, each setting a one-value axis, in grid order.
+    /// One-value axes neither change the size nor the order of the points, so settings do not change
+    /// which points the budget draws.
+    public func grid(for row: TuningRow) -> ParameterGrid {
+        let settings = row.settings.values.map { ParameterGrid.Axis(key: $0.key, values: [$0.value]) }
+        return ParameterGrid(axes: commonGrid.axes + row.axes + settings)
     }
 
     /// A run's whole configuration: the fixed settings, overridden by the grid
@@ -80,15 +102,15 @@ public struct EvaluationProtocol: Equatable, Sendable {
         RunConfiguration(validated: fixed.values.merging(point.values) { $1 })
     }
 
-    /// The configurations the sampler is tuned with.
+    /// The configurations the row is tuned with.
     ///
     /// With G points and budget N: all G when G ≤ N. Otherwise a partial
     /// Fisher–Yates shuffle of the indices 0…G−1 with SplitMix64 seeded by
-    /// `selectionSeed` (a fresh generator per sampler): for i = 0…N−1 draw
+    /// `selectionSeed` (a fresh generator per row): for i = 0…N−1 draw
     /// `r = next()`, `j = i + ⌊r·(G − i)/2⁶⁴⌋`, swap positions i and j; the first
     /// N indices, sorted ascending, are the chosen points in grid order.
-    public func tuningPlan(for sampler: SamplerKind) -> TuningPlan {
-        let all = grid(for: sampler).configurations
+    public func tuningPlan(for row: TuningRow) -> TuningPlan {
+        let all = grid(for: row).configurations
         let chosen: [RunConfiguration]
         if all.count <= budget {
             chosen = all
@@ -101,7 +123,7 @@ public struct EvaluationProtocol: Equatable, Sendable {
             }
             chosen = indices[..<budget].sorted().map { all[$0] }
         }
-        return TuningPlan(sampler: sampler, gridSize: all.count, budget: budget, configurations: chosen)
+        return TuningPlan(row: row.name, gridSize: all.count, budget: budget, configurations: chosen)
     }
 }
 
@@ -205,6 +227,9 @@ private func samplerSpecs(_ sampler: SamplerKind) -> [ParameterSpec] {
         [ParameterSpec(key: "rho", kind: .real(rangeText: "in (0, 1)") { $0 > 0 && $0 < 1 }),
          // w = 0 would turn ADAR into uniform BPR and let ADAR's tuning fall back on the baseline.
          ParameterSpec(key: "weight", kind: positive),
+         // S7's term on synthesised rows only (absent: w); 0 with fallback hardest is the ablation
+         // that keeps the real hardest negatives alone (checked in `row`).
+         ParameterSpec(key: "syntheticWeight", kind: nonNegative),
          ParameterSpec(key: "sigma", kind: positive),
          ParameterSpec(key: "fallback", kind: .choice(["skip", "hardest"])),
          ParameterSpec(key: "gradientFlow", kind: .choice(["detach", "through"])),
@@ -283,31 +308,107 @@ private struct GridFileReader {
             fixed[spec.key] = try configValue(fixedFields[spec.key]!, fixedPath + "." + spec.key, spec.kind)
         }
         let gridsPath = path + ".grids"
-        let grids = try object(fields["grids"]!, gridsPath,
-                               required: ["common"] + SamplerKind.allCases.map(\.rawValue), optional: [])
+        guard case let .object(gridFields) = fields["grids"]! else {
+            throw fail(gridsPath, "must be an object: \"common\" and one entry per row, found \(describe(fields["grids"]!))")
+        }
+        let grids = try object(fields["grids"]!, gridsPath, required: ["common"],
+                               optional: gridFields.map(\.0).filter { $0 != "common" })
         let common = try grid(grids["common"]!, gridsPath + ".common", specs: commonSpecs, reserved: [])
-        var samplerGrids = [SamplerKind: ParameterGrid]()
-        for sampler in SamplerKind.allCases {
-            samplerGrids[sampler] = try grid(grids[sampler.rawValue]!, gridsPath + "." + sampler.rawValue,
-                                             specs: samplerSpecs(sampler), reserved: Set(common.axes.map(\.key)))
+        var rows = [TuningRow]()
+        for (name, value) in gridFields where name != "common" {
+            rows.append(try row(name, value, gridsPath + "." + name, commonKeys: Set(common.axes.map(\.key))))
+        }
+        guard !rows.isEmpty else {
+            throw fail(gridsPath, "declares no row: add one entry per row of the table beside \"common\" (e.g. \"uniform\": {})")
         }
         return EvaluationProtocol(
             name: name, description: description, budget: budget, selectionSeed: selectionSeed,
             earlyStopping: earlyStopping, modelSeeds: modelSeeds, splitSeeds: splitSeeds,
-            fixed: RunConfiguration(validated: fixed), commonGrid: common, samplerGrids: samplerGrids)
+            fixed: RunConfiguration(validated: fixed), commonGrid: common, rows: rows)
+    }
+
+    /// A row: its name, its base sampler (`"sampler"`, or the name itself when that is a sampler),
+    /// its one-value `"settings"` and its axes (every other key), each checked against the sampler's specs.
+    func row(_ name: String, _ json: JSONValue, _ path: String, commonKeys: Set<String>) throws(GridFileError) -> TuningRow {
+        let samplerNames = SamplerKind.allCases.map(\.rawValue)
+        // Row names go into the store, file names and Markdown tables: keep them plain.
+        let plain = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
+        guard let first = name.first, first.isLetter, name.allSatisfy({ plain.contains($0) }) else {
+            throw fail(path, "the row name \"\(name)\" must begin with a lower-case letter and use only a–z, 0–9 and \"-\"")
+        }
+        guard case let .object(fields) = json else {
+            throw fail(path, "row \"\(name)\" must be an object of value lists (and optionally \"sampler\", \"settings\"), found \(describe(json))")
+        }
+        let sampler: SamplerKind
+        if let declared = fields.first(where: { $0.0 == "sampler" })?.1 {
+            let text = try string(declared, path + ".sampler")
+            guard let kind = SamplerKind(rawValue: text) else {
+                throw fail(path + ".sampler", "row \"\(name)\": \"\(text)\" is not a sampler; choose from \(samplerNames.joined(separator: ", "))")
+            }
+            if let named = SamplerKind(rawValue: name), named != kind {
+                throw fail(path + ".sampler", "row \"\(name)\" is named after the sampler \(name) but declares \"\(text)\"; rename the row")
+            }
+            sampler = kind
+        } else if let kind = SamplerKind(rawValue: name) {
+            sampler = kind
+        } else {
+            throw fail(path, "row \"\(name)\" is not a sampler's name, so it must declare its base sampler: "
+                + "\"sampler\": one of \(samplerNames.joined(separator: ", "))")
+        }
+        // The report, which reads only the store, tells ADAR rows by their names.
+        if (sampler == .adar) != (name == "adar" || name.hasPrefix("adar-")) {
+            throw fail(path, sampler == .adar
+                ? "row \"\(name)\" trains the adar sampler: name it \"adar\" or \"adar-…\" so that reports treat it as an ADAR row"
+                : "row \"\(name)\" trains the \(sampler.rawValue) sampler: a name beginning with \"adar\" marks an ADAR row in reports; rename it")
+        }
+        let specs = samplerSpecs(sampler)
+        var settings = [String: ConfigurationValue]()
+        if let declared = fields.first(where: { $0.0 == "settings" })?.1 {
+            guard case let .object(settingFields) = declared else {
+                throw fail(path + ".settings", "row \"\(name)\": must be an object of single values, found \(describe(declared))")
+            }
+            for (key, value) in settingFields {
+                let keyPath = path + ".settings." + key
+                guard let spec = specs.first(where: { $0.key == key }) else {
+                    throw fail(keyPath, "row \"\(name)\": " + unknownKeyReason(key, specs: specs, reserved: commonKeys))
+                }
+                guard fields.first(where: { $0.0 == key }) == nil else {
+                    throw fail(keyPath, "row \"\(name)\": \"\(key)\" is both a setting and an axis of the row; declare it once")
+                }
+                settings[key] = try configValue(value, keyPath, spec.kind)
+            }
+        }
+        let axes = try grid(.object(fields.filter { $0.0 != "sampler" && $0.0 != "settings" }), path, specs: specs,
+                            reserved: commonKeys, row: name).axes
+        // Every key's values over the row's points, whether a setting or an axis.
+        func values(_ key: String) -> [ConfigurationValue]? {
+            settings[key].map { [$0] } ?? axes.first { $0.key == key }?.values
+        }
+        func keyPath(_ key: String) -> String { path + (settings[key] == nil ? "." : ".settings.") + key }
+        // τ's keys mean something only under the denoised generator (S9): every point must have it.
+        if let tauKey = (Array(settings.keys) + axes.map(\.key)).sorted().first(where: { denoisedOnlyKeys.contains($0) }),
+           values("generator") != [.string("denoised")] {
+            throw fail(keyPath(tauKey), "row \"\(name)\": applies only with the denoised generator: declare \"generator\": \"denoised\" "
+                + "in the row's settings (or \"generator\": [\"denoised\"])")
+        }
+        // With fallback skip, a zero synthetic weight leaves no augmentation term at all (S7): uniform BPR.
+        if values("syntheticWeight")?.contains(.number(0)) == true,
+           (values("fallback") ?? [.string("skip")]).contains(.string("skip")) {
+            throw fail(keyPath("syntheticWeight"), "row \"\(name)\": 0 with fallback \"skip\" leaves no augmentation term on any row "
+                + "(S7), which is uniform BPR; declare \"fallback\": \"hardest\" to keep the real hardest negatives alone")
+        }
+        return TuningRow(name: name, sampler: sampler, settings: RunConfiguration(validated: settings), axes: axes)
     }
 
     /// A grid section: each declared key's list of values, checked against its spec.
-    func grid(_ json: JSONValue, _ path: String, specs: [ParameterSpec], reserved: Set<String>) throws(GridFileError) -> ParameterGrid {
+    func grid(_ json: JSONValue, _ path: String, specs: [ParameterSpec], reserved: Set<String>, row: String? = nil) throws(GridFileError) -> ParameterGrid {
         guard case let .object(fields) = json else { throw fail(path, "must be an object of value lists, found \(describe(json))") }
         var axes = [ParameterGrid.Axis]()
         for (key, list) in fields {
             let keyPath = path + "." + key
             guard let spec = specs.first(where: { $0.key == key }) else {
-                let reason = reserved.contains(key)
-                    ? "\"\(key)\" is in the common grid already; declare it there only"
-                    : "unknown key \"\(key)\" (allowed here: \(specs.isEmpty ? "none" : specs.map(\.key).joined(separator: ", ")))"
-                throw fail(keyPath, reason)
+                let reason = unknownKeyReason(key, specs: specs, reserved: reserved)
+                throw fail(keyPath, row.map { "row \"\($0)\": \(reason); a row may also declare \"sampler\" and \"settings\"" } ?? reason)
             }
             guard case let .array(items) = list else { throw fail(keyPath, "must be a list of values, found \(describe(list))") }
             guard !items.isEmpty else { throw fail(keyPath, "is an empty list: give at least one value, or remove the key") }
@@ -319,12 +420,13 @@ private struct GridFileReader {
             }
             axes.append(ParameterGrid.Axis(key: key, values: values))
         }
-        // τ's keys mean something only under the denoised generator (S9): every point must have it.
-        if let tauKey = axes.map(\.key).sorted().first(where: { denoisedOnlyKeys.contains($0) }),
-           axes.first(where: { $0.key == "generator" })?.values != [.string("denoised")] {
-            throw fail(path + "." + tauKey, "applies only with the denoised generator: declare \"generator\": [\"denoised\"] beside it")
-        }
         return ParameterGrid(axes: axes)
+    }
+
+    func unknownKeyReason(_ key: String, specs: [ParameterSpec], reserved: Set<String>) -> String {
+        reserved.contains(key)
+            ? "\"\(key)\" is in the common grid already; declare it there only"
+            : "unknown key \"\(key)\" (allowed here: \(specs.isEmpty ? "none" : specs.map(\.key).joined(separator: ", ")))"
     }
 
     func configValue(_ json: JSONValue, _ path: String, _ kind: ParameterSpec.Kind) throws(GridFileError) -> ConfigurationValue {

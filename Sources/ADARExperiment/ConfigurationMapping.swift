@@ -12,7 +12,7 @@ public enum ConfigurationMapping {
     public static let fields: [String: String] = [
         "lr": "adam.learningRate", "l2": "l2", "pool": "poolSize",
         "p": "ahns.p", "alpha": "ahns.alpha", "beta": "ahns.beta",
-        "rho": "adar.rho", "weight": "adar.augmentationWeight", "sigma": "adar.sigma",
+        "rho": "adar.rho", "weight": "adar.augmentationWeight", "syntheticWeight": "adar.syntheticWeight", "sigma": "adar.sigma",
         "fallback": "adar.fallback", "gradientFlow": "adar.gradientFlow", "policy": "adar.policy",
         "positiveMixingMax": "positiveMixingMax",
         "generator": "generator", "tauLearningRate": "generator.tauLearningRate", "tauWarmup": "generator.tauWarmup",
@@ -39,6 +39,7 @@ public enum ConfigurationMapping {
                 sigma: reader.real("sigma") ?? adarDefaults.sigma,
                 fallback: reader.choice("fallback", FallbackMode.self) ?? adarDefaults.fallback,
                 augmentationWeight: reader.real("weight") ?? adarDefaults.augmentationWeight,
+                syntheticWeight: reader.real("syntheticWeight") ?? adarDefaults.syntheticWeight,
                 gradientFlow: reader.choice("gradientFlow", GradientFlow.self) ?? adarDefaults.gradientFlow)
             let generator = try reader.generator()
             let schedule: NoiseSchedule

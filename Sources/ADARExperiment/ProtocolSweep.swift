@@ -8,15 +8,16 @@ import ADARStore
 /// The protocol for one cell (data set × backbone), recorded in a `RunStore`
 /// (docs/PROTOCOL.md, steps 2–4):
 ///
-/// - `tune()`: every planned configuration of every sampler (`tuningPlan(for:)`,
+/// - `tune()`: every planned configuration of every row (`tuningPlan(for:)`,
 ///   equal budgets), on the first split seed with the first model seed; the test
 ///   split is never unsealed.
-/// - `select()`: per sampler, the configuration with the best validation NDCG@20
+/// - `select()`: per row, the configuration with the best validation NDCG@20
 ///   among the store's tuning results (`TuningPlan.selectBest`).
 /// - `runFinal(_:)`: each chosen configuration for every model seed × split seed;
 ///   each run unseals its split's test items once, for its best validation epoch.
 ///
-/// Resuming is the store's: a finished (or failed) run is skipped, a run left
+/// A row's runs are stored under its name as the spec's `sampler`, and trained with its base
+/// sampler. Resuming is the store's: a finished (or failed) run is skipped, a run left
 /// `running` by a killed process is redone from nothing. A run that diverges is
 /// recorded as failed and the sweep goes on with the next.
 public final class ProtocolSweep {
@@ -24,7 +25,8 @@ public final class ProtocolSweep {
     public let evaluationProtocol: EvaluationProtocol
     public let dataset: String
     public let backbone: Backbone
-    public let samplers: [SamplerKind]
+    /// The rows to run, in order (the grid file's rows, or the ones asked for).
+    public let rows: [TuningRow]
     /// True for a data set with one fixed split (ML-1M's time split): every run
     /// uses split seed 0 and only the model seeds vary.
     public let hasFixedSplit: Bool
@@ -38,7 +40,7 @@ public final class ProtocolSweep {
     /// `loadData(splitSeed)` loads the cell's data set split with that seed
     /// (ignored for a fixed split). `log` receives the progress lines.
     public init(
-        store: RunStore, evaluationProtocol: EvaluationProtocol, dataset: String, backbone: Backbone, samplers: [SamplerKind],
+        store: RunStore, evaluationProtocol: EvaluationProtocol, dataset: String, backbone: Backbone, rows: [TuningRow],
         hasFixedSplit: Bool, threads: Int, codeVersion: String,
         loadData: @escaping (UInt64) throws -> ImplicitFeedback, log: @escaping (String) -> Void
     ) {
@@ -46,7 +48,7 @@ public final class ProtocolSweep {
         self.evaluationProtocol = evaluationProtocol
         self.dataset = dataset
         self.backbone = backbone
-        self.samplers = samplers
+        self.rows = rows
         self.hasFixedSplit = hasFixedSplit
         self.threads = threads
         self.codeVersion = codeVersion
@@ -64,11 +66,11 @@ public final class ProtocolSweep {
     public func testSplit(splitSeed: UInt64) -> SealedTestSplit? { splits[splitSeed]?.test }
 
     /// Every planned configuration mapped to the trainer's, so a bad grid value
-    /// is refused before anything is trained. Errors name the sampler and configuration.
+    /// is refused before anything is trained. Errors name the row and configuration.
     public func checkPlans() throws(SweepError) {
-        for sampler in samplers {
-            for point in evaluationProtocol.tuningPlan(for: sampler).configurations {
-                _ = try trainingConfiguration(point, sampler: sampler)
+        for row in rows {
+            for point in evaluationProtocol.tuningPlan(for: row).configurations {
+                _ = try trainingConfiguration(point, row: row)
             }
         }
     }
@@ -76,27 +78,27 @@ public final class ProtocolSweep {
     /// Runs (or skips, when the store has them) every tuning run.
     public func tune() throws {
         try checkPlans()
-        for sampler in samplers {
-            let plan = evaluationProtocol.tuningPlan(for: sampler)
+        for row in rows {
+            let plan = evaluationProtocol.tuningPlan(for: row)
             log(plan.summary)
             for (index, point) in plan.configurations.enumerated() {
-                try runOne(phase: .tune, sampler: sampler, point: point, splitSeed: tuningSplitSeed, modelSeed: tuningModelSeed,
-                           label: "tune \(backbone.rawValue)/\(sampler.rawValue) \(index + 1)/\(plan.configurations.count)")
+                try runOne(phase: .tune, row: row, point: point, splitSeed: tuningSplitSeed, modelSeed: tuningModelSeed,
+                           label: "tune \(backbone.rawValue)/\(row.name) \(index + 1)/\(plan.configurations.count)")
             }
         }
     }
 
-    /// Each sampler's chosen configuration, from the store's tuning results only.
-    public func select() throws -> [(sampler: SamplerKind, selected: SelectedConfiguration)] {
-        try samplers.map { sampler in
-            let plan = evaluationProtocol.tuningPlan(for: sampler)
+    /// Each row's chosen configuration, from the store's tuning results only.
+    public func select() throws -> [(row: TuningRow, selected: SelectedConfiguration)] {
+        try rows.map { row in
+            let plan = evaluationProtocol.tuningPlan(for: row)
             let byText = Dictionary(uniqueKeysWithValues: plan.configurations.map {
                 (evaluationProtocol.runConfiguration($0).canonicalText, $0)
             })
             var results: [RunConfiguration: TuningResult] = [:]
             let isTuningRun = { (spec: RunSpec) in spec.splitSeed == self.tuningSplitSeed && spec.modelSeed == self.tuningModelSeed }
             for run in try store.finishedRuns(phase: .tune, dataset: dataset, backbone: backbone.rawValue,
-                                              sampler: sampler.rawValue, protocol: evaluationProtocol.name)
+                                              sampler: row.name, protocol: evaluationProtocol.name)
             where isTuningRun(run.spec) {
                 // Runs of configurations outside the current plan (an edited grid file) do not count.
                 guard let point = byText[run.spec.configuration.canonicalText] else { continue }
@@ -106,31 +108,31 @@ public final class ProtocolSweep {
                 results[point] = .finished(bestValidation: value)
             }
             for run in try store.failedRuns(phase: .tune, dataset: dataset, backbone: backbone.rawValue,
-                                            sampler: sampler.rawValue, protocol: evaluationProtocol.name)
+                                            sampler: row.name, protocol: evaluationProtocol.name)
             where isTuningRun(run.spec) {
                 guard let point = byText[run.spec.configuration.canonicalText] else { continue }
                 results[point] = .failed(reason: run.reason)
             }
-            return (sampler, try plan.selectBest(results))
+            return (row, try plan.selectBest(results))
         }
     }
 
     /// Runs (or skips) the final runs of the chosen configurations, recorded as `phase`
     /// (`.final`, or `.demo` for a demonstration sweep): each tests its best epoch once.
-    public func runFinal(_ chosen: [(sampler: SamplerKind, selected: SelectedConfiguration)], as phase: RunPhase = .final) throws {
+    public func runFinal(_ chosen: [(row: TuningRow, selected: SelectedConfiguration)], as phase: RunPhase = .final) throws {
         precondition(phase != .tune, "tuning runs never read the test split; use tune()")
         if hasFixedSplit {
             log("\(dataset) has a fixed split: final runs vary the model seed only (split seed recorded as 0)")
         }
         let total = chosen.count * splitSeeds.count * evaluationProtocol.modelSeeds.count
         var done = 0
-        for (sampler, selected) in chosen {
+        for (row, selected) in chosen {
             for splitSeed in splitSeeds {
                 for modelSeed in evaluationProtocol.modelSeeds {
                     done += 1
-                    try runOne(phase: phase, sampler: sampler, point: selected.configuration, splitSeed: splitSeed,
+                    try runOne(phase: phase, row: row, point: selected.configuration, splitSeed: splitSeed,
                                modelSeed: modelSeed,
-                               label: "\(phase.rawValue) \(backbone.rawValue)/\(sampler.rawValue) \(done)/\(total) split \(splitSeed) model \(modelSeed)")
+                               label: "\(phase.rawValue) \(backbone.rawValue)/\(row.name) \(done)/\(total) split \(splitSeed) model \(modelSeed)")
                 }
             }
         }
@@ -138,13 +140,13 @@ public final class ProtocolSweep {
 
     // MARK: One run
 
-    private func trainingConfiguration(_ point: RunConfiguration, sampler: SamplerKind) throws(SweepError) -> TrainingConfiguration {
+    private func trainingConfiguration(_ point: RunConfiguration, row: TuningRow) throws(SweepError) -> TrainingConfiguration {
         do {
             return try ConfigurationMapping.trainingConfiguration(
-                evaluationProtocol.runConfiguration(point), backbone: backbone, sampler: sampler,
+                evaluationProtocol.runConfiguration(point), backbone: backbone, sampler: row.sampler,
                 maxEpochs: evaluationProtocol.earlyStopping.maxEpochs)
         } catch {
-            throw .invalidConfiguration(protocol: evaluationProtocol.name, sampler: sampler, configuration: point.canonicalText, error: error)
+            throw .invalidConfiguration(protocol: evaluationProtocol.name, row: row.name, configuration: point.canonicalText, error: error)
         }
     }
 
@@ -156,10 +158,10 @@ public final class ProtocolSweep {
         return loaded
     }
 
-    private func runOne(phase: RunPhase, sampler: SamplerKind, point: RunConfiguration, splitSeed: UInt64, modelSeed: UInt64,
+    private func runOne(phase: RunPhase, row: TuningRow, point: RunConfiguration, splitSeed: UInt64, modelSeed: UInt64,
                         label: String) throws {
         let configuration = evaluationProtocol.runConfiguration(point)
-        let spec = try RunSpec(phase: phase, dataset: dataset, backbone: backbone.rawValue, sampler: sampler.rawValue,
+        let spec = try RunSpec(phase: phase, dataset: dataset, backbone: backbone.rawValue, sampler: row.name,
                                configuration: configuration, splitSeed: splitSeed, modelSeed: modelSeed,
                                protocol: evaluationProtocol.name)
         let run: RunID
@@ -178,7 +180,7 @@ public final class ProtocolSweep {
             run = id
         }
         let (data, test) = try split(splitSeed)
-        let protocolRun = ProtocolRun(data: data, configuration: try trainingConfiguration(point, sampler: sampler), seed: modelSeed,
+        let protocolRun = ProtocolRun(data: data, configuration: try trainingConfiguration(point, row: row), seed: modelSeed,
                                       stopping: evaluationProtocol.earlyStopping, threads: threads)
         let clock = ContinuousClock(), start = clock.now
         do {
@@ -211,14 +213,14 @@ public final class ProtocolSweep {
 /// Why a sweep cannot go on.
 public enum SweepError: Error, Equatable, CustomStringConvertible {
     /// A planned configuration the trainer refuses (a grid or fixed value out of its range).
-    case invalidConfiguration(protocol: String, sampler: SamplerKind, configuration: String, error: ConfigurationError)
+    case invalidConfiguration(protocol: String, row: String, configuration: String, error: ConfigurationError)
     /// A finished tuning run without the selection metric among its best validation metrics.
     case missingMetric(run: Int64, metric: String)
 
     public var description: String {
         switch self {
-        case let .invalidConfiguration(name, sampler, configuration, error):
-            "protocol \(name), sampler \(sampler.rawValue), configuration \(configuration): \(error); "
+        case let .invalidConfiguration(name, row, configuration, error):
+            "protocol \(name), row \(row), configuration \(configuration): \(error); "
                 + "fix the grid file's value"
         case let .missingMetric(run, metric):
             "tuning run \(run) has no validation \(metric) at its best epoch; the store was not written by `adar tune`"

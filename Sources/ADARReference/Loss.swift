@@ -25,7 +25,8 @@ extension ReferenceADAR {
     }
 
     /// S7: `L = softplus(−(s_0 − s_uj)) + w·softplus(−(s_0 − ⟨e_u, x⁻⟩)) + λ/2·(‖e_u‖² + ‖e_i‖² + ‖e_j‖²)`
-    /// for row `b`, with `j = j_1` and `x⁻` from the row's outcome.
+    /// for row `b`, with `j = j_1`, `x⁻` from the row's outcome and `w` the row's
+    /// (`ADARConfiguration.augmentationWeight(fallbackRow:)`).
     public static func loss(
         _ batch: ADARBatch, row b: Int, outcome: RowOutcome,
         schedule: NoiseSchedule, configuration config: ADARConfiguration
@@ -41,12 +42,14 @@ extension ReferenceADAR {
         var gPool = [Double](repeating: 0, count: batch.poolSize * d)
         for k in 0..<d { gPool[k] = realWeight * user[k] }
 
-        let augment = !outcome.status.isFallback || config.fallback == .hardest
-        if augment && config.augmentationWeight > 0 {
+        // The row's w: `syntheticWeight` (default w) on synthesised rows; on fallback rows w under
+        // `hardest`, 0 under `skip` (S7).
+        let rowWeight = config.augmentationWeight(fallbackRow: outcome.status.isFallback)
+        if rowWeight > 0 {
             let xNeg = outcome.syntheticNegative
             let margin = s0 - dot(user, xNeg)
-            loss += config.augmentationWeight * softplus(-margin)
-            let weight = config.augmentationWeight * logistic(-margin)
+            loss += rowWeight * softplus(-margin)
+            let weight = rowWeight * logistic(-margin)
             for k in 0..<d {
                 gUser[k] -= weight * (positive[k] - xNeg[k])
                 gPositive[k] -= weight * user[k]

@@ -12,7 +12,19 @@ public enum CellMarkdown {
     /// The protocol whose tables are evidence (docs/PROTOCOL.md); any other is labelled as not.
     public static let evidenceProtocol = "full"
 
-    public static func render(_ report: CellReport, plots: (validation: String, test: String)? = nil, headingLevel: Int = 2) -> String {
+    /// The plot files a cell's Markdown links (names relative to it).
+    public struct Plots: Sendable {
+        public let validation: String
+        public let test: String
+        /// S9's calibration plot (`CellPlots.calibration`); nil when no ADAR row recorded calibration.
+        public let calibration: String?
+
+        public init(validation: String, test: String, calibration: String? = nil) {
+            (self.validation, self.test, self.calibration) = (validation, test, calibration)
+        }
+    }
+
+    public static func render(_ report: CellReport, plots: Plots? = nil, headingLevel: Int = 2) -> String {
         var notes = Footnotes()
         let h = String(repeating: "#", count: headingLevel)
         var out = "\(h) \(escape(report.cell.dataset)) · \(escape(report.cell.backbone)) · protocol \(escape(report.cell.protocol))\n\n"
@@ -140,30 +152,52 @@ public enum CellMarkdown {
             }
             out += "![validation NDCG@20 curves](\(plots.validation))\n\n"
             out += "Test NDCG@20 and Recall@20 per sampler (mean ± std, runs as dots):\n\n![test metrics](\(plots.test))\n\n"
+            if let calibration = plots.calibration {
+                out += "Calibration of the transition point (S9) over the epochs of each ADAR row's final run with "
+                    + "\(report.curvePair.map { "\($0)" } ?? "the first seeds") (one run, not a mean over seeds): Z, where "
+                    + "`forward` stays within ±1.96 of 0, and the share of synthetic negatives scoring above s⁻ against the "
+                    + "mean forward retention π that `forward` predicts for it:\n\n![calibration](\(calibration))\n\n"
+            }
         }
         out += notes.rendered()
         return out
     }
 
-    /// "ADAR beats/loses to/is not distinguishable from <best baseline> on NDCG@20 (Δ …, Holm p …)".
+    /// The plain-language verdict of an ADAR row on NDCG@20, from the table's numbers: against the best
+    /// baseline, then against uniform (once when they are the same), e.g.
+    /// "adar-denoised: 4.1 % below the best baseline (dns) in NDCG@20 (Δ -0.0160 [-0.0190, -0.0130], Holm p <0.001);
+    /// not significantly different from uniform (-0.3 %, Holm p 0.620)." A difference is called above or below
+    /// only when its Holm-adjusted p is at most α; otherwise (or when p is undefined) "not significantly different".
     static func verdict(_ sampler: String, report: CellReport, _ notes: inout Footnotes) -> String {
         guard let best = report.bestBaseline?.sampler else {
             return "\(escape(sampler)): no best baseline to compare with."
         }
-        let comparison = report.comparison(sampler, .bestBaseline, .ndcg)
+        let bestLabel = "the best baseline (\(escape(best)))"
+        let againstBest = report.comparison(sampler, .bestBaseline, .ndcg)
             ?? (best == "uniform" ? report.comparison(sampler, .uniform, .ndcg) : nil)
+        var clauses = [clause(againstBest, bestLabel, detailed: true, &notes)]
+        if best != "uniform", let againstUniform = report.comparison(sampler, .uniform, .ndcg) {
+            clauses.append(clause(againstUniform, "uniform", detailed: false, &notes))
+        }
+        return "\(escape(sampler)): " + clauses.joined(separator: "; ") + "."
+    }
+
+    /// One comparison in words: "4.1 % below <label> in NDCG@20 (…)" or "not significantly different from <label> …".
+    static func clause(_ comparison: Comparison?, _ label: String, detailed: Bool, _ notes: inout Footnotes) -> String {
         guard let comparison, let statistics = comparison.statistics else {
-            return "\(escape(sampler)) cannot be compared with \(escape(best)) on NDCG@20: they share no paired runs."
+            return "cannot be compared with \(label) in NDCG@20: no paired runs"
         }
         let difference = statistics.meanDifference
-        let word: String
-        if let p = comparison.holmP.value, p <= alpha, difference != 0 {
-            word = difference > 0 ? "beats" : "loses to"
-        } else {
-            word = "is not distinguishable from"
-        }
-        return "\(escape(sampler)) \(word) \(escape(best)) on NDCG@20 (Δ \(signed(difference)) "
-            + "\(statistics.confidenceInterval.bracket(&notes)), Holm p \(notes.text(comparison.holmP, pValue)))."
+        let percent = statistics.relativeDifferencePercent.value
+        let significant = comparison.holmP.value.map { $0 <= alpha } == true && difference != 0
+        // The size leads a significant clause; otherwise it goes with the numbers.
+        var numbers = significant ? [] : percent.map { [format($0, "%+.1f %%")] } ?? []
+        if detailed { numbers.append("Δ \(signed(difference)) \(statistics.confidenceInterval.bracket(&notes))") }
+        numbers.append("Holm p \(notes.text(comparison.holmP, pValue))")
+        let detail = " (" + numbers.joined(separator: ", ") + ")"
+        guard significant else { return "not significantly different from \(label) in NDCG@20" + detail }
+        let size = percent.map { format(abs($0), "%.1f %%") + " " } ?? ""
+        return size + (difference > 0 ? "above " : "below ") + label + " in NDCG@20" + detail
     }
 
     static func summary(_ summary: MetricSummary, _ notes: inout Footnotes) -> String {

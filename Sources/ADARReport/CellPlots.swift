@@ -102,6 +102,59 @@ public enum CellPlots {
         return svg + "</svg>\n"
     }
 
+    /// (c) S9's calibration of the transition point by epoch for each ADAR row's final run at the
+    /// cell's first (split seed, model seed): Z (left, with the ±1.96 band of a N(0, 1) statistic) and
+    /// the share of synthetic negatives scoring above `s⁻` (right, solid) against the mean forward
+    /// retention π (dashed), the share `forward` predicts. Nil when no ADAR run recorded calibration.
+    public static func calibration(_ report: CellReport) -> String? {
+        let curves = report.calibrationCurves
+        guard !curves.isEmpty else { return nil }
+        let samplers = curves.map(\.sampler)
+        let colours = colours(report.rows.map(\.sampler))
+        let panelWidth = margin.left + panel.width + margin.right
+        let width = 2 * panelWidth + 200  // room for legends like "adar-hardest-through"
+        let height = margin.top + panel.height + margin.bottom
+        var svg = header(width: width, height: height)
+        let epochs = curves.flatMap { $0.points.map(\.epoch) }
+        let xAxis = Axis(low: 0, high: Double(max(epochs.max() ?? 1, 1)), fromZero: true)
+        let pairText = report.curvePair.map { "final run (\($0))" } ?? "final run"
+        let zValues = curves.flatMap { $0.points.map(\.z) } + [-1.96, 1.96]
+        let panels: [(title: String, yLabel: String, axis: Axis)] = [
+            ("\(report.cell): calibration Z by epoch", "Z (S9)", Axis(low: zValues.min()!, high: zValues.max()!, fromZero: false)),
+            ("share of negatives above s⁻ (solid) vs mean π (dashed)", "share of Y = 1", Axis(low: 0, high: 1, fromZero: true)),
+        ]
+        for (index, item) in panels.enumerated() {
+            let x0 = Double(index) * panelWidth + margin.left, y0 = margin.top
+            svg += text(x0 + panel.width / 2, 20, item.title, size: 14, anchor: "middle")
+            svg += text(x0 + panel.width / 2, 38, "\(pairText) of each ADAR row's chosen configuration", size: 11, anchor: "middle")
+            svg += frame(x0: x0, y0: y0, xAxis: xAxis, yAxis: item.axis, xLabel: "epoch", yLabel: item.yLabel)
+            func point(_ epoch: Int, _ value: Double) -> (Double, Double) {
+                (x0 + xAxis.fraction(Double(epoch)) * panel.width, y0 + panel.height * (1 - item.axis.fraction(value)))
+            }
+            func polyline(_ points: [(Double, Double)], colour: String, dashed: Bool) -> String {
+                "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dashed ? " stroke-dasharray=\"6 4\"" : "") "
+                    + "points=\"\(points.map { coordinates($0) }.joined(separator: " "))\"/>\n"
+            }
+            if index == 0 {
+                // Where a N(0, 1) statistic lies 95 % of the time: forward's Z should stay inside.
+                for bound in [-1.96, 1.96] {
+                    svg += polyline([point(0, bound), point(Int(xAxis.high), bound)], colour: "#999999", dashed: true)
+                }
+            }
+            for curve in curves {
+                let colour = colours[curve.sampler] ?? "#000"
+                if index == 0 {
+                    svg += polyline(curve.points.map { point($0.epoch, $0.z) }, colour: colour, dashed: false)
+                } else {
+                    svg += polyline(curve.points.map { point($0.epoch, $0.share) }, colour: colour, dashed: false)
+                    svg += polyline(curve.points.map { point($0.epoch, $0.meanRetention) }, colour: colour, dashed: true)
+                }
+            }
+        }
+        svg += legend(samplers, colours: colours, x: 2 * panelWidth + 10, y: margin.top + 10, chosenMarker: false)
+        return svg + "</svg>\n"
+    }
+
     // MARK: Pieces
 
     /// A linear axis over [low, high] widened to round ticks (five or so).

@@ -127,11 +127,15 @@ public struct CellReport: Sendable {
     public let curves: [(sampler: String, bestEpoch: Int, points: [(epoch: Int, value: Double)])]
     /// The (split seed, model seed) of the plotted curves: the first of the protocol (the smallest).
     public let curvePair: PairKey?
+    /// S9's calibration statistics over the epochs of each ADAR row's final run at `curvePair`
+    /// (rows whose runs recorded none are left out).
+    public let calibrationCurves: [CalibrationCurve]
 
     /// Samplers are listed uniform first, then the other baselines, then the ADAR variants.
     static let baselineOrder = ["uniform", "dns", "ahns", "mixgcf"]
 
-    /// A sampler whose name begins with "adar" is an ADAR variant: never a baseline.
+    /// A row whose name begins with "adar" is an ADAR row, never a baseline (the grid file names every row of the
+    /// adar sampler "adar" or "adar-…", and no other row so).
     public static func isADAR(_ sampler: String) -> Bool { sampler.lowercased().hasPrefix("adar") }
 
     static func order(_ a: String, _ b: String) -> Bool {
@@ -215,17 +219,23 @@ public struct CellReport: Sendable {
         let pair = finals.map(\.pairKey).min()
         curvePair = pair
         var curves: [(String, Int, [(Int, Double)])] = []
+        var calibrationCurves: [CalibrationCurve] = []
         for row in rows {
             guard let run = row.runs.first(where: { $0.pairKey == pair }) else { continue }
             let evaluations: [Evaluation]
             do { evaluations = try store.evaluations(run.id) } catch { throw .store(error) }
-            let points = evaluations.compactMap { evaluation in
-                evaluation.split == .validation
-                    ? evaluation.metrics[ReportMetric.ndcg.rawValue].map { (evaluation.epoch, $0) } : nil
+            let validation = evaluations.filter { $0.split == .validation }
+            let points = validation.compactMap { evaluation in
+                evaluation.metrics[ReportMetric.ndcg.rawValue].map { (evaluation.epoch, $0) }
             }
             curves.append((row.sampler, run.bestEpoch, points))
+            let calibration = validation.compactMap(CalibrationCurve.Point.init)
+            if row.isADAR && !calibration.isEmpty {
+                calibrationCurves.append(CalibrationCurve(sampler: row.sampler, points: calibration))
+            }
         }
         self.curves = curves
+        self.calibrationCurves = calibrationCurves
     }
 
     /// The final runs must use the configuration that tuning chose: the highest best validation NDCG@20
@@ -286,6 +296,31 @@ public struct CellReport: Sendable {
                        unpaired: item.5, holmP: holm)
         }
     }
+}
+
+/// S9's calibration of the transition point over one run, as `ProtocolSweep` stores it per evaluation
+/// (docs/PROTOCOL.md, "Running the protocol"): each point sums the epochs since the previous evaluation.
+public struct CalibrationCurve: Sendable {
+    public struct Point: Sendable {
+        public let epoch: Int
+        /// `Z = Σ(Y − π)/√Σπ(1 − π)` over the transition and saturated rows.
+        public let z: Double
+        /// The share of those rows whose synthetic negative scores above `s⁻` (`Y = 1`).
+        public let share: Double
+        /// Their mean forward retention `π`: the share `forward` predicts.
+        public let meanRetention: Double
+
+        /// The point of an evaluation that recorded all three statistics (an interval with no
+        /// transition or saturated row records none).
+        init?(_ evaluation: Evaluation) {
+            guard let z = evaluation.extra["calibration.z"], let share = evaluation.extra["calibration.share"],
+                  let meanRetention = evaluation.extra["calibration.meanRetention"] else { return nil }
+            (self.epoch, self.z, self.share, self.meanRetention) = (evaluation.epoch, z, share, meanRetention)
+        }
+    }
+
+    public let sampler: String
+    public let points: [Point]
 }
 
 extension FinishedRun {

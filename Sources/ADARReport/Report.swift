@@ -3,7 +3,7 @@ import ADARStore
 import Foundation
 
 /// Everything `adar report` writes, computed from the store alone: per cell a Markdown table
-/// and two SVG plots, and `report.md` linking them. Same store → byte-identical files
+/// and two SVG plots (three when ADAR rows recorded S9's calibration), and `report.md` linking them. Same store → byte-identical files
 /// (nothing depends on the clock, the host or dictionary order).
 public struct Report: Sendable {
     /// Which runs to report: every field optional.
@@ -69,12 +69,16 @@ public struct Report: Sendable {
         var sections: [String] = []
         for cell in cells {
             let stem = cell.cell.fileStem
-            let plots = markdownOnly ? nil : (validation: "\(stem)-validation-ndcg.svg", test: "\(stem)-test.svg")
+            let calibration = markdownOnly ? nil : CellPlots.calibration(cell)
+            let plots = markdownOnly ? nil : CellMarkdown.Plots(
+                validation: "\(stem)-validation-ndcg.svg", test: "\(stem)-test.svg",
+                calibration: calibration == nil ? nil : "\(stem)-calibration.svg")
             let body = CellMarkdown.render(cell, plots: plots, headingLevel: 2)
             files.append(File(name: "\(stem).md", contents: "\(provenance)\n\n" + body))
             if let plots {
                 files.append(File(name: plots.validation, contents: CellPlots.validationCurves(cell)))
                 files.append(File(name: plots.test, contents: CellPlots.testMetrics(cell)))
+                if let name = plots.calibration, let calibration { files.append(File(name: name, contents: calibration)) }
             }
             sections.append(body + "Table alone: [\(stem).md](\(stem).md).\n")
         }

@@ -12,7 +12,7 @@ struct DemoCommand: ParsableCommand {
         abstract: "The main job: the REDUCED evaluation protocol on ML-100K with MF (tune every sampler with the same small budget on validation, retrain the chosen configurations over every model seed × split seed, test once at the best validation epoch), then the table.",
         discussion: """
             Runs `adar tune --protocol reduced` and then `adar report --print` on one cell (ML-100K × MF by default): \
-            uniform, DNS, AHNS, ADAR and MixGCF each get the reduced protocol's budget of configurations from \
+            the reduced protocol's rows (uniform, DNS, AHNS, ADAR and MixGCF) each get its budget of configurations from \
             protocol/grids.json, chosen on validation NDCG@20 with early stopping; the chosen ones are retrained for \
             every model seed × split seed, and each is tested once, at its best validation epoch. The table reports \
             mean ± std, paired t-tests against uniform and against the best baseline (chosen on validation), \
@@ -52,9 +52,12 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        // The report's output is checked before the sweep, so a long run never ends on an unwritable folder.
+        let tune = try Self.parse(TuneCommand.self, tuneArguments)
+        // The rows and the report's output are checked before the sweep, so a bad row writes nothing
+        // and a long run never ends on an unwritable folder.
+        _ = try tune.plan()
         _ = try OutputFile(checking: URL(fileURLWithPath: output).appendingPathComponent("report.md").path, option: "--output")
-        try Self.parse(TuneCommand.self, tuneArguments).run()
+        try tune.run()
         print("")
         try Self.parse(ReportCommand.self, reportArguments).run()
     }

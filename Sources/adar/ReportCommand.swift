@@ -11,9 +11,11 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Render the final tables, verdicts and plots from the run store (read-only).",
         discussion: """
-            Per cell (dataset × model × protocol): a Markdown table of the final runs (mean ± std, paired t-tests \
-            against uniform and against the best baseline chosen on validation, Holm-adjusted over the table), \
-            the settings and budgets, the failed runs, and two SVG plots; report.md links them; summary.csv and \
+            Per cell (dataset × model × protocol): a Markdown table with a row per row of the grid file (mean ± std, \
+            paired t-tests against uniform and, for ADAR rows, against the best baseline chosen on validation, \
+            Holm-adjusted over the table), a verdict line in words per ADAR row, the settings and budgets, the failed \
+            runs, and SVG plots (validation curves, test metrics and, for ADAR rows, S9's calibration of the \
+            transition point); report.md links them; summary.csv and \
             summary.json list every finished run. Every file is replaced atomically. \
             Exit 66 when the store does not exist, 65 when it holds no final-phase runs to report.
             """

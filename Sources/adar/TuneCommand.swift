@@ -10,16 +10,19 @@ import ADARExperiment
 struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune",
-        abstract: "Run the evaluation protocol for one cell (data set × backbone): tune every sampler with the same budget, choose on validation, then the final runs; every run is recorded in the run store.",
+        abstract: "Run the evaluation protocol for one cell (data set × backbone): tune every row of the table with the same budget, choose on validation, then the final runs; every run is recorded in the run store.",
         discussion: """
             The protocol (docs/PROTOCOL.md) is declared in the grid file (--grids, kept
             under version control) and chosen with --protocol (full; reduced is a quick
-            smoke test, not evidence).
-            tune:   each sampler is trained with min(N, grid size) configurations of
-                    its grid (N = the protocol's budget, the same for every sampler),
+            smoke test, not evidence). A protocol's rows are the rows of the final
+            table: a name, a base sampler (uniform, dns, ahns, adar, mixgcf), fixed
+            settings and a grid (e.g. adar-forward: adar with fallback skip, detach);
+            --samplers picks rows by name (default: every row of the protocol).
+            tune:   each row is trained with min(N, grid size) configurations of
+                    its grid (N = the protocol's budget, the same for every row),
                     on the first split seed with the first model seed, each
                     early-stopped on validation NDCG@20. The test split is never read.
-            select: each sampler keeps the configuration with the best validation
+            select: each row keeps the configuration with the best validation
                     NDCG@20 (ties: grid order).
             final:  each chosen configuration is trained for every model seed × split
                     seed, early-stopped on validation; the parameters of its best
@@ -58,18 +61,24 @@ struct TuneCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let kinds = try SamplerList.parse(cell.samplers, option: "--samplers")
+    /// The grid file, its protocol and the rows to run: every refusal of the options that needs the
+    /// grid file, before anything is opened or written.
+    func plan() throws -> (grids: String, evaluationProtocol: EvaluationProtocol, rows: [TuningRow]) {
         let grids = try cell.gridFile()
         let file = try GridFile.load(contentsOf: URL(fileURLWithPath: grids))
         guard let evaluationProtocol = file.protocols.first(where: { $0.name == protocolName }) else {
             throw CLIError(.usage, "--protocol: \(grids) has no protocol \"\(protocolName)\" (it has: \(file.protocols.map(\.name).joined(separator: ", ")))")
         }
+        return (grids, evaluationProtocol, try RowList.resolve(cell.samplers, in: evaluationProtocol, grids: grids))
+    }
+
+    func run() throws {
+        let (grids, evaluationProtocol, rows) = try plan()
         let runStore = try RunStore(path: store)
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let (cache, users, items, dataset, model) = (cell.cache, cell.syntheticUsers, cell.syntheticItems, cell.dataset, cell.model)
         let sweep = ProtocolSweep(
-            store: runStore, evaluationProtocol: evaluationProtocol, dataset: dataset.rawValue, backbone: model, samplers: kinds,
+            store: runStore, evaluationProtocol: evaluationProtocol, dataset: dataset.rawValue, backbone: model, rows: rows,
             hasFixedSplit: dataset == .ml1m, threads: cell.threads, codeVersion: "adar \(ADARVersion.number) (\(buildConfiguration))",
             loadData: { splitSeed in
                 try DataOptions.load(dataset, cache: cache, splitSeed: splitSeed, syntheticUsers: users, syntheticItems: items)
@@ -85,9 +94,10 @@ struct TuneCommand: ParsableCommand {
         let chosen = try sweep.select()
         print("chosen on validation NDCG@20 (protocol \(evaluationProtocol.name), \(dataset.rawValue) × \(model.rawValue), "
             + "split seed \(sweep.tuningSplitSeed), model seed \(sweep.tuningModelSeed)):")
-        for (sampler, selected) in chosen {
-            let plan = evaluationProtocol.tuningPlan(for: sampler)
-            print(String(format: "  %@ %.4f  %@  (%d of a %d-point grid)", sampler.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0), selected.bestValidation,
+        let width = max(8, rows.map(\.name.count).max() ?? 0)
+        for (row, selected) in chosen {
+            let plan = evaluationProtocol.tuningPlan(for: row)
+            print(String(format: "  %@ %.4f  %@  (%d of a %d-point grid)", row.name.padding(toLength: width, withPad: " ", startingAt: 0), selected.bestValidation,
                          selected.configuration.canonicalText, plan.budgetUsed, plan.gridSize))
         }
         print("fixed settings: \(evaluationProtocol.fixed.canonicalText)")
@@ -103,7 +113,6 @@ struct TuneCommand: ParsableCommand {
     }
 }
 
-/// A comma-separated list of samplers: known names, each once, at least one.
 /// The cell a sweep runs (`adar tune`, `adar demo`) and how.
 struct CellOptions: ParsableArguments {
     @Option(help: "Data: ml-100k, ml-1m, synthetic.")
@@ -115,8 +124,8 @@ struct CellOptions: ParsableArguments {
     @Option(help: "The grid file declaring the protocols (default: the checkout's protocol/grids.json).")
     var grids: String?
 
-    @Option(help: "Comma-separated samplers, each once.")
-    var samplers = SamplerKind.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(help: "Comma-separated rows of the protocol (e.g. uniform,dns,adar-forward), each once; default: every row.")
+    var samplers: String?
 
     @Option(parsing: .unconditional, help: "Threads, 1…256 (results do not depend on it).")
     var threads = min(ProcessInfo.processInfo.activeProcessorCount, RunOptions.threadRange.upperBound)
@@ -134,7 +143,7 @@ struct CellOptions: ParsableArguments {
         guard RunOptions.threadRange.contains(threads) else {
             throw ValidationError("--threads: \(threads) must be between \(RunOptions.threadRange.lowerBound) and \(RunOptions.threadRange.upperBound)")
         }
-        _ = try SamplerList.parse(samplers, option: "--samplers")
+        if let samplers { _ = try RowList.parse(samplers, option: "--samplers") }
         if grids?.isEmpty == true { throw ValidationError("--grids is empty") }
         if dataset == .synthetic {
             do {
@@ -149,7 +158,8 @@ struct CellOptions: ParsableArguments {
     /// The same options as command-line words, to hand on to `adar tune`.
     var arguments: [String] {
         ["--dataset", dataset.rawValue, "--model", model.rawValue] + (grids.map { ["--grids", $0] } ?? [])
-            + ["--samplers", samplers, "--threads", String(threads), "--cache", cache,
+            + (samplers.map { ["--samplers", $0] } ?? [])
+            + ["--threads", String(threads), "--cache", cache,
                "--synthetic-users", String(syntheticUsers), "--synthetic-items", String(syntheticItems)]
     }
 
@@ -170,23 +180,33 @@ struct CellOptions: ParsableArguments {
     }
 }
 
-enum SamplerList {
-    static func parse(_ text: String, option: String) throws(ValidationError) -> [SamplerKind] {
-        let choices = SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")
+/// A comma-separated list of rows (`--samplers`): names, each once, at least one; resolved against the protocol's rows.
+enum RowList {
+    static func parse(_ text: String, option: String) throws(ValidationError) -> [String] {
         guard !text.allSatisfy(\.isWhitespace) else {
-            throw ValidationError("\(option) is empty; give a comma-separated list of \(choices)")
+            throw ValidationError("\(option) is empty; give a comma-separated list of the protocol's rows (e.g. uniform,dns,adar)")
         }
-        var kinds: [SamplerKind] = []
+        var names: [String] = []
         for field in text.split(separator: ",", omittingEmptySubsequences: false) {
             let name = field.trimmingCharacters(in: .whitespaces)
-            guard let kind = SamplerKind(rawValue: name) else {
-                throw ValidationError("\(option): \"\(name)\" is not a sampler; choose from \(choices)")
+            guard !name.isEmpty else { throw ValidationError("\(option): an empty name in \"\(text)\"; separate the rows with single commas") }
+            guard !names.contains(name) else {
+                throw ValidationError("\(option): \(name) is listed twice; list each row once")
             }
-            guard !kinds.contains(kind) else {
-                throw ValidationError("\(option): \(name) is listed twice; list each sampler once")
-            }
-            kinds.append(kind)
+            names.append(name)
         }
-        return kinds
+        return names
+    }
+
+    /// The protocol's rows named in `text`, in that order; nil: every row, in the file's order.
+    static func resolve(_ text: String?, in evaluationProtocol: EvaluationProtocol, grids: String) throws -> [TuningRow] {
+        guard let text else { return evaluationProtocol.rows }
+        return try parse(text, option: "--samplers").map { name in
+            guard let row = evaluationProtocol.row(named: name) else {
+                throw CLIError(.usage, "--samplers: \"\(name)\" is not a row of protocol \(evaluationProtocol.name) in \(grids) "
+                    + "(its rows: \(evaluationProtocol.rows.map(\.name).joined(separator: ", ")))")
+            }
+            return row
+        }
     }
 }

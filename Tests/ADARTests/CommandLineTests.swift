@@ -100,7 +100,7 @@ struct CommandLineTests {
         BadInvocation(command: "demo", arguments: ["--protocol", ""], status: 64, phase: .parsing,
                       message: "--protocol is empty"),
         BadInvocation(command: "demo", arguments: ["--dataset", "synthetic", "--samplers", "uniform,bogus"], status: 64,
-                      phase: .parsing, message: "\"bogus\" is not a sampler"),
+                      phase: .running, message: "--samplers: \"bogus\" is not a row of protocol reduced"),
         BadInvocation(command: "demo", arguments: ["--dataset", "ml-100k", "--cache", "a-file/sub"], status: 73, phase: .running,
                       message: "a-file is a file, not a folder"),
         BadInvocation(command: "demo", arguments: ["--dataset", "synthetic", "--output", "a-file/x"], status: 73,

@@ -34,31 +34,44 @@ struct GridTests {
                 == #"{"batchSize":2048,"dimension":64,"initialScale":0.1,"layers":3,"policy":"max","pool":16,"schedule":"cosine","scheduleSteps":1000}"#)
         }
         // A grid's own pool replaces the fixed one; the other fixed settings stay.
-        let dnsPoint = full.tuningPlan(for: .dns).configurations[0]
+        let dnsPoint = full.tuningPlan(for: try Self.row("dns", of: full)).configurations[0]
         #expect(full.runConfiguration(dnsPoint)["pool"] == dnsPoint["pool"] && full.runConfiguration(dnsPoint)["dimension"] == .number(64))
-        #expect(full.runConfiguration(full.tuningPlan(for: .adar).configurations[0])["pool"] == .number(16))
+        #expect(full.runConfiguration(full.tuningPlan(for: try Self.row("adar", of: full)).configurations[0])["pool"] == .number(16))
         let unknown = #expect(throws: GridFileError.self) { try file.evaluationProtocol(named: "fast") }
         #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, reduced)")
     }
 
-    @Test("Grid sizes and budgets: every sampler gets N when its grid has ≥ N points; uniform gets all 4")
+    @Test("Grid sizes and budgets: every row gets N when its grid has ≥ N points; uniform gets all 4")
     func gridSizesAndBudgets() throws {
         let file = try Self.committed()
         // Sizes by hand: common 2 lr × 2 l2 = 4; dns ×3 pools = 12; ahns ×2·2·2 = 32;
-        // adar ×3 ρ·2 w·3 σ·2 fallbacks·2 flows = 288; mixgcf ×3 pools·2 ranges = 24.
-        let sizes: [SamplerKind: Int] = [.uniform: 4, .dns: 12, .ahns: 32, .adar: 288, .mixgcf: 24]
+        // adar ×3 ρ·2 w·3 σ·2 fallbacks·2 flows = 288; mixgcf ×3 pools·2 ranges = 24;
+        // the forward variants ×3 ρ·2 w·3 σ = 72 (their settings are one value each);
+        // adar-denoised 72 ×2 r_max·2 warm-ups·2 τ learning rates = 576.
+        let sizes = ["uniform": 4, "dns": 12, "ahns": 32, "adar": 288, "mixgcf": 24,
+                     "adar-forward": 72, "adar-hardest-through": 72, "adar-denoised": 576, "adar-w0": 72]
+        let full = try file.evaluationProtocol(named: "full"), reduced = try file.evaluationProtocol(named: "reduced")
+        #expect(full.rows.map(\.name) == ["uniform", "dns", "ahns", "adar", "mixgcf",
+                                         "adar-forward", "adar-hardest-through", "adar-denoised", "adar-w0"])
+        // The reduced protocol (`adar demo`) keeps the five samplers' rows only.
+        #expect(reduced.rows.map(\.name) == ["uniform", "dns", "ahns", "adar", "mixgcf"])
         for evaluationProtocol in file.protocols {
-            for sampler in SamplerKind.allCases {
-                let plan = evaluationProtocol.tuningPlan(for: sampler)
-                #expect(plan.gridSize == sizes[sampler], "\(evaluationProtocol.name) \(sampler)")
-                #expect(evaluationProtocol.grid(for: sampler).size == sizes[sampler], "\(evaluationProtocol.name) \(sampler)")
-                #expect(plan.budgetUsed == min(evaluationProtocol.budget, sizes[sampler]!), "\(evaluationProtocol.name) \(sampler)")
+            for row in evaluationProtocol.rows {
+                let plan = evaluationProtocol.tuningPlan(for: row)
+                #expect(plan.gridSize == sizes[row.name], "\(evaluationProtocol.name) \(row.name)")
+                #expect(evaluationProtocol.grid(for: row).size == sizes[row.name], "\(evaluationProtocol.name) \(row.name)")
+                #expect(plan.budgetUsed == min(evaluationProtocol.budget, sizes[row.name]!), "\(evaluationProtocol.name) \(row.name)")
             }
         }
-        let full = try file.evaluationProtocol(named: "full")
-        #expect(full.tuningPlan(for: .dns).summary == "dns: 12 of a 12-point grid (budget N = 12)")
-        #expect(full.tuningPlan(for: .uniform).summary.hasPrefix("uniform: 4 of a 4-point grid (budget N = 12); the grid is smaller than N"))
-        #expect(full.tuningPlan(for: .uniform).configurations == full.grid(for: .uniform).configurations)
+        #expect(full.tuningPlan(for: try Self.row("dns", of: full)).summary == "dns: 12 of a 12-point grid (budget N = 12)")
+        let uniform = try Self.row("uniform", of: full)
+        #expect(full.tuningPlan(for: uniform).summary.hasPrefix("uniform: 4 of a 4-point grid (budget N = 12); the grid is smaller than N"))
+        #expect(full.tuningPlan(for: uniform).configurations == full.grid(for: uniform).configurations)
+    }
+
+    /// The protocol's row `name` (the test fails when it has none).
+    static func row(_ name: String, of evaluationProtocol: EvaluationProtocol) throws -> TuningRow {
+        try #require(evaluationProtocol.row(named: name), "protocol \(evaluationProtocol.name) has no row \(name)")
     }
 
     /// Computed independently with a Python replica of the rule in docs/PROTOCOL.md
@@ -68,37 +81,39 @@ struct GridTests {
     func selectionMatchesIndependentReplica() throws {
         let file = try Self.committed()
         let reduced = try file.evaluationProtocol(named: "reduced"), full = try file.evaluationProtocol(named: "full")
-        let expectedReduced: [SamplerKind: [String]] = [
-            .uniform: ["{\"l2\":0.0001,\"lr\":0.001}", "{\"l2\":0.001,\"lr\":0.001}", "{\"l2\":0.001,\"lr\":0.003}"],
-            .dns: ["{\"l2\":0.001,\"lr\":0.001,\"pool\":4}", "{\"l2\":0.001,\"lr\":0.001,\"pool\":64}", "{\"l2\":0.001,\"lr\":0.003,\"pool\":16}"],
-            .ahns: ["{\"alpha\":0.5,\"beta\":0.5,\"l2\":0.001,\"lr\":0.003,\"p\":-1}", "{\"alpha\":1,\"beta\":0.1,\"l2\":0.001,\"lr\":0.003,\"p\":-2}",
+        let expectedReduced: [String: [String]] = [
+            "uniform": ["{\"l2\":0.0001,\"lr\":0.001}", "{\"l2\":0.001,\"lr\":0.001}", "{\"l2\":0.001,\"lr\":0.003}"],
+            "dns": ["{\"l2\":0.001,\"lr\":0.001,\"pool\":4}", "{\"l2\":0.001,\"lr\":0.001,\"pool\":64}", "{\"l2\":0.001,\"lr\":0.003,\"pool\":16}"],
+            "ahns": ["{\"alpha\":0.5,\"beta\":0.5,\"l2\":0.001,\"lr\":0.003,\"p\":-1}", "{\"alpha\":1,\"beta\":0.1,\"l2\":0.001,\"lr\":0.003,\"p\":-2}",
                     "{\"alpha\":1,\"beta\":0.5,\"l2\":0.0001,\"lr\":0.003,\"p\":-1}"],
-            .adar: ["{\"fallback\":\"skip\",\"gradientFlow\":\"through\",\"l2\":0.001,\"lr\":0.003,\"rho\":0.5,\"sigma\":0.2,\"weight\":0.5}",
+            "adar": ["{\"fallback\":\"skip\",\"gradientFlow\":\"through\",\"l2\":0.001,\"lr\":0.003,\"rho\":0.5,\"sigma\":0.2,\"weight\":0.5}",
                     "{\"fallback\":\"hardest\",\"gradientFlow\":\"detach\",\"l2\":0.001,\"lr\":0.001,\"rho\":0.7,\"sigma\":0.05,\"weight\":0.5}",
                     "{\"fallback\":\"hardest\",\"gradientFlow\":\"through\",\"l2\":0.0001,\"lr\":0.003,\"rho\":0.7,\"sigma\":0.05,\"weight\":1}"],
-            .mixgcf: ["{\"l2\":0.0001,\"lr\":0.003,\"pool\":64,\"positiveMixingMax\":1}", "{\"l2\":0.001,\"lr\":0.001,\"pool\":64,\"positiveMixingMax\":0.5}",
+            "mixgcf": ["{\"l2\":0.0001,\"lr\":0.003,\"pool\":64,\"positiveMixingMax\":1}", "{\"l2\":0.001,\"lr\":0.001,\"pool\":64,\"positiveMixingMax\":0.5}",
                       "{\"l2\":0.001,\"lr\":0.003,\"pool\":32,\"positiveMixingMax\":0.5}"],
         ]
-        for sampler in SamplerKind.allCases {
-            #expect(reduced.tuningPlan(for: sampler).configurations.map(\.canonicalText) == expectedReduced[sampler], "\(sampler)")
+        for (name, expected) in expectedReduced {
+            #expect(reduced.tuningPlan(for: try Self.row(name, of: reduced)).configurations.map(\.canonicalText) == expected, "\(name)")
         }
-        let expectedFullIndices: [SamplerKind: [Int]] = [
-            .ahns: [0, 3, 14, 15, 16, 17, 22, 24, 26, 27, 29, 30],
-            .adar: [73, 101, 103, 112, 136, 192, 210, 228, 233, 247, 260, 274],
-            .mixgcf: [0, 1, 11, 12, 13, 14, 16, 18, 19, 20, 22, 23],
+        let expectedFullIndices: [String: [Int]] = [
+            "ahns": [0, 3, 14, 15, 16, 17, 22, 24, 26, 27, 29, 30],
+            "adar": [73, 101, 103, 112, 136, 192, 210, 228, 233, 247, 260, 274],
+            "mixgcf": [0, 1, 11, 12, 13, 14, 16, 18, 19, 20, 22, 23],
         ]
-        for (sampler, indices) in expectedFullIndices {
-            let grid = full.grid(for: sampler).configurations
-            #expect(full.tuningPlan(for: sampler).configurations == indices.map { grid[$0] }, "\(sampler)")
+        for (name, indices) in expectedFullIndices {
+            let row = try Self.row(name, of: full)
+            let grid = full.grid(for: row).configurations
+            #expect(full.tuningPlan(for: row).configurations == indices.map { grid[$0] }, "\(name)")
         }
     }
 
     @Test("Selection: deterministic, a subset of the grid in grid order, no repeats; the seed matters")
     func selectionProperties() throws {
         let full = try Self.committed().evaluationProtocol(named: "full")
-        let grid = full.grid(for: .adar).configurations
-        let plan = full.tuningPlan(for: .adar)
-        #expect(plan == full.tuningPlan(for: .adar))
+        let adar = try Self.row("adar", of: full)
+        let grid = full.grid(for: adar).configurations
+        let plan = full.tuningPlan(for: adar)
+        #expect(plan == full.tuningPlan(for: adar))
         let positions = plan.configurations.map { grid.firstIndex(of: $0)! }
         #expect(positions == positions.sorted() && Set(positions).count == 12)
         #expect(Set(grid).count == 288)
@@ -117,7 +132,8 @@ struct GridTests {
     func enumerationOrder() throws {
         let file = try GridFile.parse(Self.minimalDocument.replacingOccurrences(
             of: #""dns": {"pool": [4]}"#, with: #""dns": {"pool": [64, 4]}"#), source: "t")
-        let dns = try file.evaluationProtocol(named: "p").grid(for: .dns).configurations.map(\.canonicalText)
+        let p = try file.evaluationProtocol(named: "p")
+        let dns = p.grid(for: try Self.row("dns", of: p)).configurations.map(\.canonicalText)
         // Keys sorted: l2, lr, pool; the file lists lr as [0.1, 0.01] and pool as [64, 4].
         #expect(dns == ["{\"l2\":0,\"lr\":0.1,\"pool\":64}", "{\"l2\":0,\"lr\":0.1,\"pool\":4}",
                         "{\"l2\":0,\"lr\":0.01,\"pool\":64}", "{\"l2\":0,\"lr\":0.01,\"pool\":4}",
@@ -143,8 +159,8 @@ struct GridTests {
 
     @Test("The minimal document is valid")
     func minimalDocumentIsValid() throws {
-        let file = try GridFile.parse(Self.minimalDocument, source: "t")
-        #expect(file.protocols.first?.tuningPlan(for: .adar).gridSize == 4)
+        let p = try GridFile.parse(Self.minimalDocument, source: "t").evaluationProtocol(named: "p")
+        #expect(p.tuningPlan(for: try Self.row("adar", of: p)).gridSize == 4)
     }
 
     /// (replace this, with this) in the minimal document → (JSON path, part of the reason).
@@ -163,8 +179,8 @@ struct GridTests {
         (#""modelSeeds": [1, 2]"#, #""modelSeeds": []"#, "$.protocols.p.finalRuns.modelSeeds", "empty list"),
         (#""modelSeeds": [1, 2]"#, #""modelSeeds": [1, 1]"#, "$.protocols.p.finalRuns.modelSeeds[1]", "listed twice"),
         (#""splitSeeds": [9]"#, #""splitSeeds": [9.0]"#, "$.protocols.p.finalRuns.splitSeeds[0]", "must be an integer"),
-        (#""uniform": {}, "#, "", "$.protocols.p.grids", "missing key \"uniform\""),
-        (#""uniform": {}"#, #""uniform": {}, "bpr": {}"#, "$.protocols.p.grids.bpr", "unknown key \"bpr\""),
+        (#""common": {"lr": [0.1, 0.01], "l2": [0, 0.001]}, "#, "", "$.protocols.p.grids", "missing key \"common\""),
+        (#""uniform": {}"#, #""uniform": {}, "bpr": {}"#, "$.protocols.p.grids.bpr", "row \"bpr\" is not a sampler's name, so it must declare its base sampler"),
         (#""uniform": {}"#, #""uniform": {"pool": [4]}"#, "$.protocols.p.grids.uniform.pool", "allowed here: none"),
         (#""dns": {"pool": [4]}"#, #""dns": {"pool": []}"#, "$.protocols.p.grids.dns.pool", "empty list"),
         (#""dns": {"pool": [4]}"#, #""dns": {"pool": [4, 0]}"#, "$.protocols.p.grids.dns.pool[1]", "0 is out of range"),
@@ -216,7 +232,8 @@ struct GridTests {
     // MARK: Selecting the configuration on validation
 
     static func plan() throws -> TuningPlan {
-        try GridFile.parse(Self.minimalDocument, source: "t").evaluationProtocol(named: "p").tuningPlan(for: .uniform)
+        let p = try GridFile.parse(Self.minimalDocument, source: "t").evaluationProtocol(named: "p")
+        return p.tuningPlan(for: try row("uniform", of: p))
     }
 
     @Test("The highest best-validation configuration is chosen; ties go to the first in grid order")
@@ -234,22 +251,22 @@ struct GridTests {
         #expect(withFailure.planIndex == 1)
     }
 
-    @Test("Selection refuses missing, stray and non-finite results, and a sampler whose every run failed")
+    @Test("Selection refuses missing, stray and non-finite results, and a row whose every run failed")
     func selectionRefusals() throws {
         let plan = try Self.plan()
         let c = plan.configurations
-        #expect(throws: SelectionError.missingResult(sampler: .uniform, configuration: c[1].canonicalText)) {
+        #expect(throws: SelectionError.missingResult(row: "uniform", configuration: c[1].canonicalText)) {
             try plan.selectBest([c[0]: .finished(bestValidation: 0.3)])
         }
         let stray = try RunConfiguration(["lr": 9, "l2": 0])
-        #expect(throws: SelectionError.notInPlan(sampler: .uniform, configuration: "{\"l2\":0,\"lr\":9}")) {
+        #expect(throws: SelectionError.notInPlan(row: "uniform", configuration: "{\"l2\":0,\"lr\":9}")) {
             try plan.selectBest([c[0]: .finished(bestValidation: 0.3), c[1]: .finished(bestValidation: 0.3), stray: .finished(bestValidation: 0.9)])
         }
         let nan = #expect(throws: SelectionError.self) {
             try plan.selectBest([c[0]: .finished(bestValidation: .nan), c[1]: .finished(bestValidation: 0.3)])
         }
         #expect(nan?.description.contains("record a diverged run as failed") == true)
-        #expect(throws: SelectionError.everyRunFailed(sampler: .uniform, failures: [
+        #expect(throws: SelectionError.everyRunFailed(row: "uniform", failures: [
             "\(c[0].canonicalText): diverged", "\(c[1].canonicalText): out of memory"])) {
             try plan.selectBest([c[0]: .failed(reason: "diverged"), c[1]: .failed(reason: "out of memory")])
         }

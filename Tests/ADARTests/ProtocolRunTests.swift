@@ -136,7 +136,7 @@ struct ProtocolRunTests {
     func gridKeysMapToTheTrainer() throws {
         let configuration = try RunConfiguration([
             "lr": 0.02, "l2": 0.003, "pool": 7, "p": -1.5, "alpha": 0.25, "beta": 0.75,
-            "rho": 0.3, "weight": 0.4, "sigma": 0.06, "fallback": "hardest", "gradientFlow": "through", "policy": "mean",
+            "rho": 0.3, "weight": 0.4, "syntheticWeight": 0.15, "sigma": 0.06, "fallback": "hardest", "gradientFlow": "through", "policy": "mean",
             "positiveMixingMax": 0.6, "dimension": 12, "batchSize": 300, "initialScale": 0.2, "layers": 2,
             "schedule": "cosine", "scheduleSteps": 500,
             "generator": "denoised", "tauLearningRate": 0.007, "tauWarmup": 2, "rMax": 5,
@@ -145,7 +145,7 @@ struct ProtocolRunTests {
         let c = try ConfigurationMapping.trainingConfiguration(configuration, backbone: .lightgcn, sampler: .adar, maxEpochs: 40)
         #expect(c.adam.learningRate == 0.02 && c.l2 == 0.003 && c.poolSize == 7)
         #expect(c.ahns == AHNSParameters(p: -1.5, alpha: 0.25, beta: 0.75))
-        #expect(c.adar.rho == 0.3 && c.adar.augmentationWeight == 0.4 && c.adar.sigma == 0.06)
+        #expect(c.adar.rho == 0.3 && c.adar.augmentationWeight == 0.4 && c.adar.syntheticWeight == 0.15 && c.adar.sigma == 0.06)
         #expect(c.adar.fallback == .hardest && c.adar.gradientFlow == .through && c.adar.policy == .mean)
         #expect(c.positiveMixingMax == 0.6 && c.dimension == 12 && c.batchSize == 300 && c.initialScale == 0.2 && c.layers == 2)
         #expect(c.schedule.steps == 500 && c.epochs == 40 && c.backbone == .lightgcn && c.sampler == .adar)
@@ -158,6 +158,7 @@ struct ProtocolRunTests {
             (["learningRate": 0.1], "learningRate"), (["pool": 2.5], "pool"), (["pool": "16"], "pool"), (["lr": "fast"], "lr"),
             (["pool": 2000], "pool"), (["lr": -1], "lr"), (["rho": 1], "rho"), (["positiveMixingMax": 1.5], "positiveMixingMax"),
             (["fallback": "sometimes"], "fallback"), (["schedule": "linear"], "schedule"), (["dimension": 0], "dimension"),
+            (["syntheticWeight": -0.5], "syntheticWeight"),
         ]
         for (values, key) in refused {
             let error = #expect(throws: ConfigurationError.self) {
@@ -203,12 +204,14 @@ struct ProtocolRunTests {
                     "mixgcf": {"pool": [4], "positiveMixingMax": [0.5]}}}}}
         """
 
-    static func sweep(store: RunStore, learningRates: String = "0.01, 0.003", samplers: [SamplerKind] = [.uniform, .dns],
+    /// A sweep of the tiny protocol's rows named `samplers`.
+    static func sweep(store: RunStore, learningRates: String = "0.01, 0.003", samplers: [String] = ["uniform", "dns"],
                       fixedSplit: Bool = false) throws -> ProtocolSweep {
         let file = try GridFile.parse(tinyGrid.replacingOccurrences(of: "LR", with: learningRates), source: "tiny.json")
+        let tiny = try file.evaluationProtocol(named: "tiny")
         return ProtocolSweep(
-            store: store, evaluationProtocol: try file.evaluationProtocol(named: "tiny"), dataset: "synthetic", backbone: .mf,
-            samplers: samplers, hasFixedSplit: fixedSplit, threads: 2, codeVersion: "test",
+            store: store, evaluationProtocol: tiny, dataset: "synthetic", backbone: .mf,
+            rows: try samplers.map { try #require(tiny.row(named: $0)) }, hasFixedSplit: fixedSplit, threads: 2, codeVersion: "test",
             loadData: { try ImplicitFeedback.synthetic(users: 40, items: 80, interactionsPerUser: 20, seed: $0) }, log: { _ in })
     }
 
@@ -223,7 +226,7 @@ struct ProtocolRunTests {
         #expect(tuning.count == 4 && tuning.allSatisfy { $0.testMetrics.isEmpty && $0.spec.splitSeed == 5 && $0.spec.modelSeed == 1 })
         for run in tuning { #expect(try store.evaluations(run.id).allSatisfy { $0.split == .validation }) }
         let chosen = try sweep.select()
-        #expect(chosen.map(\.sampler) == [.uniform, .dns])
+        #expect(chosen.map(\.row.name) == ["uniform", "dns"])
         try sweep.runFinal(chosen)
         // 2 samplers × 2 model seeds per split seed.
         #expect(sweep.testSplit(splitSeed: 5)?.accessCount == 4 && sweep.testSplit(splitSeed: 6)?.accessCount == 4)
@@ -232,12 +235,12 @@ struct ProtocolRunTests {
         #expect(finals.allSatisfy { $0.summary["epochs"] != nil && $0.bestValidationMetrics["ndcg@20"] != nil })
         // Each final run used its sampler's chosen configuration (the fixed settings included).
         for run in finals {
-            let selected = chosen.first { $0.sampler.rawValue == run.spec.sampler }!.selected
+            let selected = chosen.first { $0.row.name == run.spec.sampler }!.selected
             #expect(run.spec.configuration == sweep.evaluationProtocol.runConfiguration(selected.configuration))
         }
         // A fixed split (ML-1M) runs split seed 0 only.
         let fixedStore = try RunStore.inMemory()
-        let fixed = try Self.sweep(store: fixedStore, samplers: [.uniform], fixedSplit: true)
+        let fixed = try Self.sweep(store: fixedStore, samplers: ["uniform"], fixedSplit: true)
         try fixed.tune()
         try fixed.runFinal(try fixed.select(), as: .demo)
         #expect(try fixedStore.finishedRuns(phase: .demo).map(\.spec.splitSeed) == [0, 0])
@@ -247,7 +250,7 @@ struct ProtocolRunTests {
     @Test("selection picks the best validation NDCG@20 among the store's tuning runs")
     func selectionReadsTheStore() throws {
         let store = try RunStore.inMemory()
-        let sweep = try Self.sweep(store: store, samplers: [.dns])
+        let sweep = try Self.sweep(store: store, samplers: ["dns"])
         try sweep.tune()
         let runs = try store.finishedRuns(phase: .tune, sampler: "dns")
         let best = runs.max { $0.bestValidationMetrics["ndcg@20"]! < $1.bestValidationMetrics["ndcg@20"]! }!
@@ -259,7 +262,7 @@ struct ProtocolRunTests {
     @Test("a diverged run is recorded failed with its reason, never finished, never selected; the sweep goes on")
     func divergedRunIsAFailedResult() throws {
         let store = try RunStore.inMemory()
-        let sweep = try Self.sweep(store: store, learningRates: "1e30, 0.01", samplers: [.uniform])
+        let sweep = try Self.sweep(store: store, learningRates: "1e30, 0.01", samplers: ["uniform"])
         try sweep.tune()
         let failed = try store.failedRuns(phase: .tune)
         #expect(failed.count == 1 && failed[0].reason.hasPrefix("diverged in epoch 1"))
@@ -271,7 +274,7 @@ struct ProtocolRunTests {
         try sweep.tune()
         #expect(try store.failedRuns(phase: .tune).map(\.id) == failed.map(\.id))
         // With every run diverged there is nothing to choose.
-        let allFailed = try Self.sweep(store: try RunStore.inMemory(), learningRates: "1e30", samplers: [.uniform])
+        let allFailed = try Self.sweep(store: try RunStore.inMemory(), learningRates: "1e30", samplers: ["uniform"])
         try allFailed.tune()
         #expect(throws: SelectionError.self) { try allFailed.select() }
     }
@@ -290,18 +293,18 @@ struct ProtocolRunTests {
 
     @Test("the same seeds give the same store contents")
     func sweepIsDeterministic() throws {
-        func sweepOnce(samplers: [SamplerKind]) throws -> [String] {
+        func sweepOnce(samplers: [String]) throws -> [String] {
             let store = try RunStore.inMemory()
             let sweep = try Self.sweep(store: store, samplers: samplers)
             try sweep.tune()
             try sweep.runFinal(try sweep.select())
             return try Self.results(store)
         }
-        let first = try sweepOnce(samplers: [.uniform, .adar])
+        let first = try sweepOnce(samplers: ["uniform", "adar"])
         #expect(first.count == 2 + 2 + 8)
-        let again = try sweepOnce(samplers: [.uniform, .adar])
+        let again = try sweepOnce(samplers: ["uniform", "adar"])
         #expect(again == first, "first difference: \(zip(again, first).first { $0 != $1 }.map { "\($0)\n  vs \($1)" } ?? "in the count")")
         // The comparison can fail: another sampler gives other results.
-        #expect(try sweepOnce(samplers: [.uniform, .dns]) != first)
+        #expect(try sweepOnce(samplers: ["uniform", "dns"]) != first)
     }
 }

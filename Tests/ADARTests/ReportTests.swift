@@ -175,7 +175,7 @@ struct ReportTests {
             "| adar | uniform | Recall@20 | 6 | +0.0060 [+0.0040, +0.0080] | +3.0% | 3.16 | <0.001 | 0.002 |",
             "| adar | ahns | NDCG@20 | 6 | +0.0116 [+0.0103, +0.0129] | +3.0% | 9.32 | <0.001 | <0.001 |",
             "| adar | ahns | Recall@20 | 6 | +0.0054 [+0.0038, +0.0070] | +2.7% | 3.62 | <0.001 | 0.002 |",
-            "adar beats ahns on NDCG@20 (Δ +0.0116 [+0.0103, +0.0129], Holm p <0.001).",
+            "adar: 3.0 % above the best baseline (ahns) in NDCG@20 (Δ +0.0116 [+0.0103, +0.0129], Holm p <0.001); 3.1 % above uniform in NDCG@20 (Holm p <0.001).",
             "m = 8. Paired by (split seed, model seed); p from the two-sided paired t-test (GSL), d_z = Δ / sd of the differences.",
             "Not tuned (one value in every run of this cell): `batch=2048`, `dim=64`.",
             "| uniform | 2 | `l2=0.0001, lr=0.001` | 0.3900 |",
@@ -260,7 +260,7 @@ struct ReportTests {
         #expect(markdown.contains("| uniform | 1 | 0.2000 ± n/a[1] | 0.3000 ± n/a[1] | — | — |"), "\(markdown)")
         #expect(markdown.contains("[1] one run: no standard deviation"))
         #expect(markdown.contains("[2] one pair: the spread of the differences cannot be estimated"))
-        #expect(markdown.contains("adar is not distinguishable from uniform on NDCG@20 (Δ +0.0200 [n/a[2]], Holm p n/a[2])."))
+        #expect(markdown.contains("adar: not significantly different from the best baseline (uniform) in NDCG@20 (+6.7 %, Δ +0.0200 [n/a[2]], Holm p n/a[2])."), "\(markdown)")
         for bad in ["nan", "NaN", "inf"] { #expect(!markdown.contains(bad)) }
 
         // Every paired difference exactly 0.125 (binary-exact values): zero variance, no t.
@@ -287,11 +287,11 @@ struct ReportTests {
         let apartText = CellMarkdown.render(apart)
         #expect(apartText.contains("| adar | uniform | NDCG@20 | 0 | n/a[1] | n/a[1] | n/a[1] | n/a[1] | n/a[1] |"), "\(apartText)")
         #expect(apartText.contains("[1] no paired runs: adar and uniform share no split and model seed"))
-        #expect(apartText.contains("adar cannot be compared with uniform on NDCG@20: they share no paired runs."))
+        #expect(apartText.contains("adar: cannot be compared with the best baseline (uniform) in NDCG@20: no paired runs."))
         #expect(apartText.contains("4 failed runs (in no table above):"))
     }
 
-    @Test("Verdict lines: beats, loses to, is not distinguishable from the best baseline")
+    @Test("Verdict lines: above, below, not significantly different from the best baseline")
     func verdictWords() throws {
         func verdict(adar: [Double]) throws -> String {
             let samplers = [
@@ -301,13 +301,16 @@ struct ReportTests {
                         runs: Self.runs(adar, Array(repeating: 0.2, count: 6), validation: Array(repeating: 0.41, count: 6))),
             ]
             let markdown = CellMarkdown.render(try CellReport(cell: Self.cell, store: Self.plantedStore(samplers)))
-            return try #require(markdown.split(separator: "\n").first { $0.hasPrefix("adar ") }.map(String.init))
+            return try #require(markdown.split(separator: "\n").first { $0.hasPrefix("adar: ") }.map(String.init))
         }
-        #expect(try verdict(adar: [0.3982, 0.3975, 0.3990, 0.3968, 0.3985, 0.3979]).hasPrefix("adar beats uniform on NDCG@20 (Δ +0.0121"))
+        #expect(try verdict(adar: [0.3982, 0.3975, 0.3990, 0.3968, 0.3985, 0.3979])
+            .hasPrefix("adar: 3.1 % above the best baseline (uniform) in NDCG@20 (Δ +0.0121"))
         // Raw p 1.59e-7 (scipy).
-        #expect(try verdict(adar: [0.3759, 0.3770, 0.3745, 0.3766, 0.3751, 0.3755]).hasPrefix("adar loses to uniform on NDCG@20 (Δ -0.0101"))
-        // Mixed signs, raw p 0.530 (scipy): not distinguishable.
-        #expect(try verdict(adar: [0.3869, 0.3852, 0.3875, 0.3866, 0.3861, 0.3850]).hasPrefix("adar is not distinguishable from uniform on NDCG@20"))
+        #expect(try verdict(adar: [0.3759, 0.3770, 0.3745, 0.3766, 0.3751, 0.3755])
+            .hasPrefix("adar: 2.6 % below the best baseline (uniform) in NDCG@20 (Δ -0.0101"))
+        // Mixed signs, raw p 0.530 (scipy): not significant.
+        #expect(try verdict(adar: [0.3869, 0.3852, 0.3875, 0.3866, 0.3861, 0.3850])
+            .hasPrefix("adar: not significantly different from the best baseline (uniform) in NDCG@20 (+0.1 %"))
     }
 
     @Test("A sampler with final runs of two configurations is refused, naming both")

@@ -233,9 +233,9 @@ struct TauTrainingTests {
     func gridKeys() throws {
         let file = try GridFile.parse(Self.gridDocument(adarExtra: #", "generator": ["denoised"], "tauLearningRate": [0.01], "tauWarmup": [0, 2], "rMax": [5]"#),
                                       source: "t")
-        let plan = try file.evaluationProtocol(named: "p").tuningPlan(for: .adar)
-        #expect(plan.gridSize == 8)
-        let point = try file.evaluationProtocol(named: "p").grid(for: .adar).configurations[0]
+        let p = try file.evaluationProtocol(named: "p"), adar = try #require(p.row(named: "adar"))
+        #expect(p.tuningPlan(for: adar).gridSize == 8)
+        let point = p.grid(for: adar).configurations[0]
         #expect(point["generator"] == .string("denoised") && point["tauWarmup"] == .number(0) && point["rMax"] == .number(5))
 
         let refused: [(String, String, String)] = [
@@ -290,10 +290,10 @@ struct TauTrainingTests {
             let find = #""gradientFlow": ["detach"]}"#
             let grid = ProtocolRunTests.tinyGrid.replacingOccurrences(of: "LR", with: "0.01")
                 .replacingOccurrences(of: find, with: #""gradientFlow": ["detach"]"# + generator + "}")
-            let file = try GridFile.parse(grid, source: "tiny.json")
+            let tiny = try GridFile.parse(grid, source: "tiny.json").evaluationProtocol(named: "tiny")
             let sweep = ProtocolSweep(
-                store: store, evaluationProtocol: try file.evaluationProtocol(named: "tiny"), dataset: "synthetic", backbone: .mf,
-                samplers: [.adar], hasFixedSplit: false, threads: 2, codeVersion: "test",
+                store: store, evaluationProtocol: tiny, dataset: "synthetic", backbone: .mf,
+                rows: [try #require(tiny.row(named: "adar"))], hasFixedSplit: false, threads: 2, codeVersion: "test",
                 loadData: { try ImplicitFeedback.synthetic(users: 40, items: 80, interactionsPerUser: 20, seed: $0) }, log: { _ in })
             try sweep.tune()
             let runs = try store.finishedRuns(phase: .tune)

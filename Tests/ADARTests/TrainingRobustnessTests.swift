@@ -439,8 +439,8 @@ struct TrainingRobustnessTests {
             (train + ["--ahns-beta", "nan"], "--ahns-beta: nan must be finite"),
             (demo + ["--samplers", ""], "--samplers is empty"),
             (demo + ["--samplers", "uniform,dns,uniform"], "--samplers: uniform is listed twice"),
-            (demo + ["--samplers", "uniform,,adar"], "--samplers: \"\" is not a sampler"),
-            (demo + ["--samplers", "uniform,bpr"], "--samplers: \"bpr\" is not a sampler"),
+            (demo + ["--samplers", "uniform,,adar"], "--samplers: an empty name in \"uniform,,adar\""),
+            (demo + ["--samplers", "uniform,bpr"], "--samplers: \"bpr\" is not a row of protocol reduced"),
         ]
         for (arguments, message) in cases {
             let result = try ADARExecutable.run(arguments, in: folder)

@@ -108,8 +108,8 @@ struct TuneCommandTests {
         }
         let cases: [([String], Int32, String)] = [
             (replacing("--protocol", with: "fast"), 64, #"adar tune: error: --protocol: tiny.json has no protocol "fast" (it has: tiny)"#),
-            (replacing("--samplers", with: "uniform,bpr"), 64, #"--samplers: "bpr" is not a sampler"#),
-            (replacing("--samplers", with: "adar,adar"), 64, "--samplers: adar is listed twice"),
+            (replacing("--samplers", with: "uniform,bpr"), 64, #"--samplers: "bpr" is not a row of protocol tiny in tiny.json (its rows: uniform, dns, ahns, adar, mixgcf)"#),
+            (replacing("--samplers", with: "adar,adar"), 64, "--samplers: adar is listed twice; list each row once"),
             (replacing("--threads", with: "0"), 64, "--threads: 0 must be between 1 and 256"),
             (replacing("--synthetic-items", with: "40"), 64, "--synthetic-items: 40 must be at least 61"),
             (Self.arguments + ["--phase", "later"], 64, "--phase"),

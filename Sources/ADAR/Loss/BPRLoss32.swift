@@ -52,7 +52,7 @@ public final class LossBuffers: @unchecked Sendable {
 extension ADARSynthesizer {
     /// S7 in binary32 for rows already synthesised into `synthesis`:
     /// `L = softplus(−(s_0 − s_uj)) + w·softplus(−(s_0 − ⟨e_u, x⁻⟩)) + λ/2·(‖e_u‖² + ‖e_i‖² + ‖e_j‖²)`
-    /// with `j = j_1`, and its gradients.
+    /// with `j = j_1`, and its gradients; `w` is the row's (`ADARConfiguration.augmentationWeight(fallbackRow:)`).
     public func loss(
         _ input: IndexedRows32, synthesis: SynthesisBuffers, into output: LossBuffers, threads: Int = defaultThreadCount
     ) throws(ADARError) {
@@ -116,8 +116,10 @@ extension ADARSynthesizer {
         var loss = softplus32(-realMargin)
         let realWeight = logistic32(-realMargin)
 
-        let augment = (!status.isFallback || config.fallback == .hardest) && config.augmentationWeight > 0
-        let w = Float(config.augmentationWeight)
+        // The row's w (S7; `syntheticWeight` on synthesised rows, 0 on skipped fallback rows).
+        let rowWeight = config.augmentationWeight(fallbackRow: status.isFallback)
+        let augment = rowWeight > 0
+        let w = Float(rowWeight)
         var synthWeight: Float = 0
         if augment {
             let syntheticMargin = s0 - syntheticScore
