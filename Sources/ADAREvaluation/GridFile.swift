@@ -64,6 +64,23 @@ public struct TuningRow: Equatable, Sendable {
     public let axes: [ParameterGrid.Axis]
 }
 
+/// What a protocol's tables can support, read from its name (docs/PROTOCOL.md "Standing"):
+/// `full` and `full-…` are the full budget; `limited-…` a smaller budget declared for cost,
+/// evidence with that caveat; any other name (`reduced`) a smoke test of the machinery.
+public enum ProtocolStanding: Equatable, Sendable {
+    case evidence, limited, smoke
+
+    public init(protocolName name: String) {
+        if name == "full" || name.hasPrefix("full-") {
+            self = .evidence
+        } else if name.hasPrefix("limited-") {
+            self = .limited
+        } else {
+            self = .smoke
+        }
+    }
+}
+
 /// One named protocol of the grid file (docs/PROTOCOL.md "The grid file").
 public struct EvaluationProtocol: Equatable, Sendable {
     public let name: String

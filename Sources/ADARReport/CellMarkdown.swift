@@ -9,9 +9,6 @@ public enum CellMarkdown {
     /// The family-wise level for the verdict lines.
     public static let alpha = 0.05
 
-    /// The protocol whose tables are evidence (docs/PROTOCOL.md); any other is labelled as not.
-    public static let evidenceProtocol = "full"
-
     /// The plot files a cell's Markdown links (names relative to it).
     public struct Plots: Sendable {
         public let validation: String
@@ -28,8 +25,15 @@ public enum CellMarkdown {
         var notes = Footnotes()
         let h = String(repeating: "#", count: headingLevel)
         var out = "\(h) \(escape(report.cell.dataset)) · \(escape(report.cell.backbone)) · protocol \(escape(report.cell.protocol))\n\n"
-        if report.cell.protocol != evidenceProtocol {
-            out += "**Not the `\(evidenceProtocol)` protocol**: protocol `\(escape(report.cell.protocol))` (protocol/grids.json) "
+        switch ProtocolStanding(protocolName: report.cell.protocol) {
+        case .evidence:
+            break
+        case .limited:
+            out += "**Limited protocol**: protocol `\(escape(report.cell.protocol))` (protocol/grids.json says why) tunes every row "
+                + "on fewer configurations and shorter runs than `full`, to fit the cell's cost; a row may be under-tuned, so a "
+                + "difference here is weaker evidence than in a `full` table.\n\n"
+        case .smoke:
+            out += "**Not the `full` protocol**: protocol `\(escape(report.cell.protocol))` (protocol/grids.json) "
                 + "has a smaller budget or shorter runs; read this table as a check of the machinery, not as evidence for or against any sampler.\n\n"
         }
         let best = report.bestBaseline?.sampler

@@ -40,9 +40,9 @@ struct ReportTests {
     }
 
     static func spec(_ phase: RunPhase, _ sampler: String, _ values: [String: ConfigurationValue], split: UInt64, model: UInt64,
-                     dataset: String = "ml-100k", backbone: String = "mf") -> RunSpec {
+                     dataset: String = "ml-100k", backbone: String = "mf", protocol: String = "full") -> RunSpec {
         try! RunSpec(phase: phase, dataset: dataset, backbone: backbone, sampler: sampler, configuration: configuration(values),
-                     splitSeed: split, modelSeed: model, protocol: "full")
+                     splitSeed: split, modelSeed: model, protocol: `protocol`)
     }
 
     static func started(_ start: RunStart) throws -> RunID {
@@ -50,19 +50,20 @@ struct ReportTests {
         return id
     }
 
-    static func fill(_ store: RunStore, _ samplers: [Planted], dataset: String = "ml-100k", backbone: String = "mf") throws {
+    static func fill(_ store: RunStore, _ samplers: [Planted], dataset: String = "ml-100k", backbone: String = "mf",
+                     protocol: String = "full") throws {
         for sampler in samplers {
             for values in [sampler.configuration] + sampler.otherTuned {
-                let id = try started(store.begin(spec(.tune, sampler.name, values, split: 2026, model: 1, dataset: dataset, backbone: backbone), codeVersion: "test"))
+                let id = try started(store.begin(spec(.tune, sampler.name, values, split: 2026, model: 1, dataset: dataset, backbone: backbone, protocol: `protocol`), codeVersion: "test"))
                 try store.recordEvaluation(id, epoch: 5, split: .validation, metrics: ["ndcg@20": 0.3, "recall@20": 0.2])
                 try store.finish(id, bestEpoch: 5, testMetrics: [:], seconds: 1)
             }
             for values in sampler.failedTuned {
-                let id = try started(store.begin(spec(.tune, sampler.name, values, split: 2026, model: 1, dataset: dataset, backbone: backbone), codeVersion: "test"))
+                let id = try started(store.begin(spec(.tune, sampler.name, values, split: 2026, model: 1, dataset: dataset, backbone: backbone, protocol: `protocol`), codeVersion: "test"))
                 try store.fail(id, reason: "diverged: validation NDCG@20 is NaN at epoch 15")
             }
             for (pair, run) in zip(pairs, sampler.runs) {
-                let id = try started(store.begin(spec(.final, sampler.name, sampler.configuration, split: pair.split, model: pair.model, dataset: dataset, backbone: backbone), codeVersion: "test"))
+                let id = try started(store.begin(spec(.final, sampler.name, sampler.configuration, split: pair.split, model: pair.model, dataset: dataset, backbone: backbone, protocol: `protocol`), codeVersion: "test"))
                 guard let run else {
                     try store.recordEvaluation(id, epoch: 5, split: .validation, metrics: ["ndcg@20": 0.1])
                     try store.fail(id, reason: "diverged: loss is NaN at epoch 7")
@@ -110,6 +111,18 @@ struct ReportTests {
     }
 
     static let cell = Cell(dataset: "ml-100k", backbone: "mf", protocol: "full")
+
+    @Test("A table says what its protocol can support: full and full-… nothing, limited-… a caveat, any other not evidence",
+          arguments: [("full", ProtocolStanding.evidence), ("full-fixed-split", .evidence),
+                      ("limited-fixed-split", .limited), ("reduced", .smoke), ("fullish", .smoke)])
+    func protocolStanding(name: String, standing: ProtocolStanding) throws {
+        #expect(ProtocolStanding(protocolName: name) == standing)
+        let store = try RunStore.inMemory()
+        try Self.fill(store, Self.plantedSamplers(), protocol: name)
+        let markdown = CellMarkdown.render(try CellReport(cell: Cell(dataset: "ml-100k", backbone: "mf", protocol: name), store: store))
+        #expect(markdown.contains("**Limited protocol**") == (standing == .limited))
+        #expect(markdown.contains("**Not the `full` protocol**") == (standing == .smoke))
+    }
 
     static func close(_ x: Double?, _ expected: Double, relative: Double = 1e-9) -> Bool {
         guard let x else { return false }
