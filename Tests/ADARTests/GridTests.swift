@@ -16,20 +16,32 @@ struct GridTests {
 
     // MARK: The committed file
 
-    @Test("protocol/grids.json loads: full and reduced, with the declared budgets and settings")
+    @Test("protocol/grids.json loads: full, full-fixed-split, limited-fixed-split and reduced, with the declared budgets and settings")
     func committedFileLoads() throws {
         let file = try Self.committed()
-        #expect(file.protocols.map(\.name) == ["full", "reduced"])
+        #expect(file.protocols.map(\.name) == ["full", "full-fixed-split", "limited-fixed-split", "reduced"])
         let full = try file.evaluationProtocol(named: "full"), reduced = try file.evaluationProtocol(named: "reduced")
-        #expect(full.budget == 12 && reduced.budget == 3)
+        let fixedSplit = try file.evaluationProtocol(named: "full-fixed-split")
+        let limited = try file.evaluationProtocol(named: "limited-fixed-split")
+        #expect(full.budget == 12 && fixedSplit.budget == 12 && limited.budget == 2 && reduced.budget == 3)
         #expect(full.earlyStopping == (try EarlyStoppingSettings(evaluateEvery: 5, patience: 5, maxEpochs: 300)))
+        #expect(fixedSplit.earlyStopping == full.earlyStopping)
+        #expect(limited.earlyStopping == (try EarlyStoppingSettings(evaluateEvery: 5, patience: 3, maxEpochs: 100)))
         #expect(reduced.earlyStopping == (try EarlyStoppingSettings(evaluateEvery: 5, patience: 3, maxEpochs: 60)))
-        #expect(reduced.description.hasPrefix("REDUCED"))
+        #expect(reduced.description.hasPrefix("REDUCED") && limited.description.hasPrefix("LIMITED"))
         for evaluationProtocol in [full, reduced] {
             #expect(evaluationProtocol.modelSeeds == [1, 2, 3] && evaluationProtocol.splitSeeds == [2026, 2027])
         }
+        // ML-1M's one split: as many final runs per row (6) as full's 3 × 2.
+        #expect(fixedSplit.modelSeeds == [1, 2, 3, 4, 5, 6] && fixedSplit.splitSeeds == [0])
+        #expect(limited.modelSeeds == [1, 2, 3] && limited.splitSeeds == [0])
+        // Full and full-fixed-split tune the same rows on the same grids; limited too, with a smaller budget.
+        for other in [fixedSplit, limited] {
+            #expect(other.rows == full.rows)
+            #expect(other.commonGrid == full.commonGrid && other.selectionSeed == full.selectionSeed)
+        }
         // The settings no grid tunes, declared in the file (docs/PROTOCOL.md "Fixed settings").
-        for evaluationProtocol in [full, reduced] {
+        for evaluationProtocol in file.protocols {
             #expect(evaluationProtocol.fixed.canonicalText
                 == #"{"batchSize":2048,"dimension":64,"initialScale":0.1,"layers":3,"policy":"max","pool":16,"schedule":"cosine","scheduleSteps":1000}"#)
         }
@@ -38,7 +50,7 @@ struct GridTests {
         #expect(full.runConfiguration(dnsPoint)["pool"] == dnsPoint["pool"] && full.runConfiguration(dnsPoint)["dimension"] == .number(64))
         #expect(full.runConfiguration(full.tuningPlan(for: try Self.row("adar", of: full)).configurations[0])["pool"] == .number(16))
         let unknown = #expect(throws: GridFileError.self) { try file.evaluationProtocol(named: "fast") }
-        #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, reduced)")
+        #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, full-fixed-split, limited-fixed-split, reduced)")
     }
 
     @Test("Grid sizes and budgets: every row gets N when its grid has ≥ N points; uniform gets all 4")

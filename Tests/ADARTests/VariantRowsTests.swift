@@ -156,7 +156,8 @@ struct VariantRowsTests {
     @Test("The five samplers' rows key their runs exactly as before rows existed, so stored runs are reused")
     func storeIdentityUnchanged() throws {
         var lines: [String] = []
-        for evaluationProtocol in try GridTests.committed().protocols {
+        // The protocols of that commit (later ones share their key format).
+        for evaluationProtocol in try GridTests.committed().protocols where ["full", "reduced"].contains(evaluationProtocol.name) {
             for sampler in SamplerKind.allCases {
                 let row = try Self.row(sampler.rawValue, of: evaluationProtocol)
                 #expect(row.sampler == sampler && row.settings.values.isEmpty)
