@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "adar-bench",
             dependencies: [
-                "ADARCore", "ADARReference", "ADAR", "ADARVerification", "ADARData", "ADARTraining",
+                "ADARCore", "ADARReference", "ADAR", "ADARVerification", "ADARData", "ADARTraining", "ADARLayers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Bench/adar-bench"

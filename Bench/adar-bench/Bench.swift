@@ -41,6 +41,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time S9's denoised synthesis against forward (ns per row, 1 thread and all) and τ's training step on the synthesis workloads.")
     var denoised = false
 
+    @Flag(help: "Time the SASRec layers' GEMM (OpenBLAS against the project's own τ kernels) and one SASRec batch (forward + backward) at ML-1M's shapes.")
+    var layers = false
+
     @Option(help: "--epoch: MovieLens cache folder (as `adar data fetch`).")
     var cache = "data"
 
@@ -67,6 +70,10 @@ struct BenchCommand: ParsableCommand {
         }
         if denoised {
             print(try denoisedComparison(runs: runs, quick: quick))
+            return
+        }
+        if layers {
+            print(try layersComparison(runs: runs, quick: quick))
             return
         }
         let workloads: [Workload] = quick

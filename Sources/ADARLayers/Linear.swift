@@ -25,7 +25,7 @@ public struct Linear: Sendable {
     public var parameterCount: Int { outputs * (inputs + 1) }
 
     /// `y = x·Wᵀ + b` for `rows` rows of `x` (`rows × inputs`) into `y` (`rows × outputs`).
-    func forward<S: LayerScalar>(
+    package func forward<S: LayerScalar>(
         _ x: UnsafePointer<S>, rows: Int, parameters p: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, threads: Int
     ) {
         let (n, k, w, b) = (outputs, inputs, p + weight, p + bias)
@@ -43,7 +43,7 @@ public struct Linear: Sendable {
     /// Given `dY` (`rows × outputs`): `dW`, `db` into the gradient array
     /// (overwritten) and, when `inputGradient` is given, `dX = dY·W` into it
     /// (overwritten, or added when `accumulate`).
-    func backward<S: LayerScalar>(
+    package func backward<S: LayerScalar>(
         _ x: UnsafePointer<S>, outputGradient dy: UnsafePointer<S>, rows: Int, parameters p: UnsafePointer<S>,
         gradient g: UnsafeMutablePointer<S>, inputGradient dx: UnsafeMutablePointer<S>?, accumulate: Bool = false,
         threads: Int
