@@ -37,10 +37,12 @@ public struct CausalSelfAttention: Sendable {
     var headWidth: Int { dimension / heads }
 
     /// `1/√d_h`, formed in binary64 and rounded once.
+    @_specialize(where S == Float)
     func scoreScale<S: LayerScalar>(_: S.Type = S.self) -> S { S(1 / Double(headWidth).squareRoot()) }
 
     /// `out` (`rows × d`) from `a` (`rows × d`, `rows = B·L`); keeps `qkv`,
     /// `P`, its dropout mask and `context` (`O`) for the backward.
+    @_specialize(where S == Float)
     func forward<S: LayerScalar>(
         _ a: UnsafePointer<S>, sequences: Int, length: Int, starts: UnsafePointer<Int>, parameters p: UnsafePointer<S>,
         buffers w: AttentionBuffers<S>, dropout: Dropout, site: Int, into out: UnsafeMutablePointer<S>, threads: Int
@@ -92,6 +94,7 @@ public struct CausalSelfAttention: Sendable {
     /// Given `dOut`: the parameters' gradients (overwritten) and `dA` into
     /// `inputGradient` (overwritten). Uses `buffers.contextGradient` and
     /// `buffers.qkvGradient` as scratch.
+    @_specialize(where S == Float)
     func backward<S: LayerScalar>(
         _ a: UnsafePointer<S>, outputGradient dOut: UnsafePointer<S>, sequences: Int, length: Int,
         starts: UnsafePointer<Int>, parameters p: UnsafePointer<S>, buffers w: AttentionBuffers<S>, dropout: Dropout,

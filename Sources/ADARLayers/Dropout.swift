@@ -42,6 +42,7 @@ public struct Dropout: Sendable {
     public var isActive: Bool { threshold > 0 }
 
     /// `1/(1 − rate)`, formed in binary64 and rounded once.
+    @_specialize(where S == Float)
     func scale<S: LayerScalar>(_: S.Type = S.self) -> S { S(1 / (1 - rate)) }
 
     public static let streamBase: UInt32 = 0xD000_0000
@@ -53,15 +54,24 @@ public struct Dropout: Sendable {
         let key = SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
         let b = UInt32(truncatingIfNeeded: rowOffset &+ UInt64(row))
         let stream = Self.streamBase &+ UInt32(site)
-        for q in components.lowerBound / 4 ... (components.upperBound - 1) / 4 {
+        let (lower, upper) = (components.lowerBound, components.upperBound)
+        for q in lower / 4 ... (upper - 1) / 4 {
             let w = Philox4x32.block(counter: SIMD4(UInt32(q), b, UInt32(epoch), stream), key: key)
-            for lane in 0..<4 where components.contains(4 * q + lane) {
-                mask[4 * q + lane - components.lowerBound] = w[lane] >= threshold ? 1 : 0
+            let keep = (w.x >= threshold ? 1 : 0, w.y >= threshold ? 1 : 0, w.z >= threshold ? 1 : 0, w.w >= threshold ? 1 : 0)
+            let k = 4 * q
+            if k >= lower && k + 4 <= upper {
+                let out = mask + (k - lower)
+                out[0] = UInt8(keep.0); out[1] = UInt8(keep.1); out[2] = UInt8(keep.2); out[3] = UInt8(keep.3)
+            } else {
+                for (lane, kept) in [keep.0, keep.1, keep.2, keep.3].enumerated() where components.contains(k + lane) {
+                    mask[k + lane - lower] = UInt8(kept)
+                }
             }
         }
     }
 
     /// In place on `rows × width` values (batch rows `0 ..< rows`), the mask into `mask`.
+    @_specialize(where S == Float)
     func forward<S: LayerScalar>(
         _ x: UnsafeMutablePointer<S>, rows: Int, width: Int, site: Int, mask: UnsafeMutablePointer<UInt8>, threads: Int
     ) {
@@ -77,6 +87,7 @@ public struct Dropout: Sendable {
     }
 
     /// The backward of `forward`, in place on the gradient.
+    @_specialize(where S == Float)
     func backward<S: LayerScalar>(_ dx: UnsafeMutablePointer<S>, count: Int, mask: UnsafePointer<UInt8>) {
         let scale: S = scale()
         for k in 0..<count { dx[k] = mask[k] != 0 ? dx[k] * scale : 0 }

@@ -25,11 +25,13 @@ public struct Embedding: Sendable {
 
     public var parameterCount: Int { (items + 1 + length) * dimension }
 
+    @_specialize(where S == Float)
     func inputScale<S: LayerScalar>(_: S.Type = S.self) -> S {
         LayerMutation.active == .embeddingWithoutScale ? 1 : S(Double(dimension).squareRoot())
     }
 
     /// `x` (`rows × d`, `rows = B·L`) from the item ids.
+    @_specialize(where S == Float)
     func forward<S: LayerScalar>(
         _ ids: UnsafePointer<Int32>, rows: Int, parameters p: UnsafePointer<S>, into x: UnsafeMutablePointer<S>
     ) {
@@ -47,6 +49,7 @@ public struct Embedding: Sendable {
 
     /// Adds `√d·dx` to `dE[i]` and `dx` to `dP[p]` for every non-padding row,
     /// in row order (padding rows' gradients are dropped).
+    @_specialize(where S == Float)
     func backward<S: LayerScalar>(
         _ ids: UnsafePointer<Int32>, inputGradient dx: UnsafePointer<S>, rows: Int, gradient g: UnsafeMutablePointer<S>
     ) {

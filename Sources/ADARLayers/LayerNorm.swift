@@ -23,6 +23,7 @@ public struct LayerNorm: Sendable {
     public var parameterCount: Int { 2 * dimension }
 
     /// `y` from `x` (`rows × d`); keeps `x̂` (`rows × d`) and `r` (`rows`) for the backward.
+    @_specialize(where S == Float)
     func forward<S: LayerScalar>(
         _ x: UnsafePointer<S>, rows: Int, parameters p: UnsafePointer<S>, normalised: UnsafeMutablePointer<S>,
         inverseDeviation: UnsafeMutablePointer<S>, into y: UnsafeMutablePointer<S>, threads: Int
@@ -54,6 +55,7 @@ public struct LayerNorm: Sendable {
 
     /// `dx += r·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂))` (or `=` unless `accumulate`);
     /// `dγ`, `dβ` into the gradient array (overwritten), each summed over rows in order.
+    @_specialize(where S == Float)
     func backward<S: LayerScalar>(
         outputGradient dy: UnsafePointer<S>, rows: Int, normalised: UnsafePointer<S>, inverseDeviation: UnsafePointer<S>,
         parameters p: UnsafePointer<S>, gradient g: UnsafeMutablePointer<S>, inputGradient dx: UnsafeMutablePointer<S>,

@@ -55,12 +55,14 @@ enum GEMM {
 
     /// Row-major `C = α·op(A)·op(B) + β·C`; nothing when a dimension is 0.
     @inline(__always)
+    @_specialize(where S == Float)
     static func product<S: LayerScalar>(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: S = 1,
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int, beta: S = 0,
         _ c: UnsafeMutablePointer<S>, ldc: Int
     ) {
-        precondition(pinned)
+        // Not `precondition`: -Ounchecked would drop it and OpenBLAS would thread.
+        guard pinned else { fatalError("OpenBLAS could not be pinned to one thread") }
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }

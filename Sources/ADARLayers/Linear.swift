@@ -25,6 +25,7 @@ public struct Linear: Sendable {
     public var parameterCount: Int { outputs * (inputs + 1) }
 
     /// `y = x·Wᵀ + b` for `rows` rows of `x` (`rows × inputs`) into `y` (`rows × outputs`).
+    @_specialize(exported: true, where S == Float)
     package func forward<S: LayerScalar>(
         _ x: UnsafePointer<S>, rows: Int, parameters p: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, threads: Int
     ) {
@@ -43,6 +44,7 @@ public struct Linear: Sendable {
     /// Given `dY` (`rows × outputs`): `dW`, `db` into the gradient array
     /// (overwritten) and, when `inputGradient` is given, `dX = dY·W` into it
     /// (overwritten, or added when `accumulate`).
+    @_specialize(exported: true, where S == Float)
     package func backward<S: LayerScalar>(
         _ x: UnsafePointer<S>, outputGradient dy: UnsafePointer<S>, rows: Int, parameters p: UnsafePointer<S>,
         gradient g: UnsafeMutablePointer<S>, inputGradient dx: UnsafeMutablePointer<S>?, accumulate: Bool = false,
@@ -64,6 +66,7 @@ public struct Linear: Sendable {
 }
 
 /// `out[c] = Σ_r m[r][c]`, summed over `r = 0, 1, …` in order.
+@_specialize(where S == Float)
 func columnSums<S: LayerScalar>(_ m: UnsafePointer<S>, rows: Int, columns: Int, into out: UnsafeMutablePointer<S>) {
     out.update(repeating: 0, count: columns)
     for r in 0..<rows {

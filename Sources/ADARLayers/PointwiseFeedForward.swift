@@ -18,6 +18,7 @@ public struct PointwiseFeedForward: Sendable {
 
     public var parameterCount: Int { first.parameterCount + second.parameterCount }
 
+    @_specialize(where S == Float)
     func forward<S: LayerScalar>(
         _ x: UnsafePointer<S>, rows: Int, parameters p: UnsafePointer<S>, buffers w: FeedForwardBuffers<S>,
         dropout: Dropout, sites: (Int, Int), into out: UnsafeMutablePointer<S>, threads: Int
@@ -36,6 +37,7 @@ public struct PointwiseFeedForward: Sendable {
 
     /// Given `dF` (overwritten as scratch): the parameters' gradients
     /// (overwritten) and `dx` into `inputGradient` (overwritten).
+    @_specialize(where S == Float)
     func backward<S: LayerScalar>(
         _ x: UnsafePointer<S>, outputGradient dOut: UnsafeMutablePointer<S>, rows: Int, parameters p: UnsafePointer<S>,
         buffers w: FeedForwardBuffers<S>, dropout: Dropout, gradient g: UnsafeMutablePointer<S>,

@@ -82,10 +82,12 @@ public enum SequenceBCELoss {
 
 /// `softplus(x) = max(x, 0) + log1p(e^{−|x|})` (S7; never the naive form).
 @inline(__always)
+@_specialize(where S == Float)
 func softplus<S: LayerScalar>(_ x: S) -> S { Swift.max(x, 0) + S.logOnePlus(S.exponential(-abs(x))) }
 
 /// `1/(1 + e^{−x})` without overflow.
 @inline(__always)
+@_specialize(where S == Float)
 func logistic<S: LayerScalar>(_ x: S) -> S {
     x >= 0 ? 1 / (1 + S.exponential(-x)) : S.exponential(x) / (1 + S.exponential(x))
 }
