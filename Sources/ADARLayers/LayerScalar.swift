@@ -53,6 +53,12 @@ enum GEMM {
         return true
     }()
 
+    /// OpenBLAS's thread count once the layers have run a product (1; for the tests).
+    package static var threadsAfterPinning: Int {
+        guard pinned else { return -1 }
+        return Int(openblas_get_num_threads())
+    }
+
     /// Row-major `C = α·op(A)·op(B) + β·C`; nothing when a dimension is 0.
     @inline(__always)
     @_specialize(where S == Float)

@@ -54,6 +54,8 @@ struct LayersDeterminismTests {
             #expect(other.gradient == one.gradient, "the gradient differs with \(threads) threads")
             #expect(other.loss == one.loss)
         }
+        // The layers' own chunks are the only parallelism: OpenBLAS runs single-threaded inside them.
+        #expect(GEMM.threadsAfterPinning == 1)
         // The comparison can fail: another epoch draws other masks.
         let otherEpoch = try batch.run(threads: 1, dropout: Dropout(seed: 9, epoch: 3, rate: 0.2, rowOffset: 120))
         #expect(otherEpoch.gradient != one.gradient)
