@@ -6,7 +6,7 @@ import ADARCore
 ///
 /// Component `k` of global row `b` at site `σ` in 1-based epoch `E` is kept
 /// iff `w ≥ ⌊rate·2³²⌉`, where `w` is lane `k mod 4` of Philox4x32-10 (S8)
-/// on counter `(⌊k/4⌋, b, E, 0xD000_0000 + σ)` with S8's key
+/// on counter `(⌊k/4⌋, b mod 2³², E, 0xD000_0000 + σ)` with S8's key
 /// `(low32(seed), high32(seed))`. The batch enters through the global row
 /// `b = s·L + p` (S10: `s` is the sequence's place in the epoch's order).
 /// Stream words `0xD000_0000 …` are used by nothing else; τ's training
