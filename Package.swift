@@ -11,7 +11,7 @@ import PackageDescription
 //   ADARLayers      the SASRec backbone's layers with their backward passes (docs/LAYERS.md):
 //                   embedding, Linear (OpenBLAS GEMM), LayerNorm, causal self-attention,
 //                   point-wise FFN, dropout, the block stack, S10's BCE, Adam; binary32 and binary64
-//   ADARTraining    MF / LightGCN, BPR, uniform / DNS / AHNS / ADAR samplers, Adam
+//   ADARTraining    MF / LightGCN, BPR, uniform / DNS / AHNS / ADAR samplers (Adam: ADARLayers')
 //   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
 //   ADARProtocol     the port protocol of docs/PORTING.md: JSON values, the fixture model,
 //                   request decoding, the reference's answers, the output comparison
@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "ADARData", dependencies: ["ADARCore"]),
         .target(
             name: "ADARTraining",
-            dependencies: ["ADARCore", "ADAR", "ADARData"],
+            dependencies: ["ADARCore", "ADAR", "ADARData", "ADARLayers"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
