@@ -8,7 +8,10 @@ import PackageDescription
 //   ADAR            the optimised implementation users link: binary32, SIMD, batched, parallel
 //   GSLOracle       the independent numerical oracle over GSL (never under test)
 //   ADARData        MovieLens fetch, splits, full-ranking metrics
-//   ADARTraining    MF / LightGCN, BPR, uniform / DNS / AHNS / ADAR samplers, Adam
+//   ADARLayers      the SASRec backbone's layers with their backward passes (docs/LAYERS.md):
+//                   embedding, Linear (OpenBLAS GEMM), LayerNorm, causal self-attention,
+//                   point-wise FFN, dropout, the block stack, S10's BCE, Adam; binary32 and binary64
+//   ADARTraining    MF / LightGCN, BPR, uniform / DNS / AHNS / ADAR samplers (Adam: ADARLayers')
 //   ADARVerification the numeric self-checks of every Proofs/ claim, run by tests and `adar verify`
 //   ADARProtocol     the port protocol of docs/PORTING.md: JSON values, the fixture model,
 //                   request decoding, the reference's answers, the output comparison
@@ -41,6 +44,11 @@ let package = Package(
             pkgConfig: "gsl",
             providers: [.apt(["libgsl-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         .target(name: "ADARCore"),
         .target(name: "ADARReference", dependencies: ["ADARCore"]),
         .target(
@@ -48,10 +56,15 @@ let package = Package(
             dependencies: ["ADARCore"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        .target(
+            name: "ADARLayers",
+            dependencies: ["ADARCore", "COpenBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
         .target(name: "ADARData", dependencies: ["ADARCore"]),
         .target(
             name: "ADARTraining",
-            dependencies: ["ADARCore", "ADAR", "ADARData"],
+            dependencies: ["ADARCore", "ADAR", "ADARData", "ADARLayers"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
@@ -80,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "adar-bench",
             dependencies: [
-                "ADARCore", "ADARReference", "ADAR", "ADARVerification", "ADARData", "ADARTraining",
+                "ADARCore", "ADARReference", "ADAR", "ADARVerification", "ADARData", "ADARTraining", "ADARLayers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Bench/adar-bench"
@@ -89,7 +102,7 @@ let package = Package(
             name: "ADARTests",
             dependencies: [
                 "ADARCore", "ADARReference", "ADAR", "ADARData", "ADARTraining", "GSLOracle", "ADARVerification",
-                "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", "ADARExperiment", "ADARReport", .product(name: "GRDB", package: "GRDB.swift"),
+                "ADARLayers", "ADARConformance", "ADARFixtures", "ADAREvaluation", "ADARStore", "ADARExperiment", "ADARReport", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["ConformanceFixtures", "ConformancePorts"]
         ),

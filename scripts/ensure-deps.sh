@@ -1,40 +1,36 @@
 #!/usr/bin/env bash
 # Installs what swift-adar needs beyond the Swift toolchain: GSL (the
-# numerical oracle) and pkg-config; SQLite's development files (the run store,
+# numerical oracle) and pkg-config; OpenBLAS (the SASRec layers' GEMM); SQLite's development files (the run store,
 # over GRDB); numpy and scipy for the example port of docs/PORTING.md.
 # Idempotent; quiet when already present.
 set -euo pipefail
 
-ensure_gsl() {
-    if pkg-config --exists gsl 2>/dev/null; then
+# Installs the apt package $2 unless pkg-config (or the file $3) finds $1;
+# as root with apt-get, otherwise says how and exits.
+ensure_apt() {
+    local module=$1 package=$2 file=${3:-}
+    if pkg-config --exists "$module" 2>/dev/null || { [ -n "$file" ] && [ -f "$file" ]; }; then
         return 0
     fi
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "installing libgsl-dev and pkg-config (apt-get)…" >&2
+        echo "installing $package (apt-get)…" >&2
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgsl-dev pkg-config >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" pkg-config >/dev/null
         return 0
     fi
-    echo "swift-adar needs GSL and pkg-config; install them with:" >&2
-    echo "    sudo apt-get update && sudo apt-get install -y libgsl-dev pkg-config" >&2
+    echo "swift-adar needs $package and pkg-config; install them with:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y $package pkg-config" >&2
     exit 1
 }
 
+# GSL: the numerical oracle (GSLOracle).
+ensure_gsl() { ensure_apt gsl libgsl-dev; }
+
+# OpenBLAS: ADARLayers' matrix products (the COpenBLAS system-library target).
+ensure_openblas() { ensure_apt openblas libopenblas-dev; }
+
 # GRDB (ADARStore, docs/STORE.md) compiles against the system SQLite: it needs sqlite3.h and libsqlite3.
-ensure_sqlite() {
-    if pkg-config --exists sqlite3 2>/dev/null || [ -f /usr/include/sqlite3.h ]; then
-        return 0
-    fi
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "installing libsqlite3-dev (apt-get)…" >&2
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev >/dev/null
-        return 0
-    fi
-    echo "swift-adar needs SQLite's development files; install them with:" >&2
-    echo "    sudo apt-get update && sudo apt-get install -y libsqlite3-dev" >&2
-    exit 1
-}
+ensure_sqlite() { ensure_apt sqlite3 libsqlite3-dev /usr/include/sqlite3.h; }
 
 # The example port (examples/ports/python-numpy) needs python3 with numpy and scipy.
 ensure_numpy() {
@@ -54,5 +50,6 @@ ensure_numpy() {
 }
 
 ensure_gsl
+ensure_openblas
 ensure_sqlite
 ensure_numpy

@@ -48,6 +48,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run the PyTorch peers (Bench/pytorch) in this invocation.")
     var pytorch = true
 
+    @Flag(help: "Time the SASRec layers' GEMM (OpenBLAS against the project's own τ kernels) and one SASRec batch (forward + backward) at ML-1M's shapes.")
+    var layers = false
+
     @Option(help: "--epoch: MovieLens cache folder (as `adar data fetch`).")
     var cache = "data"
 
@@ -74,6 +77,10 @@ struct BenchCommand: ParsableCommand {
         }
         if denoised {
             print(try denoisedComparison(runs: runs, quick: quick))
+            return
+        }
+        if layers {
+            print(try layersComparison(runs: runs, quick: quick))
             return
         }
         let workloads: [Workload] = quick

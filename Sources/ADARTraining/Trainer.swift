@@ -2,6 +2,7 @@ import Foundation
 import ADARCore
 import ADAR
 import ADARData
+import ADARLayers
 
 /// What one training epoch did.
 public struct EpochStatistics: Sendable {
@@ -86,8 +87,7 @@ public final class Trainer {
     public let seed: UInt64
     /// The ego (free) embeddings, `N × d` with `N = U + I`: users first, then items.
     public var parameters: [Float]
-    private var firstMoment: [Float], secondMoment: [Float]
-    private var adamSteps = 0
+    private var optimizer: Adam<Float>
     private let negatives: UniformNegatives
     private let graph: NormalizedGraph?
     private let synthesizer: ADARSynthesizer?
@@ -132,8 +132,13 @@ public final class Trainer {
         }
         var rng = SeededGenerator(seed: seed)
         parameters = (0 ..< count.partialValue).map { _ in Float(rng.normal() * configuration.initialScale) }
-        firstMoment = [Float](repeating: 0, count: count.partialValue)
-        secondMoment = firstMoment
+        do {
+            let adam = configuration.adam
+            optimizer = try Adam(count: count.partialValue, learningRate: adam.learningRate, beta1: adam.beta1, beta2: adam.beta2,
+                                 epsilon: adam.epsilon)
+        } catch {
+            throw .adar(error)
+        }
         pairs = data.train.enumerated().flatMap { user, items in items.map { (Int32(user), $0) } }
     }
 
@@ -216,7 +221,7 @@ public final class Trainer {
             lossSum += step.loss * Double(users.count)
             for status in step.statuses { statusCounts[RowStatus.allCases.firstIndex(of: status)!] += 1 }
             if let synthesis = step.synthesis { adar.record(synthesis, statuses: step.statuses, timesteps: step.timesteps) }
-            adamStep(step.gradient, threads: threads)
+            do { try optimizer.step(&parameters, gradient: step.gradient, threads: threads) } catch { throw .adar(error) }
         }
         // Once per epoch: an embedding no sampled row used would not show in any batch's loss.
         if let index = parameters.firstIndex(where: { !$0.isFinite }) {
@@ -502,55 +507,6 @@ public final class Trainer {
                                     let margin = positive - scores[pick]
                                     loss[b] = softplus(-margin)
                                     weight[b] = logistic(-margin)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adam with bias correction, elementwise over every parameter (dense, as
-    /// PyTorch's Adam on dense embedding gradients), eight lanes at a time.
-    private func adamStep(_ gradient: [Float], threads: Int) {
-        adamSteps += 1
-        let adam = configuration.adam
-        let b1 = Float(adam.beta1), b2 = Float(adam.beta2), eps = SIMD8<Float>(repeating: Float(adam.epsilon))
-        // p −= lr·(m/c₁)/(√(v/c₂) + ε) with c_k = 1 − β_k^t.
-        let stepSize = Float(adam.learningRate / (1 - pow(adam.beta1, Double(adamSteps))))
-        let inverseCorrection2 = Float(1 / (1 - pow(adam.beta2, Double(adamSteps))))
-        gradient.withUnsafeBufferPointer { g in
-            parameters.withUnsafeMutableBufferPointer { p in
-                firstMoment.withUnsafeMutableBufferPointer { m in
-                    secondMoment.withUnsafeMutableBufferPointer { v in
-                        nonisolated(unsafe) let g = UnsafeRawPointer(g.baseAddress!), p = UnsafeMutableRawPointer(p.baseAddress!)
-                        nonisolated(unsafe) let m = UnsafeMutableRawPointer(m.baseAddress!), v = UnsafeMutableRawPointer(v.baseAddress!)
-                        let count = gradient.count
-                        // Chunks of whole 8-lane blocks; N·d need not be a multiple of 8.
-                        Parallel.forEachChunk(count: (count + 7) / 8, threads: threads) { blocks in
-                            for block in blocks {
-                                let offset = block * 32
-                                if block * 8 + 8 <= count {
-                                    let gk = g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                                    let mk = b1 * m.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + (1 - b1) * gk
-                                    let vk = b2 * v.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + (1 - b2) * gk * gk
-                                    m.storeBytes(of: mk, toByteOffset: offset, as: SIMD8<Float>.self)
-                                    v.storeBytes(of: vk, toByteOffset: offset, as: SIMD8<Float>.self)
-                                    let pk = p.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                                        - stepSize * mk / ((vk * inverseCorrection2).squareRoot() + eps)
-                                    p.storeBytes(of: pk, toByteOffset: offset, as: SIMD8<Float>.self)
-                                } else {
-                                    for k in block * 8 ..< count {
-                                        let gk = g.load(fromByteOffset: k * 4, as: Float.self)
-                                        let mk = b1 * m.load(fromByteOffset: k * 4, as: Float.self) + (1 - b1) * gk
-                                        let vk = b2 * v.load(fromByteOffset: k * 4, as: Float.self) + (1 - b2) * gk * gk
-                                        m.storeBytes(of: mk, toByteOffset: k * 4, as: Float.self)
-                                        v.storeBytes(of: vk, toByteOffset: k * 4, as: Float.self)
-                                        let pk = p.load(fromByteOffset: k * 4, as: Float.self)
-                                            - stepSize * mk / ((vk * inverseCorrection2).squareRoot() + eps[0])
-                                        p.storeBytes(of: pk, toByteOffset: k * 4, as: Float.self)
-                                    }
                                 }
                             }
                         }
