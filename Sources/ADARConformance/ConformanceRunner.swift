@@ -248,7 +248,10 @@ public struct ConformanceRunner: Sendable {
             }
             reports.append(FileReport(name: file.name, verdicts: verdicts))
         }
-        return ConformanceReport(portName: name, precision: precision, files: reports, remarks: remarks + Self.hintRemarks(reports))
+        let skipped = Self.hintRemarks(reports)
+        let (hints, absence) = ConfirmedHint.confirm(&reports)
+        return ConformanceReport(
+            portName: name, precision: precision, files: reports, remarks: remarks + skipped + (absence.map { [$0] } ?? []), hints: hints)
     }
 
     /// One remark per reason hints were not worked out, with how many failing cases it left without.

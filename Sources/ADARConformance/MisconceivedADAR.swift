@@ -134,12 +134,17 @@ struct MisconceivedADAR {
     /// what a port following the spec's search finds, not the first crossing.
     func search(_ table: Table, alphaBarStar: Double) -> Int? {
         var low = table.searchRange.lowerBound, high = table.searchRange.upperBound
-        guard table.alphaBar[high] <= alphaBarStar else { return nil }
+        guard decides(table.alphaBar[high], alphaBarStar) else { return nil }
         while low < high {
             let mid = (low + high) / 2
-            if table.alphaBar[mid] <= alphaBarStar { high = mid } else { low = mid + 1 }
+            if decides(table.alphaBar[mid], alphaBarStar) { high = mid } else { low = mid + 1 }
         }
         return low
+    }
+
+    /// S4.f's `ᾱ_t ≤ ᾱ*`, or `<` under `strictTieComparison`.
+    func decides(_ alphaBar: Double, _ alphaBarStar: Double) -> Bool {
+        has(.strictTieComparison) ? alphaBar < alphaBarStar : alphaBar <= alphaBarStar
     }
 
     /// S4.d's root, or under `wrongRoot` the other root of the same
@@ -188,7 +193,9 @@ struct MisconceivedADAR {
         let d = user.count
         let scores = (0..<poolSize).map { ReferenceADAR.dot(user[...], pool[$0 * d ..< ($0 + 1) * d]) }
         let s0 = ReferenceADAR.dot(user, x0)
-        let sNeg = ReferenceADAR.referenceNegativeScore(poolScores: scores, policy: policy)
+        let sNeg = has(.meanIncludesPositive) && policy == .mean
+            ? (scores.reduce(0, +) + s0) / Double(poolSize + 1)
+            : ReferenceADAR.referenceNegativeScore(poolScores: scores, policy: policy)
         let hardest = ReferenceADAR.hardestCandidate(poolScores: scores)
         let point = transitionPoint(
             s0: s0, sNeg: sNeg, n: sigma * ReferenceADAR.dot(user, user).squareRoot(),
@@ -211,12 +218,14 @@ struct MisconceivedADAR {
         if has(.gradientFlowSwapped) { config.gradientFlow = config.gradientFlow == .detach ? .through : .detach }
         if has(.fallbackSwapped) { config.fallback = config.fallback == .skip ? .hardest : .skip }
         let softplus = has(.naiveSoftplus) ? { (x: Double) in log(1 + exp(x)) } : ReferenceADAR.softplus
+        // ∂softplus(−m)/∂m is −σ(−m); under marginGradientSign the port uses +σ(−m) (its λ terms stay right).
+        let logistic = has(.marginGradientSign) ? { (x: Double) in -ReferenceADAR.logistic(x) } : ReferenceADAR.logistic
 
         let d = batch.dimension
         let user = Array(batch.user(0)), positive = Array(batch.positive(0)), negative = Array(batch.candidate(0, 0))
         let s0 = ReferenceADAR.dot(user, positive), sNeg = ReferenceADAR.dot(user, negative)
         var loss = softplus(-(s0 - sNeg))
-        let realWeight = ReferenceADAR.logistic(-(s0 - sNeg))
+        let realWeight = logistic(-(s0 - sNeg))
         var gUser = (0..<d).map { -realWeight * (positive[$0] - negative[$0]) }
         var gPositive = user.map { -realWeight * $0 }
         var gPool = [Double](repeating: 0, count: batch.poolSize * d)
@@ -225,7 +234,7 @@ struct MisconceivedADAR {
             let xNeg = outcome.syntheticNegative
             let margin = s0 - ReferenceADAR.dot(user, xNeg)
             loss += config.augmentationWeight * softplus(-margin)
-            let weight = config.augmentationWeight * ReferenceADAR.logistic(-margin)
+            let weight = config.augmentationWeight * logistic(-margin)
             for k in 0..<d {
                 gUser[k] -= weight * (positive[k] - xNeg[k])
                 gPositive[k] -= weight * user[k]
@@ -262,9 +271,11 @@ struct MisconceivedADAR {
         for q in 0 ..< (d + 3) / 4 {
             var counter = noise.counter(row: row, block: UInt32(q))
             if has(.counterRowHalvesSwapped) { counter = SIMD4(counter.x, counter.z, counter.y, counter.w) }
+            if has(.counterWordsReversed) { counter = SIMD4(counter.w, counter.z, counter.y, counter.x) }
             let w = Philox4x32.block(counter: counter, key: key)
             for (w0, w1) in [(w.x, w.y), (w.z, w.w)] {
-                let r = (-2 * log(unit(w0))).squareRoot(), theta = 2 * Double.pi * unit(w1)
+                let (radial, angular) = has(.boxMullerUniformsSwapped) ? (w1, w0) : (w0, w1)
+                let r = (-2 * log(unit(radial))).squareRoot(), theta = 2 * Double.pi * unit(angular)
                 let (first, second) = has(.boxMullerLanesSwapped) ? (r * sin(theta), r * cos(theta)) : (r * cos(theta), r * sin(theta))
                 epsilon += [first, second]
             }

@@ -54,6 +54,10 @@ public struct Misconception: Sendable, Equatable, Hashable {
         name: "amplitudeForAlphaBarStar",
         hint: "a* compared with ᾱ_t: the discrete search uses ᾱ* = a*² (S4.f)",
         operations: [.transition, .synthesize])
+    public static let strictTieComparison = Misconception(
+        name: "strictTieComparison",
+        hint: "ties decided the wrong way: t* is the first t with ᾱ_t ≤ ᾱ* (S4.f), not ᾱ_t < ᾱ*",
+        operations: [.transition, .synthesize])
     public static let statusPrecedence = Misconception(
         name: "statusPrecedence",
         hint: "status precedence: degenerateUser, then alreadyNegative, then nonPositiveScore (S5)",
@@ -66,6 +70,10 @@ public struct Misconception: Sendable, Equatable, Hashable {
         name: "policySwapped",
         hint: "reference-negative policies mean and max swapped (S3)",
         operations: [.synthesize])
+    public static let meanIncludesPositive = Misconception(
+        name: "meanIncludesPositive",
+        hint: "policy mean averages the positive's score with the pool's: s⁻ = (1/M)·Σ_m ⟨e_u, e_{j_m}⟩ over the M candidates only (S3)",
+        operations: [.synthesize])
     public static let naiveSoftplus = Misconception(
         name: "naiveSoftplus",
         hint: "naive softplus overflow: log(1 + eˣ) is ∞ at large x; use max(x, 0) + log1p(e^{−|x|}) (S7)",
@@ -74,6 +82,10 @@ public struct Misconception: Sendable, Equatable, Hashable {
         name: "gradientFlowSwapped",
         hint: "detach and through swapped: with `through`, ∂x⁻/∂x_0 = √ᾱ_t·I; with `detach`, x⁻ is a constant (S7)",
         operations: [.loss])
+    public static let marginGradientSign = Misconception(
+        name: "marginGradientSign",
+        hint: "gradient of the BPR terms has the wrong sign: ∂softplus(−m)/∂m = −σ(−m), so ∂L/∂e_i = −σ(−m)·e_u + … (S7)",
+        operations: [.loss])
     public static let fallbackSwapped = Misconception(
         name: "fallbackSwapped",
         hint: "fallback modes skip and hardest swapped: `skip` drops the augmentation term on fallback rows (S7)",
@@ -81,6 +93,10 @@ public struct Misconception: Sendable, Equatable, Hashable {
     public static let boxMullerLanesSwapped = Misconception(
         name: "boxMullerLanesSwapped",
         hint: "Box–Muller lanes swapped: lane 0 is r·cos θ and lane 1 is r·sin θ (S8)",
+        operations: [.normals])
+    public static let boxMullerUniformsSwapped = Misconception(
+        name: "boxMullerUniformsSwapped",
+        hint: "Box–Muller uniforms swapped: r = √(−2 ln u_0) from the first word and θ = 2π·u_1 from the second (S8)",
         operations: [.normals])
     public static let unitIntervalWithoutHalf = Misconception(
         name: "unitIntervalWithoutHalf",
@@ -93,6 +109,10 @@ public struct Misconception: Sendable, Equatable, Hashable {
     public static let counterRowHalvesSwapped = Misconception(
         name: "counterRowHalvesSwapped",
         hint: "Philox counter words out of order: counter = (k/4, low32(row), high32(row), stream) (S8)",
+        operations: [.normals])
+    public static let counterWordsReversed = Misconception(
+        name: "counterWordsReversed",
+        hint: "Philox counter words reversed: counter = (k/4, low32(row), high32(row), stream), the block index first (S8)",
         operations: [.normals])
 
     public static let peSinCosSwapped = Misconception(
@@ -122,9 +142,10 @@ public struct Misconception: Sendable, Equatable, Hashable {
 
     public static let all: [Misconception] = [
         alphaBarShiftedOneStep, zeroBasedTimesteps, betaForAlphaBar, alphaForAlphaBar, linearRescaled,
-        cosineUnclipped, alphaBarBinary32, wrongRoot, amplitudeForAlphaBarStar, statusPrecedence,
-        sigmaMissing, policySwapped, naiveSoftplus, gradientFlowSwapped, fallbackSwapped,
-        boxMullerLanesSwapped, unitIntervalWithoutHalf, keyHalvesSwapped, counterRowHalvesSwapped,
+        cosineUnclipped, alphaBarBinary32, wrongRoot, amplitudeForAlphaBarStar, strictTieComparison, statusPrecedence,
+        sigmaMissing, policySwapped, meanIncludesPositive, naiveSoftplus, gradientFlowSwapped, marginGradientSign, fallbackSwapped,
+        boxMullerLanesSwapped, boxMullerUniformsSwapped, unitIntervalWithoutHalf, keyHalvesSwapped, counterRowHalvesSwapped,
+        counterWordsReversed,
         peSinCosSwapped, peIntegerDivision, peExponentK, concatenationSwapped, reconstructionSigmaMissing, ratioAlphaBar,
     ]
 

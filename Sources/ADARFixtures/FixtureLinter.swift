@@ -223,6 +223,11 @@ private final class FileLinter {
             }
             guard let operation, let result else { continue }
             lintTest(test, operation: operation, result: result, path: testPath, tcId: tcId)
+            if let flags = test["flags"]?.arrayValue?.compactMap(\.stringValue), let input = test["input"], let expected = test["expected"] {
+                for problem in FlagChecks.problems(flags: flags, operation: operation, input: input, expected: expected, result: result) {
+                    report(tcId, "\(testPath).flags", problem)
+                }
+            }
             if result != .invalid, let expected = test["expected"] { scale = max(scale, Self.largestReal(expected, operation)) }
         }
         if let tolerance, scale > 0, tolerance.absolute >= scale {
