@@ -289,6 +289,11 @@ public struct ConformanceRunner: Sendable {
             verdict.reason = "accepted an invalid input (answered \(brief(output)))"
         case let (_, .refused(kind, field, message)):
             verdict.reason = "refused a valid input: \(kind) (\(field)): \(message)"
+            do {
+                verdict.diagnoses = try Misconception.diagnose(test, refusedAs: kind, deadline: hintDeadline)
+            } catch {
+                verdict.hintSkipped = error.reason
+            }
         case let (.valid, .output(output)), let (.acceptable, .output(output)):
             guard test.expected != .null else {
                 verdict.reason = "the fixture has no expected output"

@@ -55,6 +55,10 @@ struct MisconceivedADAR {
             case .ddpmLinear: betas = (1...steps).map { linspace(1e-4, 0.02, steps: steps, at: $0) }
             default: return nil
             }
+            // Scaled by 1000/T, a short `linear` schedule has β ≥ 1: a port that checks S1's range refuses it.
+            if let t = betas.firstIndex(where: { !($0 > 0 && $0 < 1) }) {
+                throw .refused(.invalidSchedule(parameter: "beta[\(t + 1)]", reason: "β_\(t + 1) = \(betas[t]) is outside (0, 1)"))
+            }
         case .cosineUnclipped:
             guard case let .cosine(s, _) = kind else { return nil }
             let f = { (tau: Double) -> Double in let c = cos((tau + s) / (1 + s) * Double.pi / 2); return c * c }

@@ -165,10 +165,23 @@ public struct Misconception: Sendable, Equatable, Hashable {
     }
 
     /// The output of `test`'s operation computed under this misconception, or
-    /// nil when it does not apply to the input or the input is too large for a hint.
+    /// nil when it does not apply to the input, refuses it, or the input is too large for a hint.
     public func output(for test: FixtureCase) -> JSONValue? {
         guard operations.contains(test.operation), Self.hintSizeProblem(test) == nil else { return nil }
         return try? MisconceivedADAR(self).answer(operation: test.operation, input: OperationInput(test.input))
+    }
+
+    /// The error kind a port with this misconception raises on `test`'s input although the reference
+    /// accepts it (e.g. β ≥ 1 after a wrong rescaling), or nil.
+    public func refusal(for test: FixtureCase) -> String? {
+        guard operations.contains(test.operation), Self.hintSizeProblem(test) == nil else { return nil }
+        do {
+            _ = try MisconceivedADAR(self).answer(operation: test.operation, input: OperationInput(test.input))
+            return nil
+        } catch {
+            guard case .refused = error else { return nil }
+            return error.kind
+        }
     }
 
     /// Why no hint was worked out for a failing answer.
@@ -203,5 +216,18 @@ public struct Misconception: Sendable, Equatable, Hashable {
             }
         }
         return found.sorted { $0.1 < $1.1 }.map(\.0)
+    }
+
+    /// The misconceptions that refuse a valid input with the error kind the port refused it with.
+    public static func diagnose(
+        _ test: FixtureCase, refusedAs kind: String, deadline: Date = .distantFuture
+    ) throws(HintSkipped) -> [Misconception] {
+        if let problem = hintSizeProblem(test) { throw HintSkipped(reason: problem) }
+        var found = [Misconception]()
+        for misconception in all {
+            guard Date() < deadline else { throw HintSkipped(reason: "the run's time limit (--total-timeout) was reached") }
+            if misconception.refusal(for: test) == kind { found.append(misconception) }
+        }
+        return found
     }
 }
