@@ -30,6 +30,11 @@ public struct FileReport: Sendable {
     public var name: String
     public var verdicts: [CaseVerdict]
 
+    public init(name: String, verdicts: [CaseVerdict]) {
+        self.name = name
+        self.verdicts = verdicts
+    }
+
     public func count(_ outcome: CaseVerdict.Outcome) -> Int { verdicts.count { $0.outcome == outcome } }
     public var failures: [CaseVerdict] { verdicts.filter { $0.outcome == .fail } }
 

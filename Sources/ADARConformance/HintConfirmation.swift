@@ -41,7 +41,7 @@ public struct ConfirmedHint: Sendable, Equatable {
     /// usable answer (a crash, a refusal, no hint worked out) fits no misconception, so then no hint
     /// is shown. Each verdict's `diagnoses` is cut down to the confirmed hints; `remark` says why
     /// a run whose failures some misconceptions explain in part shows none.
-    static func confirm(_ reports: inout [FileReport]) -> (hints: [ConfirmedHint], remark: String?) {
+    public static func confirm(_ reports: inout [FileReport]) -> (hints: [ConfirmedHint], remark: String?) {
         let failures = reports.flatMap(\.failures)
         guard let first = failures.first else { return ([], nil) }
         var fitting = Set(first.diagnoses)
