@@ -233,7 +233,9 @@ private final class FileLinter {
             guard let operation, let result else { continue }
             lintTest(test, operation: operation, result: result, path: testPath, tcId: tcId)
             if let flags = test["flags"]?.arrayValue?.compactMap(\.stringValue), let input = test["input"], let expected = test["expected"] {
-                for problem in FlagChecks.problems(flags: flags, operation: operation, input: input, expected: expected, result: result) {
+                let complete = noted.allSatisfy { FlagCatalogue.notes[$0] != nil }
+                for problem in FlagChecks.problems(
+                    flags: flags, operation: operation, input: input, expected: expected, result: result, complete: complete) {
                     report(tcId, "\(testPath).flags", problem)
                 }
             }
