@@ -84,7 +84,8 @@ extension FixtureGenerator {
             synthesize(rho: 1.5, "ρ > 1", "InvalidConfiguration", "invalidConfiguration", "rho"),
             // σ‖e_u‖ = 1e10·1.7e300 is beyond binary64 however the norm is formed (a norm of 1.7e300 alone is finite:
             // only a naive Σe² overflows there, and the fixtures do not judge that).
-            synthesize(user: .reals([1e300, 1e300, 1e300]), sigma: 1e10, "σ‖e_u‖ = 1e10·1.7e300 overflows binary64", "Overflow",
+            synthesize(user: .reals([1e300, 1e300, 1e300]), sigma: 1e10,
+                       "σ‖e_u‖ = 1e10·1.7e300 overflows binary64 however ‖e_u‖ is formed: refused by project rule (PORTING.md §5)", "Overflow",
                        "overflow", "noiseScale", binary32: false, projectRule: true),
         ]
         func loss(w: Double = 1, l2: Double = 0, user: JSONValue = .reals(user), _ comment: String, _ flag: String, _ kind: String, _ field: String,
@@ -100,8 +101,10 @@ extension FixtureGenerator {
         }
         cases += [
             // S7 does not bound w or λ: refusing negative ones is this project's rule (PORTING.md §5, `ProjectRule`).
-            loss(w: -1, "w < 0", "InvalidConfiguration", "invalidConfiguration", "augmentationWeight", projectRule: true),
-            loss(l2: -0.5, "λ < 0", "InvalidConfiguration", "invalidConfiguration", "l2", projectRule: true),
+            loss(w: -1, "w < 0: refused by project rule (S7 gives no range; PORTING.md §5)", "InvalidConfiguration",
+                 "invalidConfiguration", "augmentationWeight", projectRule: true),
+            loss(l2: -0.5, "λ < 0: refused by project rule (S7 gives no range; PORTING.md §5)", "InvalidConfiguration",
+                 "invalidConfiguration", "l2", projectRule: true),
             loss(user: .array([.real(1), .real(0), .null]), "e_u holds a NaN (null)", "NonFiniteInput", "nonFinite", "user"),
         ]
         // S9's τ (d = 2): wrong weight shapes, non-finite weights, t out of range, d beyond the init counter.

@@ -149,6 +149,24 @@ struct AuditFindingsTests {
 
     // MARK: Hints fit every failure
 
+    /// Every catalogued misconception has a known-bad numpy port that must show it (its positive test,
+    /// `PortTests`) and at least one port with another bug, run on files where it could show, that must
+    /// not (its negative test: `PortTests` requires each port's hints to be exactly its own).
+    @Test("every hint has a positive and a negative known-bad port")
+    func everyHintHasPositiveAndNegativePort() throws {
+        let files = try FixtureFile.load(directory: Self.fixtures)
+        func operations(_ bug: KnownBug) -> Set<FixtureOperation> {
+            Set(files.filter { bug.files.contains($0.name) }.flatMap { $0.cases.map(\.operation) })
+        }
+        for misconception in Misconception.all {
+            #expect(KnownBug.all.contains { $0.misconception == misconception.name }, "\(misconception.name): no known-bad port shows it")
+            let negatives = KnownBug.all.filter {
+                $0.misconception != misconception.name && !operations($0).isDisjoint(with: misconception.operations)
+            }
+            #expect(!negatives.isEmpty, "\(misconception.name): no other bug runs where it could show")
+        }
+    }
+
     static let handMade = ConformanceRunnerTests.fixtures.flatMap(\.cases).filter { $0.precision == .binary64 && $0.result == .valid }
 
     /// The verdicts of answering every hand-made case under `misconception` (failures only).
@@ -265,40 +283,34 @@ struct FlagMutation: Sendable, CustomTestStringConvertible {
     static func removing(_ flag: String) -> @Sendable ([String]) -> [String] { { $0.filter { $0 != flag } } }
     static func replacing(_ old: String, _ new: String) -> @Sendable ([String]) -> [String] { { $0.map { $0 == old ? new : $0 } } }
 
+    /// A flag taken from the first test that carries it: lint must say the case lacks it.
+    static func missing(_ flag: String, in file: String) -> FlagMutation {
+        FlagMutation(name: "\(flag) missing", file: file, matches: flagged(flag), change: removing(flag),
+                     expected: "lacks the flag \(flag)")
+    }
+
+    /// `flag` put (or swapped in for `replaced`) on the first test that `matches`: lint must say it claims too much.
+    static func wrong(_ flag: String, on what: String, in file: String, where matches: @escaping @Sendable (JSONValue) -> Bool,
+                      replacing replaced: String? = nil) -> FlagMutation {
+        FlagMutation(name: "\(flag) on \(what)", file: file, matches: matches,
+                     change: replaced.map { replacing($0, flag) } ?? adding(flag), expected: "flag \(flag) claims")
+    }
+
     static let all: [FlagMutation] = [
-        FlagMutation(name: "OtherRoot on a row without a crossing", file: "transition.json", matches: flagged("NoCrossing"),
-                     change: adding("OtherRoot"), expected: "flag OtherRoot claims"),
-        FlagMutation(name: "OtherRoot missing", file: "transition.json", matches: flagged("OtherRoot"),
-                     change: removing("OtherRoot"), expected: "lacks the flag OtherRoot"),
-        FlagMutation(name: "NoCrossing missing", file: "transition.json", matches: flagged("NoCrossing"),
-                     change: removing("NoCrossing"), expected: "lacks the flag NoCrossing"),
-        FlagMutation(name: "NoCrossing on a crossing", file: "transition.json", matches: notFlagged("NoCrossing", status: "transition"),
-                     change: adding("NoCrossing"), expected: "flag NoCrossing claims"),
-        FlagMutation(name: "wrong status flag", file: "transition.json", matches: flagged("StatusTransition"),
-                     change: replacing("StatusTransition", "StatusSaturated"), expected: "flag StatusSaturated claims"),
-        FlagMutation(name: "ExactTie missing", file: "transition.json", matches: flagged("ExactTie"),
-                     change: removing("ExactTie"), expected: "lacks the flag ExactTie"),
-        FlagMutation(name: "ExactTie on a non-tie", file: "transition.json", matches: notFlagged("ExactTie", status: "transition"),
-                     change: adding("ExactTie"), expected: "flag ExactTie claims"),
-        FlagMutation(name: "Boundary missing", file: "transition.json", matches: flagged("Boundary"),
-                     change: removing("Boundary"), expected: "lacks the flag Boundary"),
-        FlagMutation(name: "HalfRetention with ρ ≠ ½", file: "transition.json", matches: flagged("RetentionNearZero"),
-                     change: adding("HalfRetention"), expected: "flag HalfRetention claims"),
-        FlagMutation(name: "RetentionNearZero with ρ = ½", file: "transition.json", matches: flagged("HalfRetention"),
-                     change: adding("RetentionNearZero"), expected: "flag RetentionNearZero claims"),
-        FlagMutation(name: "Cancellation without cancellation", file: "transition.json", matches: flagged("HalfRetention"),
-                     change: adding("Cancellation"), expected: "flag Cancellation claims"),
-        FlagMutation(name: "policy flag swapped", file: "synthesis.json", matches: flagged("PolicyMax"),
-                     change: replacing("PolicyMax", "PolicyMean"), expected: "lacks the flag PolicyMax"),
-        FlagMutation(name: "HardestTie without a tie", file: "synthesis.json", matches: flagged("PolicyFirst"),
-                     change: adding("HardestTie"), expected: "flag HardestTie claims"),
-        FlagMutation(name: "fallback flag swapped", file: "loss.json", matches: flagged("FallbackSkip"),
-                     change: replacing("FallbackSkip", "FallbackHardest"), expected: "flag FallbackHardest claims"),
-        FlagMutation(name: "L2 with λ = 0", file: "loss.json", matches: notFlagged("L2"),
-                     change: adding("L2"), expected: "flag L2 claims"),
-        FlagMutation(name: "SoftplusOverflow on small margins", file: "loss.json", matches: notFlagged("SoftplusOverflow"),
-                     change: adding("SoftplusOverflow"), expected: "flag SoftplusOverflow claims"),
-        FlagMutation(name: "Overflow on a finite noise scale", file: "invalid_inputs.json", matches: flagged("NonFiniteInput"),
-                     change: adding("Overflow"), expected: "flag Overflow claims"),
+        missing("OtherRoot", in: "transition.json"), missing("NoCrossing", in: "transition.json"),
+        missing("ExactTie", in: "transition.json"), missing("Boundary", in: "transition.json"),
+        wrong("OtherRoot", on: "a row without a crossing", in: "transition.json", where: flagged("NoCrossing")),
+        wrong("NoCrossing", on: "a crossing", in: "transition.json", where: notFlagged("NoCrossing", status: "transition")),
+        wrong("StatusSaturated", on: "a transition", in: "transition.json", where: flagged("StatusTransition"), replacing: "StatusTransition"),
+        wrong("ExactTie", on: "a non-tie", in: "transition.json", where: notFlagged("ExactTie", status: "transition")),
+        wrong("HalfRetention", on: "ρ ≠ ½", in: "transition.json", where: flagged("RetentionNearZero")),
+        wrong("RetentionNearZero", on: "ρ = ½", in: "transition.json", where: flagged("HalfRetention")),
+        wrong("Cancellation", on: "a row without cancellation", in: "transition.json", where: flagged("HalfRetention")),
+        wrong("PolicyMean", on: "a max row", in: "synthesis.json", where: flagged("PolicyMax"), replacing: "PolicyMax"),
+        wrong("HardestTie", on: "a row without a tie", in: "synthesis.json", where: flagged("PolicyFirst")),
+        wrong("FallbackHardest", on: "a skip row", in: "loss.json", where: flagged("FallbackSkip"), replacing: "FallbackSkip"),
+        wrong("L2", on: "λ = 0", in: "loss.json", where: notFlagged("L2")),
+        wrong("SoftplusOverflow", on: "small margins", in: "loss.json", where: notFlagged("SoftplusOverflow")),
+        wrong("Overflow", on: "a finite noise scale", in: "invalid_inputs.json", where: flagged("NonFiniteInput")),
     ]
 }
