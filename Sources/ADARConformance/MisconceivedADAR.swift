@@ -25,7 +25,8 @@ struct MisconceivedADAR {
         case .pe: return try positionalEncoding(input)
         case .tauForward: return try tauForward(input)
         case .denoise: return try denoise(input)
-        case .philox, .tauInit, .synthesizeDenoised: return nil
+        case .synthesizeDenoised: return try synthesizeDenoised(input)
+        case .philox, .tauInit: return nil
         }
     }
 
@@ -104,9 +105,7 @@ struct MisconceivedADAR {
     func forward(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
         guard let table = try table(input) else { return nil }
         let t = try input.integer("timestep"), sigma = has(.sigmaMissing) ? 1 : try input.real("sigma")
-        let x0 = try input.reals("x0"), epsilon = try input.reals("epsilon")
-        let signal = table.at(table.sqrtAlphaBar, t), noise = table.at(table.sqrtOneMinusAlphaBar, t)
-        return .object([("xt", .reals(zip(x0, epsilon).map { signal * $0 + noise * (sigma * $1) }))])
+        return .object([("xt", .reals(forwardSample(try input.reals("x0"), try input.reals("epsilon"), timestep: t, table: table, sigma: sigma)))])
     }
 
     // MARK: S4, S5
@@ -186,7 +185,12 @@ struct MisconceivedADAR {
 
     // MARK: S3–S6
 
-    func synthesize(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+    /// One row of S3–S6 as the port computes it, with what S9's generator needs besides.
+    struct Row {
+        var outcome: RowOutcome, table: Table, sigma: Double, user: [Double], positive: [Double], epsilon: [Double]
+    }
+
+    func synthesisRow(_ input: OperationInput) throws(EvaluationError) -> Row? {
         guard let table = try table(input) else { return nil }
         let configuration = try input.object("configuration")
         var policy = try configuration.policy()
@@ -206,11 +210,42 @@ struct MisconceivedADAR {
             rho: try configuration.real("rho"), table: table)
         let xNeg = point.status.isFallback
             ? Array(pool[hardest * d ..< (hardest + 1) * d])
-            : zip(x0, epsilon).map { table.sqrtAlphaBar[point.timestep] * $0 + table.sqrtOneMinusAlphaBar[point.timestep] * (sigma * $1) }
-        return ReferenceEvaluator.synthesisOutput(RowOutcome(
+            : forwardSample(x0, epsilon, timestep: point.timestep, table: table, sigma: sigma)
+        let outcome = RowOutcome(
             status: point.status, timestep: point.timestep, aStar: point.aStar, retention: point.retention,
             positiveScore: s0, referenceNegativeScore: sNeg, syntheticScore: ReferenceADAR.dot(user, xNeg),
-            hardestCandidate: hardest, syntheticNegative: xNeg))
+            hardestCandidate: hardest, syntheticNegative: xNeg)
+        return Row(outcome: outcome, table: table, sigma: sigma, user: user, positive: x0, epsilon: epsilon)
+    }
+
+    /// `x_t = √ᾱ_t·x_0 + √(1 − ᾱ_t)·σ·ε` from the port's tables (NaN where the port has no entry).
+    func forwardSample(_ x0: [Double], _ epsilon: [Double], timestep t: Int, table: Table, sigma: Double) -> [Double] {
+        let signal = table.at(table.sqrtAlphaBar, t), noise = table.at(table.sqrtOneMinusAlphaBar, t)
+        return zip(x0, epsilon).map { signal * $0 + noise * (sigma * $1) }
+    }
+
+    func synthesize(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        try synthesisRow(input).map { ReferenceEvaluator.synthesisOutput($0.outcome) }
+    }
+
+    /// `synthesize` with S9's denoised generator: x̂_0 where the port's r_t ≤ r_max, x_t beyond, fallbacks unchanged.
+    func synthesizeDenoised(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        guard var row = try synthesisRow(input) else { return nil }
+        let (_, _, _, parameters, rMax) = try ReferenceEvaluator.denoisedSynthesisInputs(input)
+        let t = row.outcome.timestep
+        var generator = "fallback"
+        if !row.outcome.status.isFallback {
+            let (ratio, reconstruction) = denoised(
+                parameters, table: row.table, timestep: t, sigma: row.sigma, x0: row.positive, epsilon: row.epsilon, user: row.user)
+            if ratio > rMax {
+                generator = "forward"
+            } else {
+                generator = "denoised"
+                row.outcome.syntheticNegative = reconstruction
+                row.outcome.syntheticScore = ReferenceADAR.dot(row.user, reconstruction)
+            }
+        }
+        return ReferenceEvaluator.denoisedSynthesisOutput(row.outcome, generator: generator)
     }
 
     // MARK: S7
@@ -315,14 +350,25 @@ struct MisconceivedADAR {
     }
 
     func denoise(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
-        let (table, givenSigma, parameters, x0, epsilon, t, user) = try ReferenceEvaluator.denoiseInputs(input)
+        let (_, givenSigma, parameters, x0, epsilon, t, user) = try ReferenceEvaluator.denoiseInputs(input)
+        guard let table = try table(input) else { return nil }
         let sigma = has(.sigmaMissing) ? 1 : givenSigma
-        let xt = ReferenceADAR.forwardSample(x0: x0[...], epsilon: epsilon, timestep: t, schedule: table, sigma: sigma)
+        let xt = forwardSample(x0, epsilon, timestep: t, table: table, sigma: sigma)
+        let (ratio, reconstruction) = denoised(parameters, table: table, timestep: t, sigma: sigma, x0: x0, epsilon: epsilon, user: user)
+        return ReferenceEvaluator.denoiseOutput(epsilonHat: predictNoise(parameters, noisy: xt, timestep: t, user: user),
+                                                reconstruction: reconstruction, ratio: ratio)
+    }
+
+    /// S9's `r_t` and `x̂_0 = x_0 + σ·r_t·(ε − ε̂)` with the port's tables, τ and reconstruction.
+    func denoised(
+        _ parameters: TauParameters, table: Table, timestep t: Int, sigma: Double, x0: [Double], epsilon: [Double], user: [Double]
+    ) -> (ratio: Double, reconstruction: [Double]) {
+        let xt = forwardSample(x0, epsilon, timestep: t, table: table, sigma: sigma)
         let epsilonHat = predictNoise(parameters, noisy: xt, timestep: t, user: user)
-        let alphaBar = table.alphaBar[t]
+        let alphaBar = table.at(table.alphaBar, t)
         let ratio = has(.ratioAlphaBar) ? (1 - alphaBar).squareRoot() / alphaBar : ((1 - alphaBar) / alphaBar).squareRoot()
         let reconstruction = ReferenceADAR.denoisedSample(
             x0: x0[...], epsilon: epsilon, predictedNoise: epsilonHat, ratio: ratio, sigma: has(.reconstructionSigmaMissing) ? 1 : sigma)
-        return ReferenceEvaluator.denoiseOutput(epsilonHat: epsilonHat, reconstruction: reconstruction, ratio: ratio)
+        return (ratio, reconstruction)
     }
 }
