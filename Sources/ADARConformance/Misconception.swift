@@ -8,8 +8,11 @@ import ADARProtocol
 ///
 /// To diagnose a failing case the runner recomputes its expected output in
 /// binary64 under each misconception (`MisconceivedADAR`, a short
-/// re-derivation of the spec with that one thing done wrong) and names those
-/// whose output explains the port's answer.
+/// re-derivation of the spec with that one thing done wrong) and keeps those
+/// whose output explains the port's answer; the report shows a misconception
+/// only when it explains every failing case of the run (`ConfirmedHint`).
+/// A new entry: a `static let` here, listed in `all`, and its one wrong step in
+/// `MisconceivedADAR` for each operation it names.
 public struct Misconception: Sendable, Equatable, Hashable {
     public let name: String
     public let hint: String
