@@ -11,7 +11,8 @@ public struct CaseVerdict: Sendable {
     public var outcome: Outcome
     /// Why the case failed, or a remark on a passing one (a refusal of another kind).
     public var reason: String?
-    /// The misconceptions that reproduce a failing answer (docs/PORTING.md §4).
+    /// The misconceptions that reproduce a failing answer (docs/PORTING.md §4): from `judge`, every one
+    /// that fits this case; in a report, only those that fit every failure of the run (`ConformanceReport.hints`).
     public var diagnoses: [Misconception]
     public var error: ErrorMeasure?
     /// Why no hint was worked out for a failing answer (the case is too large, or the run's time was up).
@@ -28,6 +29,11 @@ public struct WorstError: Sendable {
 public struct FileReport: Sendable {
     public var name: String
     public var verdicts: [CaseVerdict]
+
+    public init(name: String, verdicts: [CaseVerdict]) {
+        self.name = name
+        self.verdicts = verdicts
+    }
 
     public func count(_ outcome: CaseVerdict.Outcome) -> Int { verdicts.count { $0.outcome == outcome } }
     public var failures: [CaseVerdict] { verdicts.filter { $0.outcome == .fail } }
@@ -54,6 +60,8 @@ public struct ConformanceReport: Sendable {
     public var files: [FileReport]
     /// Remarks that belong to no case (lines of a results file that did not parse, …).
     public var remarks: [String]
+    /// The misconceptions that explain every failing case, with their confidence (docs/PORTING.md §4).
+    public var hints: [ConfirmedHint] = []
 
     public var total: (pass: Int, fail: Int, acceptable: Int, skipped: Int) {
         files.reduce((0, 0, 0, 0)) {
@@ -89,6 +97,11 @@ public struct ConformanceReport: Sendable {
             }
         }
         let t = total
+        for hint in hints {
+            lines.append("")
+            lines.append("hint (\(hint.confidence.rawValue) confidence; explains all \(hint.explains) failing case(s)"
+                + (hint.alsoFits.isEmpty ? "" : "; so does \(hint.alsoFits.map(\.name).joined(separator: ", "))") + "): \(hint.misconception.hint)")
+        }
         lines.append("")
         lines.append("total: \(t.pass) pass, \(t.fail) fail, \(t.acceptable) acceptable, \(t.skipped) skipped")
         return lines.joined(separator: "\n")
@@ -102,6 +115,7 @@ public struct ConformanceReport: Sendable {
         return .object([
             ("port", .string(portName)), ("precision", .string(precision.rawValue)),
             ("remarks", .array(remarks.map(JSONValue.string))),
+            ("hints", .array(hints.map(\.json))),
             ("files", .array(files.map { file in
                 .object([
                     ("file", .string(file.name)),

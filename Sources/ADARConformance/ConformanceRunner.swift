@@ -248,7 +248,10 @@ public struct ConformanceRunner: Sendable {
             }
             reports.append(FileReport(name: file.name, verdicts: verdicts))
         }
-        return ConformanceReport(portName: name, precision: precision, files: reports, remarks: remarks + Self.hintRemarks(reports))
+        let skipped = Self.hintRemarks(reports)
+        let (hints, absence) = ConfirmedHint.confirm(&reports)
+        return ConformanceReport(
+            portName: name, precision: precision, files: reports, remarks: remarks + skipped + (absence.map { [$0] } ?? []), hints: hints)
     }
 
     /// One remark per reason hints were not worked out, with how many failing cases it left without.
@@ -286,6 +289,11 @@ public struct ConformanceRunner: Sendable {
             verdict.reason = "accepted an invalid input (answered \(brief(output)))"
         case let (_, .refused(kind, field, message)):
             verdict.reason = "refused a valid input: \(kind) (\(field)): \(message)"
+            do {
+                verdict.diagnoses = try Misconception.diagnose(test, refusedAs: kind, deadline: hintDeadline)
+            } catch {
+                verdict.hintSkipped = error.reason
+            }
         case let (.valid, .output(output)), let (.acceptable, .output(output)):
             guard test.expected != .null else {
                 verdict.reason = "the fixture has no expected output"

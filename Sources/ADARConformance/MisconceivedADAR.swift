@@ -26,7 +26,8 @@ struct MisconceivedADAR {
         case .tauForward: return try tauForward(input)
         case .denoise: return try denoise(input)
         case .tauStep: return try tauStep(input)
-        case .philox, .tauInit, .synthesizeDenoised: return nil
+        case .synthesizeDenoised: return try synthesizeDenoised(input)
+        case .philox, .tauInit: return nil
         }
     }
 
@@ -55,6 +56,10 @@ struct MisconceivedADAR {
             case let .linear(start, end): betas = (1...steps).map { linspace(start * scale, end * scale, steps: steps, at: $0) }
             case .ddpmLinear: betas = (1...steps).map { linspace(1e-4, 0.02, steps: steps, at: $0) }
             default: return nil
+            }
+            // Scaled by 1000/T, a short `linear` schedule has β ≥ 1: a port that checks S1's range refuses it.
+            if let t = betas.firstIndex(where: { !($0 > 0 && $0 < 1) }) {
+                throw .refused(.invalidSchedule(parameter: "beta[\(t + 1)]", reason: "β_\(t + 1) = \(betas[t]) is outside (0, 1)"))
             }
         case .cosineUnclipped:
             guard case let .cosine(s, _) = kind else { return nil }
@@ -101,9 +106,7 @@ struct MisconceivedADAR {
     func forward(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
         guard let table = try table(input) else { return nil }
         let t = try input.integer("timestep"), sigma = has(.sigmaMissing) ? 1 : try input.real("sigma")
-        let x0 = try input.reals("x0"), epsilon = try input.reals("epsilon")
-        let signal = table.at(table.sqrtAlphaBar, t), noise = table.at(table.sqrtOneMinusAlphaBar, t)
-        return .object([("xt", .reals(zip(x0, epsilon).map { signal * $0 + noise * (sigma * $1) }))])
+        return .object([("xt", .reals(forwardSample(try input.reals("x0"), try input.reals("epsilon"), timestep: t, table: table, sigma: sigma)))])
     }
 
     // MARK: S4, S5
@@ -135,12 +138,17 @@ struct MisconceivedADAR {
     /// what a port following the spec's search finds, not the first crossing.
     func search(_ table: Table, alphaBarStar: Double) -> Int? {
         var low = table.searchRange.lowerBound, high = table.searchRange.upperBound
-        guard table.alphaBar[high] <= alphaBarStar else { return nil }
+        guard decides(table.alphaBar[high], alphaBarStar) else { return nil }
         while low < high {
             let mid = (low + high) / 2
-            if table.alphaBar[mid] <= alphaBarStar { high = mid } else { low = mid + 1 }
+            if decides(table.alphaBar[mid], alphaBarStar) { high = mid } else { low = mid + 1 }
         }
         return low
+    }
+
+    /// S4.f's `ᾱ_t ≤ ᾱ*`, or `<` under `strictTieComparison`.
+    func decides(_ alphaBar: Double, _ alphaBarStar: Double) -> Bool {
+        has(.strictTieComparison) ? alphaBar < alphaBarStar : alphaBar <= alphaBarStar
     }
 
     /// S4.d's root, or under `wrongRoot` the other root of the same
@@ -178,7 +186,12 @@ struct MisconceivedADAR {
 
     // MARK: S3–S6
 
-    func synthesize(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+    /// One row of S3–S6 as the port computes it, with what S9's generator needs besides.
+    struct Row {
+        var outcome: RowOutcome, table: Table, sigma: Double, user: [Double], positive: [Double], epsilon: [Double]
+    }
+
+    func synthesisRow(_ input: OperationInput) throws(EvaluationError) -> Row? {
         guard let table = try table(input) else { return nil }
         let configuration = try input.object("configuration")
         var policy = try configuration.policy()
@@ -189,18 +202,51 @@ struct MisconceivedADAR {
         let d = user.count
         let scores = (0..<poolSize).map { ReferenceADAR.dot(user[...], pool[$0 * d ..< ($0 + 1) * d]) }
         let s0 = ReferenceADAR.dot(user, x0)
-        let sNeg = ReferenceADAR.referenceNegativeScore(poolScores: scores, policy: policy)
+        let sNeg = has(.meanIncludesPositive) && policy == .mean
+            ? (scores.reduce(0, +) + s0) / Double(poolSize + 1)
+            : ReferenceADAR.referenceNegativeScore(poolScores: scores, policy: policy)
         let hardest = ReferenceADAR.hardestCandidate(poolScores: scores)
         let point = transitionPoint(
             s0: s0, sNeg: sNeg, n: sigma * ReferenceADAR.dot(user, user).squareRoot(),
             rho: try configuration.real("rho"), table: table)
         let xNeg = point.status.isFallback
             ? Array(pool[hardest * d ..< (hardest + 1) * d])
-            : zip(x0, epsilon).map { table.sqrtAlphaBar[point.timestep] * $0 + table.sqrtOneMinusAlphaBar[point.timestep] * (sigma * $1) }
-        return ReferenceEvaluator.synthesisOutput(RowOutcome(
+            : forwardSample(x0, epsilon, timestep: point.timestep, table: table, sigma: sigma)
+        let outcome = RowOutcome(
             status: point.status, timestep: point.timestep, aStar: point.aStar, retention: point.retention,
             positiveScore: s0, referenceNegativeScore: sNeg, syntheticScore: ReferenceADAR.dot(user, xNeg),
-            hardestCandidate: hardest, syntheticNegative: xNeg))
+            hardestCandidate: hardest, syntheticNegative: xNeg)
+        return Row(outcome: outcome, table: table, sigma: sigma, user: user, positive: x0, epsilon: epsilon)
+    }
+
+    /// `x_t = √ᾱ_t·x_0 + √(1 − ᾱ_t)·σ·ε` from the port's tables (NaN where the port has no entry).
+    func forwardSample(_ x0: [Double], _ epsilon: [Double], timestep t: Int, table: Table, sigma: Double) -> [Double] {
+        let signal = table.at(table.sqrtAlphaBar, t), noise = table.at(table.sqrtOneMinusAlphaBar, t)
+        return zip(x0, epsilon).map { signal * $0 + noise * (sigma * $1) }
+    }
+
+    func synthesize(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        try synthesisRow(input).map { ReferenceEvaluator.synthesisOutput($0.outcome) }
+    }
+
+    /// `synthesize` with S9's denoised generator: x̂_0 where the port's r_t ≤ r_max, x_t beyond, fallbacks unchanged.
+    func synthesizeDenoised(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
+        guard var row = try synthesisRow(input) else { return nil }
+        let (_, _, _, parameters, rMax) = try ReferenceEvaluator.denoisedSynthesisInputs(input)
+        let t = row.outcome.timestep
+        var generator = "fallback"
+        if !row.outcome.status.isFallback {
+            let (ratio, reconstruction) = denoised(
+                parameters, table: row.table, timestep: t, sigma: row.sigma, x0: row.positive, epsilon: row.epsilon, user: row.user)
+            if ratio > rMax {
+                generator = "forward"
+            } else {
+                generator = "denoised"
+                row.outcome.syntheticNegative = reconstruction
+                row.outcome.syntheticScore = ReferenceADAR.dot(row.user, reconstruction)
+            }
+        }
+        return ReferenceEvaluator.denoisedSynthesisOutput(row.outcome, generator: generator)
     }
 
     // MARK: S7
@@ -212,12 +258,14 @@ struct MisconceivedADAR {
         if has(.gradientFlowSwapped) { config.gradientFlow = config.gradientFlow == .detach ? .through : .detach }
         if has(.fallbackSwapped) { config.fallback = config.fallback == .skip ? .hardest : .skip }
         let softplus = has(.naiveSoftplus) ? { (x: Double) in log(1 + exp(x)) } : ReferenceADAR.softplus
+        // ∂softplus(−m)/∂m is −σ(−m); under marginGradientSign the port uses +σ(−m) (its λ terms stay right).
+        let logistic = has(.marginGradientSign) ? { (x: Double) in -ReferenceADAR.logistic(x) } : ReferenceADAR.logistic
 
         let d = batch.dimension
         let user = Array(batch.user(0)), positive = Array(batch.positive(0)), negative = Array(batch.candidate(0, 0))
         let s0 = ReferenceADAR.dot(user, positive), sNeg = ReferenceADAR.dot(user, negative)
         var loss = softplus(-(s0 - sNeg))
-        let realWeight = ReferenceADAR.logistic(-(s0 - sNeg))
+        let realWeight = logistic(-(s0 - sNeg))
         var gUser = (0..<d).map { -realWeight * (positive[$0] - negative[$0]) }
         var gPositive = user.map { -realWeight * $0 }
         var gPool = [Double](repeating: 0, count: batch.poolSize * d)
@@ -226,7 +274,7 @@ struct MisconceivedADAR {
             let xNeg = outcome.syntheticNegative
             let margin = s0 - ReferenceADAR.dot(user, xNeg)
             loss += config.augmentationWeight * softplus(-margin)
-            let weight = config.augmentationWeight * ReferenceADAR.logistic(-margin)
+            let weight = config.augmentationWeight * logistic(-margin)
             for k in 0..<d {
                 gUser[k] -= weight * (positive[k] - xNeg[k])
                 gPositive[k] -= weight * user[k]
@@ -263,9 +311,11 @@ struct MisconceivedADAR {
         for q in 0 ..< (d + 3) / 4 {
             var counter = noise.counter(row: row, block: UInt32(q))
             if has(.counterRowHalvesSwapped) { counter = SIMD4(counter.x, counter.z, counter.y, counter.w) }
+            if has(.counterWordsReversed) { counter = SIMD4(counter.w, counter.z, counter.y, counter.x) }
             let w = Philox4x32.block(counter: counter, key: key)
             for (w0, w1) in [(w.x, w.y), (w.z, w.w)] {
-                let r = (-2 * log(unit(w0))).squareRoot(), theta = 2 * Double.pi * unit(w1)
+                let (radial, angular) = has(.boxMullerUniformsSwapped) ? (w1, w0) : (w0, w1)
+                let r = (-2 * log(unit(radial))).squareRoot(), theta = 2 * Double.pi * unit(angular)
                 let (first, second) = has(.boxMullerLanesSwapped) ? (r * sin(theta), r * cos(theta)) : (r * cos(theta), r * sin(theta))
                 epsilon += [first, second]
             }
@@ -301,15 +351,26 @@ struct MisconceivedADAR {
     }
 
     func denoise(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
-        let (table, givenSigma, parameters, x0, epsilon, t, user) = try ReferenceEvaluator.denoiseInputs(input)
+        let (_, givenSigma, parameters, x0, epsilon, t, user) = try ReferenceEvaluator.denoiseInputs(input)
+        guard let table = try table(input) else { return nil }
         let sigma = has(.sigmaMissing) ? 1 : givenSigma
-        let xt = ReferenceADAR.forwardSample(x0: x0[...], epsilon: epsilon, timestep: t, schedule: table, sigma: sigma)
+        let xt = forwardSample(x0, epsilon, timestep: t, table: table, sigma: sigma)
+        let (ratio, reconstruction) = denoised(parameters, table: table, timestep: t, sigma: sigma, x0: x0, epsilon: epsilon, user: user)
+        return ReferenceEvaluator.denoiseOutput(epsilonHat: predictNoise(parameters, noisy: xt, timestep: t, user: user),
+                                                reconstruction: reconstruction, ratio: ratio)
+    }
+
+    /// S9's `r_t` and `x̂_0 = x_0 + σ·r_t·(ε − ε̂)` with the port's tables, τ and reconstruction.
+    func denoised(
+        _ parameters: TauParameters, table: Table, timestep t: Int, sigma: Double, x0: [Double], epsilon: [Double], user: [Double]
+    ) -> (ratio: Double, reconstruction: [Double]) {
+        let xt = forwardSample(x0, epsilon, timestep: t, table: table, sigma: sigma)
         let epsilonHat = predictNoise(parameters, noisy: xt, timestep: t, user: user)
-        let alphaBar = table.alphaBar[t]
+        let alphaBar = table.at(table.alphaBar, t)
         let ratio = has(.ratioAlphaBar) ? (1 - alphaBar).squareRoot() / alphaBar : ((1 - alphaBar) / alphaBar).squareRoot()
         let reconstruction = ReferenceADAR.denoisedSample(
             x0: x0[...], epsilon: epsilon, predictedNoise: epsilonHat, ratio: ratio, sigma: has(.reconstructionSigmaMissing) ? 1 : sigma)
-        return ReferenceEvaluator.denoiseOutput(epsilonHat: epsilonHat, reconstruction: reconstruction, ratio: ratio)
+        return (ratio, reconstruction)
     }
 
     /// S9's training step with the batch gradient as the reference computes it

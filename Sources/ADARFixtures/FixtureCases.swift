@@ -109,16 +109,6 @@ extension FixtureGenerator {
 
     static let rhoNearZero = 0x1p-10, rhoNearOne = 1 - 0x1p-10, rhoFarZero = 0x1p-20, rhoFarOne = 1 - 0x1p-20
 
-    /// Whether the other root of the S4.d quadratic also lies in [0, 1) at another timestep.
-    static func hasOtherRoot(s0: Double, sNeg: Double, n: Double, rho: Double) -> Bool {
-        let z = StandardNormal.quantile(rho)
-        guard z != 0 else { return false }
-        let radicand = s0 * s0 - sNeg * sNeg + z * z * n * n
-        guard radicand >= 0 else { return false }
-        let other = (s0 * sNeg - z * n * radicand.squareRoot()) / (s0 * s0 + z * z * n * n)
-        return other >= 0 && other < 1
-    }
-
     static func transition() -> FixtureFile {
         var cases = [Case]()
         var random = FixtureRandom(seed: 3)
@@ -130,9 +120,10 @@ extension FixtureGenerator {
             let statusFlag = ["transition": "StatusTransition", "saturated": "StatusSaturated", "alreadyNegative": "StatusAlreadyNegative",
                               "nonPositiveScore": "StatusNonPositiveScore", "degenerateUser": "StatusDegenerateUser"][status]!
             if !flags.contains(statusFlag) { flags.insert(statusFlag, at: 0) }
-            if status == "transition" || status == "saturated", hasOtherRoot(s0: s0, sNeg: sNeg, n: sigma * norm, rho: rho),
-               !flags.contains("OtherRoot") {
-                flags.append("OtherRoot")
+            // OtherRoot and NoCrossing follow from the quadratic itself (lint checks both against the case).
+            if status == "transition" || status == "saturated", let quadratic = TransitionQuadratic(s0: s0, sNeg: sNeg, n: sigma * norm, rho: rho) {
+                if quadratic.bothRootsInUnitInterval, !flags.contains("OtherRoot") { flags.append("OtherRoot") }
+                if !quadratic.crosses, !flags.contains("NoCrossing") { flags.append("NoCrossing") }
             }
             cases.append(Case(comment: "\(kind.name) T = \(T): " + comment, flags: flags, input: input))
         }
@@ -153,13 +144,25 @@ extension FixtureGenerator {
                 add(cos, T, s0: s0, sNeg: f32(s0 * ratio), norm: norm, rho: rho, flags, "ρ = \(rho)")
             }
         }
+        // The lower tail with a crossing: s⁻/n beyond −z, so a* and t* exist and a* is checked there.
+        for (rho, s0, sNeg, norm) in [(rhoNearZero, 2.0, 1.5, 0.25), (rhoNearZero, 1.0, 0.875, 0.125), (rhoFarZero, 2.0, 1.75, 0.25),
+                                      (rhoFarZero, 3.0, 2.0, 0.375)] {
+            add(cos, T, s0: s0, sNeg: sNeg, norm: norm, rho: rho, ["RetentionNearZero"], "ρ = \(rho), s⁻/n = \(sNeg / norm) > −z: a crossing")
+        }
         add(cos, T, s0: 1, sNeg: 0.5, norm: 1, sigma: 0.25, rho: 0.25, ["NoiseScale"], "σ = ¼ shrinks n")
         add(cos, T, s0: 1, sNeg: 0.5, norm: 0.5, sigma: 4, rho: 0.75, ["NoiseScale"], "σ = 4 grows n")
         add(linearDefault, 1000, s0: 2, sNeg: 1, norm: 0.5, sigma: 0.125, rho: 0.1, ["NoiseScale"], "σ = ⅛")
         // Saturated: ᾱ* below ᾱ_T, and no crossing at all.
         add(cos, T, s0: 1, sNeg: f32(1e-6), norm: 1, rho: 0.5, ["StatusSaturated", "HalfRetention"], "ᾱ* = 1e-12 < ᾱ_T")
         add(cos, T, s0: 1, sNeg: -1, norm: 1, rho: 0.25, ["StatusSaturated", "NoCrossing"], "Φ(−s⁻/n) = Φ(1) > ρ")
-        add(.defaultCosine, 10, s0: 1, sNeg: f32(0.01), norm: 0.125, rho: 0.25, ["StatusSaturated"], "T = 10 ends before the crossing")
+        add(.defaultCosine, 10, s0: 1, sNeg: f32(0.01), norm: 0.125, rho: 0.25, ["StatusSaturated"],
+            "T = 10, s⁻/n = 0.08 < −z ≈ 0.67: no crossing at all (Φ(−s⁻/n) > ρ)")
+        // S4.f ties: ᾱ* = (s⁻/s_0)² equals a table entry exactly, in binary64 and in binary32 (exactTieCases proves it):
+        // t* is that step, and a port deciding ᾱ_t < ᾱ* (strict) lands one step late.
+        for (betas, s0, sNeg, t) in exactTieCases {
+            add(.custom(betas: betas), betas.count, s0: s0, sNeg: sNeg, norm: 1, rho: 0.5, ["HalfRetention", "ExactTie"],
+                "ᾱ* = (s⁻/s_0)² = ᾱ_\(t) exactly")
+        }
         // Fallback statuses and precedence.
         add(cos, T, s0: 0.5, sNeg: 0.5, norm: 1, rho: 0.5, ["StatusAlreadyNegative"], "s_0 = s⁻ (tie) is already negative")
         add(cos, T, s0: 0.25, sNeg: 0.75, norm: 1, rho: 0.5, ["StatusAlreadyNegative"], "s_0 < s⁻")
@@ -168,7 +171,8 @@ extension FixtureGenerator {
         add(cos, T, s0: 1, sNeg: 0.5, norm: 0, rho: 0.5, ["StatusDegenerateUser"], "n = 0")
         add(cos, T, s0: 0, sNeg: 0, norm: 0, rho: 0.5, ["StatusDegenerateUser", "Precedence"], "n = 0 and s_0 = s⁻: degenerateUser first")
         add(cos, T, s0: -1, sNeg: 0.5, norm: 1, rho: 0.5, ["StatusAlreadyNegative", "Precedence"], "s_0 ≤ s⁻ and s_0 ≤ 0: alreadyNegative first")
-        // S4.e cancellation: s⁻ ≈ ∓z·n, a* small against its terms.
+        // S4.e cancellation: s⁻ ≈ ∓z·n, a* small against its terms. The direct S4.d sum passes these as well as
+        // the product of roots: a* is that ill-conditioned in z itself (Proofs/S4-transition.md, S4.e/C2).
         for rho in [0.25, 0.75, 0.1] {
             let z = StandardNormal.quantile(rho)
             add(cos, T, s0: 2, sNeg: f32(-z * (1 + 0x1p-10)), norm: 1, rho: rho, ["Cancellation"], "s⁻ = −z·n·(1 + 2⁻¹⁰)")
@@ -185,6 +189,27 @@ extension FixtureGenerator {
                     description: "S4 + S5 for one row: status, t*, a*, π at t* from (s_0, s⁻, ‖e_u‖, σ, ρ).",
                     sections: [(.transition, cases)])
     }
+
+    /// S4.f exact ties at ρ = ½ (a* = s⁻/s_0): custom schedules whose ᾱ_t are squares of short dyadic
+    /// numbers (α = ¼ gives ᾱ_t = 4⁻ᵗ, α = 9/16 gives (3/4)²ᵗ), and s⁻ = s_0·√ᾱ_t. Each is proved here with
+    /// exact arithmetic: Float80 holds every product of two binary32 values exactly, so ᾱ* = a*² is the table
+    /// entry in binary64, and in binary32 (a* and a*² binary32 values, the table entry a binary32 value).
+    static let exactTieCases: [(betas: [Double], s0: Double, sNeg: Double, timestep: Int)] = {
+        let quarter = [Double](repeating: 0.75, count: 12), nineSixteenths = [Double](repeating: 0.4375, count: 8)
+        let cases: [([Double], Double, Double, Int)] = [
+            (quarter, 1, 0x1p-1, 1), (quarter, 1, 0x1p-5, 5), (quarter, 2, 0x1p-11, 12),
+            (nineSixteenths, 1, 0.421875, 3), (nineSixteenths, 2, 1.125, 2), (nineSixteenths, 1, 0.177978515625, 6),
+        ]
+        for (betas, s0, sNeg, t) in cases {
+            let table = try! NoiseSchedule(.custom(betas: betas), steps: betas.count)
+            let a = sNeg / s0
+            precondition(Float80(a) * Float80(s0) == Float80(sNeg) && Double(Float(a)) == a, "a* = s⁻/s_0 must be exact")
+            precondition(Float80(a) * Float80(a) == Float80(table.alphaBar[t]), "ᾱ* must equal ᾱ_\(t) exactly")
+            precondition(Float80(Float(a) * Float(a)) == Float80(table.alphaBar[t]), "a*² must be exact in binary32")
+            precondition(ReferenceADAR.discreteTimestep(alphaBarStar: a * a, schedule: table) == t, "the tie decides t* = \(t)")
+        }
+        return cases
+    }()
 
     // MARK: - synthesis.json
 
@@ -217,6 +242,11 @@ extension FixtureGenerator {
             if sigma != 1 { flags.append("NoiseScale") }
             if rho == 0.5 { flags.append("HalfRetention") }
             if epsilon.allSatisfy({ $0 == 0 }) { flags.append("ZeroNoise") }
+            if status == "transition" || status == "saturated", let row = try? FlagChecks.rowNumbers(.synthesize, OperationInput(input)),
+               let quadratic = TransitionQuadratic(s0: row.s0, sNeg: row.sNeg, n: row.n, rho: row.rho) {
+                if quadratic.bothRootsInUnitInterval, !flags.contains("OtherRoot") { flags.append("OtherRoot") }
+                if !quadratic.crosses, !flags.contains("NoCrossing") { flags.append("NoCrossing") }
+            }
             cases.append(Case(comment: "\(kind.name) T = \(T), d = \(user.count), M = \(pool.count): " + comment, flags: flags, input: input))
         }
         let (cos, T) = cosine1000
@@ -250,6 +280,11 @@ extension FixtureGenerator {
             ["NoCrossing"], "s⁻ < 0 and ρ < ½: no crossing")
         add(cos, T, rho: 0.5, policy: .first, sigma: 1, user: user, positive: positive, pool: [weak, [1, 0, 1, 1, 1]], epsilon: eps,
             [], "policy first ignores a harder second candidate")
+        // S4.f exact ties through synthesis (d = 1, every product exact in binary32).
+        for (betas, s0, sNeg, t) in exactTieCases where s0 == 1 && t < betas.count {
+            add(.custom(betas: betas), betas.count, rho: 0.5, policy: .max, sigma: 1, user: [1], positive: [s0], pool: [[sNeg]],
+                epsilon: [0.5], ["ExactTie"], "ᾱ* = ᾱ_\(t) exactly")
+        }
         // A boundary row: s⁻/s_0 the binary32 neighbour of √ᾱ_400 (d = 1).
         let table = try! NoiseSchedule(cos, steps: T)
         let target = Float(table.sqrtAlphaBar[400] * 1.5)

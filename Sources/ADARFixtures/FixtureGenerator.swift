@@ -84,6 +84,7 @@ public enum FixtureGenerator {
               let aStar = expected["aStar"]?.doubleValue, aStar.isFinite, let t = expected["timestep"]?.intValue,
               let table = try? OperationInput(input).schedule()
         else { return [] }
+        if binary32DecidesExactly(operation, input: input, table: table, timestep: t) { return [] }
         let width = Tolerance.binary32DecisionWidth
         var seen = [(Int, String)]()
         var out = [JSONValue]()
@@ -97,6 +98,34 @@ public enum FixtureGenerator {
             }
         }
         return out
+    }
+
+    /// Whether a binary32 port provably decides S4.f exactly as binary64 does: ρ = ½ (z = 0, a* = s⁻/s_0), every
+    /// score and a*, a*² exact in binary32 (checked in Float80, which holds each such product exactly), and the
+    /// rounded table decides `fl₃₂(ᾱ_t) ≤ ᾱ*` at the same t. Such a case (an `ExactTie`) lists no alternative.
+    static func binary32DecidesExactly(_ operation: FixtureOperation, input: JSONValue, table: NoiseSchedule, timestep: Int) -> Bool {
+        let fields = OperationInput(input)
+        let rho: Double?, s0: Double?, sNeg: Double?
+        if operation == .transition {
+            rho = try? fields.real("rho")
+            s0 = try? fields.real("s0")
+            sNeg = try? fields.real("sNeg")
+        } else {
+            guard let user = try? fields.reals("user"), user.count == 1, let x0 = try? fields.reals("positive"),
+                  let pool = try? fields.matrix("pool", columns: 1), pool.rows == 1 else { return false }
+            func exactProduct(_ a: Double, _ b: Double) -> Double? {
+                Float80(Float(a) * Float(b)) == Float80(a) * Float80(b) ? a * b : nil
+            }
+            rho = try? fields.object("configuration").real("rho")
+            s0 = exactProduct(user[0], x0[0])
+            sNeg = exactProduct(user[0], pool.values[0])
+        }
+        guard rho == 0.5, let s0, let sNeg, s0 > 0, sNeg >= 0 else { return false }
+        let a = Float(sNeg) / Float(s0)
+        guard Float80(a) * Float80(s0) == Float80(sNeg), Float80(a * a) == Float80(a) * Float80(a) else { return false }
+        let alphaBarStar = a * a
+        let decided = (1...table.steps).first { Float(table.alphaBar[$0]) <= alphaBarStar }
+        return decided == timestep && Double(alphaBarStar) == Double(sNeg / s0) * (sNeg / s0)
     }
 
     static func alternative(

@@ -64,6 +64,14 @@ public enum FixtureLinter {
     /// A group's relative tolerance must be below this: at `relative ≥ 1` an answer of 0 passes
     /// for every expected value (Proofs/conformance-tolerances.md derives at most 2⁻¹²).
     public static let relativeToleranceLimit = 1.0
+
+    /// Outputs that must be checked relatively down to `relativeCheckLimit`: S4's a* and π carry no
+    /// cancellation beyond their own conditioning, so a floor that hides small values hides bugs
+    /// (a* ≈ 3e-4 under binary32's old floor 2⁻¹² could be off by 70 %).
+    public static let relativelyChecked = ["aStar", "retention"]
+    /// The magnitude down to which `relativelyChecked` fields are checked at the relative tolerance:
+    /// their floor may be at most `relative·relativeCheckLimit`.
+    public static let relativeCheckLimit = 0x1p-6
 }
 
 /// Lints one file; `issues` holds the findings in document order.
@@ -176,7 +184,8 @@ private final class FileLinter {
         if Precision(rawValue: value["precision"]?.stringValue ?? "") == nil {
             report(nil, "\(path).precision", "must be binary64 or binary32, got \(value["precision"].map(describe) ?? "nothing")")
         }
-        let tolerance = lintTolerance(value["tolerance"], path: "\(path).tolerance")
+        let checksOutputs = value["tests"]?.arrayValue?.contains { $0["result"]?.stringValue != ExpectedResult.invalid.rawValue } ?? false
+        let tolerance = lintTolerance(value["tolerance"], path: "\(path).tolerance", operation: checksOutputs ? groupOperation : nil)
         guard let tests = value["tests"]?.arrayValue else {
             report(nil, "\(path).tests", "missing or not an array")
             return 0
@@ -223,6 +232,13 @@ private final class FileLinter {
             }
             guard let operation, let result else { continue }
             lintTest(test, operation: operation, result: result, path: testPath, tcId: tcId)
+            if let flags = test["flags"]?.arrayValue?.compactMap(\.stringValue), let input = test["input"], let expected = test["expected"] {
+                let complete = noted.allSatisfy { FlagCatalogue.notes[$0] != nil }
+                for problem in FlagChecks.problems(
+                    flags: flags, operation: operation, input: input, expected: expected, result: result, complete: complete) {
+                    report(tcId, "\(testPath).flags", problem)
+                }
+            }
             if result != .invalid, let expected = test["expected"] { scale = max(scale, Self.largestReal(expected, operation)) }
         }
         if let tolerance, scale > 0, tolerance.absolute >= scale {
@@ -234,10 +250,26 @@ private final class FileLinter {
     }
 
     /// The group's tolerance when it is well formed; reports what is wrong otherwise.
-    func lintTolerance(_ value: JSONValue?, path: String) -> Tolerance? {
+    /// `operation` is the group's when it checks outputs (nil for a group of invalid inputs).
+    func lintTolerance(_ value: JSONValue?, path: String, operation: FixtureOperation?) -> Tolerance? {
         guard let value else { report(nil, path, "missing"); return nil }
         guard value.objectFields != nil else { report(nil, path, "must be an object {relative, absolute}, got \(describe(value))"); return nil }
-        unknownFields(value, allowed: ["relative", "absolute"], path: path, what: "tolerance field", tcId: nil)
+        unknownFields(value, allowed: ["relative", "absolute", "fieldAbsolute"], path: path, what: "tolerance field", tcId: nil)
+        var floors = [String: Double]()
+        if let given = value["fieldAbsolute"] {
+            if let entries = given.objectFields {
+                for (field, floor) in entries {
+                    if let operation, !operation.outputFields.contains(field) {
+                        report(nil, "\(path).fieldAbsolute.\(field)", "not an output field of \(operation.rawValue) (\(operation.outputFields.joined(separator: ", ")))")
+                    }
+                    if let x = floor.doubleValue, x.isFinite, x >= 0 { floors[field] = x } else {
+                        report(nil, "\(path).fieldAbsolute.\(field)", "must be a finite number ≥ 0, got \(describe(floor))")
+                    }
+                }
+            } else {
+                report(nil, "\(path).fieldAbsolute", "must be an object {output field: absolute floor}, got \(describe(given))")
+            }
+        }
         var parts = [Double]()
         for key in ["relative", "absolute"] {
             switch value[key] {
@@ -248,11 +280,20 @@ private final class FileLinter {
             }
         }
         guard parts.count == 2 else { return nil }
-        let tolerance = Tolerance(relative: parts[0], absolute: parts[1])
+        let tolerance = Tolerance(relative: parts[0], absolute: parts[1], fieldAbsolute: floors)
         if tolerance.relative >= FixtureLinter.relativeToleranceLimit {
             report(nil, "\(path).relative",
                    "\(tolerance.relative) is not below 1: an answer of 0 would pass for every expected value "
                    + "(Proofs/conformance-tolerances.md derives relative tolerances of at most 2⁻¹²)")
+        }
+        for field in FixtureLinter.relativelyChecked where operation?.outputFields.contains(field) ?? false {
+            let floor = tolerance.fieldAbsolute[field] ?? tolerance.absolute
+            if tolerance.relative > 0, floor > tolerance.relative * FixtureLinter.relativeCheckLimit {
+                report(nil, "\(path)\(tolerance.fieldAbsolute[field] == nil ? ".absolute" : ".fieldAbsolute.\(field)")",
+                       "\(field)'s absolute floor \(floor) is above relative·2⁻⁶ = \(tolerance.relative * FixtureLinter.relativeCheckLimit): "
+                       + "\(field) values below \(floor / tolerance.relative) would be checked only loosely or not at all; "
+                       + "give it a floor in fieldAbsolute (Proofs/conformance-tolerances.md, S6/F1)")
+            }
         }
         return tolerance
     }

@@ -67,7 +67,9 @@ public enum FixtureSchema {
 
     static func groupSchema(_ operation: FixtureOperation, invalid: Bool) -> JSONValue {
         let tolerance = object([("relative", .object([("type", .string("number")), ("minimum", .integer(0))])),
-                                ("absolute", .object([("type", .string("number")), ("minimum", .integer(0))]))],
+                                ("absolute", .object([("type", .string("number")), ("minimum", .integer(0))])),
+                                ("fieldAbsolute", .object([("type", .string("object")),
+                                                           ("additionalProperties", .object([("type", .string("number")), ("minimum", .integer(0))]))]))],
                                required: ["relative", "absolute"])
         return object([("type", type("string")), ("operation", constant(operation.rawValue)),
                        ("precision", enumeration(Precision.allCases.map(\.rawValue))), ("tolerance", tolerance),

@@ -38,20 +38,28 @@ public enum FlagCatalogue {
         "HalfRetention": FlagNote(
             bugType: "FUNCTIONALITY", description: "ρ = ½: z = 0 and a* = s⁻/s_0 (S4.d)", effect: "a wrong closed form shows at once"),
         "RetentionNearZero": FlagNote(
-            bugType: "NUMERICAL", description: "ρ close to 0: z far in the lower tail (S4.c)",
+            bugType: "NUMERICAL", description: "ρ close to 0: z far in the lower tail (S4.c); some of these cases cross, so a* and t* are checked there",
             effect: "an inaccurate Φ⁻¹ moves a* and t*"),
         "RetentionNearOne": FlagNote(
             bugType: "NUMERICAL", description: "ρ close to 1: z far in the upper tail (S4.c)",
             effect: "an inaccurate Φ⁻¹ (computed as −Φ⁻¹(1 − ρ) with 1 − ρ rounded) moves a* and t*"),
         "OtherRoot": FlagNote(
-            bugType: "FUNCTIONALITY", description: "both roots of the S4.d quadratic lie in [0, 1); only one has the sign of z",
+            bugType: "FUNCTIONALITY", description: "both roots of the S4.d quadratic lie in [0, 1); only one has the sign of z (lint recomputes both)",
             effect: "'wrong root of the quadratic': a port that keeps the other root gets another a* and t*"),
         "Cancellation": FlagNote(
-            bugType: "NUMERICAL", description: "the S4.d root cancels (s⁻ ≈ ∓z·n); S4.e's product of roots is required",
-            effect: "a naive port loses digits of a* in proportion to the cancellation"),
+            bugType: "NUMERICAL",
+            description: "the S4.d numerator cancels (s⁻ ≈ ∓z·n, a* small against its terms); S4.e's product of roots avoids the cancellation, "
+                + "but a* is as ill-conditioned in z itself, so the direct formula loses at most a factor ≈ 2 more and passes too "
+                + "(Proofs/S4-transition.md, S4.e/C2)",
+            effect: "a port that loses more than the conditioning allows (e.g. z or the radicand in binary32 for a binary64 port) moves a*"),
         "Boundary": FlagNote(
             bugType: "NUMERICAL", description: "ᾱ* lies within binary32 rounding error of a table value ᾱ_t (S4.f)",
             effect: "binary64 must decide ᾱ_t ≤ ᾱ* as written; binary32 may land one step off (result acceptable, alternatives listed)"),
+        "ExactTie": FlagNote(
+            bugType: "EDGE_CASE",
+            description: "ᾱ* = (s⁻/s_0)² equals a table entry ᾱ_t exactly, in binary64 and in binary32 (ρ = ½, custom dyadic schedule): "
+                + "S4.f's tie ᾱ_t ≤ ᾱ* decides t* = t, in both precisions (no alternative)",
+            effect: "a port deciding ᾱ_t < ᾱ* (strict) reports t + 1, or saturated at t = T"),
         "StatusTransition": FlagNote(
             bugType: "FUNCTIONALITY", description: "S5 status transition: crossing reached within the schedule",
             effect: "wrong t* or status"),
@@ -59,7 +67,7 @@ public enum FlagCatalogue {
             bugType: "FUNCTIONALITY", description: "S5 status saturated: ᾱ_T > ᾱ*, timestep T, π = π_T",
             effect: "a port without the saturated case indexes past the table"),
         "NoCrossing": FlagNote(
-            bugType: "EDGE_CASE", description: "saturated with no crossing in [0, 1) (Φ(−s⁻/n) > ρ): aStar is null",
+            bugType: "EDGE_CASE", description: "saturated with no crossing in [0, 1) (Φ(−s⁻/n) > ρ): aStar is null (lint recomputes the roots)",
             effect: "a port that clamps a* or takes a square root of a negative radicand"),
         "StatusAlreadyNegative": FlagNote(
             bugType: "FUNCTIONALITY", description: "S5 status alreadyNegative: s_0 ≤ s⁻ (ties included), timestep 0",
@@ -104,7 +112,13 @@ public enum FlagCatalogue {
             bugType: "INVALID_INPUT", description: "a schedule parameter outside its domain (S1): refused, never clamped",
             effect: "a port that clamps returns a table"),
         "InvalidConfiguration": FlagNote(
-            bugType: "INVALID_INPUT", description: "ρ ∉ (0, 1), σ ≤ 0, w < 0 or λ < 0", effect: "a port that accepts it returns garbage"),
+            bugType: "INVALID_INPUT", description: "ρ ∉ (0, 1), σ ≤ 0, w < 0 or λ < 0 (w and λ: a project rule, see ProjectRule)",
+            effect: "a port that accepts it returns garbage"),
+        "ProjectRule": FlagNote(
+            bugType: "INVALID_INPUT",
+            description: "a refusal this project requires beyond ADAR-SPEC.md (docs/PORTING.md §5 'Refusals beyond the spec'): "
+                + "w < 0 and λ < 0 (S7 gives no range), and a noise scale σ‖e_u‖ that is not finite in binary64 (S5 speaks of inputs only)",
+            effect: "a port following the spec alone may answer; to pass these fixtures it refuses as docs/PORTING.md §5 says"),
         "NonFiniteInput": FlagNote(
             bugType: "INVALID_INPUT", description: "a NaN (null) in an input: the whole call is an error (S5)",
             effect: "a port that propagates NaN returns partial output"),
@@ -194,7 +208,9 @@ public enum FlagCatalogue {
             bugType: "INVALID_INPUT", description: "lr_τ ≤ 0, a step count s < 1 or a second moment v < 0 (S9's Adam): refuse",
             effect: "a port that accepts it divides by 1 − β⁰ = 0, takes √ of a negative, or steps uphill"),
         "Overflow": FlagNote(
-            bugType: "INVALID_INPUT", description: "finite inputs whose noise scale σ‖e_u‖ overflows binary64 (S5)",
+            bugType: "INVALID_INPUT",
+            description: "finite inputs whose noise scale σ‖e_u‖ is beyond binary64 however the norm is formed (a hypot-style norm too); "
+                + "a finite ‖e_u‖ whose naive Σe² overflows is not tested",
             effect: "a port that continues with ∞ returns NaN"),
     ]
 }

@@ -13,6 +13,8 @@ extension FixtureGenerator {
         var field: String
         /// False when an input is not a binary32 value (e.g. 1e300): binary64 group only.
         var binary32 = true
+        /// A refusal docs/PORTING.md §5 requires beyond the spec (flagged `ProjectRule`).
+        var projectRule = false
     }
 
     static func invalidCases() -> [InvalidCase] {
@@ -64,12 +66,13 @@ extension FixtureGenerator {
         let user: [Double] = [0.5, 1, -0.25], positive: [Double] = [1, 0.5, 0.25], pool: [[Double]] = [[0.25, 0, 0], [0, 0.25, 0.5]]
         func synthesize(user: JSONValue = .reals(user), positive: JSONValue = .reals(positive), pool: JSONValue = .array(pool.map(JSONValue.reals)),
                         epsilon: JSONValue = .reals([1, -1, 0.5]), sigma: Double = 1, rho: Double = 0.5,
-                        _ comment: String, _ flag: String, _ kind: String, _ field: String, binary32: Bool = true) -> InvalidCase {
+                        _ comment: String, _ flag: String, _ kind: String, _ field: String, binary32: Bool = true,
+                        projectRule: Bool = false) -> InvalidCase {
             InvalidCase(operation: .synthesize, comment: comment, flag: flag, input: .object([
                 ("schedule", cosine),
                 ("configuration", .object([("rho", .real(rho)), ("policy", .string("max")), ("sigma", .real(sigma))])),
                 ("user", user), ("positive", positive), ("pool", pool), ("epsilon", epsilon)]),
-                kind: kind, field: field, binary32: binary32)
+                kind: kind, field: field, binary32: binary32, projectRule: projectRule)
         }
         cases += [
             synthesize(user: .array([.real(0.5), .null, .real(1)]), "e_u holds a NaN (null)", "NonFiniteInput", "nonFinite", "user"),
@@ -79,9 +82,14 @@ extension FixtureGenerator {
             synthesize(positive: .reals([1, 0.5]), "x_0 has d − 1 components", "ShapeMismatch", "shapeMismatch", "positive"),
             synthesize(pool: .array([]), "M = 0", "EmptyPool", "emptyPool", "pool"),
             synthesize(rho: 1.5, "ρ > 1", "InvalidConfiguration", "invalidConfiguration", "rho"),
-            synthesize(user: .reals([1e300, 1e300, 1e300]), "σ‖e_u‖ overflows binary64", "Overflow", "overflow", "noiseScale", binary32: false),
+            // σ‖e_u‖ = 1e10·1.7e300 is beyond binary64 however the norm is formed (a norm of 1.7e300 alone is finite:
+            // only a naive Σe² overflows there, and the fixtures do not judge that).
+            synthesize(user: .reals([1e300, 1e300, 1e300]), sigma: 1e10,
+                       "σ‖e_u‖ = 1e10·1.7e300 overflows binary64 however ‖e_u‖ is formed: refused by project rule (PORTING.md §5)", "Overflow",
+                       "overflow", "noiseScale", binary32: false, projectRule: true),
         ]
-        func loss(w: Double = 1, l2: Double = 0, user: JSONValue = .reals(user), _ comment: String, _ flag: String, _ kind: String, _ field: String) -> InvalidCase {
+        func loss(w: Double = 1, l2: Double = 0, user: JSONValue = .reals(user), _ comment: String, _ flag: String, _ kind: String, _ field: String,
+                  projectRule: Bool = false) -> InvalidCase {
             InvalidCase(operation: .loss, comment: comment, flag: flag, input: .object([
                 ("schedule", cosine),
                 ("configuration", .object([("augmentationWeight", .real(w)), ("l2", .real(l2)), ("fallback", .string("skip")),
@@ -89,11 +97,14 @@ extension FixtureGenerator {
                 ("user", user), ("positive", .reals(positive)), ("pool", .array(pool.map(JSONValue.reals))),
                 ("status", .string("transition")), ("timestep", .integer(10)), ("hardestCandidate", .integer(1)),
                 ("syntheticNegative", .reals([0.5, 0.5, 0.5]))]),
-                kind: kind, field: field)
+                kind: kind, field: field, projectRule: projectRule)
         }
         cases += [
-            loss(w: -1, "w < 0", "InvalidConfiguration", "invalidConfiguration", "augmentationWeight"),
-            loss(l2: -0.5, "λ < 0", "InvalidConfiguration", "invalidConfiguration", "l2"),
+            // S7 does not bound w or λ: refusing negative ones is this project's rule (PORTING.md §5, `ProjectRule`).
+            loss(w: -1, "w < 0: refused by project rule (S7 gives no range; PORTING.md §5)", "InvalidConfiguration",
+                 "invalidConfiguration", "augmentationWeight", projectRule: true),
+            loss(l2: -0.5, "λ < 0: refused by project rule (S7 gives no range; PORTING.md §5)", "InvalidConfiguration",
+                 "invalidConfiguration", "l2", projectRule: true),
             loss(user: .array([.real(1), .real(0), .null]), "e_u holds a NaN (null)", "NonFiniteInput", "nonFinite", "user"),
         ]
         // S9's τ (d = 2): wrong weight shapes, non-finite weights, t out of range, d beyond the init counter.
@@ -165,7 +176,7 @@ extension FixtureGenerator {
                         preconditionFailure("invalid case '\(item.comment)' is malformed: \(error)")
                     }
                     tests.append(FixtureTest(
-                        tcId: tcId, comment: item.comment, flags: [item.flag], input: item.input,
+                        tcId: tcId, comment: item.comment, flags: [item.flag] + (item.projectRule ? ["ProjectRule"] : []), input: item.input,
                         expected: .object([("error", .object([("kind", .string(item.kind)), ("field", .string(item.field))]))]),
                         result: .invalid, alternatives: []))
                 }

@@ -96,7 +96,8 @@ public struct OutputComparison: Sendable {
                 }
                 return
             }
-            let measure = measure(expected: want, got: have), allowance = tolerance.allowance(want)
+            let field = String(path.prefix { $0 != "." && $0 != "[" })
+            let measure = measure(expected: want, got: have), allowance = tolerance.allowance(want, field: field)
             outcome.error.include(measure)
             let passed = measure.absolute <= allowance
             let ratio = measure.absolute == 0 ? 0 : allowance == 0 ? .infinity : measure.absolute / allowance

@@ -31,7 +31,7 @@ public enum ConformanceToleranceChecks {
         for file in fixtures {
             for test in file.cases where test.precision == precision && test.result != .invalid {
                 worst.cases += 1
-                let tolerance = Tolerance(relative: test.tolerance.relative * scale, absolute: test.tolerance.absolute * scale)
+                let tolerance = test.tolerance.scaled(by: scale)
                 let ratio: Double, field: String
                 do {
                     let got = try implementation(test.operation, test.input)

@@ -40,6 +40,9 @@ public enum TransitionChecks {
             Claim(id: "S4.e/C1", title: "the product-of-roots form survives the cancellation that ruins the direct formula") { seed in
                 try cancellationCasesStayAccurate(seed: seed)
             },
+            Claim(id: "S4.e/C2", title: "the digits the direct formula loses are within a small factor of what rounding z alone costs") { seed in
+                try directFormulaWithinConditioning(seed: seed)
+            },
         ]
     }
 }
@@ -388,5 +391,66 @@ extension TransitionChecks {
             let cosine = ((1 - a) * (1 + a)).squareRoot()
             return a * s0 - offset + zn * (a * a / (1 + cosine))
         }
+    }
+}
+
+// MARK: - S4.e/C2 what the product form gains against a*'s conditioning in z
+
+extension TransitionChecks {
+    /// Proofs S4.e/C2: the direct S4.d formula's relative error stays within this factor of
+    /// `κ_z·u`, the error one rounding of z causes in a* whatever the formula.
+    public static let directFormulaConditioningFactor = 4.0
+
+    /// `κ_z = |z/a · ∂a/∂z|` at the crossing: from `a·s_0 − s⁻ = z·n·√(1 − a²)`,
+    /// `∂a/∂z = n·√(1 − a²)/(s_0 + z·n·a/√(1 − a²))`.
+    static func conditioningInZ(a: Double, s0: Double, z: Double, n: Double) -> Double {
+        let cosine = ((1 - a) * (1 + a)).squareRoot()
+        return abs(z / a * n * cosine / (s0 + z * n * a / cosine))
+    }
+
+    /// The cancelling inputs of S4.e/C1 (z·n exact, so the truth is the root for this very z): the relative
+    /// error of `direct` (default S4.d's formula as printed) against `κ_z·u`, the unavoidable error of a* when
+    /// z = Φ⁻¹(ρ) carries one rounding. Passes when the direct formula loses at least
+    /// `directFormulaLossThreshold` somewhere (the cases do cancel) and its error never exceeds
+    /// `directFormulaConditioningFactor·κ_z·u`: the product of roots (S4.e) gains at most that factor
+    /// over a port whose z is correctly rounded.
+    public static func directFormulaWithinConditioning(
+        seed: UInt64, direct: Amplitude? = nil, cases: Int = 2_000
+    ) throws -> ClaimResult {
+        var rng = SeededGenerator(seed: seed)
+        var worstRatio = 0.0, worstDirect = 0.0, worstReferenceRatio = 0.0, worstCase = ""
+        for index in 0..<cases {
+            let negativeZ = index % 2 == 0
+            let s0 = logUniform(-2, 2, &rng)
+            let tail = logUniform(-6, log10(0.45), &rng)
+            let rho = negativeZ ? tail : 1 - tail
+            let z = StandardNormal.quantile(rho)
+            let k = (log2(s0 / (2 * abs(z)))).rounded(.down) - Double(Int(rng.next() % 12))
+            let n = pow(2, k)
+            let zn = z * n
+            let epsilon = logUniform(-13, -8, &rng)
+            let sNeg = negativeZ ? -zn * (1 + epsilon) : -zn * (1 - epsilon)
+            let truth = try cancellationFreeRoot(s0: s0, sNeg: sNeg, z: z, n: n)
+            let inherent = conditioningInZ(a: truth, s0: s0, z: z, n: n) * 0x1p-53
+            let value = direct.map { $0(s0, sNeg, n, rho) } ?? {
+                let radicand = s0 * s0 - sNeg * sNeg + zn * zn
+                return (s0 * sNeg + zn * radicand.squareRoot()) / (s0 * s0 + zn * zn)
+            }()
+            let error = relativeError(value, from: truth)
+            worstDirect = max(worstDirect, error)
+            worstReferenceRatio = max(worstReferenceRatio, relativeError(referenceAmplitude(s0, sNeg, n, rho), from: truth) / inherent)
+            if !(error / inherent <= worstRatio) {
+                worstRatio = error / inherent
+                worstCase = describe(s0, sNeg, n, rho) + ", a*=\(truth), κ_z·u=\(short(inherent))"
+            }
+        }
+        let cancels = worstDirect >= directFormulaLossThreshold
+        return ClaimResult(
+            id: "S4.e/C2",
+            statistic: "over \(cases) cancelling inputs: direct S4.d formula max rel err \(short(worstDirect)) (must be ≥ "
+                + "\(short(directFormulaLossThreshold))), max err/(κ_z·u) \(short(worstRatio)); product of roots max err/(κ_z·u) "
+                + "\(short(worstReferenceRatio))",
+            measure: .maxError(cancels ? worstRatio : .infinity, bound: directFormulaConditioningFactor, unit: "κ_z·u"),
+            seed: seed, worstCase: cancels ? worstCase : "the direct formula did not lose digits")
     }
 }

@@ -92,10 +92,16 @@ struct ConformanceRobustnessTests {
 
     @Test("hints stop at the run's time limit; the answers are still judged")
     func hintsStopAtTotalTimeout() throws {
-        // Answers with one wrong convention: given time, their failures are diagnosed.
+        // Answers with one wrong convention, every other case answered right: given time, their
+        // failures are diagnosed (a hint must fit every failure, so no case is left unanswered).
         let misconception = Misconception.alphaBarShiftedOneStep
-        let lines = Self.binary64Cases.compactMap { test -> String? in
-            guard test.result == .valid, let output = misconception.output(for: test) else { return nil }
+        let lines = Self.binary64Cases.map { test -> String in
+            if test.result == .invalid {
+                let error = test.expected["error"] ?? .object([])
+                return JSONValue.object([("id", .string(test.id)), ("error", .object([
+                    ("kind", error["kind"] ?? .string("")), ("field", error["field"] ?? .string("")), ("message", .string("refused"))]))]).rendered
+            }
+            let output = test.result == .valid ? misconception.output(for: test) ?? test.expected : test.expected
             return JSONValue.object([("id", .string(test.id)), ("output", output)]).rendered
         }
         let answered = { (report: ConformanceReport) in

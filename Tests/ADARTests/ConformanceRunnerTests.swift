@@ -198,7 +198,13 @@ struct ConformanceRunnerTests {
             let verdict = ConformanceRunner.judge(test, .output(answer), precision: .binary64)
             guard verdict.outcome == .fail else { continue }
             failing += 1
-            #expect(verdict.diagnoses.first == misconception, "\(test.id): \(verdict.diagnoses.map(\.name)) for \(misconception.name)")
+            // Named first, or tied with conventions that give this very answer on this case
+            // (e.g. Philox counters (q, lo, hi, 0) and (0, hi, lo, q) agree at q = 0, stream 0);
+            // the run's hints separate them: a hint must fit every failure.
+            #expect(verdict.diagnoses.contains(misconception), "\(test.id): \(verdict.diagnoses.map(\.name)) for \(misconception.name)")
+            for other in verdict.diagnoses.prefix { $0 != misconception } {
+                #expect(other.output(for: test) == answer, "\(test.id): \(other.name) ranked before \(misconception.name) with another answer")
+            }
         }
         #expect(failing > 0, "no hand-made case separates \(misconception.name) from the reference")
     }

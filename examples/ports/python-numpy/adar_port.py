@@ -52,15 +52,24 @@ BUGS = {
     "z-sign-flipped": "z = Φ⁻¹(1 − ρ) instead of Φ⁻¹(ρ)",
     "amplitude-for-alpha-bar-star": "a* compared with the ᾱ_t table instead of ᾱ* = a*²",
     "status-precedence": "nonPositiveScore tested before alreadyNegative",
+    "strict-tie": "t* as the first t with ᾱ_t < ᾱ* (strict), so an exact tie lands one step late",
+    "mean-includes-positive": "policy mean averages the positive's score with the pool's",
     # S7
     "naive-softplus": "softplus(x) = log(1 + exp(x)), which overflows",
     "gradient-flow-swapped": "gradient flow detach and through swapped",
     "fallback-swapped": "fallback modes skip and hardest swapped",
+    "margin-gradient-sign": "∂softplus(−m)/∂m taken as +σ(−m): the BPR terms' gradients have the wrong sign",
     # S8
     "box-muller-lanes-swapped": "Box–Muller lanes 0 and 1 swapped (r·sin θ first)",
+    "box-muller-uniforms-swapped": "Box–Muller r from the second word and θ from the first",
     "unit-interval-without-half": "u = w·2⁻³² instead of (w + ½)·2⁻³²",
     "key-halves-swapped": "Philox key (high32(seed), low32(seed))",
     "counter-row-halves-swapped": "Philox counter (k/4, high32(row), low32(row), stream)",
+    "counter-words-reversed": "Philox counter (stream, high32(row), low32(row), k/4)",
+    # Bugs outside the catalogue: `adar conform` must fail them and show NO hint (a wrong hint is worse than none).
+    "alpha-bar-for-sqrt": "x_t = ᾱ_t·x_0 + (1 − ᾱ_t)·σ·ε: ᾱ where √ᾱ belongs (not a catalogued bug)",
+    "coarse-quantile": "z = Φ⁻¹(ρ) rounded to 4 significant digits (not a catalogued bug)",
+    "linspace-over-t": "linspace divides by T instead of T − 1 (not a catalogued bug)",
     # S9 τ
     "pe-sin-cos-swapped": "PE(t): cos for even k and sin for odd k",
     "pe-integer-division": "PE(t): (k − k mod 2)//d, an integer division that is always 0",
@@ -137,6 +146,8 @@ def dot(a, b):
 # ---------------------------------------------------------------------------
 def linspace(a, b, steps, t):
     """linspace(a, b, T)_t = a + (t − 1)(b − a)/(T − 1), and a for T = 1 (S1)."""
+    if BUG == "linspace-over-t":  # BUG: (b − a)/T, the last β falls short of b
+        return a + (t - 1) * (b - a) / steps
     return a if steps == 1 else a + (t - 1) * (b - a) / (steps - 1)
 
 
@@ -332,6 +343,8 @@ def choice_of(config, field, allowed, default):
 # ---------------------------------------------------------------------------
 def forward_sample(x0, epsilon, t, table, sigma):
     signal, noise = table.sqrt_alpha_bar_r[t], table.sqrt_one_minus_alpha_bar_r[t]
+    if BUG == "alpha-bar-for-sqrt":  # BUG: ᾱ_t and 1 − ᾱ_t where their square roots belong
+        signal, noise = table.alpha_bar_r[t], REAL(1) - table.alpha_bar_r[t]
     return (signal * x0 + noise * (real(sigma) * epsilon)).astype(REAL)
 
 
@@ -401,6 +414,8 @@ def transition_amplitude(s0, s_neg, n, rho):
     a* = (s⁻ − z·n)(s⁻ + z·n)/(s_0·s⁻ − z·n·R).
     """
     z = real(ndtri(rho))  # Φ⁻¹(ρ), binary64, then rounded to the working precision
+    if BUG == "coarse-quantile":  # BUG: a 4-digit Φ⁻¹
+        z = real(float(f"{float(z):.4g}"))
     if BUG == "z-sign-flipped":  # BUG: Φ⁻¹(1 − ρ)
         z = -z
     if z == 0:  # ρ = ½: a* = s⁻/s_0 (S4.d)
@@ -434,12 +449,18 @@ def fused_difference_of_squares(s_neg, z, n):
 def discrete_timestep(alpha_bar_star, table):
     """S4.f: t* = min{t ≥ 1 : ᾱ_t ≤ ᾱ*} by binary search, or None when ᾱ_T > ᾱ*."""
     alpha_bar = table.alpha_bar_r
-    if not alpha_bar[table.steps] <= alpha_bar_star:
+
+    def reached(value):
+        if BUG == "strict-tie":  # BUG: ᾱ_t < ᾱ* decides a tie the wrong way
+            return value < alpha_bar_star
+        return value <= alpha_bar_star
+
+    if not reached(alpha_bar[table.steps]):
         return None
     low, high = 1, table.steps  # invariant: ᾱ_high ≤ ᾱ*
     while low < high:
         mid = (low + high) // 2
-        if alpha_bar[mid] <= alpha_bar_star:
+        if reached(alpha_bar[mid]):
             high = mid
         else:
             low = mid + 1
@@ -532,6 +553,8 @@ def op_synthesize(request):
     s0 = dot(user, positive)
     scores = [dot(user, candidate) for candidate in pool]
     s_neg = reference_negative_score(scores, policy)
+    if BUG == "mean-includes-positive" and policy == "mean":  # BUG: the positive's score joins the mean
+        s_neg = reference_negative_score(scores + [s0], policy)
     check_overflow(noiseScale=n, positiveScore=s0, referenceNegativeScore=s_neg)
     hardest = hardest_candidate(scores)
     status, t, a_star, pi = transition_point(s0, s_neg, n, rho, table)
@@ -560,6 +583,12 @@ def softplus(x):
 
 def logistic(x):
     """d softplus(x)/dx = 1/(1 + e^{−x}), without overflow."""
+    if BUG == "margin-gradient-sign":  # BUG: the sign of ∂softplus(−m)/∂m lost
+        return -logistic_value(x)
+    return logistic_value(x)
+
+
+def logistic_value(x):
     if x >= 0:
         return REAL(1 / (1 + np.exp(-x)))
     e = np.exp(x)
@@ -656,6 +685,8 @@ def op_philox(request):
 
 def box_muller(w0, w1):
     """Two normals from two words (S8), with this port's bugs, if any."""
+    if BUG == "box-muller-uniforms-swapped":  # BUG: r from the second word, θ from the first
+        w0, w1 = w1, w0
     if BUG == "unit-interval-without-half":  # BUG: u = w·2⁻³² (u = 0 possible)
         w0, w1 = w0 - 0.5, w1 - 0.5
     if BUG == "box-muller-lanes-swapped":  # BUG: (r sin θ, r cos θ)
@@ -693,6 +724,8 @@ def normals(seed, stream, row, dimension):
         counter = [q, row & MASK32, row >> 32, stream]
         if BUG == "counter-row-halves-swapped":  # BUG: row halves exchanged
             counter = [q, row >> 32, row & MASK32, stream]
+        if BUG == "counter-words-reversed":  # BUG: the four words in reverse order
+            counter = [stream, row >> 32, row & MASK32, q]
         w = philox(counter, key)
         out.extend(box_muller(w[0], w[1]) + box_muller(w[2], w[3]))
     return out[:dimension]
