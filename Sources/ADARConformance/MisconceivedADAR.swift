@@ -336,8 +336,13 @@ struct MisconceivedADAR {
     }
 
     func predictNoise(_ p: TauParameters, noisy xt: [Double], timestep t: Int, user: [Double]) -> [Double] {
+        ReferenceADAR.tauForward(p, input: tauInput(noisy: xt, timestep: t, user: user)).output
+    }
+
+    /// τ's input as the port assembles it: its PE, in its concatenation order.
+    func tauInput(noisy xt: [Double], timestep t: Int, user: [Double]) -> [Double] {
         let pe = encoding(timestep: t, dimension: xt.count)
-        return ReferenceADAR.tauForward(p, input: has(.concatenationSwapped) ? user + pe + xt : xt + pe + user).output
+        return has(.concatenationSwapped) ? user + pe + xt : xt + pe + user
     }
 
     func positionalEncoding(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
@@ -373,18 +378,28 @@ struct MisconceivedADAR {
         return (ratio, reconstruction)
     }
 
-    /// S9's training step with the batch gradient as the reference computes it
-    /// and Adam written out with this misconception.
+    /// S9's training step with this misconception: the batch loss and gradient from the port's
+    /// tables, σ, PE and concatenation (as `denoise` builds x_t and τ's input), Adam written out.
     func tauStep(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
         let s = try ReferenceEvaluator.tauStepInputs(input)
-        let batch = ReferenceADAR.tauBatchLoss(
-            s.parameters, users: s.users, positives: s.positives, targets: s.targets, timesteps: s.timesteps, schedule: s.table, sigma: s.sigma)
+        guard let table = try table(input) else { return nil }
+        let d = s.dimension, sigma = has(.sigmaMissing) ? 1 : s.sigma, rows = s.timesteps.count
+        var lossSum = 0.0, gradientSum = [Double](repeating: 0, count: s.parameters.flattened.count)
+        for i in 0..<rows {
+            let slice = i * d ..< (i + 1) * d
+            let target = Array(s.targets[slice]), user = Array(s.users[slice]), t = s.timesteps[i]
+            let xt = forwardSample(Array(s.positives[slice]), target, timestep: t, table: table, sigma: sigma)
+            let row = ReferenceADAR.tauLoss(s.parameters, input: tauInput(noisy: xt, timestep: t, user: user), target: target)
+            lossSum += row.loss
+            for (q, g) in row.gradient.flattened.enumerated() { gradientSum[q] += g }
+        }
+        let loss = lossSum / Double(rows), gradient = gradientSum.map { $0 / Double(rows) }
         let (beta1, beta2, epsilon) = (TauTrainer.beta1, TauTrainer.beta2, TauTrainer.adamEpsilon)
         let step = Double(s.step)
         let correction1 = has(.adamBiasCorrectionMissing) ? 1 : 1 - pow(beta1, step)
         let correction2 = has(.adamBiasCorrectionMissing) ? 1 : 1 - pow(beta2, step)
         var theta = s.parameters.flattened, m = s.firstMoment.flattened, v = s.secondMoment.flattened
-        for (k, g) in batch.gradient.flattened.enumerated() {
+        for (k, g) in gradient.enumerated() {
             let (previousM, previousV) = (m[k], v[k])
             m[k] = beta1 * m[k] + (1 - beta1) * g
             v[k] = beta2 * v[k] + (1 - beta2) * g * g
@@ -393,9 +408,8 @@ struct MisconceivedADAR {
             if has(.adamWeightDecay) { theta[k] -= s.learningRate * 0.01 * theta[k] }
             theta[k] -= s.learningRate * (stepM / correction1) / root
         }
-        let d = s.dimension
         return ReferenceEvaluator.tauStepOutput(
-            loss: batch.loss, parameters: TauParameters(dimension: d, flattened: theta),
+            loss: loss, parameters: TauParameters(dimension: d, flattened: theta),
             firstMoment: TauParameters(dimension: d, flattened: m), secondMoment: TauParameters(dimension: d, flattened: v))
     }
 }

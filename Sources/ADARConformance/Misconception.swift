@@ -22,31 +22,31 @@ public struct Misconception: Sendable, Equatable, Hashable {
     public static let alphaBarShiftedOneStep = Misconception(
         name: "alphaBarShiftedOneStep",
         hint: "your ᾱ is shifted by one step: ᾱ_{t−1} is used at t (S1: ᾱ_t = ᾱ_{t−1}·(1 − β_t) already includes β_t)",
-        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised, .tauStep])
     public static let zeroBasedTimesteps = Misconception(
         name: "zeroBasedTimesteps",
         hint: "your timesteps look 0-based: your t holds step t + 1 (S1: t is 1-based, t = 0 is the clean sample)",
-        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised, .tauStep])
     public static let betaForAlphaBar = Misconception(
         name: "betaForAlphaBar",
         hint: "looks like β used where ᾱ belongs (S1: ᾱ_t = Π_{s≤t}(1 − β_s))",
-        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised, .tauStep])
     public static let alphaForAlphaBar = Misconception(
         name: "alphaForAlphaBar",
         hint: "looks like α_t = 1 − β_t used where the cumulative product ᾱ_t belongs (S1)",
-        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised, .tauStep])
     public static let linearRescaled = Misconception(
         name: "linearRescaled",
         hint: "linear rescaled by 1000/T: `linear` and `ddpm-linear` confused (S1: only ddpm-linear scales its endpoints by 1000/T)",
-        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised, .tauStep])
     public static let cosineUnclipped = Misconception(
         name: "cosineUnclipped",
         hint: "cosine β not clipped: β_t = min(1 − f(t/T)/f((t−1)/T), maxBeta) (S1)",
-        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised, .tauStep])
     public static let alphaBarBinary32 = Misconception(
         name: "alphaBarBinary32",
         hint: "ᾱ accumulated in binary32: the cumulative product is binary64; round only the finished table (S1)",
-        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised])
+        operations: [.schedule, .forward, .transition, .synthesize, .loss, .denoise, .synthesizeDenoised, .tauStep])
     /// A flipped z lands here too: the quadratic depends on z² only, so
     /// z = Φ⁻¹(1 − ρ) selects exactly the other root.
     public static let wrongRoot = Misconception(
@@ -68,7 +68,7 @@ public struct Misconception: Sendable, Equatable, Hashable {
     public static let sigmaMissing = Misconception(
         name: "sigmaMissing",
         hint: "σ missing: the noise is σ·ε and the score's noise scale n = σ·‖e_u‖ (S2)",
-        operations: [.forward, .transition, .synthesize, .denoise, .synthesizeDenoised])
+        operations: [.forward, .transition, .synthesize, .denoise, .synthesizeDenoised, .tauStep])
     public static let policySwapped = Misconception(
         name: "policySwapped",
         hint: "reference-negative policies mean and max swapped (S3)",
@@ -121,19 +121,19 @@ public struct Misconception: Sendable, Equatable, Hashable {
     public static let peSinCosSwapped = Misconception(
         name: "peSinCosSwapped",
         hint: "PE sin/cos order swapped: PE(t)_k is sin for even k and cos for odd k (S9)",
-        operations: [.pe, .tauForward, .denoise, .synthesizeDenoised])
+        operations: [.pe, .tauForward, .denoise, .synthesizeDenoised, .tauStep])
     public static let peIntegerDivision = Misconception(
         name: "peIntegerDivision",
         hint: "PE exponent wrong: (k − k mod 2)/d is a real division; an integer division makes every frequency 1 (S9)",
-        operations: [.pe, .tauForward, .denoise, .synthesizeDenoised])
+        operations: [.pe, .tauForward, .denoise, .synthesizeDenoised, .tauStep])
     public static let peExponentK = Misconception(
         name: "peExponentK",
         hint: "PE exponent wrong: the exponent is −(k − k mod 2)/d·ln 10⁴, so k = 2j and 2j + 1 share a frequency; k alone gives the odd components another one (S9)",
-        operations: [.pe, .tauForward, .denoise, .synthesizeDenoised])
+        operations: [.pe, .tauForward, .denoise, .synthesizeDenoised, .tauStep])
     public static let concatenationSwapped = Misconception(
         name: "concatenationSwapped",
         hint: "concatenation order of v: τ's input is [x_t ; PE(t) ; e_u], not [e_u ; PE(t) ; x_t] (S9)",
-        operations: [.tauForward, .denoise, .synthesizeDenoised])
+        operations: [.tauForward, .denoise, .synthesizeDenoised, .tauStep])
     public static let reconstructionSigmaMissing = Misconception(
         name: "reconstructionSigmaMissing",
         hint: "σ missing from the reconstruction: x̂_0 = x_0 + σ·r_t·(ε − ε̂) (S9)",

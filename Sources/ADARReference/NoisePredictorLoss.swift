@@ -15,9 +15,15 @@ extension ReferenceADAR {
     public static func tauLoss(
         _ p: TauParameters, noisy xt: [Double], timestep t: Int, user: [Double], target epsilon: [Double]
     ) -> TauLoss {
+        precondition(xt.count == p.dimension && user.count == p.dimension)
+        return tauLoss(p, input: tauInput(noisy: xt, timestep: t, user: user), target: epsilon)
+    }
+
+    /// `tauLoss` from τ's assembled input `v = [x_t, PE(t), e_u]` (a port's own assembly, for diagnoses).
+    public static func tauLoss(_ p: TauParameters, input v: [Double], target epsilon: [Double]) -> TauLoss {
         let d = p.dimension, inputs = p.inputWidth, hidden = p.hiddenWidth
-        precondition(xt.count == d && user.count == d && epsilon.count == d)
-        let a = tauForward(p, input: tauInput(noisy: xt, timestep: t, user: user))
+        precondition(v.count == inputs && epsilon.count == d)
+        let a = tauForward(p, input: v)
         var squares = 0.0
         var outputGradient = [Double]()
         for k in 0..<d {

@@ -119,7 +119,15 @@ struct KnownBug: Sendable, CustomTestStringConvertible {
         KnownBug(name: "unit-interval-without-half", misconception: "unitIntervalWithoutHalf"),
         KnownBug(name: "key-halves-swapped", misconception: "keyHalvesSwapped"),
         KnownBug(name: "counter-row-halves-swapped", misconception: "counterRowHalvesSwapped"),
-    ] + tau
+    ] + tau + adam
+
+    /// S9's τ training step (`tauStep`): Adam's common bugs (TauStepTests checks them on tau_step.json alone).
+    static let adam: [KnownBug] = [
+        KnownBug(name: "adam-no-bias-correction", misconception: "adamBiasCorrectionMissing"),
+        KnownBug(name: "adam-epsilon-inside-root", misconception: "adamEpsilonInsideRoot"),
+        KnownBug(name: "adam-weight-decay", misconception: "adamWeightDecay"),
+        KnownBug(name: "adam-moments-after-step", misconception: "adamMomentsAfterStep"),
+    ]
 
     /// S9's τ bugs: on the τ files each shows exactly its own hint among the τ hints.
     static let tau: [KnownBug] = [

@@ -232,16 +232,9 @@ struct TauAdamStepTests {
 struct TauStepPortTests {
     static let files = ["tau_step.json"]
     static let adamMisconceptions: Set<String> = ["adamBiasCorrectionMissing", "adamEpsilonInsideRoot", "adamWeightDecay", "adamMomentsAfterStep"]
-    static let adam: [KnownBug] = [
-        KnownBug(name: "adam-no-bias-correction", misconception: "adamBiasCorrectionMissing", files: files),
-        KnownBug(name: "adam-epsilon-inside-root", misconception: "adamEpsilonInsideRoot", files: files),
-        KnownBug(name: "adam-weight-decay", misconception: "adamWeightDecay", files: files),
-        KnownBug(name: "adam-moments-after-step", misconception: "adamMomentsAfterStep", files: files),
-    ]
-
-    @Test("an Adam bug fails tau_step.json with its hint and no other Adam hint", arguments: adam, ["binary64", "binary32"])
+    @Test("an Adam bug fails tau_step.json with its hint and no other Adam hint", arguments: KnownBug.adam, ["binary64", "binary32"])
     func adamBugIsCaught(_ bug: KnownBug, _ precision: String) throws {
-        let run = try NumpyPort.conform(environment: ["ADAR_PORT_BUG": bug.name, "ADAR_PORT_PRECISION": precision], onlyFiles: bug.files)
+        let run = try NumpyPort.conform(environment: ["ADAR_PORT_BUG": bug.name, "ADAR_PORT_PRECISION": precision], onlyFiles: Self.files)
         #expect(run.status == 1, "adar conform exited \(run.status) for \(bug.name); it must fail (1)")
         let report = try run.report()
         #expect(report.failures > 0, "\(bug.name): no case failed")
