@@ -63,36 +63,20 @@ public struct SASRecProtocolRun {
 
     public func run(test: SealedTestSplit?, onEvaluation: (Evaluation) throws -> Void = { _ in }) throws -> Outcome {
         let trainer = try SASRecTrainer(data: data, configuration: configuration, seed: seed)
-        var earlyStopping = EarlyStopping(stopping)
         var bestParameters = trainer.encoder.parameters
-        var epochs: [EpochStatistics] = [], sinceEvaluation: [EpochStatistics] = [], evaluations: [Evaluation] = []
-        var epoch = 0
-        while let due = earlyStopping.nextEvaluationEpoch {
-            while epoch < due {
-                epoch += 1
-                let statistics = try trainer.trainEpoch(epoch, threads: threads)
-                epochs.append(statistics)
-                sinceEvaluation.append(statistics)
-            }
-            let validation = try trainer.evaluate(.validation, cutoffs: Self.cutoffs, epoch: epoch, threads: threads)
-            let decision: Decision
-            do {
-                decision = try earlyStopping.record(epoch: epoch, validation: validation.excludingHistory.ndcg(at: 10))
-            } catch {
-                throw TrainingError.diverged(epoch: epoch, batch: nil, detail: "\(error)")
-            }
-            if decision.isNewBest { bestParameters = trainer.encoder.parameters }
-            let evaluation = Evaluation(epoch: epoch, validation: validation, epochs: sinceEvaluation, decision: decision,
-                                        bestEpoch: earlyStopping.bestEpoch!)
+        var evaluations: [Evaluation] = []
+        let (chosen, epochs) = try EarlyStoppedTraining.run(
+            stopping, trainEpoch: { epoch in try trainer.trainEpoch(epoch, threads: threads) },
+            validate: { epoch in
+                let validation = try trainer.evaluate(.validation, cutoffs: Self.cutoffs, epoch: epoch, threads: threads)
+                return (validation, validation.excludingHistory.ndcg(at: 10))
+            },
+            keepBest: { bestParameters = trainer.encoder.parameters }
+        ) { step in
+            let evaluation = Evaluation(epoch: step.epoch, validation: step.metrics, epochs: step.epochs, decision: step.decision,
+                                        bestEpoch: step.bestEpoch)
             evaluations.append(evaluation)
-            sinceEvaluation = []
             try onEvaluation(evaluation)
-        }
-        let chosen: ChosenModel
-        do {
-            chosen = try earlyStopping.chosenModel()
-        } catch {
-            preconditionFailure("the loop ends only when early stopping has stopped: \(error)")
         }
         var testEvaluation: SequenceEvaluation?
         if let test {
