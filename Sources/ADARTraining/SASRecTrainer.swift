@@ -191,10 +191,12 @@ public final class SASRecTrainer {
             var loss = Double(bce.loss)
             var statuses: [RowStatus] = [], timesteps: [Int32] = [], batchSynthesis: ADARBatchSynthesis?
             if let synthesizer {
-                let input = try DenseRows32(
-                    rows: rows, dimension: d, poolSize: perRow,
-                    users: Array(UnsafeBufferPointer(start: workspace.hidden, count: rows * d)),
-                    positives: gatherItems(positives), pool: gatherItems(candidates))
+                // Row r's user is h_r (e_u = h_p); items index the unscaled table (row 0, padding, is zero).
+                let table = encoder.layout.embedding.itemTable
+                let input = try IndexedRows32(
+                    dimension: d, poolSize: perRow, userTable: Array(UnsafeBufferPointer(start: workspace.hidden, count: rows * d)),
+                    itemTable: Array(encoder.parameters[table ..< table + (c.items + 1) * d]),
+                    users: (0 ..< Int32(rows)).map { $0 }, positives: positives, pool: candidates)
                 try synthesizer.synthesize(input, noise: .counter(seed: seed, stream: UInt32(truncatingIfNeeded: epoch), rowOffset: rowOffset),
                                            into: synthesis, threads: threads)
                 let synthetic = syntheticNegatives(positives: positives, candidates: candidates, perRow: perRow)
@@ -249,16 +251,6 @@ public final class SASRecTrainer {
                 return candidates[r * perRow + scores.withUnsafeBufferPointer { NegativeRule.dns($0) }]
             }
         }
-    }
-
-    /// The unscaled item-table rows of `items` (row 0, padding, is zero), `count × d`.
-    private func gatherItems(_ items: [Int32]) -> [Float] {
-        let d = configuration.model.dimension, table = encoder.layout.embedding.itemTable
-        var out = [Float](repeating: 0, count: items.count * d)
-        for (r, item) in items.enumerated() where item != 0 {
-            for k in 0..<d { out[r * d + k] = encoder.parameters[table + Int(item) * d + k] }
-        }
-        return out
     }
 
     /// S10's term per row from the synthesis just run: `w` on training rows
