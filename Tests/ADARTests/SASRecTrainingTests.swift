@@ -201,3 +201,31 @@ struct SASRecTrainingTests {
         #expect(outcome.test != nil && outcome.test!.excludingHistory.evaluatedUsers == 120)
     }
 }
+
+/// The layers' products must run on OpenBLAS (docs/LAYERS.md): GSL links a CBLAS too.
+@Suite("SASRec: cblas_sgemm is OpenBLAS's")
+struct SASRecBLASLinkTests {
+    /// The mapped file that holds the code `symbol` resolves to in this process (from /proc/self/maps:
+    /// Glibc's `dladdr` is not visible to Swift).
+    static func library(of symbol: String) -> String? {
+        guard let handle = dlopen(nil, RTLD_NOW), let address = dlsym(handle, symbol),
+              // Read to the end: /proc files report size 0.
+              let bytes = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() else { return nil }
+        let maps = String(decoding: bytes, as: UTF8.self)
+        let target = UInt(bitPattern: address)
+        for line in maps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
+            if fields.count >= 6, bounds.count == 2, (bounds[0] ..< bounds[1]).contains(target) { return String(fields[5]) }
+        }
+        return nil
+    }
+
+    @Test("cblas_sgemm resolves to libopenblas, not GSL's reference libgslcblas")
+    func sgemmIsOpenBLAS() throws {
+        let library = try #require(Self.library(of: "cblas_sgemm"))
+        #expect(library.contains("openblas"), "cblas_sgemm comes from \(library)")
+        // The check can fail: a symbol only GSL defines names GSL's library.
+        #expect(Self.library(of: "gsl_deriv_central").map { !$0.contains("openblas") } == true)
+    }
+}
