@@ -39,9 +39,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        // No pkg-config for GSL: its `-lgslcblas` would put GSL's reference CBLAS before OpenBLAS and
+        // take over the layers' cblas_sgemm; the module map links GSL against OpenBLAS instead.
         .systemLibrary(
             name: "CGSL",
-            pkgConfig: "gsl",
             providers: [.apt(["libgsl-dev"])]
         ),
         .systemLibrary(

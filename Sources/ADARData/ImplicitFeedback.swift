@@ -111,6 +111,17 @@ extension MovieLens {
     /// leave-latest-out test split and the latest remaining interaction as
     /// validation (a fixed split: `seed` is not used).
     public func load(from cache: URL, seed splitSeed: UInt64 = 2026) throws(DataError) -> ImplicitFeedback {
+        let read = try verifiedFiles(in: cache)
+        switch self {
+        case .ml100k:
+            return try .movieLens100K(uData: read("u.data"), splitSeed: splitSeed)
+        case .ml1m:
+            return try .movieLens1M(trainRating: read("train.rating"), testRating: read("test.rating"))
+        }
+    }
+
+    /// Checks every cached file's hash and returns a reader of the files by cached name.
+    func verifiedFiles(in cache: URL) throws(DataError) -> (String) throws(DataError) -> [UInt8] {
         for file in files {
             switch source.state(of: file, in: cache) {
             case .verified: continue
@@ -121,17 +132,11 @@ extension MovieLens {
             }
         }
         let folder = directory(in: cache)
-        func read(_ name: String) throws(DataError) -> [UInt8] {
+        return { (name: String) throws(DataError) -> [UInt8] in
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else {
                 throw .io(path: folder.appendingPathComponent(name).path, detail: "cannot read")
             }
             return [UInt8](data)
-        }
-        switch self {
-        case .ml100k:
-            return try .movieLens100K(uData: read("u.data"), splitSeed: splitSeed)
-        case .ml1m:
-            return try .movieLens1M(trainRating: read("train.rating"), testRating: read("test.rating"))
         }
     }
 }

@@ -44,40 +44,21 @@ public struct ProtocolRun {
     ) throws -> ProtocolRunOutcome {
         let trainer = try Trainer(data: data, configuration: configuration, seed: seed)
         let validation = data.rankingTask(.validation)
-        var earlyStopping = EarlyStopping(stopping)
         var bestParameters = trainer.parameters
-        var epochs: [EpochStatistics] = [], sinceEvaluation: [EpochStatistics] = []
         var evaluations: [ValidationReport] = []
-        var epoch = 0
-        while let due = earlyStopping.nextEvaluationEpoch {
-            while epoch < due {
-                epoch += 1
-                let statistics = try trainer.trainEpoch(epoch, threads: threads)
-                epochs.append(statistics)
-                sinceEvaluation.append(statistics)
-            }
-            let (metrics, seconds) = try trainer.checkedEvaluation(validation, epoch: epoch, cutoffs: Self.cutoffs, threads: threads)
-            let decision: Decision
-            do {
-                decision = try earlyStopping.record(epoch: epoch, validation: metrics.ndcg(at: 20))
-            } catch {
-                // Only a non-finite value can be refused here: the epoch is the one asked for.
-                throw TrainingError.diverged(epoch: epoch, batch: nil, detail: "\(error)")
-            }
-            if decision.isNewBest { bestParameters = trainer.parameters }
+        let (chosen, epochs) = try EarlyStoppedTraining.run(
+            stopping, trainEpoch: { epoch in try trainer.trainEpoch(epoch, threads: threads) },
+            validate: { epoch in
+                let (metrics, seconds) = try trainer.checkedEvaluation(validation, epoch: epoch, cutoffs: Self.cutoffs, threads: threads)
+                return ((metrics, seconds), metrics.ndcg(at: 20))
+            },
+            keepBest: { bestParameters = trainer.parameters }
+        ) { step in
             let report = ValidationReport(
-                epoch: epoch, maxEpochs: stopping.maxEpochs, metrics: metrics, epochs: sinceEvaluation,
-                evaluationSeconds: seconds, decision: decision,
-                bestEpoch: earlyStopping.bestEpoch!, bestValue: earlyStopping.bestValue!)
+                epoch: step.epoch, maxEpochs: stopping.maxEpochs, metrics: step.metrics.0, epochs: step.epochs,
+                evaluationSeconds: step.metrics.1, decision: step.decision, bestEpoch: step.bestEpoch, bestValue: step.bestValue)
             evaluations.append(report)
-            sinceEvaluation = []
             try onEvaluation(report)
-        }
-        let chosen: ChosenModel
-        do {
-            chosen = try earlyStopping.chosenModel()
-        } catch {
-            preconditionFailure("the loop ends only when early stopping has stopped: \(error)")
         }
         var testMetrics: RankingMetrics?
         if let test {

@@ -13,6 +13,13 @@ enum DatasetName: String, CaseIterable, ExpressibleByArgument {
 }
 
 extension Backbone: ExpressibleByArgument {}
+
+/// `--model`: a CF backbone (`Backbone`) or SASRec, which only `adar train` trains (SASRecTraining.swift).
+enum ModelName: String, CaseIterable, ExpressibleByArgument {
+    case mf, lightgcn, sasrec
+
+    var backbone: Backbone? { Backbone(rawValue: rawValue) }
+}
 extension SamplerKind: ExpressibleByArgument {}
 extension ReferencePolicy: ExpressibleByArgument {}
 extension FallbackMode: ExpressibleByArgument {}
@@ -21,23 +28,23 @@ extension GeneratorKind: ExpressibleByArgument {}
 
 /// The options of one training run, shared by `train` and `demo`.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Backbone: mf, lightgcn.")
-    var model: Backbone = .mf
+    @Option(help: "Backbone: mf, lightgcn, or (train only) sasrec.")
+    var model: ModelName = .mf
 
     @Option(parsing: .unconditional, help: "LightGCN propagation layers.")
     var layers = 3
 
-    @Option(parsing: .unconditional, help: "Embedding dimension d.")
-    var dim = 64
+    @Option(parsing: .unconditional, help: "Embedding dimension d (default 64; sasrec 50).")
+    var dim: Int?
 
-    @Option(parsing: .unconditional, help: "Adam learning rate (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).")
+    @Option(parsing: .unconditional, help: "Adam learning rate (β₁ = 0.9, β₂ = 0.999, ε = 1e-8; sasrec β₂ = 0.98).")
     var lr = 1e-3
 
-    @Option(parsing: .unconditional, help: "L2 coefficient λ on the batch's ego embeddings, λ/2·(‖e_u‖² + ‖e_i‖² + ‖e_j‖²) per row.")
-    var l2 = 1e-4
+    @Option(parsing: .unconditional, help: "L2 coefficient λ on the batch's ego embeddings, λ/2·(‖e_u‖² + ‖e_i‖² + ‖e_j‖²) per row (default 1e-4); sasrec: l2·‖E‖² over the item table (default 0).")
+    var l2: Double?
 
-    @Option(parsing: .unconditional, help: "Rows (training pairs) per batch.")
-    var batch = 2048
+    @Option(parsing: .unconditional, help: "Rows (training pairs) per batch (default 2048); sasrec: sequences per batch (default 128).")
+    var batch: Int?
 
     @Option(name: .customLong("pool"), parsing: .unconditional, help: "Candidates per row M for dns, ahns and ADAR's pool.")
     var poolSize = 16
@@ -93,6 +100,9 @@ struct TrainingOptions: ParsableArguments {
     /// `validate()` calls it, so every out-of-range value (TrainingConfiguration's
     /// ranges, ADAR's, the schedule's) is refused before any data is loaded.
     func configuration(sampler: SamplerKind, epochs: Int) throws(ValidationError) -> TrainingConfiguration {
+        guard let backbone = model.backbone else {
+            throw ValidationError("--model sasrec: only `adar train` trains SASRec")
+        }
         let generator: ADARGenerator
         switch self.generator {
         case .forward:
@@ -108,12 +118,12 @@ struct TrainingOptions: ParsableArguments {
         }
         do {
             return try TrainingConfiguration(
-                backbone: model, layers: layers, sampler: sampler, poolSize: poolSize,
+                backbone: backbone, layers: layers, sampler: sampler, poolSize: poolSize,
                 ahns: AHNSParameters(p: ahnsP, alpha: ahnsAlpha, beta: ahnsBeta),
                 adar: ADARConfiguration(rho: rho, policy: policy, sigma: sigma, fallback: fallback,
                                         augmentationWeight: augmentationWeight, gradientFlow: gradientFlow),
                 generator: generator, schedule: scheduleParameters.schedule(schedule),
-                dimension: dim, batchSize: batch, epochs: epochs, l2: l2,
+                dimension: dim ?? 64, batchSize: batch ?? 2048, epochs: epochs, l2: l2 ?? 1e-4,
                 adam: AdamParameters(learningRate: lr), initialScale: initScale)
         } catch let error as ValidationError {
             throw error
@@ -193,20 +203,25 @@ struct DataOptions: ParsableArguments {
         case .ml100k: movieLens = .ml100k
         case .ml1m: movieLens = .ml1m
         }
+        return try movieLens.load(from: cached(movieLens, cache: cache), seed: splitSeed)
+    }
+
+    /// The cache folder, with `movieLens` fetched into it when missing.
+    static func cached(_ movieLens: MovieLens, cache: String) throws -> URL {
         let folder = URL(fileURLWithPath: cache)
         if !movieLens.isCached(in: folder) {
             try DataFetcher(cache: folder) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }.fetch(movieLens)
         }
-        return try movieLens.load(from: folder, seed: splitSeed)
+        return folder
     }
 }
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train MF or LightGCN with BPR and a uniform, DNS, AHNS, ADAR or MixGCF sampler, early-stopped on validation NDCG@20; print progress; write a JSON record.",
+        abstract: "Train MF or LightGCN with BPR and a uniform, DNS, AHNS, ADAR or MixGCF sampler, early-stopped on validation NDCG@20 — or SASRec (--model sasrec) with BCE and a uniform, DNS or ADAR negative, early-stopped on validation NDCG@10; print progress; write a JSON record.",
         discussion: """
             Protocol (docs/PROTOCOL.md): ML-100K — every rating a positive, per-user 80/10/10 train/validation/test split
             (--split-seed, default 2026); ML-1M — the shipped leave-latest-out test item, the latest remaining interaction
@@ -227,6 +242,8 @@ struct TrainCommand: ParsableCommand {
     var sampler: SamplerKind = .uniform
 
     @OptionGroup var training: TrainingOptions
+
+    @OptionGroup(title: "SASRec (--model sasrec)") var sequential: SASRecOptions
 
     @Option(parsing: .unconditional, help: "Maximum training epochs (at least 1); early stopping may stop sooner.")
     var epochs = 100
@@ -252,6 +269,11 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         try RunOptions.check(threads: threads, evalEvery: evalEvery)
         guard patience >= 1 else { throw ValidationError("--patience: \(patience) must be at least 1") }
+        if training.model == .sasrec {
+            try sequential.validate(training, sampler: sampler, dataset: dataset, data: data)
+            return
+        }
+        try sequential.refuseWithoutSASRec()
         try data.checkShape(of: dataset)
         _ = try training.configuration(sampler: sampler, epochs: epochs)
     }
@@ -267,6 +289,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if training.model == .sasrec { return try runSASRec() }
         // The output is checked before anything is loaded or trained, so a bad path costs nothing.
         let defaultPath = "results/runs/\(dataset.rawValue)-\(training.model.rawValue)-\(sampler.rawValue)-seed\(seed).json"
         let file = try (output ?? (json ? nil : defaultPath)).map { path throws(CLIError) in

@@ -1,0 +1,192 @@
+import Foundation
+import ArgumentParser
+import ADARCore
+import ADARData
+import ADARLayers
+import ADARTraining
+import ADARProtocol
+import ADAREvaluation
+import ADARExperiment
+
+/// The options only SASRec reads (`adar train --model sasrec`; docs/TRAINING.md "SASRec").
+struct SASRecOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "sasrec: maximum sequence length L (default 50 for ml-100k, 200 for ml-1m, 20 for synthetic).")
+    var maxLength: Int?
+
+    @Option(parsing: .unconditional, help: "sasrec: self-attention blocks (default 2).")
+    var blocks: Int?
+
+    @Option(parsing: .unconditional, help: "sasrec: attention heads, dividing --dim (default 1).")
+    var heads: Int?
+
+    @Option(parsing: .unconditional, help: "sasrec: dropout rate in [0, 1) (default 0.2).")
+    var dropout: Double?
+
+    /// Items per synthetic user: the walk `SequenceData.synthetic` draws.
+    static let syntheticSequenceLength = 30
+
+    func refuseWithoutSASRec() throws(ValidationError) {
+        let given = [("--max-length", maxLength != nil), ("--blocks", blocks != nil), ("--heads", heads != nil), ("--dropout", dropout != nil)]
+        if let option = given.first(where: \.1)?.0 { throw ValidationError("\(option) applies only with --model sasrec") }
+    }
+
+    func length(for dataset: DatasetName) -> Int {
+        maxLength ?? (dataset == .ml1m ? 200 : dataset == .ml100k ? 50 : 20)
+    }
+
+    func validate(_ training: TrainingOptions, sampler: SamplerKind, dataset: DatasetName, data: DataOptions) throws(ValidationError) {
+        if dataset == .synthetic {
+            guard data.syntheticUsers >= 1 else { throw ValidationError("--synthetic-users: \(data.syntheticUsers) must be at least 1") }
+            guard data.syntheticItems >= 3 * Self.syntheticSequenceLength else {
+                throw ValidationError("--synthetic-items: \(data.syntheticItems) must be at least \(3 * Self.syntheticSequenceLength) for SASRec's synthetic walks of \(Self.syntheticSequenceLength) items")
+            }
+        }
+        _ = try configuration(training, sampler: sampler, items: 1, dataset: dataset)
+    }
+
+    /// The run's configuration for `items` items, or a usage error naming the option at fault.
+    func configuration(_ training: TrainingOptions, sampler: SamplerKind, items: Int, dataset: DatasetName)
+        throws(ValidationError) -> SASRecTrainingConfiguration
+    {
+        guard SASRecTrainingConfiguration.samplers.contains(sampler) else {
+            throw ValidationError("--sampler \(sampler.rawValue): SASRec trains with uniform, dns or adar")
+        }
+        guard training.generator == .forward else {
+            throw ValidationError("--generator denoised: not available for SASRec yet (forward only)")
+        }
+        let options = ["dimension": "--dim", "length": "--max-length", "blocks": "--blocks", "heads": "--heads", "dropout": "--dropout",
+                       "poolSize": "--pool", "batchSize": "--batch", "learningRate": "--lr", "l2": "--l2",
+                       "rho": "--rho", "sigma": "--sigma", "augmentationWeight": "--weight"]
+        do {
+            let model = try SASRecConfiguration(items: items, dimension: training.dim ?? 50, length: length(for: dataset),
+                                                blocks: blocks ?? 2, heads: heads ?? 1, dropout: dropout ?? 0.2)
+            return try SASRecTrainingConfiguration(
+                model: model, sampler: sampler, poolSize: training.poolSize,
+                adar: ADARConfiguration(rho: training.rho, policy: training.policy, sigma: training.sigma, fallback: training.fallback,
+                                        augmentationWeight: training.augmentationWeight, gradientFlow: training.gradientFlow),
+                schedule: training.scheduleParameters.schedule(training.schedule),
+                batchSize: training.batch ?? 128, learningRate: training.lr, l2: training.l2 ?? 0)
+        } catch let error as ValidationError {
+            throw error
+        } catch TrainingError.invalidConfiguration(let field, let reason), ADARError.invalidConfiguration(let field, let reason) {
+            throw ValidationError("\(options[field] ?? field): \(reason)")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+extension TrainCommand {
+    func loadSequences() throws -> SequenceData {
+        switch dataset {
+        case .synthetic:
+            return .synthetic(users: data.syntheticUsers, items: data.syntheticItems, length: SASRecOptions.syntheticSequenceLength,
+                              seed: data.splitSeed)
+        case .ml100k: return try MovieLens.ml100k.loadSequences(from: DataOptions.cached(.ml100k, cache: data.cache))
+        case .ml1m: return try MovieLens.ml1m.loadSequences(from: DataOptions.cached(.ml1m, cache: data.cache))
+        }
+    }
+
+    /// `adar train --model sasrec`: SASRecProtocolRun with the options, a progress line per evaluation, a JSON record.
+    func runSASRec() throws {
+        let defaultPath = "results/runs/\(dataset.rawValue)-sasrec-\(sampler.rawValue)-seed\(seed).json"
+        let file = try (output ?? (json ? nil : defaultPath)).map { path throws(CLIError) in
+            try OutputFile(checking: path, option: "--output")
+        }
+        let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0); fflush(nil) }
+        let sequences = try loadSequences()
+        let configuration = try sequential.configuration(training, sampler: sampler, items: sequences.itemCount, dataset: dataset)
+        let stopping = try stopping()
+        let evaluated = sequences.test.count { $0 != 0 }
+        let model = configuration.model
+        say("\(sequences.name) sequences: \(sequences.userCount) users, \(sequences.itemCount) items, "
+            + "\(sequences.train.reduce(0) { $0 + $1.count }) training items, \(evaluated) users with a validation and a test item")
+        say("sasrec + \(sampler.rawValue), d = \(model.dimension), L = \(model.length), \(model.blocks) block(s), \(model.heads) head(s), "
+            + "dropout \(model.dropout), batch \(configuration.batchSize) sequences, Adam lr \(configuration.learningRate) β = (0.9, 0.98), "
+            + "l2 \(configuration.l2), M = \(configuration.poolSize), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
+            + "validation NDCG@10 every \(stopping.evaluateEvery) epochs, patience \(stopping.patience), at most \(stopping.maxEpochs) epochs")
+        let test = SealedTestSplit(targets: sequences.test.map { $0 == 0 ? [] : [$0] })
+        let clock = ContinuousClock(), start = clock.now
+        let outcome = try SASRecProtocolRun(data: sequences, configuration: configuration, seed: seed, stopping: stopping, threads: threads)
+            .run(test: test) { say($0.progressLine(maxEpochs: stopping.maxEpochs)) }
+        let total = (clock.now - start) / .seconds(1)
+        let chosen = outcome.chosen, testMetrics = outcome.test!
+        let t = testMetrics.excludingHistory
+        say("stopped after epoch \(chosen.stoppedAfterEpoch) (\(chosen.stopReason.rawValue)); best validation epoch \(chosen.bestEpoch), "
+            + String(format: "NDCG@10 %.4f; test of that epoch: HR@10 %.4f  NDCG@10 %.4f  HR@20 %.4f  NDCG@20 %.4f (history included: NDCG@10 %.4f)",
+                     chosen.bestValidation, t.recall(at: 10), t.ndcg(at: 10), t.recall(at: 20), t.ndcg(at: 20),
+                     testMetrics.includingHistory.ndcg(at: 10)))
+        let document = JSONValue.object([
+            ("command", .string("train")),
+            ("run", SASRecRecord.run(sequences, configuration: configuration, seed: seed, threads: threads, outcome: outcome, totalSeconds: total)),
+            ("earlyStopping", .object([
+                ("metric", .string("validation " + SASRecProtocolRun.selectionMetric + ", history excluded")),
+                ("evaluateEvery", .integer(stopping.evaluateEvery)), ("patience", .integer(stopping.patience)),
+                ("maxEpochs", .integer(stopping.maxEpochs)), ("stoppedAfterEpoch", .integer(chosen.stoppedAfterEpoch)),
+                ("stopReason", .string(chosen.stopReason.rawValue)), ("bestEpoch", .integer(chosen.bestEpoch)),
+                ("bestValidationNDCG@10", .number(chosen.bestValidation)), ("test", SASRecRecord.metrics(testMetrics)),
+            ])),
+            ("machine", RunRecord.machine()),
+        ])
+        if let file { try OutputFile.write([(file, RunRecord.contents(document))]) }
+        if json { print(document.rendered) }
+        let trainSeconds = outcome.epochs.reduce(0) { $0 + $1.seconds }
+        say(String(format: "done in %.1f s (training %.1f s, %.2f s per epoch); record: %@",
+                   total, trainSeconds, trainSeconds / Double(max(outcome.epochs.count, 1)), file?.path ?? "standard output"))
+    }
+}
+
+/// The JSON record of a SASRec run (the CF runs' `RunRecord`, with sequences and HR@K).
+enum SASRecRecord {
+    static func metrics(_ evaluation: SequenceEvaluation) -> JSONValue {
+        func fields(_ m: RankingMetrics) -> JSONValue {
+            .object(m.cutoffs.flatMap { k in [("hr@\(k)", JSONValue.number(m.recall(at: k))), ("ndcg@\(k)", .number(m.ndcg(at: k)))] }
+                + [("users", .integer(m.evaluatedUsers))])
+        }
+        return .object([("historyExcluded", fields(evaluation.excludingHistory)), ("historyIncluded", fields(evaluation.includingHistory)),
+                        ("seconds", .number(evaluation.seconds))])
+    }
+
+    static func run(
+        _ data: SequenceData, configuration c: SASRecTrainingConfiguration, seed: UInt64, threads: Int,
+        outcome: SASRecProtocolRun.Outcome, totalSeconds: Double
+    ) -> JSONValue {
+        let validations = Dictionary(uniqueKeysWithValues: outcome.evaluations.map { ($0.epoch, $0.validation) })
+        let epochs: [JSONValue] = outcome.epochs.map { s in
+            var fields: [(String, JSONValue)] = [("epoch", .integer(s.epoch)), ("loss", .number(s.meanLoss)), ("seconds", .number(s.seconds)),
+                                                 ("rows", .integer(s.rows))]
+            if !s.statusCounts.isEmpty {
+                fields.append(("statusShares", .object(RowStatus.allCases.map {
+                    ($0.rawValue, .number(Double(s.statusCounts[$0] ?? 0) / Double(s.rows)))
+                })))
+            }
+            if let adar = s.adar { fields.append(("adar", RunRecord.adarStatistics(adar))) }
+            if let validation = validations[s.epoch] { fields.append(("validation", metrics(validation))) }
+            return .object(fields)
+        }
+        let m = c.model
+        return .object([
+            ("dataset", .object([("name", .string(data.name)), ("users", .integer(data.userCount)), ("items", .integer(data.itemCount)),
+                                 ("trainItems", .integer(data.train.reduce(0) { $0 + $1.count })),
+                                 ("split", .string("leave-one-out by timestamp, ties in file row order"))])),
+            ("config", .object([
+                ("model", .string("sasrec")), ("dimension", .integer(m.dimension)), ("maxLength", .integer(m.length)),
+                ("blocks", .integer(m.blocks)), ("heads", .integer(m.heads)), ("dropout", .number(m.dropout)),
+                ("sampler", .string(c.sampler.rawValue)), ("poolSize", .integer(c.poolSize)), ("batchSize", .integer(c.batchSize)),
+                ("l2", .number(c.l2)), ("l2Scope", .string("l2·‖E‖² over the item table (SASRec.pytorch's l2_emb)")),
+                ("optimizer", .object([("name", .string("adam")), ("learningRate", .number(c.learningRate)),
+                                       ("beta1", .number(SASRecTrainingConfiguration.adamBeta1)),
+                                       ("beta2", .number(SASRecTrainingConfiguration.adamBeta2)), ("epsilon", .number(1e-8))])),
+                ("adar", .object([
+                    ("rho", .number(c.adar.rho)), ("policy", .string(c.adar.policy.rawValue)), ("sigma", .number(c.adar.sigma)),
+                    ("weight", .number(c.adar.augmentationWeight)), ("fallback", .string(c.adar.fallback.rawValue)),
+                    ("gradientFlow", .string(c.adar.gradientFlow.rawValue)), ("schedule", .string(c.schedule.kind.name)),
+                    ("steps", .integer(c.schedule.steps)), ("generator", .object([("name", .string("forward"))])),
+                ])),
+            ])),
+            ("seed", .string(String(seed))), ("threads", .integer(threads)), ("epochs", .array(epochs)),
+            ("timing", .object([("totalSeconds", .number(totalSeconds)),
+                                ("trainingSeconds", .number(outcome.epochs.reduce(0) { $0 + $1.seconds }))])),
+        ])
+    }
+}
