@@ -89,8 +89,6 @@ struct PortTests {
 struct KnownBug: Sendable, CustomTestStringConvertible {
     var name: String
     var misconception: String
-    /// The fixture files the bug is run on; nil: all of them.
-    var files: [String]? = nil
 
     var testDescription: String { name }
 
