@@ -22,7 +22,8 @@ def swift(path):
 def torch(path):
     r = json.loads(path.read_text())
     return {"validation": r["bestValidationNDCG@10"], "test": r["test"]["historyExcluded"]["ndcg@10"],
-            "testHR": r["test"]["historyExcluded"]["hr@10"], "bestEpoch": r["bestEpoch"]}
+            "testHR": r["test"]["historyExcluded"]["hr@10"], "bestEpoch": r["bestEpoch"],
+            "secondsPerEpoch": statistics.mean(e["epochSeconds"] for e in r["evaluations"])}
 
 
 def main():
@@ -46,6 +47,10 @@ def main():
         agree = abs(mx - my) <= max(sx, sy)
         print(f"{metric}: Swift {mx:.4f} ± {sx:.4f}, PyTorch {my:.4f} ± {sy:.4f}; |Δ| = {abs(mx - my):.4f} "
               f"{'≤' if agree else '>'} max sd {max(sx, sy):.4f}: {'agree' if agree else 'DO NOT agree'} within the seeds' spread")
+    a = statistics.mean(a["secondsPerEpoch"] for a, _ in rows.values())
+    b = statistics.mean(b["secondsPerEpoch"] for _, b in rows.values())
+    print(f"training seconds per epoch (mean over the seeds; PyTorch: the epochs it timed): Swift {a:.3f}, PyTorch {b:.3f} "
+          f"({b / a:.2f}× in Swift's favour; timed inside these training runs, not by adar-bench)")
 
 
 if __name__ == "__main__":
