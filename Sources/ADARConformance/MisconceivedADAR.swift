@@ -383,23 +383,19 @@ struct MisconceivedADAR {
     func tauStep(_ input: OperationInput) throws(EvaluationError) -> JSONValue? {
         let s = try ReferenceEvaluator.tauStepInputs(input)
         guard let table = try table(input) else { return nil }
-        let d = s.dimension, sigma = has(.sigmaMissing) ? 1 : s.sigma, rows = s.timesteps.count
-        var lossSum = 0.0, gradientSum = [Double](repeating: 0, count: s.parameters.flattened.count)
-        for i in 0..<rows {
+        let d = s.dimension, sigma = has(.sigmaMissing) ? 1 : s.sigma
+        let batch = ReferenceADAR.tauBatchMean(rows: s.timesteps.count, dimension: d) { i in
             let slice = i * d ..< (i + 1) * d
             let target = Array(s.targets[slice]), user = Array(s.users[slice]), t = s.timesteps[i]
             let xt = forwardSample(Array(s.positives[slice]), target, timestep: t, table: table, sigma: sigma)
-            let row = ReferenceADAR.tauLoss(s.parameters, input: tauInput(noisy: xt, timestep: t, user: user), target: target)
-            lossSum += row.loss
-            for (q, g) in row.gradient.flattened.enumerated() { gradientSum[q] += g }
+            return ReferenceADAR.tauLoss(s.parameters, input: tauInput(noisy: xt, timestep: t, user: user), target: target)
         }
-        let loss = lossSum / Double(rows), gradient = gradientSum.map { $0 / Double(rows) }
         let (beta1, beta2, epsilon) = (TauTrainer.beta1, TauTrainer.beta2, TauTrainer.adamEpsilon)
         let step = Double(s.step)
         let correction1 = has(.adamBiasCorrectionMissing) ? 1 : 1 - pow(beta1, step)
         let correction2 = has(.adamBiasCorrectionMissing) ? 1 : 1 - pow(beta2, step)
         var theta = s.parameters.flattened, m = s.firstMoment.flattened, v = s.secondMoment.flattened
-        for (k, g) in gradient.enumerated() {
+        for (k, g) in batch.gradient.flattened.enumerated() {
             let (previousM, previousV) = (m[k], v[k])
             m[k] = beta1 * m[k] + (1 - beta1) * g
             v[k] = beta2 * v[k] + (1 - beta2) * g * g
@@ -409,7 +405,7 @@ struct MisconceivedADAR {
             theta[k] -= s.learningRate * (stepM / correction1) / root
         }
         return ReferenceEvaluator.tauStepOutput(
-            loss: loss, parameters: TauParameters(dimension: d, flattened: theta),
+            loss: batch.loss, parameters: TauParameters(dimension: d, flattened: theta),
             firstMoment: TauParameters(dimension: d, flattened: m), secondMoment: TauParameters(dimension: d, flattened: v))
     }
 }

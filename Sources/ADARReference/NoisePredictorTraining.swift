@@ -88,13 +88,21 @@ extension ReferenceADAR {
     ) -> TauLoss {
         let d = p.dimension, rows = timesteps.count
         precondition(rows >= 1 && users.count == rows * d && positives.count == rows * d && targets.count == rows * d)
-        var lossSum = 0.0, gradientSum = [Double](repeating: 0, count: p.flattened.count)
-        for i in 0..<rows {
+        return tauBatchMean(rows: rows, dimension: d) { i in
             let target = Array(targets[i * d ..< (i + 1) * d])
             let xt = forwardSample(x0: positives[i * d ..< (i + 1) * d], epsilon: target, timestep: timesteps[i], schedule: schedule, sigma: sigma)
-            let row = tauLoss(p, noisy: xt, timestep: timesteps[i], user: Array(users[i * d ..< (i + 1) * d]), target: target)
-            lossSum += row.loss
-            for (q, g) in row.gradient.flattened.enumerated() { gradientSum[q] += g }
+            return tauLoss(p, noisy: xt, timestep: timesteps[i], user: Array(users[i * d ..< (i + 1) * d]), target: target)
+        }
+    }
+
+    /// The mean of `rows` rows' `L_τ` and gradients, accumulated in row order (S9's batch loss;
+    /// a port's diagnosis builds its rows its own way and averages them here).
+    public static func tauBatchMean(rows: Int, dimension d: Int, row: (Int) -> TauLoss) -> TauLoss {
+        var lossSum = 0.0, gradientSum = [Double](repeating: 0, count: TauParameters.zeros(dimension: d).flattened.count)
+        for i in 0..<rows {
+            let loss = row(i)
+            lossSum += loss.loss
+            for (q, g) in loss.gradient.flattened.enumerated() { gradientSum[q] += g }
         }
         let count = Double(rows)
         return TauLoss(loss: lossSum / count, gradient: TauParameters(dimension: d, flattened: gradientSum.map { $0 / count }))
