@@ -46,7 +46,7 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup var cell: CellOptions
 
-    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), limited-fixed-split (ML-1M × LightGCN), reduced.")
+    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), limited-fixed-split (ML-1M, for cost), reduced.")
     var protocolName = "full"
 
     @Option(help: "The run store (SQLite; created with its folders when missing).")
