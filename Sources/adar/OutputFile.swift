@@ -1,4 +1,5 @@
 import Foundation
+import ADARCore
 
 /// A file a command writes as its result, checked before the work starts and
 /// replaced atomically (docs/CLI.md, "Training").
@@ -6,9 +7,9 @@ import Foundation
 /// `OutputFile(checking:option:)` refuses a path that is a folder, creates the
 /// missing folders, and creates and removes a probe file there, so that a
 /// long run never ends on an unwritable path. `OutputFile.write` puts each
-/// file's bytes in a temporary file in the destination's folder, flushes it to
-/// disk and renames it over the destination, so a reader sees the old file or
-/// the new one, never part of one; a failed write removes its temporary files.
+/// file's bytes in a temporary file (`AtomicFile`) and renames it over the
+/// destination, so a reader sees the old file or the new one, never part of
+/// one; a failed write removes its temporary files.
 struct OutputFile {
     let url: URL
     var path: String { url.path }
@@ -22,7 +23,7 @@ struct OutputFile {
         }
         let folder = url.deletingLastPathComponent()
         try Self.makeFolder(folder, option: option)
-        let probe = Self.scratchURL(beside: url, suffix: "probe")
+        let probe = AtomicFile.scratchURL(beside: url, suffix: "probe")
         let descriptor = open(probe.path, O_WRONLY | O_CREAT | O_EXCL, 0o666)
         guard descriptor >= 0 else {
             throw Self.failure(errno, "\(folder.path): cannot create files in this folder")
@@ -41,15 +42,19 @@ struct OutputFile {
             for url in temporaries + backups.compactMap({ $0 }) { unlink(url.path) }
         }
         for (file, contents) in files {
-            let temporary = scratchURL(beside: file.url, suffix: "tmp")
-            try writeNew(temporary, contents, destination: file.path)
+            let temporary = AtomicFile.scratchURL(beside: file.url, suffix: "tmp")
+            do {
+                try AtomicFile.writeNew(temporary, contents)
+            } catch {
+                throw failure(error.code, "\(file.path): cannot write; the previous file is unchanged")
+            }
             temporaries.append(temporary)
         }
         if files.count > 1 {
             // A copy of each existing destination, so that a failed set can be put back.
             for (file, _) in files {
                 guard FileManager.default.fileExists(atPath: file.path) else { backups.append(nil); continue }
-                let backup = scratchURL(beside: file.url, suffix: "old")
+                let backup = AtomicFile.scratchURL(beside: file.url, suffix: "old")
                 do {
                     try FileManager.default.copyItem(at: file.url, to: backup)
                 } catch {
@@ -73,31 +78,6 @@ struct OutputFile {
         }
     }
 
-    /// Creates `contents` at the new path `url`, flushed to disk.
-    private static func writeNew(_ url: URL, _ contents: Data, destination: String) throws(CLIError) {
-        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o666)
-        guard descriptor >= 0 else { throw failure(errno, "\(destination): cannot write") }
-        var code: Int32 = 0
-        contents.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    code = errno
-                    return
-                }
-                offset += written
-            }
-            if fsync(descriptor) != 0 { code = errno }
-        }
-        if close(descriptor) != 0 && code == 0 { code = errno }
-        guard code == 0 else {
-            unlink(url.path)
-            throw failure(code, "\(destination): cannot write; the previous file is unchanged")
-        }
-    }
-
     /// Creates `folder` and its missing parents.
     private static func makeFolder(_ folder: URL, option: String) throws(CLIError) {
         var isFolder: ObjCBool = false
@@ -112,12 +92,6 @@ struct OutputFile {
         guard mkdir(folder.path, 0o777) == 0 || errno == EEXIST else {
             throw failure(errno, "\(folder.path): cannot create this folder")
         }
-    }
-
-    /// A hidden name in `url`'s folder, unique to this process and call.
-    private static func scratchURL(beside url: URL, suffix: String) -> URL {
-        url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).\(getpid())-\(UInt32.random(in: 0 ... .max)).\(suffix)")
     }
 
     /// A failed system call as one line: 74 when the disk or device failed, 73 otherwise.
