@@ -225,7 +225,7 @@ struct TrainingRobustnessTests {
         // Seven batches an epoch: the first step from lr = 1e30 makes the second batch's loss NaN.
         let steep = try TrainingConfiguration(dimension: 16, batchSize: 256, epochs: 3, adam: AdamParameters(learningRate: 1e30))
         #expect {
-            try Trainer(data: data, configuration: steep, seed: 1).run(evaluateEvery: 0, threads: 2)
+            try trainEpochs(Trainer(data: data, configuration: steep, seed: 1), epochs: steep.epochs, evaluateEvery: 0, threads: 2)
         } throws: { error in
             guard case let .diverged(epoch, batch, detail) = error as? TrainingError else { return false }
             return epoch == 1 && batch == 2 && detail.contains("loss")
@@ -234,7 +234,7 @@ struct TrainingRobustnessTests {
         let steepADAR = try TrainingConfiguration(sampler: .adar, poolSize: 4, dimension: 16, batchSize: 256, epochs: 3,
                                                   adam: AdamParameters(learningRate: 1e30))
         #expect {
-            try Trainer(data: data, configuration: steepADAR, seed: 1).run(evaluateEvery: 0, threads: 2)
+            try trainEpochs(Trainer(data: data, configuration: steepADAR, seed: 1), epochs: steepADAR.epochs, evaluateEvery: 0, threads: 2)
         } throws: { error in
             guard case let .diverged(epoch, batch, detail) = error as? TrainingError else { return false }
             return epoch == 1 && batch == 2 && detail.hasPrefix("ADAR: ")
@@ -242,14 +242,14 @@ struct TrainingRobustnessTests {
         // One batch an epoch, evaluated every epoch: the overflowed scores are found by the evaluation after epoch 1.
         let oneBatch = try TrainingConfiguration(dimension: 16, batchSize: 4096, epochs: 3, adam: AdamParameters(learningRate: 1e30))
         #expect {
-            try Trainer(data: data, configuration: oneBatch, seed: 1).run(evaluateEvery: 1, threads: 2)
+            try trainEpochs(Trainer(data: data, configuration: oneBatch, seed: 1), epochs: oneBatch.epochs, evaluateEvery: 1, threads: 2)
         } throws: { error in
             guard case let .diverged(epoch, batch, detail) = error as? TrainingError else { return false }
             return epoch == 1 && batch == nil && detail.contains("scores")
         }
         // A healthy run of the same shape finishes.
         let healthy = try TrainingConfiguration(dimension: 16, batchSize: 256, epochs: 3, adam: AdamParameters(learningRate: 0.01))
-        let history = try Trainer(data: data, configuration: healthy, seed: 1).run(evaluateEvery: 0, threads: 2)
+        let history = try trainEpochs(Trainer(data: data, configuration: healthy, seed: 1), epochs: healthy.epochs, evaluateEvery: 0, threads: 2)
         #expect(history.compactMap(\.statistics).allSatisfy { $0.meanLoss.isFinite })
     }
 
@@ -260,26 +260,10 @@ struct TrainingRobustnessTests {
         let trainer = try Trainer(data: data, configuration: TrainingConfiguration(dimension: 4, epochs: 2), seed: 1)
         trainer.parameters[2 * 4 + 1] = .infinity
         #expect {
-            try trainer.run(evaluateEvery: 0, threads: 1)
+            try trainEpochs(trainer, epochs: 2, evaluateEvery: 0, threads: 1)
         } throws: { error in
             guard case let .diverged(epoch, batch, detail) = error as? TrainingError else { return false }
             return epoch == 1 && batch == nil && detail == "the embedding of user 2 is +∞ after the epoch's last step"
-        }
-    }
-
-    @Test("evaluateEvery 0 evaluates only the last epoch; a negative value is refused")
-    func evaluationSchedule() throws {
-        let data = try Self.tiny()
-        let configuration = try TrainingConfiguration(dimension: 8, epochs: 3)
-        func evaluatedEpochs(_ every: Int) throws -> [Int] {
-            try Trainer(data: data, configuration: configuration, seed: 1).run(evaluateEvery: every, threads: 2)
-                .filter { $0.metrics != nil }.map(\.epoch)
-        }
-        #expect(try evaluatedEpochs(0) == [3])
-        #expect(try evaluatedEpochs(2) == [0, 2, 3])
-        #expect(try evaluatedEpochs(1) == [0, 1, 2, 3])
-        #expect(throws: TrainingError.invalidConfiguration(field: "evaluateEvery", reason: "-1 must be ≥ 0 (0: only after the last epoch)")) {
-            try Trainer(data: data, configuration: configuration, seed: 1).run(evaluateEvery: -1, threads: 2)
         }
     }
 

@@ -274,7 +274,7 @@ struct TrainingTests {
                 backbone: backbone, sampler: sampler, poolSize: 8, dimension: 16, batchSize: 256, epochs: 8,
                 adam: AdamParameters(learningRate: 0.01))
             let trainer = try Trainer(data: data, configuration: configuration, seed: 1)
-            let history = try trainer.run(evaluateEvery: configuration.epochs, threads: 2)
+            let history = try trainEpochs(trainer, epochs: configuration.epochs, evaluateEvery: configuration.epochs, threads: 2)
             let before = history.first!.metrics!.recall(at: 20), after = history.last!.metrics!.recall(at: 20)
             #expect(after > 1.5 * before + 0.02, "\(backbone) + \(sampler): Recall@20 \(before) → \(after)")
         }
@@ -290,7 +290,7 @@ struct TrainingTests {
                 backbone: backbone, sampler: sampler, poolSize: 4, generator: generator, dimension: 8, batchSize: 300, epochs: 2)
             func train(threads: Int) throws -> ([Float], [UInt64]) {
                 let trainer = try Trainer(data: data, configuration: configuration, seed: 42)
-                let history = try trainer.run(evaluateEvery: 1, threads: threads)
+                let history = try trainEpochs(trainer, epochs: configuration.epochs, evaluateEvery: 1, threads: threads)
                 // Under denoised also τ's parameters, its losses and the denoised rows' mean distance.
                 let tau = (trainer.tau?.network.parameters ?? []).map { Double($0) }
                 let statistics = history.compactMap { $0.statistics?.adar?.tau }.flatMap { [$0.meanLoss, $0.meanDenoisedDistance] }
