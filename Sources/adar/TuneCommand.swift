@@ -30,6 +30,10 @@ struct TuneCommand: ParsableCommand {
                     fixed time split: it varies the model seed only (split seed 0).
             Settings no grid tunes (d, batch, initial scale, LightGCN layers, the
             default pool, ADAR's policy and schedule) are the protocol's `fixed` block.
+            --model sasrec runs a sequential protocol ("model": "sasrec" in the grid
+            file, e.g. full-sequential): SASRec on the leave-one-out sequences (a fixed
+            split: model seeds only; L = 50 for ml-100k, 200 for ml-1m), rows of
+            uniform, dns or adar, early-stopped and chosen on validation NDCG@10.
             Every evaluation and result goes to the SQLite store (--store). Stopped at
             any moment, the same command resumes: finished runs are skipped, a
             half-finished run is redone from nothing. A diverged run is recorded as
@@ -46,7 +50,7 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup var cell: CellOptions
 
-    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), limited-fixed-split (ML-1M × LightGCN), reduced.")
+    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), limited-fixed-split (ML-1M × LightGCN), reduced; with --model sasrec full-sequential (smoke-sequential: tests).")
     var protocolName = "full"
 
     @Option(help: "The run store (SQLite; created with its folders when missing).")
