@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "ADARStore", dependencies: ["ADARCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ADARReport", dependencies: ["ADARCore", "ADARStore", "ADAREvaluation"]),
         .target(name: "ADARProtocol", dependencies: ["ADARCore", "ADARReference"]),
-        .target(name: "ADARExperiment", dependencies: ["ADARCore", "ADARData", "ADARTraining", "ADAREvaluation", "ADARStore"]),
+        .target(name: "ADARExperiment", dependencies: ["ADARCore", "ADARData", "ADARTraining", "ADARLayers", "ADAREvaluation", "ADARStore"]),
         .target(name: "ADARFixtures", dependencies: ["ADARCore", "ADARReference", "ADARProtocol"]),
         .target(
             name: "ADARVerification",

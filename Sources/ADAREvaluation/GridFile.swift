@@ -81,10 +81,23 @@ public enum ProtocolStanding: Equatable, Sendable {
     }
 }
 
+/// Which models a protocol trains (docs/PROTOCOL.md "The grid file"): the CF backbones (a protocol
+/// without `"model"`), or SASRec (`"model": "sasrec"`, docs/TRAINING.md "Sequential protocol"), whose
+/// fixed settings, samplers and keys differ.
+public enum ProtocolModels: String, Equatable, Sendable {
+    case collaborative, sequential
+
+    /// The backbones (`adar tune --model`) the protocol's runs may train.
+    public var backbones: [String] { self == .sequential ? ["sasrec"] : ["mf", "lightgcn"] }
+    /// The validation metric early stopping and selection maximise, by its store name.
+    public var selectionMetric: String { self == .sequential ? "ndcg@10" : "ndcg@20" }
+}
+
 /// One named protocol of the grid file (docs/PROTOCOL.md "The grid file").
 public struct EvaluationProtocol: Equatable, Sendable {
     public let name: String
     public let description: String
+    public let models: ProtocolModels
     /// N: configurations tuned per row.
     public let budget: Int
     /// Seeds the choice of N configurations from a larger grid.
@@ -228,8 +241,44 @@ private let fixedSpecs = [
     ParameterSpec(key: "scheduleSteps", kind: .integer(minimum: 1)),
 ]
 
+/// A sequential protocol's fixed settings (docs/TRAINING.md "Sequential protocol"): SASRec's shape and
+/// optimiser, and ADAR's pool, policy and schedule. L is not among them: it is the data set's (50 for
+/// ML-100K, 200 for ML-1M), added to every run's configuration as `maxLength` by the sweep.
+private let sequentialFixedSpecs = [
+    ParameterSpec(key: "dimension", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "blocks", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "heads", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "dropout", kind: .real(rangeText: "in [0, 1)") { $0 >= 0 && $0 < 1 }),
+    ParameterSpec(key: "batchSize", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "lr", kind: positive),
+    ParameterSpec(key: "l2", kind: nonNegative),
+    ParameterSpec(key: "pool", kind: .integer(minimum: 1)),
+    ParameterSpec(key: "policy", kind: .choice(["max", "mean", "first"])),
+    ParameterSpec(key: "schedule", kind: .choice(["cosine"])),
+    ParameterSpec(key: "scheduleSteps", kind: .integer(minimum: 1)),
+]
+
+/// Keys of CF protocols a sequential protocol refuses, and why (SASRec has no such setting).
+private let collaborativeOnlyKeys = [
+    "layers": "LightGCN's propagation layers; SASRec's depth is the fixed \"blocks\"",
+    "initialScale": "MF's and LightGCN's initial embedding scale; SASRec initialises as SASRec.pytorch does",
+    "generator": "SASRec has only S9's forward generator (the denoised generator is not implemented for SASRec); leave the key out",
+    "tauLearningRate": "τ exists only under the denoised generator, which SASRec does not have",
+    "tauWarmup": "τ exists only under the denoised generator, which SASRec does not have",
+    "rMax": "τ exists only under the denoised generator, which SASRec does not have",
+]
+
 /// ADAR's keys that only the `denoised` generator reads.
 private let denoisedOnlyKeys: Set = ["tauLearningRate", "tauWarmup", "rMax"]
+
+/// The samplers that train SASRec (`SASRecTrainingConfiguration.samplers`).
+private let sequentialSamplers: [SamplerKind] = [.uniform, .dns, .adar]
+
+/// The keys a row of `sampler` may declare under `models`: a sequential protocol's ADAR rows have no generator keys.
+private func samplerSpecs(_ sampler: SamplerKind, models: ProtocolModels) -> [ParameterSpec] {
+    let specs = samplerSpecs(sampler)
+    return models == .sequential ? specs.filter { collaborativeOnlyKeys[$0.key] == nil } : specs
+}
 
 private func samplerSpecs(_ sampler: SamplerKind) -> [ParameterSpec] {
     switch sampler {
@@ -291,8 +340,16 @@ private struct GridFileReader {
     func evaluationProtocol(_ name: String, _ json: JSONValue, _ path: String) throws(GridFileError) -> EvaluationProtocol {
         guard !name.isEmpty else { throw fail(path, "a protocol's name must not be empty") }
         let fields = try object(json, path, required: ["description", "budget", "selectionSeed", "earlyStopping",
-                                                       "finalRuns", "fixed", "grids"], optional: [])
+                                                       "finalRuns", "fixed", "grids"], optional: ["model"])
         let description = try string(fields["description"]!, path + ".description")
+        var models = ProtocolModels.collaborative
+        if let model = fields["model"] {
+            guard try string(model, path + ".model") == "sasrec" else {
+                throw fail(path + ".model", "must be \"sasrec\" (the only sequential model), found \(describe(model)); "
+                    + "leave \"model\" out for a protocol of the CF backbones mf and lightgcn")
+            }
+            models = .sequential
+        }
         let budget = try integer(fields["budget"]!, path + ".budget", minimum: 1)
         let selectionSeed = UInt64(try integer(fields["selectionSeed"]!, path + ".selectionSeed", minimum: 0))
 
@@ -319,9 +376,15 @@ private struct GridFileReader {
         let splitSeeds = try seeds(runs["splitSeeds"]!, runsPath + ".splitSeeds")
 
         let fixedPath = path + ".fixed"
-        let fixedFields = try object(fields["fixed"]!, fixedPath, required: fixedSpecs.map(\.key), optional: [])
+        let protocolFixedSpecs = models == .sequential ? sequentialFixedSpecs : fixedSpecs
+        if models == .sequential, case let .object(declared) = fields["fixed"]!,
+           let (key, _) = declared.first(where: { collaborativeOnlyKeys[$0.0] != nil }) {
+            throw fail(fixedPath + "." + key, "\"\(key)\" is a CF-only setting (\(collaborativeOnlyKeys[key]!)); "
+                + "a sequential protocol's fixed settings are \(sequentialFixedSpecs.map(\.key).joined(separator: ", "))")
+        }
+        let fixedFields = try object(fields["fixed"]!, fixedPath, required: protocolFixedSpecs.map(\.key), optional: [])
         var fixed = [String: ConfigurationValue]()
-        for spec in fixedSpecs {
+        for spec in protocolFixedSpecs {
             fixed[spec.key] = try configValue(fixedFields[spec.key]!, fixedPath + "." + spec.key, spec.kind)
         }
         let gridsPath = path + ".grids"
@@ -333,20 +396,20 @@ private struct GridFileReader {
         let common = try grid(grids["common"]!, gridsPath + ".common", specs: commonSpecs, reserved: [])
         var rows = [TuningRow]()
         for (name, value) in gridFields where name != "common" {
-            rows.append(try row(name, value, gridsPath + "." + name, commonKeys: Set(common.axes.map(\.key))))
+            rows.append(try row(name, value, gridsPath + "." + name, commonKeys: Set(common.axes.map(\.key)), models: models))
         }
         guard !rows.isEmpty else {
             throw fail(gridsPath, "declares no row: add one entry per row of the table beside \"common\" (e.g. \"uniform\": {})")
         }
         return EvaluationProtocol(
-            name: name, description: description, budget: budget, selectionSeed: selectionSeed,
+            name: name, description: description, models: models, budget: budget, selectionSeed: selectionSeed,
             earlyStopping: earlyStopping, modelSeeds: modelSeeds, splitSeeds: splitSeeds,
             fixed: RunConfiguration(validated: fixed), commonGrid: common, rows: rows)
     }
 
     /// A row: its name, its base sampler (`"sampler"`, or the name itself when that is a sampler),
     /// its one-value `"settings"` and its axes (every other key), each checked against the sampler's specs.
-    func row(_ name: String, _ json: JSONValue, _ path: String, commonKeys: Set<String>) throws(GridFileError) -> TuningRow {
+    func row(_ name: String, _ json: JSONValue, _ path: String, commonKeys: Set<String>, models: ProtocolModels) throws(GridFileError) -> TuningRow {
         let samplerNames = SamplerKind.allCases.map(\.rawValue)
         // Row names go into the store, file names and Markdown tables: keep them plain.
         let plain = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -378,7 +441,11 @@ private struct GridFileReader {
                 ? "row \"\(name)\" trains the adar sampler: name it \"adar\" or \"adar-…\" so that reports treat it as an ADAR row"
                 : "row \"\(name)\" trains the \(sampler.rawValue) sampler: a name beginning with \"adar\" marks an ADAR row in reports; rename it")
         }
-        let specs = samplerSpecs(sampler)
+        if models == .sequential, !sequentialSamplers.contains(sampler) {
+            throw fail(path, "row \"\(name)\": the \(sampler.rawValue) sampler does not train SASRec; a sequential protocol's rows use "
+                + sequentialSamplers.map(\.rawValue).joined(separator: ", "))
+        }
+        let specs = samplerSpecs(sampler, models: models)
         var settings = [String: ConfigurationValue]()
         if let declared = fields.first(where: { $0.0 == "settings" })?.1 {
             guard case let .object(settingFields) = declared else {
@@ -387,7 +454,7 @@ private struct GridFileReader {
             for (key, value) in settingFields {
                 let keyPath = path + ".settings." + key
                 guard let spec = specs.first(where: { $0.key == key }) else {
-                    throw fail(keyPath, "row \"\(name)\": " + unknownKeyReason(key, specs: specs, reserved: commonKeys))
+                    throw fail(keyPath, "row \"\(name)\": " + unknownKeyReason(key, specs: specs, reserved: commonKeys, models: models))
                 }
                 guard fields.first(where: { $0.0 == key }) == nil else {
                     throw fail(keyPath, "row \"\(name)\": \"\(key)\" is both a setting and an axis of the row; declare it once")
@@ -396,7 +463,7 @@ private struct GridFileReader {
             }
         }
         let axes = try grid(.object(fields.filter { $0.0 != "sampler" && $0.0 != "settings" }), path, specs: specs,
-                            reserved: commonKeys, row: name).axes
+                            reserved: commonKeys, row: name, models: models).axes
         // Every key's values over the row's points, whether a setting or an axis.
         func values(_ key: String) -> [ConfigurationValue]? {
             settings[key].map { [$0] } ?? axes.first { $0.key == key }?.values
@@ -418,13 +485,14 @@ private struct GridFileReader {
     }
 
     /// A grid section: each declared key's list of values, checked against its spec.
-    func grid(_ json: JSONValue, _ path: String, specs: [ParameterSpec], reserved: Set<String>, row: String? = nil) throws(GridFileError) -> ParameterGrid {
+    func grid(_ json: JSONValue, _ path: String, specs: [ParameterSpec], reserved: Set<String>, row: String? = nil,
+              models: ProtocolModels = .collaborative) throws(GridFileError) -> ParameterGrid {
         guard case let .object(fields) = json else { throw fail(path, "must be an object of value lists, found \(describe(json))") }
         var axes = [ParameterGrid.Axis]()
         for (key, list) in fields {
             let keyPath = path + "." + key
             guard let spec = specs.first(where: { $0.key == key }) else {
-                let reason = unknownKeyReason(key, specs: specs, reserved: reserved)
+                let reason = unknownKeyReason(key, specs: specs, reserved: reserved, models: models)
                 throw fail(keyPath, row.map { "row \"\($0)\": \(reason); a row may also declare \"sampler\" and \"settings\"" } ?? reason)
             }
             guard case let .array(items) = list else { throw fail(keyPath, "must be a list of values, found \(describe(list))") }
@@ -440,10 +508,13 @@ private struct GridFileReader {
         return ParameterGrid(axes: axes)
     }
 
-    func unknownKeyReason(_ key: String, specs: [ParameterSpec], reserved: Set<String>) -> String {
-        reserved.contains(key)
-            ? "\"\(key)\" is in the common grid already; declare it there only"
-            : "unknown key \"\(key)\" (allowed here: \(specs.isEmpty ? "none" : specs.map(\.key).joined(separator: ", ")))"
+    func unknownKeyReason(_ key: String, specs: [ParameterSpec], reserved: Set<String>, models: ProtocolModels = .collaborative) -> String {
+        if reserved.contains(key) { return "\"\(key)\" is in the common grid already; declare it there only" }
+        let allowed = "allowed here: \(specs.isEmpty ? "none" : specs.map(\.key).joined(separator: ", "))"
+        if models == .sequential, let why = collaborativeOnlyKeys[key] {
+            return "\"\(key)\" is a CF-only setting in a sequential protocol: \(why) (\(allowed))"
+        }
+        return "unknown key \"\(key)\" (\(allowed))"
     }
 
     func configValue(_ json: JSONValue, _ path: String, _ kind: ParameterSpec.Kind) throws(GridFileError) -> ConfigurationValue {

@@ -1,4 +1,5 @@
 import ADARCore
+import ADARLayers
 import ADARTraining
 
 /// A run configuration (the protocol's fixed settings with a grid point, see
@@ -32,23 +33,9 @@ public enum ConfigurationMapping {
         let reader = Reader(configuration: configuration)
         do {
             let defaults = try TrainingConfiguration()
-            let adarDefaults = defaults.adar
-            let adar = try ADARConfiguration(
-                rho: reader.real("rho") ?? adarDefaults.rho,
-                policy: reader.choice("policy", ReferencePolicy.self) ?? adarDefaults.policy,
-                sigma: reader.real("sigma") ?? adarDefaults.sigma,
-                fallback: reader.choice("fallback", FallbackMode.self) ?? adarDefaults.fallback,
-                augmentationWeight: reader.real("weight") ?? adarDefaults.augmentationWeight,
-                syntheticWeight: reader.real("syntheticWeight") ?? adarDefaults.syntheticWeight,
-                gradientFlow: reader.choice("gradientFlow", GradientFlow.self) ?? adarDefaults.gradientFlow)
+            let adar = try reader.adar(defaults: defaults.adar)
             let generator = try reader.generator()
-            let schedule: NoiseSchedule
-            switch try reader.string("schedule") ?? "cosine" {
-            case "cosine":
-                schedule = try NoiseSchedule(.defaultCosine, steps: reader.integer("scheduleSteps") ?? defaults.schedule.steps)
-            case let other:
-                throw ConfigurationError(key: "schedule", reason: "\"\(other)\" is not a schedule the protocol runs (only \"cosine\")")
-            }
+            let schedule = try reader.schedule(defaultSteps: defaults.schedule.steps)
             return try TrainingConfiguration(
                 backbone: backbone, layers: reader.integer("layers") ?? defaults.layers, sampler: sampler,
                 poolSize: reader.integer("pool") ?? defaults.poolSize,
@@ -61,19 +48,64 @@ public enum ConfigurationMapping {
                 epochs: maxEpochs, l2: reader.real("l2") ?? defaults.l2,
                 adam: AdamParameters(learningRate: reader.real("lr") ?? defaults.adam.learningRate),
                 initialScale: reader.real("initialScale") ?? defaults.initialScale)
-        } catch let error as ConfigurationError {
-            throw error
-        } catch let TrainingError.invalidConfiguration(field, reason), let ADARError.invalidConfiguration(field, reason) {
-            throw ConfigurationError(key: key(ofField: field), reason: reason)
         } catch {
-            throw ConfigurationError(key: "", reason: "\(error)")
+            throw configurationError(error)
+        }
+    }
+
+    /// The keys of a sequential protocol's run configuration (docs/TRAINING.md "Sequential protocol") and the
+    /// SASRec setting each sets; `maxLength` is the data set's L, added by the sweep.
+    public static let sequentialFields: [String: String] = [
+        "dimension": "model.dimension", "maxLength": "model.length", "blocks": "model.blocks", "heads": "model.heads",
+        "dropout": "model.dropout", "batchSize": "batchSize", "lr": "learningRate", "l2": "l2", "pool": "poolSize",
+        "rho": "adar.rho", "weight": "adar.augmentationWeight", "syntheticWeight": "adar.syntheticWeight", "sigma": "adar.sigma",
+        "fallback": "adar.fallback", "gradientFlow": "adar.gradientFlow", "policy": "adar.policy",
+        "schedule": "schedule", "scheduleSteps": "schedule.steps",
+    ]
+
+    /// SASRec's configuration for `configuration` on a data set of `items` items. Every key must be a
+    /// `sequentialFields` key (a CF key such as `layers` or `generator` is refused, naming it); absent keys
+    /// take `SASRecTrainingConfiguration`'s and `SASRecConfiguration`'s defaults.
+    public static func sasrecConfiguration(
+        _ configuration: RunConfiguration, sampler: SamplerKind, items: Int
+    ) throws(ConfigurationError) -> SASRecTrainingConfiguration {
+        if let unknown = configuration.values.keys.filter({ sequentialFields[$0] == nil }).sorted().first {
+            throw ConfigurationError(key: unknown, reason: "SASRec has no setting of this name (known: "
+                + "\(sequentialFields.keys.sorted().joined(separator: ", ")))")
+        }
+        let reader = Reader(configuration: configuration)
+        do {
+            let shape = try SASRecConfiguration(items: items)
+            let model = try SASRecConfiguration(
+                items: items, dimension: reader.integer("dimension") ?? shape.dimension, length: reader.integer("maxLength") ?? shape.length,
+                blocks: reader.integer("blocks") ?? shape.blocks, heads: reader.integer("heads") ?? shape.heads,
+                dropout: reader.real("dropout") ?? shape.dropout)
+            let defaults = try SASRecTrainingConfiguration(model: model)
+            return try SASRecTrainingConfiguration(
+                model: model, sampler: sampler, poolSize: reader.integer("pool") ?? defaults.poolSize,
+                adar: reader.adar(defaults: defaults.adar), schedule: reader.schedule(defaultSteps: defaults.schedule.steps),
+                batchSize: reader.integer("batchSize") ?? defaults.batchSize, learningRate: reader.real("lr") ?? defaults.learningRate,
+                l2: reader.real("l2") ?? defaults.l2)
+        } catch {
+            throw configurationError(error)
+        }
+    }
+
+    /// A trainer's or ADAR's refusal as the configuration key at fault.
+    private static func configurationError(_ error: any Error) -> ConfigurationError {
+        switch error {
+        case let error as ConfigurationError: error
+        case let TrainingError.invalidConfiguration(field, reason), let ADARError.invalidConfiguration(field, reason),
+             let TrainingError.adar(ADARError.invalidConfiguration(field, reason)):
+            ConfigurationError(key: key(ofField: field), reason: reason)
+        default: ConfigurationError(key: "", reason: "\(error)")
         }
     }
 
     /// The configuration key behind a trainer's or ADAR's field name, for errors.
     static func key(ofField field: String) -> String {
         let aliases = ["learningRate": "lr", "poolSize": "pool", "augmentationWeight": "weight",
-                       "ahns.p": "p", "ahns.alpha": "alpha", "ahns.beta": "beta", "epochs": "maxEpochs"]
+                       "ahns.p": "p", "ahns.alpha": "alpha", "ahns.beta": "beta", "epochs": "maxEpochs", "length": "maxLength"]
         return aliases[field] ?? field
     }
 
@@ -82,6 +114,26 @@ public enum ConfigurationMapping {
 
     private struct Reader {
         let configuration: RunConfiguration
+
+        /// ADAR's options (S3–S7), each key absent taking `defaults`' value.
+        func adar(defaults: ADARConfiguration) throws -> ADARConfiguration {
+            try ADARConfiguration(
+                rho: real("rho") ?? defaults.rho, policy: choice("policy", ReferencePolicy.self) ?? defaults.policy,
+                sigma: real("sigma") ?? defaults.sigma, fallback: choice("fallback", FallbackMode.self) ?? defaults.fallback,
+                augmentationWeight: real("weight") ?? defaults.augmentationWeight,
+                syntheticWeight: real("syntheticWeight") ?? defaults.syntheticWeight,
+                gradientFlow: choice("gradientFlow", GradientFlow.self) ?? defaults.gradientFlow)
+        }
+
+        /// The noise schedule (S1): only `cosine` under the protocol.
+        func schedule(defaultSteps: Int) throws -> NoiseSchedule {
+            switch try string("schedule") ?? "cosine" {
+            case "cosine":
+                return try NoiseSchedule(.defaultCosine, steps: integer("scheduleSteps") ?? defaultSteps)
+            case let other:
+                throw ConfigurationError(key: "schedule", reason: "\"\(other)\" is not a schedule the protocol runs (only \"cosine\")")
+            }
+        }
 
         /// `generator` (default `forward`) and, under `denoised`, τ's keys; a τ key under `forward` is refused.
         func generator() throws(ConfigurationError) -> ADARGenerator {

@@ -91,12 +91,7 @@ public struct ValidationReport: Sendable {
     /// What the store records: the metrics, and the extras (mean loss, seconds, ADAR's status shares,
     /// and ADAR's S9 statistics: `ADARStatistics.storeExtra`).
     public var storeMetrics: [String: Double] { RunStatistics.storeMetrics(metrics) }
-    public var storeExtra: [String: Double] {
-        var extra = ["meanLoss": meanLoss, "trainingSeconds": trainingSeconds, "evaluationSeconds": evaluationSeconds]
-        for (status, share) in RunStatistics.statusShares(epochs) { extra["share.\(status.rawValue)"] = share }
-        if let adar = ADARStatistics(epochs) { extra.merge(adar.storeExtra) { $1 } }
-        return extra
-    }
+    public var storeExtra: [String: Double] { RunStatistics.evaluationExtra(epochs, evaluationSeconds: evaluationSeconds) }
 
     /// One line for the progress output: the epoch, the loss and time since the previous evaluation,
     /// validation Recall@20 and NDCG@20, the best epoch so far (`*` when this one), ADAR's status mix, the stop.
@@ -145,16 +140,8 @@ public struct ProtocolRunOutcome: Sendable {
     /// The run's summary for the store: epochs trained, best validation NDCG@20,
     /// the stop reason, training and evaluation seconds, and ADAR's status mix over every row.
     public var summary: [String: Double] {
-        var summary: [String: Double] = [
-            "epochs": Double(chosen.stoppedAfterEpoch),
-            "bestValidationNDCG@20": chosen.bestValidation,
-            "stoppedByPatience": chosen.stopReason == .patienceExhausted ? 1 : 0,
-            "meanLoss": RunStatistics.meanLoss(epochs),
-            "trainingSeconds": epochs.reduce(0) { $0 + $1.seconds },
-            "evaluationSeconds": evaluations.reduce(0) { $0 + $1.evaluationSeconds },
-        ]
-        for (status, share) in RunStatistics.statusShares(epochs) { summary["share.\(status.rawValue)"] = share }
-        return summary
+        RunStatistics.summary(chosen, epochs: epochs, evaluationSeconds: evaluations.reduce(0) { $0 + $1.evaluationSeconds },
+                              bestValidationKey: "bestValidationNDCG@20")
     }
 }
 
@@ -166,6 +153,42 @@ enum RunStatistics {
             values["ndcg@\(k)"] = metrics.ndcg(at: k)
         }
         return values
+    }
+
+    /// A sequential evaluation's store names (`hr@K`, `ndcg@K`; HR@K is Recall@K with one held-out item), after `prefix`.
+    static func sequentialMetrics(_ metrics: RankingMetrics, prefix: String = "") -> [String: Double] {
+        var values: [String: Double] = [:]
+        for k in metrics.cutoffs {
+            values["\(prefix)hr@\(k)"] = metrics.recall(at: k)
+            values["\(prefix)ndcg@\(k)"] = metrics.ndcg(at: k)
+        }
+        return values
+    }
+
+    /// An evaluation's extras in the store: the mean loss and seconds since the previous one, ADAR's status
+    /// shares and S9 statistics.
+    static func evaluationExtra(_ epochs: [EpochStatistics], evaluationSeconds: Double) -> [String: Double] {
+        var extra = ["meanLoss": meanLoss(epochs), "trainingSeconds": epochs.reduce(0) { $0 + $1.seconds },
+                     "evaluationSeconds": evaluationSeconds]
+        for (status, share) in statusShares(epochs) { extra["share.\(status.rawValue)"] = share }
+        if let adar = ADARStatistics(epochs) { extra.merge(adar.storeExtra) { $1 } }
+        return extra
+    }
+
+    /// A run's summary in the store: epochs trained, the best validation value (under `bestValidationKey`),
+    /// the stop reason, the mean loss, training and evaluation seconds, and ADAR's status mix over every row.
+    static func summary(_ chosen: ChosenModel, epochs: [EpochStatistics], evaluationSeconds: Double,
+                        bestValidationKey: String) -> [String: Double] {
+        var summary: [String: Double] = [
+            "epochs": Double(chosen.stoppedAfterEpoch),
+            bestValidationKey: chosen.bestValidation,
+            "stoppedByPatience": chosen.stopReason == .patienceExhausted ? 1 : 0,
+            "meanLoss": meanLoss(epochs),
+            "trainingSeconds": epochs.reduce(0) { $0 + $1.seconds },
+            "evaluationSeconds": evaluationSeconds,
+        ]
+        for (status, share) in statusShares(epochs) { summary["share.\(status.rawValue)"] = share }
+        return summary
     }
 
     static func meanLoss(_ epochs: [EpochStatistics]) -> Double {

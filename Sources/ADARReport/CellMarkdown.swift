@@ -37,11 +37,12 @@ public enum CellMarkdown {
                 + "has a smaller budget or shorter runs; read this table as a check of the machinery, not as evidence for or against any sampler.\n\n"
         }
         let best = report.bestBaseline?.sampler
+        let primary = report.metrics.primary, shown = report.metrics.shown
 
         // The final table.
-        let bestTitle = best.map { "NDCG@20 vs \(escape($0)) (best baseline)" } ?? "NDCG@20 vs best baseline"
-        out += "| sampler | runs | Recall@20 | NDCG@20 | NDCG@20 vs uniform | \(bestTitle) |\n"
-        out += "|---|---:|---:|---:|---:|---:|\n"
+        let bestTitle = best.map { "\(primary.title) vs \(escape($0)) (best baseline)" } ?? "\(primary.title) vs best baseline"
+        out += "| sampler | runs | " + shown.map(\.title).joined(separator: " | ") + " | \(primary.title) vs uniform | \(bestTitle) |\n"
+        out += "|---|---:|" + String(repeating: "---:|", count: shown.count) + "---:|---:|\n"
         let largestBudget = report.rows.map(\.configurationsTuned).max() ?? 0
         for row in report.rows {
             // A smaller tuning budget is said beside the row (docs/PROTOCOL.md, "Equal budgets").
@@ -50,11 +51,10 @@ public enum CellMarkdown {
             let cells = [
                 escape(row.sampler) + (row.isADAR ? " (ADAR)" : "") + budget,
                 String(row.runs.count),
-                summary(row.test[.recall]!, &notes),
-                summary(row.test[.ndcg]!, &notes),
-                brief(report.comparison(row.sampler, .uniform, .ndcg), &notes),
-                brief(report.comparison(row.sampler, .bestBaseline, .ndcg)
-                    ?? (best == "uniform" && row.isADAR ? report.comparison(row.sampler, .uniform, .ndcg) : nil), &notes),
+            ] + shown.map { summary(row.test[$0]!, &notes) } + [
+                brief(report.comparison(row.sampler, .uniform, primary), &notes),
+                brief(report.comparison(row.sampler, .bestBaseline, primary)
+                    ?? (best == "uniform" && row.isADAR ? report.comparison(row.sampler, .uniform, primary) : nil), &notes),
             ]
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
@@ -63,10 +63,11 @@ public enum CellMarkdown {
             + "(runs = n). A comparison cell reads Δ% · Δ (mean paired difference) [95% CI] · Holm-adjusted paired t-test p; "
             + "— means not compared (only ADAR variants are compared with the best baseline).\n\n"
         let m = report.comparisons.count
-        out += "Holm's adjustment runs over all **m = \(m)** comparisons of this table (both metrics; "
+        out += "Holm's adjustment runs over all **m = \(m)** comparisons of this table ("
+            + report.metrics.compared.map(\.title).joined(separator: " and ") + "; "
             + "each sampler vs uniform and each ADAR variant vs the best baseline), family-wise α = \(format(alpha, "%.2f")).\n\n"
         if let (name, value) = report.bestBaseline {
-            out += "Best baseline: **\(escape(name))**, the non-ADAR sampler with the highest mean validation NDCG@20 "
+            out += "Best baseline: **\(escape(name))**, the non-ADAR sampler with the highest mean validation \(primary.title) "
                 + "over its final runs (\(format(value, "%.4f"))); chosen on validation, never on test.\n\n"
         } else {
             out += "Best baseline: none (no non-ADAR sampler has final runs).\n\n"
@@ -113,7 +114,7 @@ public enum CellMarkdown {
                 + report.fixedSettings.map { "`\($0.key)=\(text($0.value))`" }.joined(separator: ", ") + ".\n\n"
         }
         let fixedKeys = Set(report.fixedSettings.map(\.key))
-        out += "| sampler | configurations tuned | chosen configuration | mean validation NDCG@20 |\n"
+        out += "| sampler | configurations tuned | chosen configuration | mean validation \(primary.title) |\n"
         out += "|---|---:|---|---:|\n"
         for row in report.rows {
             let varying = row.chosenConfiguration.values.keys.sorted().filter { !fixedKeys.contains($0) }
@@ -152,10 +153,11 @@ public enum CellMarkdown {
         if let plots {
             out += "\(h)# Plots\n\n"
             if let pair = report.curvePair {
-                out += "Validation NDCG@20 of each sampler's final run with \(pair) (chosen epoch circled):\n\n"
+                out += "Validation \(primary.title) of each sampler's final run with \(pair) (chosen epoch circled):\n\n"
             }
-            out += "![validation NDCG@20 curves](\(plots.validation))\n\n"
-            out += "Test NDCG@20 and Recall@20 per sampler (mean ± std, runs as dots):\n\n![test metrics](\(plots.test))\n\n"
+            out += "![validation \(primary.title) curves](\(plots.validation))\n\n"
+            out += "Test " + report.metrics.compared.map(\.title).joined(separator: " and ")
+                + " per sampler (mean ± std, runs as dots):\n\n![test metrics](\(plots.test))\n\n"
             if let calibration = plots.calibration {
                 out += "Calibration of the transition point (S9) over the epochs of each ADAR row's final run with "
                     + "\(report.curvePair.map { "\($0)" } ?? "the first seeds") (one run, not a mean over seeds): Z, where "
@@ -167,7 +169,7 @@ public enum CellMarkdown {
         return out
     }
 
-    /// The plain-language verdict of an ADAR row on NDCG@20, from the table's numbers: against the best
+    /// The plain-language verdict of an ADAR row on the primary metric (NDCG@20; SASRec NDCG@10), from the table's numbers: against the best
     /// baseline, then against uniform (once when they are the same), e.g.
     /// "adar-denoised: 4.1 % below the best baseline (dns) in NDCG@20 (Δ -0.0160 [-0.0190, -0.0130], Holm p <0.001);
     /// not significantly different from uniform (-0.3 %, Holm p 0.620)." A difference is called above or below
@@ -177,19 +179,20 @@ public enum CellMarkdown {
             return "\(escape(sampler)): no best baseline to compare with."
         }
         let bestLabel = "the best baseline (\(escape(best)))"
-        let againstBest = report.comparison(sampler, .bestBaseline, .ndcg)
-            ?? (best == "uniform" ? report.comparison(sampler, .uniform, .ndcg) : nil)
-        var clauses = [clause(againstBest, bestLabel, detailed: true, &notes)]
-        if best != "uniform", let againstUniform = report.comparison(sampler, .uniform, .ndcg) {
-            clauses.append(clause(againstUniform, "uniform", detailed: false, &notes))
+        let primary = report.metrics.primary
+        let againstBest = report.comparison(sampler, .bestBaseline, primary)
+            ?? (best == "uniform" ? report.comparison(sampler, .uniform, primary) : nil)
+        var clauses = [clause(againstBest, bestLabel, metric: primary, detailed: true, &notes)]
+        if best != "uniform", let againstUniform = report.comparison(sampler, .uniform, primary) {
+            clauses.append(clause(againstUniform, "uniform", metric: primary, detailed: false, &notes))
         }
         return "\(escape(sampler)): " + clauses.joined(separator: "; ") + "."
     }
 
     /// One comparison in words: "4.1 % below <label> in NDCG@20 (…)" or "not significantly different from <label> …".
-    static func clause(_ comparison: Comparison?, _ label: String, detailed: Bool, _ notes: inout Footnotes) -> String {
+    static func clause(_ comparison: Comparison?, _ label: String, metric: ReportMetric, detailed: Bool, _ notes: inout Footnotes) -> String {
         guard let comparison, let statistics = comparison.statistics else {
-            return "cannot be compared with \(label) in NDCG@20: no paired runs"
+            return "cannot be compared with \(label) in \(metric.title): no paired runs"
         }
         let difference = statistics.meanDifference
         let percent = statistics.relativeDifferencePercent.value
@@ -199,9 +202,9 @@ public enum CellMarkdown {
         if detailed { numbers.append("Δ \(signed(difference)) \(statistics.confidenceInterval.bracket(&notes))") }
         numbers.append("Holm p \(notes.text(comparison.holmP, pValue))")
         let detail = " (" + numbers.joined(separator: ", ") + ")"
-        guard significant else { return "not significantly different from \(label) in NDCG@20" + detail }
+        guard significant else { return "not significantly different from \(label) in \(metric.title)" + detail }
         let size = percent.map { format(abs($0), "%.1f %%") + " " } ?? ""
-        return size + (difference > 0 ? "above " : "below ") + label + " in NDCG@20" + detail
+        return size + (difference > 0 ? "above " : "below ") + label + " in \(metric.title)" + detail
     }
 
     static func summary(_ summary: MetricSummary, _ notes: inout Footnotes) -> String {

@@ -23,7 +23,7 @@ public enum CellPlots {
     static let panel = (width: 440.0, height: 300.0)
     static let margin = (left: 70.0, right: 20.0, top: 50.0, bottom: 55.0)
 
-    /// (a) Validation NDCG@20 against epoch for each sampler's final run at the cell's first
+    /// (a) Validation primary metric (NDCG@20; SASRec NDCG@10) against epoch for each sampler's final run at the cell's first
     /// (split seed, model seed), the chosen epoch circled.
     public static func validationCurves(_ report: CellReport) -> String {
         let samplers = report.curves.map(\.sampler)
@@ -33,13 +33,14 @@ public enum CellPlots {
         var svg = header(width: width, height: height)
         let x0 = margin.left, y0 = margin.top
         let pairText = report.curvePair.map { " (\($0))" } ?? ""
-        svg += text(x0 + panel.width / 2, 20, "\(report.cell): validation NDCG@20 by epoch", size: 14, anchor: "middle")
+        let metric = report.metrics.primary.title
+        svg += text(x0 + panel.width / 2, 20, "\(report.cell): validation \(metric) by epoch", size: 14, anchor: "middle")
         svg += text(x0 + panel.width / 2, 38, "final run\(pairText); circle = chosen (best validation) epoch", size: 11, anchor: "middle")
         let values = report.curves.flatMap { $0.points.map(\.value) }
         let epochs = report.curves.flatMap { $0.points.map(\.epoch) }
         let xAxis = Axis(low: 0, high: Double(max(epochs.max() ?? 1, 1)), fromZero: true)
         let yAxis = Axis(low: values.min() ?? 0, high: values.max() ?? 1, fromZero: false)
-        svg += frame(x0: x0, y0: y0, xAxis: xAxis, yAxis: yAxis, xLabel: "epoch", yLabel: "validation NDCG@20")
+        svg += frame(x0: x0, y0: y0, xAxis: xAxis, yAxis: yAxis, xLabel: "epoch", yLabel: "validation \(metric)")
         func point(_ epoch: Int, _ value: Double) -> (Double, Double) {
             (x0 + xAxis.fraction(Double(epoch)) * panel.width, y0 + panel.height * (1 - yAxis.fraction(value)))
         }
@@ -59,14 +60,14 @@ public enum CellPlots {
         return svg + "</svg>\n"
     }
 
-    /// (b) Test NDCG@20 and Recall@20 per sampler: mean ± std as a bar with caps, each run a dot.
+    /// (b) Test metrics of the Holm family (NDCG@20 and Recall@20; SASRec NDCG@10 and HR@10) per sampler: mean ± std as a bar with caps, each run a dot.
     public static func testMetrics(_ report: CellReport) -> String {
         let samplers = report.rows.map(\.sampler)
         let colours = colours(samplers)
-        let width = 2 * (margin.left + panel.width + margin.right)
+        let width = Double(report.metrics.compared.count) * (margin.left + panel.width + margin.right)
         let height = margin.top + panel.height + margin.bottom
         var svg = header(width: width, height: height)
-        for (index, metric) in [ReportMetric.ndcg, .recall].enumerated() {
+        for (index, metric) in report.metrics.compared.enumerated() {
             let x0 = Double(index) * (margin.left + panel.width + margin.right) + margin.left, y0 = margin.top
             svg += text(x0 + panel.width / 2, 20, "\(report.cell): test \(metric.title)", size: 14, anchor: "middle")
             svg += text(x0 + panel.width / 2, 38, "mean ± std over the final runs; dots = runs", size: 11, anchor: "middle")

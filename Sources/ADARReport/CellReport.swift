@@ -30,15 +30,43 @@ public struct Cell: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The metrics the table reads, by their names in the store (docs/STORE.md).
-public enum ReportMetric: String, CaseIterable, Sendable {
-    case ndcg = "ndcg@20"
-    case recall = "recall@20"
+/// A metric the table reads, by its name in the store (docs/STORE.md).
+public struct ReportMetric: Hashable, Sendable {
+    /// The store's name, e.g. `ndcg@20`.
+    public let rawValue: String
+    /// As printed, e.g. `NDCG@20`.
+    public let title: String
 
-    public var title: String {
-        switch self {
-        case .ndcg: "NDCG@20"
-        case .recall: "Recall@20"
+    /// The CF cells' metrics.
+    public static let ndcg = ReportMetric(rawValue: "ndcg@20", title: "NDCG@20")
+    public static let recall = ReportMetric(rawValue: "recall@20", title: "Recall@20")
+    /// The sequential cells' (SASRec, one held-out item: HR@K is Recall@K).
+    public static let ndcgAt10 = ReportMetric(rawValue: "ndcg@10", title: "NDCG@10")
+    public static let hitRateAt10 = ReportMetric(rawValue: "hr@10", title: "HR@10")
+    public static let hitRateAt20 = ReportMetric(rawValue: "hr@20", title: "HR@20")
+}
+
+/// Which metrics a cell's table reads, by its backbone: the CF cells NDCG@20 and Recall@20
+/// (docs/PROTOCOL.md); the sequential cells (SASRec) NDCG@10 and HR@10 as the SASRec paper, with
+/// HR@20 and NDCG@20 shown too (docs/TRAINING.md "Sequential protocol").
+public struct CellMetrics: Sendable {
+    /// What selection and early stopping maximised on validation: the best baseline, the
+    /// comparison columns, the verdicts and the validation plot read it.
+    public let primary: ReportMetric
+    /// The Holm family's metrics, the primary first (and the test plot's panels).
+    public let compared: [ReportMetric]
+    /// The table's metric columns, in order.
+    public let shown: [ReportMetric]
+
+    public init(backbone: String) {
+        if backbone == "sasrec" {
+            primary = .ndcgAt10
+            compared = [.ndcgAt10, .hitRateAt10]
+            shown = [.hitRateAt10, .ndcgAt10, .hitRateAt20, .ndcg]
+        } else {
+            primary = .ndcg
+            compared = [.ndcg, .recall]
+            shown = [.recall, .ndcg]
         }
     }
 }
@@ -72,7 +100,7 @@ public struct SamplerRow: Sendable {
     public let runs: [FinishedRun]
     /// Test metrics.
     public let test: [ReportMetric: MetricSummary]
-    /// Mean best-validation NDCG@20 over the final runs: what picks the best baseline.
+    /// Mean best-validation primary metric (NDCG@20; SASRec NDCG@10) over the final runs: what picks the best baseline.
     public let validationNDCG: MetricSummary
     /// Distinct configurations among its tune-phase runs (finished or failed).
     public let configurationsTuned: Int
@@ -112,16 +140,18 @@ public struct Comparison: Sendable {
 /// A cell's final table and everything printed around it, computed from the store alone.
 public struct CellReport: Sendable {
     public let cell: Cell
+    /// The metrics of the cell's backbone.
+    public let metrics: CellMetrics
     public let rows: [SamplerRow]
-    /// The non-ADAR sampler with the highest mean validation NDCG@20 over its final runs, and that mean.
+    /// The non-ADAR sampler with the highest mean validation primary metric over its final runs, and that mean.
     public let bestBaseline: (sampler: String, validationNDCG: Double)?
-    /// The Holm family: every comparison in the table, both metrics.
+    /// The Holm family: every comparison in the table, on each of `metrics.compared`.
     public let comparisons: [Comparison]
     /// Configuration keys with one value across every run of the cell (tune and final, finished or failed).
     public let fixedSettings: [(key: String, value: ConfigurationValue)]
     /// Failed runs of the cell (tune and final); they enter no table.
     public let failedRuns: [FailedRun]
-    /// Samplers whose final runs do not use their best tuned configuration (by validation NDCG@20), and why.
+    /// Samplers whose final runs do not use their best tuned configuration (by the validation primary metric), and why.
     public let tuningMismatches: [String]
     /// The curve of each sampler's final run at `curvePair`, for the validation plot.
     public let curves: [(sampler: String, bestEpoch: Int, points: [(epoch: Int, value: Double)])]
@@ -147,10 +177,13 @@ public struct CellReport: Sendable {
         return rank(a) < rank(b)
     }
 
-    /// Reads the cell from the store. A finished final run without test NDCG@20 and Recall@20 or
-    /// without validation NDCG@20, or a sampler with final runs of several configurations, is refused.
+    /// Reads the cell from the store. A finished final run without a test metric of `metrics.shown` or
+    /// without the validation primary metric, or a sampler with final runs of several configurations, is refused.
     public init(cell: Cell, store: RunStore) throws(ReportError) {
         self.cell = cell
+        let metrics = CellMetrics(backbone: cell.backbone)
+        self.metrics = metrics
+        let primary = metrics.primary
         let finals: [FinishedRun], tunes: [FinishedRun], failed: [FailedRun]
         do {
             finals = try store.finishedRuns(phase: .final, dataset: cell.dataset, backbone: cell.backbone, protocol: cell.protocol)
@@ -164,11 +197,11 @@ public struct CellReport: Sendable {
         let failedTunes = failed.filter { $0.spec.phase == .tune }
 
         for run in finals {
-            for metric in ReportMetric.allCases where run.testMetrics[metric.rawValue] == nil {
+            for metric in metrics.shown where run.testMetrics[metric.rawValue] == nil {
                 throw .missingMetric(run: run.spec.description, split: "test", metric: metric.rawValue)
             }
-            if run.bestValidationMetrics[ReportMetric.ndcg.rawValue] == nil {
-                throw .missingMetric(run: run.spec.description, split: "validation (best epoch)", metric: ReportMetric.ndcg.rawValue)
+            if run.bestValidationMetrics[primary.rawValue] == nil {
+                throw .missingMetric(run: run.spec.description, split: "validation (best epoch)", metric: primary.rawValue)
             }
         }
 
@@ -186,15 +219,15 @@ public struct CellReport: Sendable {
             rows.append(SamplerRow(
                 sampler: sampler, isADAR: Self.isADAR(sampler), chosenConfiguration: runs[0].spec.configuration,
                 runs: runs,
-                test: Dictionary(uniqueKeysWithValues: ReportMetric.allCases.map { metric in
+                test: Dictionary(uniqueKeysWithValues: metrics.shown.map { metric in
                     (metric, MetricSummary(runs.map { $0.testMetrics[metric.rawValue]! }))
                 }),
-                validationNDCG: MetricSummary(runs.map { $0.bestValidationMetrics[ReportMetric.ndcg.rawValue]! }),
+                validationNDCG: MetricSummary(runs.map { $0.bestValidationMetrics[primary.rawValue]! }),
                 configurationsTuned: tuned.count
             ))
         }
         self.rows = rows
-        tuningMismatches = Self.mismatches(rows: rows, tunes: tunes)
+        tuningMismatches = Self.mismatches(rows: rows, tunes: tunes, metric: primary)
 
         // Chosen on validation only; ties go to the first in table order.
         var best: SamplerRow?
@@ -203,7 +236,7 @@ public struct CellReport: Sendable {
         }
         bestBaseline = best.map { ($0.sampler, $0.validationNDCG.mean) }
 
-        comparisons = try Self.family(rows: rows, bestBaseline: best)
+        comparisons = try Self.family(rows: rows, bestBaseline: best, metrics: metrics.compared)
 
         var allSpecs = (finals + tunes).map(\.spec) + failed.map(\.spec)
         allSpecs.sort { $0.description < $1.description }
@@ -226,7 +259,7 @@ public struct CellReport: Sendable {
             do { evaluations = try store.evaluations(run.id) } catch { throw .store(error) }
             let validation = evaluations.filter { $0.split == .validation }
             let points = validation.compactMap { evaluation in
-                evaluation.metrics[ReportMetric.ndcg.rawValue].map { (evaluation.epoch, $0) }
+                evaluation.metrics[primary.rawValue].map { (evaluation.epoch, $0) }
             }
             curves.append((row.sampler, run.bestEpoch, points))
             let calibration = validation.compactMap(CalibrationCurve.Point.init)
@@ -238,20 +271,20 @@ public struct CellReport: Sendable {
         self.calibrationCurves = calibrationCurves
     }
 
-    /// The final runs must use the configuration that tuning chose: the highest best validation NDCG@20
+    /// The final runs must use the configuration that tuning chose: the highest best validation `metric`
     /// among the sampler's finished tune runs (ties cannot be judged here: they go by grid order).
-    private static func mismatches(rows: [SamplerRow], tunes: [FinishedRun]) -> [String] {
+    private static func mismatches(rows: [SamplerRow], tunes: [FinishedRun], metric: ReportMetric) -> [String] {
         var notes: [String] = []
         for row in rows {
             let scored = tunes.filter { $0.spec.sampler == row.sampler }
-                .compactMap { run in run.bestValidationMetrics[ReportMetric.ndcg.rawValue].map { (run.spec.configuration, $0) } }
+                .compactMap { run in run.bestValidationMetrics[metric.rawValue].map { (run.spec.configuration, $0) } }
             guard let best = scored.max(by: { $0.1 < $1.1 }) else { continue }
             guard let chosen = scored.filter({ $0.0 == row.chosenConfiguration }).map(\.1).max() else {
                 notes.append("\(row.sampler): the configuration of its final runs is not among its finished tune runs")
                 continue
             }
             if chosen < best.1 {
-                notes.append("\(row.sampler): its final runs use a configuration with tune-phase validation NDCG@20 "
+                notes.append("\(row.sampler): its final runs use a configuration with tune-phase validation \(metric.title) "
                     + "\(chosen), below the best tuned, \(best.1) (\(best.0.canonicalText))")
             }
         }
@@ -259,8 +292,8 @@ public struct CellReport: Sendable {
     }
 
     /// Every sampler against uniform, and every ADAR variant against the best baseline (unless that is
-    /// uniform, already compared), on both metrics; then Holm over all of them at once.
-    private static func family(rows: [SamplerRow], bestBaseline: SamplerRow?) throws(ReportError) -> [Comparison] {
+    /// uniform, already compared), on each of `metrics`; then Holm over all of them at once.
+    private static func family(rows: [SamplerRow], bestBaseline: SamplerRow?, metrics: [ReportMetric]) throws(ReportError) -> [Comparison] {
         var planned: [(SamplerRow, SamplerRow, Comparison.Comparator)] = []
         let uniform = rows.first { $0.sampler == "uniform" }
         for row in rows {
@@ -271,7 +304,7 @@ public struct CellReport: Sendable {
         }
         var unadjusted: [(String, String, Comparison.Comparator, ReportMetric, PairedComparison?, [String])] = []
         for (candidate, comparator, kind) in planned {
-            for metric in [ReportMetric.ndcg, .recall] {
+            for metric in metrics {
                 let left = candidate.values(metric), right = comparator.values(metric)
                 let shared = Set(left.keys).intersection(right.keys)
                 let unpaired = (Set(left.keys).subtracting(shared).sorted().map { "\(candidate.sampler) \($0)" }

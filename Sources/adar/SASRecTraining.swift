@@ -31,7 +31,7 @@ struct SASRecOptions: ParsableArguments {
     }
 
     func length(for dataset: DatasetName) -> Int {
-        maxLength ?? (dataset == .ml1m ? 200 : dataset == .ml100k ? 50 : 20)
+        maxLength ?? dataset.sequenceLength
     }
 
     func validate(_ training: TrainingOptions, sampler: SamplerKind, dataset: DatasetName, data: DataOptions) throws(ValidationError) {
@@ -78,13 +78,8 @@ struct SASRecOptions: ParsableArguments {
 
 extension TrainCommand {
     func loadSequences() throws -> SequenceData {
-        switch dataset {
-        case .synthetic:
-            return .synthetic(users: data.syntheticUsers, items: data.syntheticItems, length: SASRecOptions.syntheticSequenceLength,
-                              seed: data.splitSeed)
-        case .ml100k: return try MovieLens.ml100k.loadSequences(from: DataOptions.cached(.ml100k, cache: data.cache))
-        case .ml1m: return try MovieLens.ml1m.loadSequences(from: DataOptions.cached(.ml1m, cache: data.cache))
-        }
+        try DataOptions.loadSequences(dataset, cache: data.cache, seed: data.splitSeed,
+                                      syntheticUsers: data.syntheticUsers, syntheticItems: data.syntheticItems)
     }
 
     /// `adar train --model sasrec`: SASRecProtocolRun with the options, a progress line per evaluation, a JSON record.

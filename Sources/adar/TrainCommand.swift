@@ -14,7 +14,8 @@ enum DatasetName: String, CaseIterable, ExpressibleByArgument {
 
 extension Backbone: ExpressibleByArgument {}
 
-/// `--model`: a CF backbone (`Backbone`) or SASRec, which only `adar train` trains (SASRecTraining.swift).
+/// `--model`: a CF backbone (`Backbone`) or SASRec, which `adar train` trains with its own options (SASRecTraining.swift)
+/// and `adar tune` under a sequential protocol of the grid file.
 enum ModelName: String, CaseIterable, ExpressibleByArgument {
     case mf, lightgcn, sasrec
 
@@ -101,7 +102,7 @@ struct TrainingOptions: ParsableArguments {
     /// ranges, ADAR's, the schedule's) is refused before any data is loaded.
     func configuration(sampler: SamplerKind, epochs: Int) throws(ValidationError) -> TrainingConfiguration {
         guard let backbone = model.backbone else {
-            throw ValidationError("--model sasrec: only `adar train` trains SASRec")
+            throw ValidationError("--model sasrec: SASRec has its own options (SASRecOptions), not these")
         }
         let generator: ADARGenerator
         switch self.generator {

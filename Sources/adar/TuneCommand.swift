@@ -30,6 +30,10 @@ struct TuneCommand: ParsableCommand {
                     fixed time split: it varies the model seed only (split seed 0).
             Settings no grid tunes (d, batch, initial scale, LightGCN layers, the
             default pool, ADAR's policy and schedule) are the protocol's `fixed` block.
+            --model sasrec runs a sequential protocol ("model": "sasrec" in the grid
+            file, e.g. full-sequential): SASRec on the leave-one-out sequences (a fixed
+            split: model seeds only; L = 50 for ml-100k, 200 for ml-1m), rows of
+            uniform, dns or adar, early-stopped and chosen on validation NDCG@10.
             Every evaluation and result goes to the SQLite store (--store). Stopped at
             any moment, the same command resumes: finished runs are skipped, a
             half-finished run is redone from nothing. A diverged run is recorded as
@@ -46,7 +50,7 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup var cell: CellOptions
 
-    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), limited-fixed-split (ML-1M, for cost), reduced.")
+    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), limited-fixed-split (ML-1M, for cost), reduced; with --model sasrec full-sequential (smoke-sequential: tests).")
     var protocolName = "full"
 
     @Option(help: "The run store (SQLite; created with its folders when missing).")
@@ -69,6 +73,12 @@ struct TuneCommand: ParsableCommand {
         guard let evaluationProtocol = file.protocols.first(where: { $0.name == protocolName }) else {
             throw CLIError(.usage, "--protocol: \(grids) has no protocol \"\(protocolName)\" (it has: \(file.protocols.map(\.name).joined(separator: ", ")))")
         }
+        let backbones = evaluationProtocol.models.backbones
+        guard backbones.contains(cell.model.rawValue) else {
+            let others = file.protocols.filter { $0.models.backbones.contains(cell.model.rawValue) }.map(\.name)
+            throw CLIError(.usage, "--protocol \(protocolName) trains \(backbones.joined(separator: ", ")), not --model \(cell.model.rawValue); "
+                + "the protocols of \(grids) for \(cell.model.rawValue): \(others.isEmpty ? "none" : others.joined(separator: ", "))")
+        }
         return (grids, evaluationProtocol, try RowList.resolve(cell.samplers, in: evaluationProtocol, grids: grids))
     }
 
@@ -76,14 +86,10 @@ struct TuneCommand: ParsableCommand {
         let (grids, evaluationProtocol, rows) = try plan()
         let runStore = try RunStore(path: store)
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        let (cache, users, items, dataset, model) = (cell.cache, cell.syntheticUsers, cell.syntheticItems, cell.dataset, cell.model)
         let sweep = ProtocolSweep(
-            store: runStore, evaluationProtocol: evaluationProtocol, dataset: dataset.rawValue, backbone: model, rows: rows,
-            hasFixedSplit: dataset == .ml1m, threads: cell.threads, codeVersion: "adar \(ADARVersion.number) (\(buildConfiguration))",
-            loadData: { splitSeed in
-                try DataOptions.load(dataset, cache: cache, splitSeed: splitSeed, syntheticUsers: users, syntheticItems: items)
-            },
-            log: log)
+            store: runStore, evaluationProtocol: evaluationProtocol, dataset: cell.dataset.rawValue, model: cell.sweepModel(), rows: rows,
+            threads: cell.threads, codeVersion: "adar \(ADARVersion.number) (\(buildConfiguration))", log: log)
+        let (dataset, model) = (cell.dataset, cell.model)
         try sweep.checkPlans()
         if buildConfiguration == "debug" {
             log("note: this is a debug build; `swift run -c release adar tune …` is about 20× faster")
@@ -92,7 +98,7 @@ struct TuneCommand: ParsableCommand {
         log("cell \(dataset.rawValue) × \(model.rawValue); store \(store); phase \(phase.rawValue)")
         if phase != .final { try sweep.tune() }
         let chosen = try sweep.select()
-        print("chosen on validation NDCG@20 (protocol \(evaluationProtocol.name), \(dataset.rawValue) × \(model.rawValue), "
+        print("chosen on validation \(sweep.selectionMetric.uppercased()) (protocol \(evaluationProtocol.name), \(dataset.rawValue) × \(model.rawValue), "
             + "split seed \(sweep.tuningSplitSeed), model seed \(sweep.tuningModelSeed)):")
         let width = max(8, rows.map(\.name.count).max() ?? 0)
         for (row, selected) in chosen {
@@ -118,8 +124,8 @@ struct CellOptions: ParsableArguments {
     @Option(help: "Data: ml-100k, ml-1m, synthetic.")
     var dataset: DatasetName = .ml100k
 
-    @Option(help: "Backbone: mf, lightgcn.")
-    var model: Backbone = .mf
+    @Option(help: "Backbone: mf, lightgcn, or sasrec (with a sequential protocol of the grid file).")
+    var model: ModelName = .mf
 
     @Option(help: "The grid file declaring the protocols (default: the checkout's protocol/grids.json).")
     var grids: String?
@@ -145,7 +151,13 @@ struct CellOptions: ParsableArguments {
         }
         if let samplers { _ = try RowList.parse(samplers, option: "--samplers") }
         if grids?.isEmpty == true { throw ValidationError("--grids is empty") }
-        if dataset == .synthetic {
+        if dataset == .synthetic, model == .sasrec {
+            let length = SASRecOptions.syntheticSequenceLength
+            guard syntheticUsers >= 1 else { throw ValidationError("--synthetic-users: \(syntheticUsers) must be at least 1") }
+            guard syntheticItems >= 3 * length else {
+                throw ValidationError("--synthetic-items: \(syntheticItems) must be at least \(3 * length) for SASRec's synthetic walks of \(length) items")
+            }
+        } else if dataset == .synthetic {
             do {
                 try ImplicitFeedback.checkSyntheticShape(users: syntheticUsers, items: syntheticItems,
                                                          interactionsPerUser: DataOptions.syntheticInteractionsPerUser)
@@ -161,6 +173,20 @@ struct CellOptions: ParsableArguments {
             + (samplers.map { ["--samplers", $0] } ?? [])
             + ["--threads", String(threads), "--cache", cache,
                "--synthetic-users", String(syntheticUsers), "--synthetic-items", String(syntheticItems)]
+    }
+
+    /// What the sweep trains: SASRec on the data set's leave-one-out sequences (L by the data set, a fixed
+    /// split: split seed 0, which also seeds the synthetic walks), or MF/LightGCN on the split of each split seed.
+    func sweepModel() -> any SweepModel {
+        let (dataset, cache, users, items) = (dataset, cache, syntheticUsers, syntheticItems)
+        guard let backbone = model.backbone else {
+            return SequentialSweepModel(maxLength: dataset.sequenceLength) {
+                try DataOptions.loadSequences(dataset, cache: cache, seed: 0, syntheticUsers: users, syntheticItems: items)
+            }
+        }
+        return CollaborativeSweepModel(backbone: backbone, hasFixedSplit: dataset == .ml1m) { splitSeed in
+            try DataOptions.load(dataset, cache: cache, splitSeed: splitSeed, syntheticUsers: users, syntheticItems: items)
+        }
     }
 
     /// `--grids`, or the checkout's protocol/grids.json.
@@ -207,6 +233,30 @@ enum RowList {
                     + "(its rows: \(evaluationProtocol.rows.map(\.name).joined(separator: ", ")))")
             }
             return row
+        }
+    }
+}
+
+extension DatasetName {
+    /// SASRec's maximum sequence length L on this data set (the SASRec paper's: 200 for ML-1M; 50 for ML-100K,
+    /// whose users have shorter histories; 20 for the synthetic walks of 30 items).
+    var sequenceLength: Int {
+        switch self {
+        case .ml1m: 200
+        case .ml100k: 50
+        case .synthetic: 20
+        }
+    }
+}
+
+extension DataOptions {
+    /// The data set's leave-one-out sequences (`seed` draws the synthetic walks), fetched into `cache` when missing.
+    static func loadSequences(_ dataset: DatasetName, cache: String, seed: UInt64, syntheticUsers: Int, syntheticItems: Int) throws -> SequenceData {
+        switch dataset {
+        case .synthetic:
+            return .synthetic(users: syntheticUsers, items: syntheticItems, length: SASRecOptions.syntheticSequenceLength, seed: seed)
+        case .ml100k: return try MovieLens.ml100k.loadSequences(from: cached(.ml100k, cache: cache))
+        case .ml1m: return try MovieLens.ml1m.loadSequences(from: cached(.ml1m, cache: cache))
         }
     }
 }

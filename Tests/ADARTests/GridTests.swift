@@ -19,7 +19,7 @@ struct GridTests {
     @Test("protocol/grids.json loads: full, full-fixed-split, limited-fixed-split and reduced, with the declared budgets and settings")
     func committedFileLoads() throws {
         let file = try Self.committed()
-        #expect(file.protocols.map(\.name) == ["full", "full-fixed-split", "limited-fixed-split", "reduced"])
+        #expect(file.protocols.map(\.name) == ["full", "full-fixed-split", "limited-fixed-split", "reduced", "full-sequential", "smoke-sequential"])
         let full = try file.evaluationProtocol(named: "full"), reduced = try file.evaluationProtocol(named: "reduced")
         let fixedSplit = try file.evaluationProtocol(named: "full-fixed-split")
         let limited = try file.evaluationProtocol(named: "limited-fixed-split")
@@ -40,8 +40,9 @@ struct GridTests {
             #expect(other.rows == full.rows)
             #expect(other.commonGrid == full.commonGrid && other.selectionSeed == full.selectionSeed)
         }
-        // The settings no grid tunes, declared in the file (docs/PROTOCOL.md "Fixed settings").
-        for evaluationProtocol in file.protocols {
+        // The settings no grid tunes, declared in the file (docs/PROTOCOL.md "Fixed settings"); the sequential
+        // protocols' are SASRec's (SequentialProtocolTests).
+        for evaluationProtocol in file.protocols where evaluationProtocol.models == .collaborative {
             #expect(evaluationProtocol.fixed.canonicalText
                 == #"{"batchSize":2048,"dimension":64,"initialScale":0.1,"layers":3,"policy":"max","pool":16,"schedule":"cosine","scheduleSteps":1000}"#)
         }
@@ -50,7 +51,7 @@ struct GridTests {
         #expect(full.runConfiguration(dnsPoint)["pool"] == dnsPoint["pool"] && full.runConfiguration(dnsPoint)["dimension"] == .number(64))
         #expect(full.runConfiguration(full.tuningPlan(for: try Self.row("adar", of: full)).configurations[0])["pool"] == .number(16))
         let unknown = #expect(throws: GridFileError.self) { try file.evaluationProtocol(named: "fast") }
-        #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, full-fixed-split, limited-fixed-split, reduced)")
+        #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, full-fixed-split, limited-fixed-split, reduced, full-sequential, smoke-sequential)")
     }
 
     @Test("Grid sizes and budgets: every row gets N when its grid has ≥ N points; uniform gets all 4")
@@ -67,7 +68,8 @@ struct GridTests {
                                          "adar-forward", "adar-hardest-through", "adar-denoised", "adar-w0"])
         // The reduced protocol (`adar demo`) keeps the five samplers' rows only.
         #expect(reduced.rows.map(\.name) == ["uniform", "dns", "ahns", "adar", "mixgcf"])
-        for evaluationProtocol in file.protocols {
+        // (The sequential protocols' sizes: SequentialProtocolTests.)
+        for evaluationProtocol in file.protocols where evaluationProtocol.models == .collaborative {
             for row in evaluationProtocol.rows {
                 let plan = evaluationProtocol.tuningPlan(for: row)
                 #expect(plan.gridSize == sizes[row.name], "\(evaluationProtocol.name) \(row.name)")

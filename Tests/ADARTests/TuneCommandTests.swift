@@ -40,17 +40,13 @@ struct TuneCommandTests {
         try RunStore(path: folder.appendingPathComponent("runs.sqlite").path, access: .readOnly)
     }
 
-    @Test("SIGKILLed mid-sweep and restarted: finished runs are not redone, the half-finished run is, and the store equals an uninterrupted sweep's")
-    func killAndResume() throws {
-        let killed = try Self.folder(), uninterrupted = try Self.folder()
-        defer {
-            try? FileManager.default.removeItem(at: killed)
-            try? FileManager.default.removeItem(at: uninterrupted)
-        }
+    /// Starts `adar arguments…` in `folder` and SIGKILLs it once its store (runs.sqlite) shows at least two
+    /// finished runs and one running; requires that it was caught so.
+    static func killMidRun(_ arguments: [String], in folder: URL) throws {
         let process = Process()
         process.executableURL = try ADARExecutable.url()
-        process.arguments = Self.arguments
-        process.currentDirectoryURL = killed
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -58,7 +54,7 @@ struct TuneCommandTests {
         let deadline = Date().addingTimeInterval(120)
         var seen: [RunStatus: Int] = [:]
         while process.isRunning && Date() < deadline {
-            if let counts = try? Self.store(in: killed).statusCounts(), counts[.finished, default: 0] >= 2, counts[.running, default: 0] == 1 {
+            if let counts = try? store(in: folder).statusCounts(), counts[.finished, default: 0] >= 2, counts[.running, default: 0] == 1 {
                 seen = counts
                 kill(process.processIdentifier, SIGKILL)
                 break
@@ -68,6 +64,16 @@ struct TuneCommandTests {
         process.waitUntilExit()
         try #require(seen[.running] == 1, "the sweep ended (status \(process.terminationStatus)) before it was caught mid-run: \(seen)")
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+    }
+
+    @Test("SIGKILLed mid-sweep and restarted: finished runs are not redone, the half-finished run is, and the store equals an uninterrupted sweep's")
+    func killAndResume() throws {
+        let killed = try Self.folder(), uninterrupted = try Self.folder()
+        defer {
+            try? FileManager.default.removeItem(at: killed)
+            try? FileManager.default.removeItem(at: uninterrupted)
+        }
+        try Self.killMidRun(Self.arguments, in: killed)
 
         let before = try Self.store(in: killed)
         let finishedBefore = try before.finishedRuns()
