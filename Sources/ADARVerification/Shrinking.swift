@@ -1,0 +1,195 @@
+import Foundation
+
+/// A randomised case that can propose simpler versions of itself
+/// (docs/Shrinking.md). The claims' sweeps, the tests and `adar verify` all
+/// shrink through this one protocol and `Shrinker`.
+public protocol Shrinkable: Sendable {
+    /// Simpler variants, the largest reductions first. `Shrinker` ignores any
+    /// candidate whose `shrinkSize` is not strictly smaller, so shrinking ends.
+    var shrinkCandidates: [Self] { get }
+    /// What shrinking decreases, compared lexicographically (e.g. rows, d, pool, T, value complexity).
+    var shrinkSize: [Int] { get }
+    /// The case for people: shapes, parameters and, when few, the values.
+    var summary: String { get }
+    /// A Swift expression that builds exactly this case (`try EquivalenceCase(…)`).
+    var swiftExpression: String { get }
+}
+
+/// A failing case shrunk to a minimal one: no candidate of `minimal` still fails.
+public struct Counterexample: Sendable {
+    /// The minimal case, for people.
+    public let summary: String
+    /// A ready-to-paste Swift Testing test that rebuilds the minimal case and runs the claim on it.
+    public let swiftTest: String
+    /// The case as the sweep drew it.
+    public let drawnSummary: String
+    /// Accepted reductions, and how many candidates were run to find them.
+    public let steps: Int, evaluations: Int
+    /// True when the evaluation budget ran out first: `minimal` is smaller, not necessarily minimal.
+    public let budgetExhausted: Bool
+
+    public var description: String {
+        "minimal counterexample (\(steps) reductions, \(evaluations) candidate runs\(budgetExhausted ? ", budget exhausted" : "")): "
+            + "\(summary)\n  drawn as: \(drawnSummary)\n  as a Swift Testing case:\n"
+            + swiftTest.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+    }
+}
+
+/// Greedy, deterministic shrinking: take the first candidate that still
+/// fails, start again from it, and stop when none does (a local minimum
+/// under the candidates) or after `budget` candidate runs.
+public enum Shrinker {
+    /// Candidate runs allowed per shrink; small cases run in milliseconds.
+    public static let defaultBudget = 2_000
+
+    public static func shrink<Case: Shrinkable>(
+        _ failing: Case, budget: Int = defaultBudget, stillFails: (Case) -> Bool
+    ) -> (minimal: Case, steps: Int, evaluations: Int, budgetExhausted: Bool) {
+        var current = failing, steps = 0, evaluations = 0
+        search: while true {
+            let size = current.shrinkSize
+            for candidate in current.shrinkCandidates where candidate.shrinkSize.lexicographicallyPrecedes(size) {
+                guard evaluations < budget else { return (current, steps, evaluations, true) }
+                evaluations += 1
+                if stillFails(candidate) {
+                    current = candidate
+                    steps += 1
+                    continue search
+                }
+            }
+            return (current, steps, evaluations, false)
+        }
+    }
+
+    /// Shrinks `failing` and renders the result: `claimID` names the claim
+    /// and `check` is the Swift call that runs it on the case bound to `c`
+    /// (e.g. `EquivalenceChecks.check("S6/E1", on: c)`), returning a `ClaimResult`.
+    public static func counterexample<Case: Shrinkable>(
+        _ failing: Case, claimID: String, check: String, stillFails: (Case) -> Bool
+    ) -> Counterexample {
+        let shrunk = shrink(failing, stillFails: stillFails)
+        let name = claimID.filter { $0.isLetter || $0.isNumber }
+        let expression = shrunk.minimal.swiftExpression
+            .split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    ")
+        let test = """
+            @Test("\(claimID) minimal counterexample")
+            func minimalCounterexample\(name)() throws {
+                let c = \(expression)
+                let result = try \(check)
+                #expect(result.passed, "\\(result)")
+            }
+            """
+        return Counterexample(
+            summary: shrunk.minimal.summary, swiftTest: test, drawnSummary: failing.summary,
+            steps: shrunk.steps, evaluations: shrunk.evaluations, budgetExhausted: shrunk.budgetExhausted)
+    }
+}
+
+/// How simple a number is, for shrinking scores and weights: 0 < ±1 < ±2ᵏ < integer < anything else.
+enum Simplicity {
+    static func rank(_ x: Double) -> Int {
+        if x == 0 { return 0 }
+        if abs(x) == 1 { return 1 }
+        if x.isFinite && x.significandBitPattern == 0 && x.isNormal { return 2 }
+        if x.isFinite && x == x.rounded() { return 3 }
+        return 4
+    }
+
+    static func rank(_ x: Float) -> Int { rank(Double(x)) }
+
+    /// The simpler replacements of `x`, simplest first: 0, ±1, the nearest
+    /// power of two, the nearest integer (each only when simpler than `x`).
+    static func simpler(_ x: Double) -> [Double] {
+        let own = rank(x)
+        guard own > 0 else { return [] }
+        var values = [0.0, x < 0 ? -1 : 1]
+        if x.isFinite {
+            values.append(x < 0 ? -exp2(log2(abs(x)).rounded()) : exp2(log2(abs(x)).rounded()))
+            values.append(x.rounded())
+        }
+        var seen = Set<Double>()
+        return values.filter { rank($0) < own && $0.isFinite && seen.insert($0).inserted }
+    }
+
+    static func simpler(_ x: Float) -> [Float] {
+        simpler(Double(x)).map(Float.init).filter { $0.isFinite && rank($0) < rank(x) }
+    }
+
+    /// Candidates that simplify a whole vector at once (every component to
+    /// 0, to ±1, to a power of two, to an integer), then, when `perComponent`,
+    /// one component at a time.
+    static func vectorCandidates(_ values: [Float], perComponent: Bool) -> [[Float]] {
+        var candidates = [[Float]]()
+        let total = values.reduce(0) { $0 + rank($1) }
+        for level in 0..<4 {
+            let simplified = values.map { x in simpler(x).first { rank($0) <= level } ?? x }
+            if simplified.reduce(0, { $0 + rank($1) }) < total, !candidates.contains(simplified) { candidates.append(simplified) }
+        }
+        if perComponent {
+            for i in values.indices {
+                for replacement in simpler(values[i]) {
+                    var changed = values
+                    changed[i] = replacement
+                    candidates.append(changed)
+                }
+            }
+        }
+        return candidates
+    }
+
+    static func complexity(_ values: [Float]) -> Int { values.reduce(0) { $0 + rank($1) } }
+    static func complexity(_ values: [Double]) -> Int { values.reduce(0) { $0 + rank($1) } }
+
+    /// Components above which a case only gets whole-vector simplifications
+    /// (per-component candidates would cost one run each).
+    static let perComponentLimit = 256
+}
+
+/// Swift source for the values a case holds.
+enum SwiftSource {
+    static func array(_ values: [Float]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
+    static func array(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
+    static func array(_ values: [Int]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
+}
+
+/// Smaller sizes to try for a count `n` (1, 2, n/2, n − 1), smallest first, each below `n`.
+func smallerCounts(_ n: Int, minimum: Int = 1) -> [Int] {
+    var seen = Set<Int>()
+    return [minimum, minimum + 1, n / 2, n - 1].filter { $0 >= minimum && $0 < n && seen.insert($0).inserted }
+}
+
+/// A claim checked over random cases of one kind: how to draw a case, run
+/// it into a tally, and judge the tally. Its sweep shrinks the first failing
+/// case; passing sweeps pay one verdict per case and nothing more.
+struct CaseSweep<Case: Shrinkable, Tally> {
+    let claimID: String
+    let emptyTally: Tally
+    let draw: (_ index: Int) throws -> Case
+    let run: (Case, inout Tally) throws -> Void
+    let result: (Tally, _ cases: Int) -> ClaimResult
+    /// The Swift call that runs the claim on the case bound to `c`, for the printed test.
+    let check: String
+
+    func sweep(cases: Int) throws -> ClaimResult {
+        var tally = emptyTally, firstFailing: Case?
+        for index in 0..<cases {
+            let c = try draw(index)
+            try run(c, &tally)
+            if firstFailing == nil, !result(tally, index + 1).passed { firstFailing = c }
+        }
+        var claimResult = result(tally, cases)
+        if let firstFailing {
+            claimResult.counterexample = Shrinker.counterexample(firstFailing, claimID: claimID, check: check) { candidate in
+                (try? single(candidate).passed) == false
+            }
+        }
+        return claimResult
+    }
+
+    /// The claim on the one case `c`.
+    func single(_ c: Case) throws -> ClaimResult {
+        var tally = emptyTally
+        try run(c, &tally)
+        return result(tally, 1)
+    }
+}
