@@ -90,7 +90,7 @@ extension EquivalenceCase: Shrinkable {
 
     public var summary: String {
         var text = "B = \(rows), d = \(dimension), M = \(poolSize); schedule \(Self.swiftLiteral(schedule.kind)) T = \(schedule.steps); "
-            + "\(Self.configurationSource(configuration)); noise \(Self.noiseSource(noise)); rows drawn as \(rowKinds.map(\.rawValue))"
+            + "\(Self.configurationSource(configuration)); noise \(noiseSummary); rows drawn as \(rowKinds.map(\.rawValue))"
         if users.count + positives.count + pool.count <= 48 {
             text += "; e_u \(SwiftSource.array(users)), x_0 \(SwiftSource.array(positives)), pool \(SwiftSource.array(pool))"
         }
@@ -224,6 +224,12 @@ extension EquivalenceCase: Shrinkable {
         if c.gradientFlow != base.gradientFlow { arguments.append("gradientFlow: .\(c.gradientFlow)") }
         if c.l2 != base.l2 { arguments.append("l2: \(c.l2)") }
         return "try ADARConfiguration(\(arguments.joined(separator: ", ")))"
+    }
+
+    /// The noise for people: explicit `ε` in full only when short.
+    var noiseSummary: String {
+        if case let .explicit(epsilon) = noise, epsilon.count > 16 { return "explicit ε (\(epsilon.count) values)" }
+        return Self.noiseSource(noise)
     }
 
     static func noiseSource(_ noise: Noise32) -> String {

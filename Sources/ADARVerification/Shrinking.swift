@@ -85,45 +85,48 @@ public enum Shrinker {
     }
 }
 
-/// How simple a number is, for shrinking scores and weights: 0 < ±1 < ±2ᵏ < integer < anything else.
+/// How simple a number is, for shrinking scores, weights and parameters:
+/// 0 < ±1 < ±2ᵏ < other integers < decimals, the shorter the simpler.
 enum Simplicity {
-    static func rank(_ x: Double) -> Int {
+    static func rank<T: BinaryFloatingPoint & LosslessStringConvertible>(_ x: T) -> Int {
         if x == 0 { return 0 }
         if abs(x) == 1 { return 1 }
-        if x.isFinite && x.significandBitPattern == 0 && x.isNormal { return 2 }
-        if x.isFinite && x == x.rounded() { return 3 }
-        return 4
+        guard x.isFinite else { return Int.max / 2 }
+        if x.isNormal && x.significandBitPattern == 0 { return 2 }
+        if x == x.rounded() { return 3 }
+        return 4 + significantDigits(x)
     }
 
-    static func rank(_ x: Float) -> Int { rank(Double(x)) }
+    /// The significant decimal digits of `x`'s shortest round-trip form (`0.0125` → 3).
+    static func significantDigits<T: BinaryFloatingPoint & LosslessStringConvertible>(_ x: T) -> Int {
+        let mantissa = x.description.lowercased().split(separator: "e")[0].filter(\.isNumber)
+        return max(1, mantissa.drop { $0 == "0" }.reversed().drop { $0 == "0" }.count)
+    }
 
     /// The simpler replacements of `x`, simplest first: 0, ±1, the nearest
-    /// power of two, the nearest integer (each only when simpler than `x`).
-    static func simpler(_ x: Double) -> [Double] {
+    /// power of two, the nearest integer, then `x` rounded to 1, 2, … significant
+    /// decimal digits (each only when simpler than `x`).
+    static func simpler<T: BinaryFloatingPoint & LosslessStringConvertible>(_ x: T) -> [T] {
         let own = rank(x)
-        guard own > 0 else { return [] }
-        var values = [0.0, x < 0 ? -1 : 1]
-        if x.isFinite {
-            values.append(x < 0 ? -exp2(log2(abs(x)).rounded()) : exp2(log2(abs(x)).rounded()))
-            values.append(x.rounded())
+        guard own > 0, x.isFinite else { return [] }
+        let magnitude = Double(abs(x))
+        var values: [T] = [0, x < 0 ? -1 : 1, T(x < 0 ? -exp2(log2(magnitude).rounded()) : exp2(log2(magnitude).rounded())), x.rounded()]
+        for digits in 1..<max(1, own - 4) {
+            if let rounded = T(String(format: "%.\(digits - 1)e", Double(x))) { values.append(rounded) }
         }
         var seen = Set<Double>()
-        return values.filter { rank($0) < own && $0.isFinite && seen.insert($0).inserted }
+        return values.filter { $0.isFinite && rank($0) < own && seen.insert(Double($0)).inserted }
     }
 
-    static func simpler(_ x: Float) -> [Float] {
-        simpler(Double(x)).map(Float.init).filter { $0.isFinite && rank($0) < rank(x) }
-    }
-
-    /// Candidates that simplify a whole vector at once (every component to
-    /// 0, to ±1, to a power of two, to an integer), then, when `perComponent`,
-    /// one component at a time.
-    static func vectorCandidates(_ values: [Float], perComponent: Bool) -> [[Float]] {
-        var candidates = [[Float]]()
-        let total = values.reduce(0) { $0 + rank($1) }
-        for level in 0..<4 {
+    /// Candidates that simplify a whole vector at once (every component to the
+    /// simplest replacement of at most each rank: 0, ±1, 2ᵏ, integers, then 1,
+    /// 2, … digits), then, when `perComponent`, one component at a time.
+    static func vectorCandidates<T: BinaryFloatingPoint & LosslessStringConvertible>(_ values: [T], perComponent: Bool) -> [[T]] {
+        var candidates = [[T]]()
+        let total = complexity(values)
+        for level in 0...10 {
             let simplified = values.map { x in simpler(x).first { rank($0) <= level } ?? x }
-            if simplified.reduce(0, { $0 + rank($1) }) < total, !candidates.contains(simplified) { candidates.append(simplified) }
+            if complexity(simplified) < total, !candidates.contains(simplified) { candidates.append(simplified) }
         }
         if perComponent {
             for i in values.indices {
@@ -137,8 +140,9 @@ enum Simplicity {
         return candidates
     }
 
-    static func complexity(_ values: [Float]) -> Int { values.reduce(0) { $0 + rank($1) } }
-    static func complexity(_ values: [Double]) -> Int { values.reduce(0) { $0 + rank($1) } }
+    static func complexity<T: BinaryFloatingPoint & LosslessStringConvertible>(_ values: [T]) -> Int {
+        values.reduce(0) { $0 + rank($1) }
+    }
 
     /// Components above which a case only gets whole-vector simplifications
     /// (per-component candidates would cost one run each).
