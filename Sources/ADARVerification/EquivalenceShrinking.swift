@@ -60,32 +60,31 @@ extension EquivalenceCase: Shrinkable {
             + Simplicity.complexity(users) + Simplicity.complexity(positives) + Simplicity.complexity(pool)]
     }
 
-    public var shrinkCandidates: [EquivalenceCase] {
-        var candidates = [EquivalenceCase]()
-        // Rows: each row alone, then all but one.
-        if rows > 1 {
-            candidates += (0..<rows).map { restricted(rows: [$0]) }
-            candidates += (0..<rows).map { b in restricted(rows: (0..<rows).filter { $0 != b }) }
-        }
-        // Pool: each candidate alone, the halves, then all but one.
-        if poolSize > 1 {
-            candidates += (0..<poolSize).map { restricted(candidates: [$0]) }
-            candidates += [Array(0..<poolSize / 2), Array(poolSize / 2 ..< poolSize)].map { restricted(candidates: $0) }
-            if poolSize <= 16 { candidates += (0..<poolSize).map { j in restricted(candidates: (0..<poolSize).filter { $0 != j }) } }
-        }
-        // Dimension: the first k components, then all but one.
-        if dimension > 1 {
-            candidates += smallerCounts(dimension).map { restricted(components: Array(0..<$0)) }
-            if dimension <= 16 { candidates += (0..<dimension).map { k in restricted(components: (0..<dimension).filter { $0 != k }) } }
-        }
-        candidates += Self.simplerSchedules(schedule).map { replacing(schedule: $0) }
-        candidates += Self.simplerConfigurations(configuration).map { replacing(configuration: $0) }
-        candidates += simplerNoise.map { replacing(noise: $0) }
-        let perComponent = users.count + positives.count + pool.count <= Simplicity.perComponentLimit
-        candidates += Simplicity.vectorCandidates(positives, perComponent: perComponent).map { replacing(positives: $0) }
-        candidates += Simplicity.vectorCandidates(users, perComponent: perComponent).map { replacing(users: $0) }
-        candidates += Simplicity.vectorCandidates(pool, perComponent: perComponent).map { replacing(pool: $0) }
-        return candidates
+    public var shrinkCandidateGroups: [() -> [EquivalenceCase]] {
+        [
+            // Rows: each row alone, then all but one.
+            { rows > 1 ? (0..<rows).map { restricted(rows: [$0]) } : [] },
+            { rows > 1 ? (0..<rows).map { b in restricted(rows: (0..<rows).filter { $0 != b }) } : [] },
+            // Pool: each candidate alone, the halves, then all but one.
+            { poolSize > 1 ? (0..<poolSize).map { restricted(candidates: [$0]) } : [] },
+            {
+                guard poolSize > 1 else { return [] }
+                return [Array(0..<poolSize / 2), Array(poolSize / 2 ..< poolSize)].map { restricted(candidates: $0) }
+                    + (poolSize <= 16 ? (0..<poolSize).map { j in restricted(candidates: (0..<poolSize).filter { $0 != j }) } : [])
+            },
+            // Dimension: the first k components, then all but one.
+            { smallerCounts(dimension).map { restricted(components: Array(0..<$0)) } },
+            { dimension > 1 && dimension <= 16 ? (0..<dimension).map { k in restricted(components: (0..<dimension).filter { $0 != k }) } : [] },
+            { Self.simplerSchedules(schedule).map { replacing(schedule: $0) } },
+            { Self.simplerConfigurations(configuration).map { replacing(configuration: $0) } },
+            { simplerNoise.map { replacing(noise: $0) } },
+            {
+                let perComponent = users.count + positives.count + pool.count <= Simplicity.perComponentLimit
+                return Simplicity.vectorCandidates(positives, perComponent: perComponent).map { replacing(positives: $0) }
+                    + Simplicity.vectorCandidates(users, perComponent: perComponent).map { replacing(users: $0) }
+                    + Simplicity.vectorCandidates(pool, perComponent: perComponent).map { replacing(pool: $0) }
+            },
+        ]
     }
 
     public var summary: String {

@@ -4,9 +4,12 @@ import Foundation
 /// (docs/Shrinking.md). The claims' sweeps, the tests and `adar verify` all
 /// shrink through this one protocol and `Shrinker`.
 public protocol Shrinkable: Sendable {
-    /// Simpler variants, the largest reductions first. `Shrinker` ignores any
-    /// candidate whose `shrinkSize` is not strictly smaller, so shrinking ends.
-    var shrinkCandidates: [Self] { get }
+    /// Simpler variants in groups, the largest reductions first (fewer rows,
+    /// then a smaller pool, d, T, simpler options and values). A group is only
+    /// built when every earlier candidate passed, so a large case never builds
+    /// its value candidates. `Shrinker` ignores any candidate whose
+    /// `shrinkSize` is not strictly smaller, so shrinking ends.
+    var shrinkCandidateGroups: [() -> [Self]] { get }
     /// What shrinking decreases, compared lexicographically (e.g. rows, d, pool, T, value complexity).
     var shrinkSize: [Int] { get }
     /// The case for people: shapes, parameters and, when few, the values.
@@ -15,8 +18,15 @@ public protocol Shrinkable: Sendable {
     var swiftExpression: String { get }
 }
 
+extension Shrinkable {
+    /// Every candidate, in order.
+    public var shrinkCandidates: [Self] { shrinkCandidateGroups.flatMap { $0() } }
+}
+
 /// A failing case shrunk to a minimal one: no candidate of `minimal` still fails.
 public struct Counterexample: Sendable {
+    /// The minimal case (an `EquivalenceCase` or a `TauCase`).
+    public let minimal: any Shrinkable
     /// The minimal case, for people.
     public let summary: String
     /// A ready-to-paste Swift Testing test that rebuilds the minimal case and runs the claim on it.
@@ -48,13 +58,15 @@ public enum Shrinker {
         var current = failing, steps = 0, evaluations = 0
         search: while true {
             let size = current.shrinkSize
-            for candidate in current.shrinkCandidates where candidate.shrinkSize.lexicographicallyPrecedes(size) {
-                guard evaluations < budget else { return (current, steps, evaluations, true) }
-                evaluations += 1
-                if stillFails(candidate) {
-                    current = candidate
-                    steps += 1
-                    continue search
+            for group in current.shrinkCandidateGroups {
+                for candidate in group() where candidate.shrinkSize.lexicographicallyPrecedes(size) {
+                    guard evaluations < budget else { return (current, steps, evaluations, true) }
+                    evaluations += 1
+                    if stillFails(candidate) {
+                        current = candidate
+                        steps += 1
+                        continue search
+                    }
                 }
             }
             return (current, steps, evaluations, false)
@@ -80,7 +92,7 @@ public enum Shrinker {
             }
             """
         return Counterexample(
-            summary: shrunk.minimal.summary, swiftTest: test, drawnSummary: failing.summary,
+            minimal: shrunk.minimal, summary: shrunk.minimal.summary, swiftTest: test, drawnSummary: failing.summary,
             steps: shrunk.steps, evaluations: shrunk.evaluations, budgetExhausted: shrunk.budgetExhausted)
     }
 }
@@ -122,6 +134,7 @@ enum Simplicity {
     /// simplest replacement of at most each rank: 0, ±1, 2ᵏ, integers, then 1,
     /// 2, … digits), then, when `perComponent`, one component at a time.
     static func vectorCandidates<T: BinaryFloatingPoint & LosslessStringConvertible>(_ values: [T], perComponent: Bool) -> [[T]] {
+        guard values.count <= valueLimit else { return [] }
         var candidates = [[T]]()
         let total = complexity(values)
         for level in 0...10 {
@@ -140,9 +153,14 @@ enum Simplicity {
         return candidates
     }
 
+    /// The summed ranks of `values`; past `valueLimit` values a constant (`Int.max / 16`), so that large
+    /// cases pay nothing for it and get no value candidates: they shrink in shape first.
     static func complexity<T: BinaryFloatingPoint & LosslessStringConvertible>(_ values: [T]) -> Int {
-        values.reduce(0) { $0 + rank($1) }
+        values.count > valueLimit ? Int.max / 16 : values.reduce(0) { $0 + rank($1) }
     }
+
+    /// Values above which a vector is not simplified (see `complexity`).
+    static let valueLimit = 4096
 
     /// Components above which a case only gets whole-vector simplifications
     /// (per-component candidates would cost one run each).

@@ -69,28 +69,34 @@ extension TauCase: Shrinkable {
             + Simplicity.complexity(xt) + Simplicity.complexity(users) + Simplicity.complexity(targets)]
     }
 
-    public var shrinkCandidates: [TauCase] {
-        var candidates = [TauCase?]()
-        if rows > 1 {
-            candidates += (0..<rows).map { restricted(rows: [$0]) }
-            candidates += (0..<rows).map { b in restricted(rows: (0..<rows).filter { $0 != b }) }
-        }
-        candidates += smallerCounts(dimension).map { restricted(dimension: $0) }
-        candidates += smallerCounts(steps).map { T in replacing(steps: T, timesteps: timesteps.map { min($0, T) }) }
-        for (b, t) in timesteps.enumerated() {
-            for simpler in [0, 1] where simpler < t {
-                var changed = timesteps
-                changed[b] = simpler
-                candidates.append(replacing(timesteps: changed))
-            }
-        }
-        let perComponent = xt.count * 3 <= Simplicity.perComponentLimit
-        candidates += Simplicity.vectorCandidates(xt, perComponent: perComponent).map { replacing(xt: $0) }
-        candidates += Simplicity.vectorCandidates(users, perComponent: perComponent).map { replacing(users: $0) }
-        candidates += Simplicity.vectorCandidates(targets, perComponent: perComponent).map { replacing(targets: $0) }
-        candidates += Simplicity.vectorCandidates(network.parameters, perComponent: network.parameters.count <= Simplicity.perComponentLimit)
-            .map { replacing(parameters: $0) }
-        return candidates.compactMap { $0 }
+    public var shrinkCandidateGroups: [() -> [TauCase]] {
+        let groups: [() -> [TauCase?]] = [
+            { rows > 1 ? (0..<rows).map { restricted(rows: [$0]) } : [] },
+            { rows > 1 ? (0..<rows).map { b in restricted(rows: (0..<rows).filter { $0 != b }) } : [] },
+            { smallerCounts(dimension).map { restricted(dimension: $0) } },
+            { smallerCounts(steps).map { T in replacing(steps: T, timesteps: timesteps.map { min($0, T) }) } },
+            {
+                timesteps.indices.flatMap { b in
+                    [0, 1].filter { $0 < timesteps[b] }.map { simpler in
+                        var changed = timesteps
+                        changed[b] = simpler
+                        return replacing(timesteps: changed)
+                    }
+                }
+            },
+            {
+                let perComponent = xt.count * 3 <= Simplicity.perComponentLimit
+                return Simplicity.vectorCandidates(xt, perComponent: perComponent).map { replacing(xt: $0) }
+                    + Simplicity.vectorCandidates(users, perComponent: perComponent).map { replacing(users: $0) }
+                    + Simplicity.vectorCandidates(targets, perComponent: perComponent).map { replacing(targets: $0) }
+            },
+            {
+                let parameters = network.parameters
+                return Simplicity.vectorCandidates(parameters, perComponent: parameters.count <= Simplicity.perComponentLimit)
+                    .map { replacing(parameters: $0) }
+            },
+        ]
+        return groups.map { group in { group().compactMap { $0 } } }
     }
 
     public var summary: String {

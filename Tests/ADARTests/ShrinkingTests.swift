@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+import ADARCore
+import ADAR
+@testable import ADARVerification
+
+/// docs/Shrinking.md: a failing randomised claim shrinks its first failing
+/// case to a minimal one and prints it as a Swift Testing case.
+@Suite("Shrinking counterexamples")
+struct ShrinkingTests {
+    static let seed = Claims.claim("S6/E1")!.defaultSeed
+
+    /// The sweep of the claim that catches `bug`, run against the implementation with `bug` planted.
+    static func catchingSweep(_ bug: InjectedBug) throws -> ClaimResult {
+        switch bug {
+        case .previousAlphaBar, .wrongRoot, .missingSigma:
+            try EquivalenceChecks.checkStatuses(seed: seed, subject: .injecting(bug))
+        case .swappedSignalAndNoise:
+            try EquivalenceChecks.checkOutputs(seed: seed, subject: .injecting(bug))
+        case .missingSigmaInReconstruction:
+            try TauEquivalenceChecks.checkDenoised(seed: seed, subject: .injecting(bug))
+        case .swappedSinCos, .swappedConcatenation:
+            try TauEquivalenceChecks.checkForward(seed: seed, subject: .injecting(bug))
+        }
+    }
+
+    /// The same claim on the one case `c`, against the implementation with `bug` planted, or the production one.
+    static func replay(_ bug: InjectedBug, on c: any Shrinkable, planted: Bool) throws -> ClaimResult {
+        switch (bug, c) {
+        case (.previousAlphaBar, let c as EquivalenceCase), (.wrongRoot, let c as EquivalenceCase), (.missingSigma, let c as EquivalenceCase):
+            try EquivalenceChecks.check(.statuses, on: c, subject: planted ? .injecting(bug) : .optimised)
+        case (.swappedSignalAndNoise, let c as EquivalenceCase):
+            try EquivalenceChecks.check(.outputs, on: c, subject: planted ? .injecting(bug) : .optimised)
+        case (.missingSigmaInReconstruction, let c as EquivalenceCase):
+            try TauEquivalenceChecks.checkDenoised(on: c, subject: planted ? .injecting(bug) : .optimised)
+        case (.swappedSinCos, let c as TauCase), (.swappedConcatenation, let c as TauCase):
+            try TauEquivalenceChecks.check(.forward, on: c, subject: planted ? .injecting(bug) : .optimised)
+        default:
+            throw ShrinkingTestError("\(bug) shrank to a \(type(of: c))")
+        }
+    }
+
+    // MARK: Every planted bug shrinks to a small case that still fails
+
+    @Test("each planted bug's counterexample shrinks to B = 1, d ≤ 2, M = 1, T ≤ 2, still fails, and no smaller candidate does",
+          arguments: InjectedBug.allCases)
+    func plantedBugShrinksSmall(_ bug: InjectedBug) throws {
+        let result = try Self.catchingSweep(bug)
+        #expect(!result.passed, "the claim accepted \(bug): \(result)")
+        let counterexample = try #require(result.counterexample, "a failing sweep carries its shrunk counterexample")
+        #expect(!counterexample.budgetExhausted)
+        switch counterexample.minimal {
+        case let c as EquivalenceCase:
+            #expect(c.rows == 1 && c.dimension <= 2 && c.poolSize == 1 && c.schedule.steps <= 2, "\(c.summary)")
+        case let c as TauCase:
+            #expect(c.rows == 1 && c.dimension <= 2 && c.steps <= 2, "\(c.summary)")
+        default:
+            Issue.record("unexpected case type \(type(of: counterexample.minimal))")
+        }
+        let minimal = counterexample.minimal
+        #expect(try !Self.replay(bug, on: minimal, planted: true).passed, "the minimal case no longer fails: \(counterexample)")
+        // A counterexample to the bug, not to the production implementation.
+        #expect(try Self.replay(bug, on: minimal, planted: false).passed, "the production implementation fails too: \(counterexample)")
+        // A local minimum: no smaller candidate still fails.
+        for candidate in minimal.shrinkCandidates where candidate.shrinkSize.lexicographicallyPrecedes(minimal.shrinkSize) {
+            let stillFails = (try? Self.replay(bug, on: candidate, planted: true).passed) == false
+            #expect(!stillFails, "a smaller case still fails: \(candidate.summary)")
+        }
+    }
+
+    @Test("shrinking is deterministic: the same sweep prints the same counterexample")
+    func deterministic() throws {
+        let first = try #require(try Self.catchingSweep(.wrongRoot).counterexample)
+        let second = try #require(try Self.catchingSweep(.wrongRoot).counterexample)
+        #expect(first.swiftTest == second.swiftTest)
+        #expect(first.summary == second.summary)
+        #expect(first.steps == second.steps && first.evaluations == second.evaluations)
+    }
+
+    @Test("a passing sweep carries no counterexample; only failures shrink")
+    func passingSweepDoesNotShrink() throws {
+        let passing = try EquivalenceChecks.checkStatuses(seed: Self.seed, cases: 4)
+        #expect(passing.passed && passing.counterexample == nil)
+        let failing = try EquivalenceChecks.checkStatuses(seed: Self.seed, cases: 4, subject: .injecting(.wrongRoot))
+        #expect(!failing.passed && failing.counterexample != nil)
+        #expect(failing.description.contains("minimal counterexample") && failing.description.contains("@Test("))
+    }
+
+    // MARK: The printed Swift test is the pasted one
+
+    /// The S6/E1 and S9/E1 counterexamples exactly as `adar verify --inject-bug` printed them
+    /// (only the `@Test` attribute dropped: with the bug planted they fail, as they must).
+    /// `printedSnippetIsThePastedCode` checks that the printer still writes this code.
+    func minimalCounterexampleS6E1() throws {
+        let c = try EquivalenceCase(
+            schedule: try NoiseSchedule(.custom(betas: [0.0001220703125]), steps: 1),
+            configuration: try ADARConfiguration(rho: 0.7),
+            rows: 1, dimension: 1, poolSize: 1,
+            users: [-1.0],
+            positives: [-0.21],
+            pool: [-0.206],
+            noise: .explicit([0.0]),
+            rowKinds: [.timestepBoundary], caseSeed: 11372699324343104627)
+        let result = try EquivalenceChecks.check(.statuses, on: c, subject: .injecting(.wrongRoot))
+        #expect(result.passed, "\(result)")
+    }
+
+    func minimalCounterexampleS9E1() throws {
+        let c = try TauCase(
+            dimension: 1, steps: 1,
+            parameters: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+            xt: [0.0],
+            timesteps: [0],
+            users: [0.0],
+            targets: [0.0],
+            caseSeed: 17486582413981831226)
+        let result = try TauEquivalenceChecks.check(.forward, on: c, subject: .injecting(.swappedSinCos))
+        #expect(result.passed, "\(result)")
+    }
+
+    @Test("the pasted counterexamples compile and still fail with their bug planted")
+    func pastedCounterexamplesFail() {
+        withKnownIssue("S6/E1 with wrong-root") { try minimalCounterexampleS6E1() }
+        withKnownIssue("S9/E1 with swapped-sin-cos") { try minimalCounterexampleS9E1() }
+    }
+
+    @Test("the printed Swift test is exactly the pasted, compiling code above", arguments: [
+        (InjectedBug.wrongRoot, "minimalCounterexampleS6E1"), (.swappedSinCos, "minimalCounterexampleS9E1"),
+    ])
+    func printedSnippetIsThePastedCode(_ bug: InjectedBug, _ function: String) throws {
+        let printed = try #require(try Self.catchingSweep(bug).counterexample).swiftTest
+        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
+        // The pasted function, dedented by the four spaces of this suite.
+        let lines = source.components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "    func \(function)() throws {"))
+        let end = try #require(lines[start...].firstIndex(of: "    }"))
+        let pasted = lines[start...end].map { String($0.dropFirst(4)) }.joined(separator: "\n")
+        let claimID = function.hasSuffix("S6E1") ? "S6/E1" : "S9/E1"
+        #expect(printed == "@Test(\"\(claimID) minimal counterexample\")\n" + pasted)
+    }
+
+    @Test("every printed counterexample names its fields, the claim call and the planted bug", arguments: InjectedBug.allCases)
+    func printedSnippetIsComplete(_ bug: InjectedBug) throws {
+        let counterexample = try #require(try Self.catchingSweep(bug).counterexample)
+        let test = counterexample.swiftTest
+        #expect(test.hasPrefix("@Test(\""))
+        #expect(test.contains("subject: .injecting(.\(bug)))"))
+        #expect(test.contains("#expect(result.passed, \"\\(result)\")"))
+        let fields = counterexample.minimal is TauCase
+            ? ["let c = try TauCase(", "dimension: ", "steps: ", "parameters: [", "xt: [", "timesteps: [", "users: [", "targets: [", "caseSeed: "]
+            : ["let c = try EquivalenceCase(", "schedule: try NoiseSchedule(", "configuration: try ADARConfiguration(", "rows: 1,",
+               "users: [", "positives: [", "pool: [", "noise: .", "rowKinds: [", "caseSeed: "]
+        for field in fields { #expect(test.contains(field), "missing \(field) in\n\(test)") }
+        #expect(test.filter { $0 == "(" }.count == test.filter { $0 == ")" }.count, "unbalanced parentheses:\n\(test)")
+        #expect(test.filter { $0 == "[" }.count == test.filter { $0 == "]" }.count, "unbalanced brackets:\n\(test)")
+    }
+
+    @Test("a case given by values with the wrong shape is refused, naming the field")
+    func caseShapesAreChecked() throws {
+        let schedule = try NoiseSchedule(.custom(betas: [0.5]), steps: 1), configuration = try ADARConfiguration()
+        #expect(throws: ADARError.shapeMismatch(field: "noise", expected: 2, actual: 1)) {
+            try EquivalenceCase(schedule: schedule, configuration: configuration, rows: 1, dimension: 2, poolSize: 1,
+                                users: [1, 1], positives: [1, 1], pool: [1, 1], noise: .explicit([0]),
+                                rowKinds: [.random], caseSeed: 0)
+        }
+        #expect(throws: ADARError.indexOutOfRange(row: 0, field: "timesteps", index: 3, count: 2)) {
+            try TauCase(dimension: 1, steps: 1, parameters: [Float](repeating: 0, count: 21),
+                        xt: [0], timesteps: [3], users: [0], targets: [0], caseSeed: 0)
+        }
+    }
+
+    // MARK: The shrinker itself
+
+    /// A list of numbers: candidates drop one, or lower one by 1, or repeat the list (not smaller: ignored).
+    struct Numbers: Shrinkable {
+        var values: [Int]
+        var shrinkSize: [Int] { [values.count, values.reduce(0, +)] }
+        var shrinkCandidates: [Numbers] {
+            [self] + values.indices.map { i in Numbers(values: values.enumerated().filter { $0.offset != i }.map(\.element)) }
+                + values.indices.filter { values[$0] > 0 }.map { i in
+                    var lowered = values
+                    lowered[i] -= 1
+                    return Numbers(values: lowered)
+                }
+        }
+        var summary: String { "\(values)" }
+        var swiftExpression: String { "Numbers(values: \(values))" }
+    }
+
+    @Test("greedy shrinking stops at a local minimum and ignores candidates that are not smaller")
+    func greedyLocalMinimum() {
+        let failsAtTen = { (n: Numbers) in n.values.reduce(0, +) >= 10 }
+        let shrunk = Shrinker.shrink(Numbers(values: [7, 3, 5, 9]), stillFails: failsAtTen)
+        #expect(shrunk.minimal.values.reduce(0, +) == 10)
+        #expect(!shrunk.budgetExhausted)
+        for candidate in shrunk.minimal.shrinkCandidates where candidate.shrinkSize.lexicographicallyPrecedes(shrunk.minimal.shrinkSize) {
+            #expect(!failsAtTen(candidate), "\(candidate.values) is smaller and still fails")
+        }
+        let again = Shrinker.shrink(Numbers(values: [7, 3, 5, 9]), stillFails: failsAtTen)
+        #expect(again.minimal.values == shrunk.minimal.values && again.evaluations == shrunk.evaluations)
+    }
+
+    @Test("shrinking stops after its budget of candidate runs")
+    func budget() {
+        let shrunk = Shrinker.shrink(Numbers(values: [50, 50]), budget: 3) { $0.values.reduce(0, +) >= 10 }
+        #expect(shrunk.budgetExhausted && shrunk.evaluations == 3)
+        #expect(shrunk.minimal.values.reduce(0, +) >= 10)
+    }
+
+    @Test("simpler numbers: 0, ±1, a power of two, an integer, then fewer decimal digits")
+    func simplerNumbers() {
+        let x: Float = -0.20678493
+        let simpler = Simplicity.simpler(x)
+        #expect(simpler.prefix(4) == [0, -1, -0.25, -0.2])
+        #expect(simpler.contains(-0.21) && simpler.contains(-0.207))
+        #expect(Simplicity.simpler(Float(0)).isEmpty)
+        #expect(Simplicity.simpler(Float(4)) == [0, 1])
+    }
+}
+
+struct ShrinkingTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
