@@ -42,7 +42,7 @@ struct ShrinkingTests {
 
     // MARK: Every planted bug shrinks to a small case that still fails
 
-    @Test("each planted bug's counterexample shrinks to B = 1, d ≤ 2, M = 1, T ≤ 2, still fails, and no smaller candidate does",
+    @Test("each planted bug's counterexample shrinks to B = 1, d ≤ 2, M = 1, T ≤ 2, still fails, no smaller candidate does, and prints as a complete Swift test",
           arguments: InjectedBug.allCases)
     func plantedBugShrinksSmall(_ bug: InjectedBug) throws {
         let result = try Self.catchingSweep(bug)
@@ -66,12 +66,30 @@ struct ShrinkingTests {
             let stillFails = (try? Self.replay(bug, on: candidate, planted: true).passed) == false
             #expect(!stillFails, "a smaller case still fails: \(candidate.summary)")
         }
+        expectCompleteSwiftTest(counterexample, bug: bug)
+        if let pasted = Self.pastedFunctions[bug] { try expectPrinted(counterexample.swiftTest, isPasted: pasted) }
+    }
+
+    /// The printed test names every field, the claim call and the planted bug, and its brackets balance.
+    func expectCompleteSwiftTest(_ counterexample: Counterexample, bug: InjectedBug) {
+        let test = counterexample.swiftTest
+        #expect(test.hasPrefix("@Test(\""))
+        #expect(test.contains("subject: .injecting(.\(bug)))"))
+        #expect(test.contains("#expect(result.passed, \"\\(result)\")"))
+        let fields = counterexample.minimal is TauCase
+            ? ["let c = try TauCase(", "dimension: ", "steps: ", "parameters: [", "xt: [", "timesteps: [", "users: [", "targets: [", "caseSeed: "]
+            : ["let c = try EquivalenceCase(", "schedule: try NoiseSchedule(", "configuration: try ADARConfiguration(", "rows: 1,",
+               "users: [", "positives: [", "pool: [", "noise: .", "rowKinds: [", "caseSeed: "]
+        for field in fields { #expect(test.contains(field), "missing \(field) in\n\(test)") }
+        #expect(test.filter { $0 == "(" }.count == test.filter { $0 == ")" }.count, "unbalanced parentheses:\n\(test)")
+        #expect(test.filter { $0 == "[" }.count == test.filter { $0 == "]" }.count, "unbalanced brackets:\n\(test)")
     }
 
     @Test("shrinking is deterministic: the same sweep prints the same counterexample")
     func deterministic() throws {
-        let first = try #require(try Self.catchingSweep(.wrongRoot).counterexample)
-        let second = try #require(try Self.catchingSweep(.wrongRoot).counterexample)
+        // Case #1 is the first that fails: two cases shrink the same case as the full sweep.
+        let first = try #require(try EquivalenceChecks.checkStatuses(seed: Self.seed, cases: 2, subject: .injecting(.wrongRoot)).counterexample)
+        let second = try #require(try EquivalenceChecks.checkStatuses(seed: Self.seed, cases: 2, subject: .injecting(.wrongRoot)).counterexample)
         #expect(first.swiftTest == second.swiftTest)
         #expect(first.summary == second.summary)
         #expect(first.steps == second.steps && first.evaluations == second.evaluations)
@@ -90,7 +108,7 @@ struct ShrinkingTests {
 
     /// The S6/E1 and S9/E1 counterexamples exactly as `adar verify --inject-bug` printed them
     /// (only the `@Test` attribute dropped: with the bug planted they fail, as they must).
-    /// `printedSnippetIsThePastedCode` checks that the printer still writes this code.
+    /// `expectPrinted` checks that the printer still writes exactly this code.
     func minimalCounterexampleS6E1() throws {
         let c = try EquivalenceCase(
             schedule: try NoiseSchedule(.custom(betas: [0.0001220703125]), steps: 1),
@@ -124,35 +142,18 @@ struct ShrinkingTests {
         withKnownIssue("S9/E1 with swapped-sin-cos") { try minimalCounterexampleS9E1() }
     }
 
-    @Test("the printed Swift test is exactly the pasted, compiling code above", arguments: [
-        (InjectedBug.wrongRoot, "minimalCounterexampleS6E1"), (.swappedSinCos, "minimalCounterexampleS9E1"),
-    ])
-    func printedSnippetIsThePastedCode(_ bug: InjectedBug, _ function: String) throws {
-        let printed = try #require(try Self.catchingSweep(bug).counterexample).swiftTest
-        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-        // The pasted function, dedented by the four spaces of this suite.
-        let lines = source.components(separatedBy: "\n")
+    /// The pasted functions above, by the bug whose counterexample they are.
+    static let pastedFunctions: [InjectedBug: String] = [.wrongRoot: "minimalCounterexampleS6E1", .swappedSinCos: "minimalCounterexampleS9E1"]
+
+    /// `printed` is exactly the pasted, compiling `function` above, with its `@Test` attribute.
+    func expectPrinted(_ printed: String, isPasted function: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let lines = try String(contentsOfFile: #filePath, encoding: .utf8).components(separatedBy: "\n")
         let start = try #require(lines.firstIndex(of: "    func \(function)() throws {"))
         let end = try #require(lines[start...].firstIndex(of: "    }"))
+        // Dedented by the four spaces of this suite.
         let pasted = lines[start...end].map { String($0.dropFirst(4)) }.joined(separator: "\n")
         let claimID = function.hasSuffix("S6E1") ? "S6/E1" : "S9/E1"
-        #expect(printed == "@Test(\"\(claimID) minimal counterexample\")\n" + pasted)
-    }
-
-    @Test("every printed counterexample names its fields, the claim call and the planted bug", arguments: InjectedBug.allCases)
-    func printedSnippetIsComplete(_ bug: InjectedBug) throws {
-        let counterexample = try #require(try Self.catchingSweep(bug).counterexample)
-        let test = counterexample.swiftTest
-        #expect(test.hasPrefix("@Test(\""))
-        #expect(test.contains("subject: .injecting(.\(bug)))"))
-        #expect(test.contains("#expect(result.passed, \"\\(result)\")"))
-        let fields = counterexample.minimal is TauCase
-            ? ["let c = try TauCase(", "dimension: ", "steps: ", "parameters: [", "xt: [", "timesteps: [", "users: [", "targets: [", "caseSeed: "]
-            : ["let c = try EquivalenceCase(", "schedule: try NoiseSchedule(", "configuration: try ADARConfiguration(", "rows: 1,",
-               "users: [", "positives: [", "pool: [", "noise: .", "rowKinds: [", "caseSeed: "]
-        for field in fields { #expect(test.contains(field), "missing \(field) in\n\(test)") }
-        #expect(test.filter { $0 == "(" }.count == test.filter { $0 == ")" }.count, "unbalanced parentheses:\n\(test)")
-        #expect(test.filter { $0 == "[" }.count == test.filter { $0 == "]" }.count, "unbalanced brackets:\n\(test)")
+        #expect(printed == "@Test(\"\(claimID) minimal counterexample\")\n" + pasted, sourceLocation: sourceLocation)
     }
 
     @Test("a case given by values with the wrong shape is refused, naming the field")
@@ -175,13 +176,18 @@ struct ShrinkingTests {
     struct Numbers: Shrinkable {
         var values: [Int]
         var shrinkSize: [Int] { [values.count, values.reduce(0, +)] }
-        var shrinkCandidates: [Numbers] {
-            [self] + values.indices.map { i in Numbers(values: values.enumerated().filter { $0.offset != i }.map(\.element)) }
-                + values.indices.filter { values[$0] > 0 }.map { i in
-                    var lowered = values
-                    lowered[i] -= 1
-                    return Numbers(values: lowered)
-                }
+        var shrinkCandidateGroups: [() -> [Numbers]] {
+            [
+                { [self] },
+                { values.indices.map { i in Numbers(values: values.enumerated().filter { $0.offset != i }.map(\.element)) } },
+                {
+                    values.indices.filter { values[$0] > 0 }.map { i in
+                        var lowered = values
+                        lowered[i] -= 1
+                        return Numbers(values: lowered)
+                    }
+                },
+            ]
         }
         var summary: String { "\(values)" }
         var swiftExpression: String { "Numbers(values: \(values))" }
