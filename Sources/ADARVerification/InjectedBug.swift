@@ -13,16 +13,16 @@ public enum InjectedBug: String, CaseIterable, Sendable {
     case swappedSinCos = "swapped-sin-cos"
     case swappedConcatenation = "swapped-concatenation"
 
-    /// What the bug does, for `--help`.
+    /// What the bug does, for `--help` (one line each).
     public var summary: String {
         switch self {
-        case .previousAlphaBar: "ᾱ_{t−1} instead of ᾱ_t: every table shifted by one step (S4.f, S6)"
-        case .wrongRoot: "the other root of S4.d's quadratic: z negated"
+        case .previousAlphaBar: "ᾱ_{t−1} instead of ᾱ_t (S4.f, S6)"
+        case .wrongRoot: "the other root of S4.d (z negated)"
         case .missingSigma: "n = ‖e_u‖ and x⁻ without σ (S2)"
         case .swappedSignalAndNoise: "√ᾱ_t and √(1 − ᾱ_t) swapped (S2, S6)"
-        case .missingSigmaInReconstruction: "denoised x̂_0 = x_0 + r_t·(ε − ε̂) without σ (S9)"
+        case .missingSigmaInReconstruction: "denoised x̂_0 = x_0 + r_t·(ε − ε̂), no σ (S9)"
         case .swappedSinCos: "τ's PE(t) with sin and cos exchanged (S9)"
-        case .swappedConcatenation: "τ's input [e_u ; PE(t) ; x_t] instead of [x_t ; PE(t) ; e_u] (S9)"
+        case .swappedConcatenation: "τ's input [e_u ; PE(t) ; x_t] (S9)"
         }
     }
 

@@ -8,15 +8,16 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check every claim of Proofs/ numerically on this machine (GSL is the oracle).",
         discussion: """
-            One row per claim ID: verdict, what was measured, and the p-value or worst error against its bound.
+            One row per claim ID: verdict, what was measured, and the p-value or worst error against its bound. \
             Exit status 1 if any claim fails. Each claim has a fixed default seed; --seed replays another.
-            A randomised check that fails shrinks its first failing case to a minimal counterexample and
-            prints it with a ready-to-paste Swift Testing case (docs/Shrinking.md).
 
-            --inject-bug is a demonstration that the claims catch bugs: it plants one deliberate bug in the
-            optimised implementation and runs the claims that compare it with the reference (S6/E*, S7/E1,
-            S9/E*), so the failing ones show their minimal counterexample. The bugs:
-            \(InjectedBug.allCases.map { "  \($0.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
+            A randomised check that fails shrinks its first failing case to a minimal counterexample and prints \
+            it as a ready-to-paste Swift Testing case (docs/Shrinking.md).
+
+            --inject-bug is a demonstration that the claims catch bugs: it plants one deliberate bug in the \
+            optimised implementation and runs the claims that compare it with the reference (S6/E*, S7/E1, \
+            S9/E*); those that catch it fail and print their minimal counterexample. The bugs:
+            \(InjectedBug.allCases.map { "  " + $0.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
             """
     )
 

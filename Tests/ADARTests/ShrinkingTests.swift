@@ -170,6 +170,59 @@ struct ShrinkingTests {
         }
     }
 
+    // MARK: adar verify --inject-bug
+
+    @Test("adar verify --inject-bug prints the demonstration, the minimal counterexample as a Swift test and the replay; exit 1")
+    func verifyInjectBug() throws {
+        let result = try ADARExecutable.run(["verify", "--inject-bug", "wrong-root", "--claim", "S6/E1"])
+        #expect(result.status == 1 && !result.endedBySignal, "\(result.standardError)")
+        let out = result.standardOutput
+        #expect(out.hasPrefix("DEMONSTRATION: the optimised implementation runs with a deliberately injected bug, wrong-root"))
+        #expect(out.contains("S6/E1        FAIL"))
+        #expect(out.contains("minimal counterexample (") && out.contains(": B = 1, d = 1, M = 1; "))
+        // The pasted S6/E1 test above, line by line.
+        let lines = try String(contentsOfFile: #filePath, encoding: .utf8).components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "    func minimalCounterexampleS6E1() throws {"))
+        for line in lines[start...].prefix(while: { $0 != "    }" }) {
+            #expect(out.contains(String(line.dropFirst(4))), "the printed test lacks \(line)")
+        }
+        #expect(out.contains("replay: adar verify --inject-bug wrong-root --claim S6/E1 --seed \(Self.seed)"))
+        #expect(out.hasSuffix("0 passed, 1 failed\n"))
+    }
+
+    @Test("adar verify --json --inject-bug carries the counterexample and the Swift test as fields")
+    func verifyInjectBugJSON() throws {
+        let result = try ADARExecutable.run(["verify", "--json", "--inject-bug", "swapped-sin-cos", "--claim", "S9/E1"])
+        #expect(result.status == 1 && !result.endedBySignal, "\(result.standardError)")
+        let row = try #require(result.standardOutput.split(separator: "\n").first { $0.hasPrefix("{") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(row.utf8)) as? [String: Any])
+        #expect(object["passed"] as? Bool == false)
+        #expect((object["counterexample"] as? String)?.hasPrefix("B = 1, d = 1, T = 1") == true)
+        #expect((object["swiftTest"] as? String)?.contains("TauEquivalenceChecks.check(.forward, on: c, subject: .injecting(.swappedSinCos))") == true)
+    }
+
+    @Test("adar verify --inject-bug refuses an unknown bug and a claim that does not check the optimised implementation (64)")
+    func verifyInjectBugUsage() throws {
+        let unknown = try ADARExecutable.run(["verify", "--inject-bug", "off-by-one"])
+        #expect(unknown.status == 64 && !unknown.endedBySignal)
+        #expect(unknown.standardError.contains("--inject-bug") && unknown.standardError.contains("wrong-root"), "\(unknown.standardError)")
+        let unrelated = try ADARExecutable.run(["verify", "--inject-bug", "wrong-root", "--claim", "S1/K1"])
+        #expect(unrelated.status == 64 && !unrelated.endedBySignal)
+        #expect(unrelated.standardError.contains(
+            "adar verify: error: unknown claim ID(s) with --inject-bug (only S6/E1, S6/E2, S6/E3, S6/E4, S7/E1, S9/E1, S9/E2, S9/E3, S9/E4, S9/E5 check the optimised implementation): S1/K1"),
+            "\(unrelated.standardError)")
+    }
+
+    @Test("adar verify --help lists every bug --inject-bug plants, as a demonstration")
+    func verifyHelpListsBugs() throws {
+        let help = try ADARExecutable.run(["verify", "--help"])
+        #expect(help.status == 0 && !help.endedBySignal)
+        #expect(help.standardOutput.contains("demonstration that the claims catch bugs"))
+        for bug in InjectedBug.allCases {
+            #expect(help.standardOutput.contains("\(bug.rawValue)") && help.standardOutput.contains(bug.summary), "--help lacks \(bug.rawValue)")
+        }
+    }
+
     // MARK: The shrinker itself
 
     /// A list of numbers: candidates drop one, or lower one by 1, or repeat the list (not smaller: ignored).
