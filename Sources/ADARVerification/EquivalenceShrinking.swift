@@ -89,11 +89,11 @@ extension EquivalenceCase: Shrinkable {
 
     public var summary: String {
         var text = "B = \(rows), d = \(dimension), M = \(poolSize); schedule \(Self.swiftLiteral(schedule.kind)) T = \(schedule.steps); "
-            + "\(Self.configurationSource(configuration)); noise \(noiseSummary); rows drawn as \(rowKinds.map(\.rawValue))"
+            + "\(Self.configurationSource(configuration).dropFirst("try ".count)); noise \(noiseSummary); rows drawn as \(rowKinds.map(\.rawValue))"
         if users.count + positives.count + pool.count <= 48 {
             text += "; e_u \(SwiftSource.array(users)), x_0 \(SwiftSource.array(positives)), pool \(SwiftSource.array(pool))"
         }
-        return text + " (case seed \(caseSeed))"
+        return text + " (case #\(index), case seed \(caseSeed))"
     }
 
     public var swiftExpression: String {

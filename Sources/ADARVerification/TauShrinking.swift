@@ -105,7 +105,7 @@ extension TauCase: Shrinkable {
             text += "; x_t \(SwiftSource.array(xt)), e_u \(SwiftSource.array(users)), ε′ \(SwiftSource.array(targets))"
         }
         if network.parameters.count <= 32 { text += "; θ \(SwiftSource.array(network.parameters))" }
-        return text + " (case seed \(caseSeed))"
+        return text + " (case #\(index), case seed \(caseSeed))"
     }
 
     public var swiftExpression: String {
