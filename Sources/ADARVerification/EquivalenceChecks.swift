@@ -99,7 +99,7 @@ public enum EquivalenceChecks {
         try caseSweep(claim, seed: c.caseSeed, subject: subject).single(c)
     }
 
-    static func caseSweep(_ claim: EquivalenceClaim, seed: UInt64, subject: EquivalenceSubject) -> CaseSweep<EquivalenceCase, SweepTally> {
+    static func caseSweep(_ claim: EquivalenceClaim, seed: UInt64, subject: EquivalenceSubject) -> CaseSweep<EquivalenceCase, SweepTally, any Error> {
         CaseSweep(
             claimID: claim.rawValue, emptyTally: SweepTally(),
             draw: { try EquivalenceCaseGenerator.make(sweepSeed: seed, index: $0) },

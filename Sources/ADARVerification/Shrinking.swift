@@ -182,17 +182,18 @@ func smallerCounts(_ n: Int, minimum: Int = 1) -> [Int] {
 
 /// A claim checked over random cases of one kind: how to draw a case, run
 /// it into a tally, and judge the tally. Its sweep shrinks the first failing
-/// case; passing sweeps pay one verdict per case and nothing more.
-struct CaseSweep<Case: Shrinkable, Tally> {
+/// case; passing sweeps pay one verdict per case and nothing more. `Failure`
+/// is `Never` for claims whose checks cannot throw.
+struct CaseSweep<Case: Shrinkable, Tally, Failure: Error> {
     let claimID: String
     let emptyTally: Tally
-    let draw: (_ index: Int) throws -> Case
-    let run: (Case, inout Tally) throws -> Void
+    let draw: (_ index: Int) throws(Failure) -> Case
+    let run: (Case, inout Tally) throws(Failure) -> Void
     let result: (Tally, _ cases: Int) -> ClaimResult
     /// The Swift call that runs the claim on the case bound to `c`, for the printed test.
     let check: String
 
-    func sweep(cases: Int) throws -> ClaimResult {
+    func sweep(cases: Int) throws(Failure) -> ClaimResult {
         var tally = emptyTally, firstFailing: Case?
         for index in 0..<cases {
             let c = try draw(index)
@@ -202,14 +203,15 @@ struct CaseSweep<Case: Shrinkable, Tally> {
         var claimResult = result(tally, cases)
         if let firstFailing {
             claimResult.counterexample = Shrinker.counterexample(firstFailing, claimID: claimID, check: check) { candidate in
-                (try? single(candidate).passed) == false
+                // A candidate whose check throws is not a counterexample of this claim.
+                do { return try !single(candidate).passed } catch { return false }
             }
         }
         return claimResult
     }
 
     /// The claim on the one case `c`.
-    func single(_ c: Case) throws -> ClaimResult {
+    func single(_ c: Case) throws(Failure) -> ClaimResult {
         var tally = emptyTally
         try run(c, &tally)
         return result(tally, 1)

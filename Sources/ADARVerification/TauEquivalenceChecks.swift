@@ -131,7 +131,7 @@ public enum TauEquivalenceChecks {
     }
 
     /// `claim` over `TauCase`s drawn from `seed`; its sweep shrinks the first failing case.
-    static func caseSweep(_ claim: TauClaim, seed: UInt64, subject: TauSubject) -> CaseSweep<TauCase, TauTally> {
+    static func caseSweep(_ claim: TauClaim, seed: UInt64, subject: TauSubject) -> CaseSweep<TauCase, TauTally, any Error> {
         CaseSweep(
             claimID: claim.rawValue, emptyTally: TauTally(),
             draw: { try TauCase.make(sweepSeed: seed, index: $0) },
@@ -262,7 +262,7 @@ public enum TauEquivalenceChecks {
         try denoisedSweep(seed: c.caseSeed, subject: subject).single(c)
     }
 
-    static func denoisedSweep(seed: UInt64, subject: TauSubject) -> CaseSweep<EquivalenceCase, TauTally> {
+    static func denoisedSweep(seed: UInt64, subject: TauSubject) -> CaseSweep<EquivalenceCase, TauTally, any Error> {
         CaseSweep(
             claimID: "S9/E3", emptyTally: TauTally(),
             draw: { try EquivalenceCaseGenerator.make(sweepSeed: seed, index: $0) },

@@ -170,6 +170,40 @@ struct ShrinkingTests {
         }
     }
 
+    // MARK: S4.d's scalar claims
+
+    @Test("S4.d/T1, E1, H1 shrink a broken amplitude's first failing input to simpler values that still fail, and only those",
+          arguments: TransitionClaim.allCases)
+    func transitionClaimShrinks(_ claim: TransitionClaim) throws {
+        let broken: TransitionChecks.Amplitude, result: ClaimResult
+        switch claim {
+        case .closedForm:
+            broken = TransitionTests.flippedZ
+            result = try TransitionChecks.closedFormMatchesBrent(seed: TransitionTests.seed, amplitude: broken, cases: 500)
+        case .existence:
+            broken = TransitionTests.ignoresNonNegativity
+            result = TransitionChecks.existenceAgrees(seed: TransitionTests.seed, amplitude: broken, cases: 2_000)
+        case .halfRetention:
+            broken = TransitionTests.reciprocalAtHalf
+            result = TransitionChecks.halfRetentionIsScoreRatio(seed: TransitionTests.seed, amplitude: broken)
+        }
+        #expect(!result.passed)
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try #require(counterexample.minimal as? TransitionCase)
+        #expect(counterexample.steps > 0 && !counterexample.budgetExhausted, "\(counterexample)")
+        #expect(try !TransitionChecks.check(claim, on: minimal, amplitude: broken).passed, "the minimal input no longer fails: \(counterexample)")
+        #expect(try TransitionChecks.check(claim, on: minimal).passed, "the reference fails too: \(counterexample)")
+        // As for the shrinker, an input the oracle cannot decide (Brent not converging) is not a counterexample.
+        for candidate in minimal.shrinkCandidates where candidate.shrinkSize.lexicographicallyPrecedes(minimal.shrinkSize) {
+            let stillFails = (try? TransitionChecks.check(claim, on: candidate, amplitude: broken).passed) == false
+            #expect(!stillFails, "a simpler input still fails: \(candidate.summary)")
+        }
+        // The test's own amplitude cannot be printed: the snippet leaves a placeholder for it.
+        #expect(counterexample.swiftTest.contains(
+            "let c = TransitionCase(s0: \(minimal.s0), sNeg: \(minimal.sNeg), n: \(minimal.n), rho: \(minimal.rho))"))
+        #expect(counterexample.swiftTest.contains("TransitionChecks.check(.\(claim), on: c, amplitude: <#the test's amplitude#>)"))
+    }
+
     // MARK: adar verify --inject-bug
 
     @Test("adar verify --inject-bug prints the demonstration, the minimal counterexample as a Swift test and the replay; exit 1")
