@@ -50,9 +50,13 @@ public struct ClaimResult: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The check ran on one given case (a shrunk counterexample), not on a seeded sweep.
+    public var isSingleCase = false
+
     /// How to rerun exactly this check.
     public var replay: String {
-        "adar verify --claim \(id) --seed \(seed)   (tests: ADAR_SEED=\(seed) swift test --filter '\(id)')"
+        isSingleCase ? "rerun the test that built this case (one given case, no sweep seed)"
+            : "adar verify --claim \(id) --seed \(seed)   (tests: ADAR_SEED=\(seed) swift test --filter '\(id)')"
     }
 
     public var description: String {

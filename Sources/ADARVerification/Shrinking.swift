@@ -214,6 +214,8 @@ struct CaseSweep<Case: Shrinkable, Tally, Failure: Error> {
     func single(_ c: Case) throws(Failure) -> ClaimResult {
         var tally = emptyTally
         try run(c, &tally)
-        return result(tally, 1)
+        var single = result(tally, 1)
+        single.isSingleCase = true
+        return single
     }
 }
