@@ -20,13 +20,17 @@ public struct ClaimResult: Sendable, CustomStringConvertible {
     public let seed: UInt64
     /// The worst case, or the first counterexample.
     public let worstCase: String
+    /// The first failing case of a randomised sweep, shrunk (docs/Shrinking.md); nil when the claim
+    /// passed or its failure has no single case (a hypothesis test fails on a whole sample).
+    public var counterexample: Counterexample?
 
-    public init(id: String, statistic: String, measure: Measure, seed: UInt64, worstCase: String = "") {
+    public init(id: String, statistic: String, measure: Measure, seed: UInt64, worstCase: String = "", counterexample: Counterexample? = nil) {
         self.id = id
         self.statistic = statistic
         self.measure = measure
         self.seed = seed
         self.worstCase = worstCase
+        self.counterexample = counterexample
     }
 
     public var passed: Bool {
@@ -46,14 +50,19 @@ public struct ClaimResult: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The check ran on one given case (a shrunk counterexample), not on a seeded sweep.
+    public var isSingleCase = false
+
     /// How to rerun exactly this check.
     public var replay: String {
-        "adar verify --claim \(id) --seed \(seed)   (tests: ADAR_SEED=\(seed) swift test --filter '\(id)')"
+        isSingleCase ? "rerun the test that built this case (one given case, no sweep seed)"
+            : "adar verify --claim \(id) --seed \(seed)   (tests: ADAR_SEED=\(seed) swift test --filter '\(id)')"
     }
 
     public var description: String {
         var text = "\(id): \(passed ? "PASS" : "FAIL")  \(statistic); \(measureText); seed \(seed)"
         if !worstCase.isEmpty { text += "; worst: \(worstCase)" }
+        if let counterexample { text += "\n  " + counterexample.description }
         if !passed { text += "\n  replay: \(replay)" }
         return text
     }

@@ -20,4 +20,11 @@ public enum Claims {
     }
 
     public static func claim(_ id: String) -> Claim? { all.first { $0.id == id } }
+
+    /// The claims that compare the optimised implementation with the reference
+    /// (S6/E*, S7/E1, S9/E*), checking it with `bug` planted: a demonstration
+    /// that they catch the bug and shrink its counterexample.
+    public static func injecting(_ bug: InjectedBug) -> [Claim] {
+        EquivalenceChecks.claims(subject: .injecting(bug)) + TauEquivalenceChecks.claims(subject: .injecting(bug))
+    }
 }

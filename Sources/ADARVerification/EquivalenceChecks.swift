@@ -7,11 +7,13 @@ import ADAR
 /// optimised synthesizer and how to call its four entry points. The default
 /// is the production `ADARSynthesizer`; tests substitute broken variants.
 public struct EquivalenceSubject: Sendable {
-    public var makeSynthesizer: @Sendable (NoiseSchedule, ADARConfiguration) -> ADARSynthesizer
-    public var synthesizeDense: @Sendable (ADARSynthesizer, DenseRows32, Noise32, SynthesisBuffers, Int) throws -> Void
-    public var synthesizeIndexed: @Sendable (ADARSynthesizer, IndexedRows32, Noise32, SynthesisBuffers, Int) throws -> Void
-    public var lossDense: @Sendable (ADARSynthesizer, DenseRows32, SynthesisBuffers, LossBuffers, Int) throws -> Void
-    public var lossIndexed: @Sendable (ADARSynthesizer, IndexedRows32, SynthesisBuffers, LossBuffers, Int) throws -> Void
+    public var makeSynthesizer: @Sendable (NoiseSchedule, ADARConfiguration) -> ADARSynthesizer { didSet { origin = .custom } }
+    public var synthesizeDense: @Sendable (ADARSynthesizer, DenseRows32, Noise32, SynthesisBuffers, Int) throws -> Void { didSet { origin = .custom } }
+    public var synthesizeIndexed: @Sendable (ADARSynthesizer, IndexedRows32, Noise32, SynthesisBuffers, Int) throws -> Void { didSet { origin = .custom } }
+    public var lossDense: @Sendable (ADARSynthesizer, DenseRows32, SynthesisBuffers, LossBuffers, Int) throws -> Void { didSet { origin = .custom } }
+    public var lossIndexed: @Sendable (ADARSynthesizer, IndexedRows32, SynthesisBuffers, LossBuffers, Int) throws -> Void { didSet { origin = .custom } }
+    /// Where the subject came from, for the Swift test a shrunk counterexample prints.
+    var origin = SubjectOrigin.optimised
 
     public static let optimised = EquivalenceSubject(
         makeSynthesizer: { ADARSynthesizer(schedule: $0, configuration: $1) },
@@ -19,6 +21,17 @@ public struct EquivalenceSubject: Sendable {
         synthesizeIndexed: { try $0.synthesize($1, noise: $2, into: $3, threads: $4) },
         lossDense: { try $0.loss($1, synthesis: $2, into: $3, threads: $4) },
         lossIndexed: { try $0.loss($1, synthesis: $2, into: $3, threads: $4) })
+
+    /// The production synthesizer with `bug` planted in its prepared state
+    /// (a τ bug leaves the synthesizer as it is).
+    public static func injecting(_ bug: InjectedBug) -> EquivalenceSubject {
+        var subject = EquivalenceSubject.optimised
+        if let mutation = bug.synthesizerMutation {
+            subject.makeSynthesizer = { ADARSynthesizer(mutating: ADARSynthesizer(schedule: $0, configuration: $1), mutation) }
+        }
+        subject.origin = .injected(bug)
+        return subject
+    }
 }
 
 /// Checks of Proofs/S6-binary32-equivalence.md: the optimised binary32 path
@@ -32,62 +45,67 @@ public enum EquivalenceChecks {
     /// The thread count of the parallel run of S6/E3.
     public static var parallelThreads: Int { Swift.max(4, ADARSynthesizer.defaultThreadCount) }
 
-    public static var claims: [Claim] {
+    public static var claims: [Claim] { claims(subject: .optimised) }
+
+    /// The claims, checking `subject` (`adar verify --inject-bug` passes a broken one).
+    public static func claims(subject: EquivalenceSubject) -> [Claim] {
         [
             Claim(id: "S6/E1", title: "binary32 statuses and t* equal the reference's except on derived boundary cases") {
-                try checkStatuses(seed: $0)
+                try checkStatuses(seed: $0, subject: subject)
             },
             Claim(id: "S6/E2", title: "binary32 a*, π, scores and x⁻ are within the derived bounds of the reference") {
-                try checkOutputs(seed: $0)
+                try checkOutputs(seed: $0, subject: subject)
             },
             Claim(id: "S6/E3", title: "binary32 outputs are bit-identical for 1 thread and many") {
-                try checkThreadInvariance(seed: $0)
+                try checkThreadInvariance(seed: $0, subject: subject)
             },
             Claim(id: "S6/E4", title: "binary32 dense and indexed inputs give bit-identical outputs") {
-                try checkInputForms(seed: $0)
+                try checkInputForms(seed: $0, subject: subject)
             },
             Claim(id: "S7/E1", title: "binary32 loss and gradients are within the derived bounds of the reference") {
-                try checkLoss(seed: $0)
+                try checkLoss(seed: $0, subject: subject)
             },
         ]
     }
 
     public static func checkStatuses(seed: UInt64, cases: Int = ciCases, subject: EquivalenceSubject = .optimised) throws -> ClaimResult {
-        let tally = try EquivalenceSweep.run(seed: seed, cases: cases, subject: subject, parts: [])
-        let s = tally.statuses
-        return ClaimResult(
-            id: "S6/E1",
-            statistic: "\(s.rows) rows in \(cases) cases: \(s.boundary) boundary (\(s.boundaryDiffered) differed there; by row kind "
-                + s.boundaryByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "), "
-                + "\(s.rangeCalls) calls refused for binary32 overflow as predicted, \(s.mismatches) outside the analysis",
-            measure: .exact(mismatches: s.mismatches, cases: s.rows), seed: seed,
-            worstCase: s.firstMismatch ?? s.exampleBoundary ?? "")
+        try sweep(.statuses, seed: seed, cases: cases, subject: subject)
     }
 
     public static func checkOutputs(seed: UInt64, cases: Int = ciCases, subject: EquivalenceSubject = .optimised) throws -> ClaimResult {
-        let tally = try EquivalenceSweep.run(seed: seed, cases: cases, subject: subject, parts: [])
-        return errorResult(id: "S6/E2", tally.outputs, tally: tally, cases: cases, seed: seed)
+        try sweep(.outputs, seed: seed, cases: cases, subject: subject)
     }
 
     public static func checkLoss(seed: UInt64, cases: Int = ciCases, subject: EquivalenceSubject = .optimised) throws -> ClaimResult {
-        let tally = try EquivalenceSweep.run(seed: seed, cases: cases, subject: subject, parts: [.loss])
-        return errorResult(id: "S7/E1", tally.loss, tally: tally, cases: cases, seed: seed)
+        try sweep(.loss, seed: seed, cases: cases, subject: subject)
     }
 
     public static func checkThreadInvariance(seed: UInt64, cases: Int = ciCases, subject: EquivalenceSubject = .optimised) throws -> ClaimResult {
-        let tally = try EquivalenceSweep.run(seed: seed, cases: cases, subject: subject, parts: [.threads])
-        return ClaimResult(
-            id: "S6/E3", statistic: "\(tally.threads.cases) calls (synthesis and loss), 1 thread vs \(parallelThreads): bitwise",
-            measure: .exact(mismatches: tally.threads.mismatches, cases: tally.threads.cases), seed: seed,
-            worstCase: tally.threads.firstMismatch ?? "")
+        try sweep(.threadInvariance, seed: seed, cases: cases, subject: subject)
     }
 
     public static func checkInputForms(seed: UInt64, cases: Int = ciCases, subject: EquivalenceSubject = .optimised) throws -> ClaimResult {
-        let tally = try EquivalenceSweep.run(seed: seed, cases: cases, subject: subject, parts: [.forms])
-        return ClaimResult(
-            id: "S6/E4", statistic: "\(tally.forms.cases) calls (synthesis and loss), dense vs indexed: bitwise",
-            measure: .exact(mismatches: tally.forms.mismatches, cases: tally.forms.cases), seed: seed,
-            worstCase: tally.forms.firstMismatch ?? "")
+        try sweep(.inputForms, seed: seed, cases: cases, subject: subject)
+    }
+
+    /// Runs `claim` over the sweep's cases; when it fails, the first case on
+    /// which it fails is shrunk to a minimal counterexample (docs/Shrinking.md).
+    static func sweep(_ claim: EquivalenceClaim, seed: UInt64, cases: Int, subject: EquivalenceSubject) throws -> ClaimResult {
+        try caseSweep(claim, seed: seed, subject: subject).sweep(cases: cases)
+    }
+
+    /// `claim` on the one case `c`: how a shrunk counterexample is replayed.
+    public static func check(_ claim: EquivalenceClaim, on c: EquivalenceCase, subject: EquivalenceSubject = .optimised) throws -> ClaimResult {
+        try caseSweep(claim, seed: c.caseSeed, subject: subject).single(c)
+    }
+
+    static func caseSweep(_ claim: EquivalenceClaim, seed: UInt64, subject: EquivalenceSubject) -> CaseSweep<EquivalenceCase, SweepTally, any Error> {
+        CaseSweep(
+            claimID: claim.rawValue, emptyTally: SweepTally(),
+            draw: { try EquivalenceCaseGenerator.make(sweepSeed: seed, index: $0) },
+            run: { try EquivalenceSweep.runCase($0, sweepSeed: seed, subject: subject, parts: claim.parts, into: &$1) },
+            result: { claim.result($0, cases: $1, seed: seed) },
+            check: "EquivalenceChecks.check(.\(claim), on: c\(subject.origin.argument))")
     }
 
     /// The statuses the analysis allows the binary32 path for one row
@@ -115,9 +133,49 @@ public enum EquivalenceChecks {
         return names
     }
 
-    static func errorResult(id: String, _ outputs: [String: ErrorTally], tally: SweepTally, cases: Int, seed: UInt64) -> ClaimResult {
-        ErrorTally.result(id: id, outputs, cases: cases, seed: seed,
-                          scope: " (of \(tally.statuses.boundary) boundary rows, \(tally.statuses.boundaryDiffered) whose status or t* differ are not compared)")
+}
+
+/// The claims that sweep `EquivalenceCase`s: which parts of a case each runs
+/// and how it judges what they tallied.
+public enum EquivalenceClaim: String, CaseIterable, Sendable {
+    case statuses = "S6/E1", outputs = "S6/E2", threadInvariance = "S6/E3", inputForms = "S6/E4", loss = "S7/E1"
+
+    var parts: Set<EquivalenceSweep.Part> {
+        switch self {
+        case .statuses, .outputs: []
+        case .threadInvariance: [.threads]
+        case .inputForms: [.forms]
+        case .loss: [.loss]
+        }
+    }
+
+    func result(_ tally: SweepTally, cases: Int, seed: UInt64) -> ClaimResult {
+        let id = rawValue
+        switch self {
+        case .statuses:
+            let s = tally.statuses
+            return ClaimResult(
+                id: id,
+                statistic: "\(s.rows) rows in \(cases) cases: \(s.boundary) boundary (\(s.boundaryDiffered) differed there; by row kind "
+                    + s.boundaryByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "), "
+                    + "\(s.rangeCalls) calls refused for binary32 overflow as predicted, \(s.mismatches) outside the analysis",
+                measure: .exact(mismatches: s.mismatches, cases: s.rows), seed: seed,
+                worstCase: s.firstMismatch ?? s.exampleBoundary ?? "")
+        case .outputs, .loss:
+            return ErrorTally.result(
+                id: id, self == .loss ? tally.loss : tally.outputs, cases: cases, seed: seed,
+                scope: " (of \(tally.statuses.boundary) boundary rows, \(tally.statuses.boundaryDiffered) whose status or t* differ are not compared)")
+        case .threadInvariance:
+            return ClaimResult(
+                id: id, statistic: "\(tally.threads.cases) calls (synthesis and loss), 1 thread vs \(EquivalenceChecks.parallelThreads): bitwise",
+                measure: .exact(mismatches: tally.threads.mismatches, cases: tally.threads.cases), seed: seed,
+                worstCase: tally.threads.firstMismatch ?? "")
+        case .inputForms:
+            return ClaimResult(
+                id: id, statistic: "\(tally.forms.cases) calls (synthesis and loss), dense vs indexed: bitwise",
+                measure: .exact(mismatches: tally.forms.mismatches, cases: tally.forms.cases), seed: seed,
+                worstCase: tally.forms.firstMismatch ?? "")
+        }
     }
 }
 

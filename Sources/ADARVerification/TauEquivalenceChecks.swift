@@ -7,13 +7,15 @@ import ADAR
 /// substituted by the tests (the planted bugs of Proofs/S9-binary32-tau.md).
 public struct TauSubject: Sendable {
     /// The network the optimised side runs, given the case's network.
-    public var network: @Sendable (TauNetwork32) -> TauNetwork32
-    public var makeSynthesizer: @Sendable (NoiseSchedule, ADARConfiguration) -> ADARSynthesizer
+    public var network: @Sendable (TauNetwork32) -> TauNetwork32 { didSet { origin = .custom } }
+    public var makeSynthesizer: @Sendable (NoiseSchedule, ADARConfiguration) -> ADARSynthesizer { didSet { origin = .custom } }
     /// The batch gradient with `threads` (S9/E4), as bit patterns.
-    public var gradient: @Sendable (TauNetwork32, TauCase, Int) -> [UInt32]
+    public var gradient: @Sendable (TauNetwork32, TauCase, Int) -> [UInt32] { didSet { origin = .custom } }
     /// One Adam step on flat arrays (S9/E5): parameters, moments, gradient, step count, learning rate.
     public typealias AdamStep = @Sendable (inout [Float], inout [Float], inout [Float], [Float], Int, Float) -> Void
-    public var adamStep: AdamStep
+    public var adamStep: AdamStep { didSet { origin = .custom } }
+    /// Where the subject came from, for the Swift test a shrunk counterexample prints.
+    var origin = SubjectOrigin.optimised
 
     public static let optimised = TauSubject(
         network: { $0 },
@@ -23,6 +25,15 @@ public struct TauSubject: Sendable {
             return [result.loss.bitPattern] + result.gradient.map(\.bitPattern)
         },
         adamStep: { TauTrainer32.adamStep(parameters: &$0, firstMoment: &$1, secondMoment: &$2, gradient: $3, step: $4, learningRate: $5) })
+
+    /// The production τ and synthesizer with `bug` planted in the prepared state it concerns.
+    public static func injecting(_ bug: InjectedBug) -> TauSubject {
+        var subject = TauSubject.optimised
+        if let mutation = bug.tauMutation { subject.network = { TauNetwork32(mutating: $0, mutation) } }
+        subject.makeSynthesizer = EquivalenceSubject.injecting(bug).makeSynthesizer
+        subject.origin = .injected(bug)
+        return subject
+    }
 }
 
 /// One random case of τ's checks: a network with "trained" parameters
@@ -95,77 +106,100 @@ public enum TauEquivalenceChecks {
     public static let longCases = 600
     public static var parallelThreads: Int { EquivalenceChecks.parallelThreads }
 
-    public static var claims: [Claim] {
+    public static var claims: [Claim] { claims(subject: .optimised) }
+
+    /// The claims, checking `subject` (`adar verify --inject-bug` passes a broken one).
+    public static func claims(subject: TauSubject) -> [Claim] {
         [
-            Claim(id: "S9/E1", title: "binary32 τ forward within the derived bound of the binary64 reference") { try checkForward(seed: $0) },
-            Claim(id: "S9/E2", title: "binary32 L_τ and its gradient within the derived bound of the reference") { try checkGradient(seed: $0) },
+            Claim(id: "S9/E1", title: "binary32 τ forward within the derived bound of the binary64 reference") { try checkForward(seed: $0, subject: subject) },
+            Claim(id: "S9/E2", title: "binary32 L_τ and its gradient within the derived bound of the reference") { try checkGradient(seed: $0, subject: subject) },
             Claim(id: "S9/E3", title: "binary32 denoised x⁻ and its score within the derived bound; r_max guard as the reference's") {
-                try checkDenoised(seed: $0)
+                try checkDenoised(seed: $0, subject: subject)
             },
             Claim(id: "S9/E4", title: "binary32 τ forward, gradient, Adam step and denoised synthesis bit-identical for 1 thread and many") {
-                try checkThreadInvariance(seed: $0)
+                try checkThreadInvariance(seed: $0, subject: subject)
             },
             Claim(id: "S9/E5", title: "binary32 Adam step of τ within the derived per-entry bound; undetermined directions within lr·(|u| + U)") {
-                try checkAdamStep(seed: $0)
+                try checkAdamStep(seed: $0, subject: subject)
             },
         ]
+    }
+
+    /// `claim` on the one case `c`: how a shrunk counterexample is replayed.
+    public static func check(_ claim: TauClaim, on c: TauCase, subject: TauSubject = .optimised) throws -> ClaimResult {
+        try caseSweep(claim, seed: c.caseSeed, subject: subject).single(c)
+    }
+
+    /// `claim` over `TauCase`s drawn from `seed`; its sweep shrinks the first failing case.
+    static func caseSweep(_ claim: TauClaim, seed: UInt64, subject: TauSubject) -> CaseSweep<TauCase, TauTally, any Error> {
+        CaseSweep(
+            claimID: claim.rawValue, emptyTally: TauTally(),
+            draw: { try TauCase.make(sweepSeed: seed, index: $0) },
+            run: { c, tally in
+                switch claim {
+                case .forward: runForward(c, subject: subject, into: &tally)
+                case .gradient: try runGradient(c, subject: subject, into: &tally)
+                case .threadInvariance: try runThreadInvariance(c, subject: subject, into: &tally)
+                case .adamStep: runAdamStep(c, subject: subject, into: &tally)
+                }
+            },
+            result: { claim.result($0, cases: $1, seed: seed) },
+            check: "TauEquivalenceChecks.check(.\(claim), on: c\(subject.origin.argument))")
     }
 
     // MARK: S9/E1
 
     public static func checkForward(seed: UInt64, cases: Int = ciCases, subject: TauSubject = .optimised) throws -> ClaimResult {
-        var tally = [String: ErrorTally]()
-        for i in 0..<cases {
-            let c = try TauCase.make(sweepSeed: seed, index: i)
-            let got = subject.network(c.network).forward(xt: c.xt, timesteps: c.timesteps, users: c.users)
-            let parameters = c.referenceParameters
-            for b in 0..<c.rows {
-                let expected = ReferenceADAR.predictNoise(
-                    parameters, noisy: c.row(c.xt, b).map(Double.init), timestep: c.timesteps[b], user: c.row(c.users, b).map(Double.init))
-                let bound = TauEquivalenceAnalysis.forward(c.network.parameters, dimension: c.dimension, input: c.inputEnclosure(b)).output
-                for k in 0..<c.dimension {
-                    tally["ε̂", default: .init()].record(Double(got[b * c.dimension + k]), expected[k], bound[k], context: "row \(b) k \(k), \(c)")
-                }
+        try caseSweep(.forward, seed: seed, subject: subject).sweep(cases: cases)
+    }
+
+    static func runForward(_ c: TauCase, subject: TauSubject, into tally: inout TauTally) {
+        let got = subject.network(c.network).forward(xt: c.xt, timesteps: c.timesteps, users: c.users)
+        let parameters = c.referenceParameters
+        for b in 0..<c.rows {
+            let expected = ReferenceADAR.predictNoise(
+                parameters, noisy: c.row(c.xt, b).map(Double.init), timestep: c.timesteps[b], user: c.row(c.users, b).map(Double.init))
+            let bound = TauEquivalenceAnalysis.forward(c.network.parameters, dimension: c.dimension, input: c.inputEnclosure(b)).output
+            for k in 0..<c.dimension {
+                tally.errors["ε̂", default: .init()].record(Double(got[b * c.dimension + k]), expected[k], bound[k], context: "row \(b) k \(k), \(c)")
             }
         }
-        return ErrorTally.result(id: "S9/E1", tally, cases: cases, seed: seed)
     }
 
     // MARK: S9/E2
 
     public static func checkGradient(seed: UInt64, cases: Int = ciCases, subject: TauSubject = .optimised) throws -> ClaimResult {
-        var tally = [String: ErrorTally]()
+        try caseSweep(.gradient, seed: seed, subject: subject).sweep(cases: cases)
+    }
+
+    static func runGradient(_ c: TauCase, subject: TauSubject, into tally: inout TauTally) throws {
         let names = ["W₁", "b₁", "W₂", "b₂"]
-        for i in 0..<cases {
-            let c = try TauCase.make(sweepSeed: seed, index: i)
-            let d = c.dimension
-            let got = subject.network(c.network).lossAndGradient(xt: c.xt, timesteps: c.timesteps, users: c.users, targets: c.targets)
-            // The reference's batch mean, accumulated in row order (as `tauBatchLoss`).
-            let parameters = c.referenceParameters
-            var loss = 0.0, gradient = [Double](repeating: 0, count: got.gradient.count)
-            for b in 0..<c.rows {
-                let row = ReferenceADAR.tauLoss(
-                    parameters, noisy: c.row(c.xt, b).map(Double.init), timestep: c.timesteps[b],
-                    user: c.row(c.users, b).map(Double.init), target: c.row(c.targets, b).map(Double.init))
-                loss += row.loss
-                for (k, g) in row.gradient.flattened.enumerated() { gradient[k] += g }
-            }
-            loss /= Double(c.rows)
-            gradient = gradient.map { $0 / Double(c.rows) }
-            let bound = TauEquivalenceAnalysis.lossAndGradient(
-                c.network.parameters, dimension: d, inputs: (0..<c.rows).map(c.inputEnclosure),
-                targets: (0..<c.rows).map { c.row(c.targets, $0).map { .exact(Double($0)) } })
-            tally["L_τ", default: .init()].record(Double(got.loss), loss, bound.loss, context: "\(c)")
-            let offsets = [0, 12 * d * d, 12 * d * d + 4 * d, 16 * d * d + 4 * d, 16 * d * d + 5 * d]
-            for part in 0..<4 {
-                for k in offsets[part] ..< offsets[part + 1] {
-                    tally["∂L/∂" + names[part], default: .init()].record(
-                        Double(got.gradient[k]), gradient[k], bound.gradient[k], context: "entry \(k - offsets[part]), \(c)")
-                }
-            }
-            try compareTrainerDraws(c, subject: subject, into: &tally)
+        let d = c.dimension
+        let got = subject.network(c.network).lossAndGradient(xt: c.xt, timesteps: c.timesteps, users: c.users, targets: c.targets)
+        // The reference's batch mean, accumulated in row order (as `tauBatchLoss`).
+        let parameters = c.referenceParameters
+        var loss = 0.0, gradient = [Double](repeating: 0, count: got.gradient.count)
+        for b in 0..<c.rows {
+            let row = ReferenceADAR.tauLoss(
+                parameters, noisy: c.row(c.xt, b).map(Double.init), timestep: c.timesteps[b],
+                user: c.row(c.users, b).map(Double.init), target: c.row(c.targets, b).map(Double.init))
+            loss += row.loss
+            for (k, g) in row.gradient.flattened.enumerated() { gradient[k] += g }
         }
-        return ErrorTally.result(id: "S9/E2", tally, cases: cases, seed: seed)
+        loss /= Double(c.rows)
+        gradient = gradient.map { $0 / Double(c.rows) }
+        let bound = TauEquivalenceAnalysis.lossAndGradient(
+            c.network.parameters, dimension: d, inputs: (0..<c.rows).map(c.inputEnclosure),
+            targets: (0..<c.rows).map { c.row(c.targets, $0).map { .exact(Double($0)) } })
+        tally.errors["L_τ", default: .init()].record(Double(got.loss), loss, bound.loss, context: "\(c)")
+        let offsets = [0, 12 * d * d, 12 * d * d + 4 * d, 16 * d * d + 4 * d, 16 * d * d + 5 * d]
+        for part in 0..<4 {
+            for k in offsets[part] ..< offsets[part + 1] {
+                tally.errors["∂L/∂" + names[part], default: .init()].record(
+                    Double(got.gradient[k]), gradient[k], bound.gradient[k], context: "entry \(k - offsets[part]), \(c)")
+            }
+        }
+        try compareTrainerDraws(c, subject: subject, into: &tally.errors)
     }
 
     /// End to end through `TauTrainer32`'s own draws: the case's `x_t` as
@@ -220,72 +254,89 @@ public enum TauEquivalenceChecks {
     /// status or `t` differ from the reference's (S6/E1 boundary cases) are
     /// not compared.
     public static func checkDenoised(seed: UInt64, cases: Int = denoisedCICases, subject: TauSubject = .optimised) throws -> ClaimResult {
-        var tally = [String: ErrorTally](), skipped = 0, guarded = 0, denoisedRows = 0, largeCases = 0
-        for i in 0..<cases {
-            let c = try EquivalenceCaseGenerator.make(sweepSeed: seed, index: i)
-            let d = c.dimension
-            guard d <= denoisedMaxDimension else {
-                largeCases += 1
-                continue
-            }
-            var g = SeededGenerator(seed: c.caseSeed ^ 0x7A75)
-            let tau = try TauCase.network(dimension: d, steps: c.schedule.steps, &g).network
-            let ratios = ReferenceADAR.denoisingRatios(c.schedule)
-            let rMax = [10, 10, ratios[Int(g.next() % UInt64(ratios.count))], 0][Int(g.next() % 4)]
-            let context = { "\(c); r_max \(rMax)" }
-            let output = SynthesisBuffers()
-            let synthesizer = subject.makeSynthesizer(c.schedule, c.configuration)
-            let reference: GeneratedNegatives
-            do {
-                reference = try ReferenceADAR.synthesize(
-                    try c.batch, schedule: c.schedule, configuration: c.configuration,
-                    generator: .denoised(TauParameters(dimension: d, flattened: tau.parameters.map(Double.init)), maxRatio: rMax))
-            } catch {
-                // binary64 overflowed, so binary32 (smaller range) must refuse too.
-                let refused = (try? synthesizer.synthesize(c.dense, noise: c.noise, generator: .denoised(subject.network(tau), rMax: rMax), into: output)) == nil
-                tally["refusals", default: .init()].recordExact(refused, context: "reference refused (\(error)), binary32 did not: \(context())")
-                continue
-            }
-            do {
-                try synthesizer.synthesize(c.dense, noise: c.noise, generator: .denoised(subject.network(tau), rMax: rMax), into: output)
-            } catch {
-                // Accepted where forward refuses too (S6/E1 judges that) or
-                // where τ's enclosures say some row may leave the binary32 range.
-                let forwardRefuses = (try? synthesizer.synthesize(c.dense, noise: c.noise, into: SynthesisBuffers())) == nil
-                let possible = forwardRefuses
-                    || (0..<c.rows).contains { b in rowBounds(c, b, tau, reference.outcomes[b], ratios).contains { !$0.isBounded } }
-                tally["refusals", default: .init()].recordExact(possible, context: "binary32 refused (\(error)) with every row in range: \(context())")
-                continue
-            }
-            let guardRows = Set(reference.forwardByRatioGuard)
-            for b in 0..<c.rows {
-                let expected = reference.outcomes[b]
-                guard output.statuses[b] == expected.status, Int(output.timesteps[b]) == expected.timestep else {
-                    skipped += 1
-                    continue
-                }
-                tally["guard", default: .init()].recordExact(
-                    output.forwardFallbacks[b] == guardRows.contains(b), context: "row \(b) guard \(output.forwardFallbacks[b]): \(context())")
-                guard !expected.status.isFallback, !guardRows.contains(b) else {
-                    guarded += guardRows.contains(b) ? 1 : 0
-                    continue
-                }
-                denoisedRows += 1
-                let bounds = rowBounds(c, b, tau, expected, ratios)
-                let x = output.syntheticNegative(b)
-                for k in 0..<d {
-                    tally["x̂_0", default: .init()].record(Double(x[k]), expected.syntheticNegative[k], bounds[k], context: "row \(b) k \(k), \(context())")
-                }
-                tally["⟨e_u, x̂_0⟩", default: .init()].record(
-                    Double(output.syntheticScores[b]), expected.syntheticScore, bounds[d], context: "row \(b), \(context())")
-            }
+        try denoisedSweep(seed: seed, subject: subject).sweep(cases: cases)
+    }
+
+    /// S9/E3 on the one case `c`: how a shrunk counterexample is replayed.
+    public static func checkDenoised(on c: EquivalenceCase, subject: TauSubject = .optimised) throws -> ClaimResult {
+        try denoisedSweep(seed: c.caseSeed, subject: subject).single(c)
+    }
+
+    static func denoisedSweep(seed: UInt64, subject: TauSubject) -> CaseSweep<EquivalenceCase, TauTally, any Error> {
+        CaseSweep(
+            claimID: "S9/E3", emptyTally: TauTally(),
+            draw: { try EquivalenceCaseGenerator.make(sweepSeed: seed, index: $0) },
+            run: { try runDenoised($0, subject: subject, into: &$1) },
+            result: { tally, cases in
+                let result = ErrorTally.result(id: "S9/E3", tally.errors, cases: cases, seed: seed)
+                return ClaimResult(
+                    id: result.id,
+                    statistic: "\(tally.denoisedRows) denoised rows, \(tally.guarded) r_max-guarded rows, "
+                        + "\(tally.skipped) rows with another status or t* (S6/E1 boundary) not compared, "
+                        + "\(tally.largeCases) cases with d > \(denoisedMaxDimension) skipped; " + result.statistic,
+                    measure: result.measure, seed: seed, worstCase: result.worstCase)
+            },
+            check: "TauEquivalenceChecks.checkDenoised(on: c\(subject.origin.argument))")
+    }
+
+    /// S9/E3 on one of S6's cases, with τ and `r_max` drawn from the case seed.
+    static func runDenoised(_ c: EquivalenceCase, subject: TauSubject, into tally: inout TauTally) throws {
+        let d = c.dimension
+        guard d <= denoisedMaxDimension else {
+            tally.largeCases += 1
+            return
         }
-        var result = ErrorTally.result(id: "S9/E3", tally, cases: cases, seed: seed)
-        result = ClaimResult(
-            id: result.id, statistic: "\(denoisedRows) denoised rows, \(guarded) r_max-guarded rows, \(skipped) rows with another status or t* (S6/E1 boundary) not compared, "
-                + "\(largeCases) cases with d > \(denoisedMaxDimension) skipped; "
-                + result.statistic, measure: result.measure, seed: seed, worstCase: result.worstCase)
-        return result
+        var g = SeededGenerator(seed: c.caseSeed ^ 0x7A75)
+        let tau = try TauCase.network(dimension: d, steps: c.schedule.steps, &g).network
+        let ratios = ReferenceADAR.denoisingRatios(c.schedule)
+        let rMax = [10, 10, ratios[Int(g.next() % UInt64(ratios.count))], 0][Int(g.next() % 4)]
+        let context = { "\(c); r_max \(rMax)" }
+        let output = SynthesisBuffers()
+        let synthesizer = subject.makeSynthesizer(c.schedule, c.configuration)
+        let reference: GeneratedNegatives
+        do {
+            reference = try ReferenceADAR.synthesize(
+                try c.batch, schedule: c.schedule, configuration: c.configuration,
+                generator: .denoised(TauParameters(dimension: d, flattened: tau.parameters.map(Double.init)), maxRatio: rMax))
+        } catch {
+            // binary64 overflowed, so binary32 (smaller range) must refuse too.
+            let refused = (try? synthesizer.synthesize(c.dense, noise: c.noise, generator: .denoised(subject.network(tau), rMax: rMax), into: output)) == nil
+            tally.errors["refusals", default: .init()].recordExact(refused, context: "reference refused (\(error)), binary32 did not: \(context())")
+            return
+        }
+        do {
+            try synthesizer.synthesize(c.dense, noise: c.noise, generator: .denoised(subject.network(tau), rMax: rMax), into: output)
+        } catch {
+            // Accepted where forward refuses too (S6/E1 judges that) or
+            // where τ's enclosures say some row may leave the binary32 range.
+            let forwardRefuses = (try? synthesizer.synthesize(c.dense, noise: c.noise, into: SynthesisBuffers())) == nil
+            let possible = forwardRefuses
+                || (0..<c.rows).contains { b in rowBounds(c, b, tau, reference.outcomes[b], ratios).contains { !$0.isBounded } }
+            tally.errors["refusals", default: .init()].recordExact(possible, context: "binary32 refused (\(error)) with every row in range: \(context())")
+            return
+        }
+        let guardRows = Set(reference.forwardByRatioGuard)
+        for b in 0..<c.rows {
+            let expected = reference.outcomes[b]
+            guard output.statuses[b] == expected.status, Int(output.timesteps[b]) == expected.timestep else {
+                tally.skipped += 1
+                continue
+            }
+            tally.errors["guard", default: .init()].recordExact(
+                output.forwardFallbacks[b] == guardRows.contains(b), context: "row \(b) guard \(output.forwardFallbacks[b]): \(context())")
+            guard !expected.status.isFallback, !guardRows.contains(b) else {
+                tally.guarded += guardRows.contains(b) ? 1 : 0
+                continue
+            }
+            tally.denoisedRows += 1
+            let bounds = rowBounds(c, b, tau, expected, ratios)
+            let x = output.syntheticNegative(b)
+            for k in 0..<d {
+                tally.errors["x̂_0", default: .init()].record(Double(x[k]), expected.syntheticNegative[k], bounds[k], context: "row \(b) k \(k), \(context())")
+            }
+            tally.errors["⟨e_u, x̂_0⟩", default: .init()].record(
+                Double(output.syntheticScores[b]), expected.syntheticScore, bounds[d], context: "row \(b), \(context())")
+        }
     }
 
     /// The enclosures of row `b`'s `x̂_0` (`d` values) and its score (last):
@@ -317,38 +368,35 @@ public enum TauEquivalenceChecks {
     // MARK: S9/E4
 
     public static func checkThreadInvariance(seed: UInt64, cases: Int = ciCases, subject: TauSubject = .optimised) throws -> ClaimResult {
-        var tally = BitwiseTally()
+        try caseSweep(.threadInvariance, seed: seed, subject: subject).sweep(cases: cases)
+    }
+
+    static func runThreadInvariance(_ c: TauCase, subject: TauSubject, into tally: inout TauTally) throws {
         let threads = parallelThreads
-        for i in 0..<cases {
-            let c = try TauCase.make(sweepSeed: seed, index: i)
-            let network = subject.network(c.network)
-            let forward1 = network.forward(xt: c.xt, timesteps: c.timesteps, users: c.users, threads: 1)
-            let forwardN = network.forward(xt: c.xt, timesteps: c.timesteps, users: c.users, threads: threads)
-            tally.record(forward1.map(\.bitPattern) == forwardN.map(\.bitPattern), context: "forward: \(c)")
-            tally.record(subject.gradient(network, c, 1) == subject.gradient(network, c, threads), context: "gradient: \(c)")
-            // Two Adam steps of the trainer on the case's rows as a batch.
-            let schedule = try NoiseSchedule(.defaultCosine, steps: c.steps)
-            let synthesizer = subject.makeSynthesizer(schedule, try ADARConfiguration(sigma: 0.5))
-            let batch = try DenseRows32(rows: c.rows, dimension: c.dimension, poolSize: 1, users: c.users, positives: c.xt, pool: c.targets)
-            var parameters = [[UInt32]]()
-            for count in [1, threads] {
-                let trainer = try TauTrainer32(network: network, learningRate: 1e-3)
-                for epoch in 1...2 { try trainer.step(batch, synthesizer: synthesizer, seed: c.caseSeed, epoch: epoch, rowOffset: 3, threads: count) }
-                parameters.append(trainer.network.parameters.map(\.bitPattern))
-            }
-            tally.record(parameters[0] == parameters[1], context: "Adam steps: \(c)")
-            // denoised synthesis.
-            var outputs = [[UInt32]]()
-            for count in [1, threads] {
-                let output = SynthesisBuffers()
-                try synthesizer.synthesize(batch, noise: .counter(seed: c.caseSeed, stream: 1, rowOffset: 0), generator: .denoised(network), into: output, threads: count)
-                outputs.append(output.syntheticNegatives.map(\.bitPattern) + output.syntheticScores.map(\.bitPattern))
-            }
-            tally.record(outputs[0] == outputs[1], context: "denoised synthesis: \(c)")
+        let network = subject.network(c.network)
+        let forward1 = network.forward(xt: c.xt, timesteps: c.timesteps, users: c.users, threads: 1)
+        let forwardN = network.forward(xt: c.xt, timesteps: c.timesteps, users: c.users, threads: threads)
+        tally.bitwise.record(forward1.map(\.bitPattern) == forwardN.map(\.bitPattern), context: "forward: \(c)")
+        tally.bitwise.record(subject.gradient(network, c, 1) == subject.gradient(network, c, threads), context: "gradient: \(c)")
+        // Two Adam steps of the trainer on the case's rows as a batch.
+        let schedule = try NoiseSchedule(.defaultCosine, steps: c.steps)
+        let synthesizer = subject.makeSynthesizer(schedule, try ADARConfiguration(sigma: 0.5))
+        let batch = try DenseRows32(rows: c.rows, dimension: c.dimension, poolSize: 1, users: c.users, positives: c.xt, pool: c.targets)
+        var parameters = [[UInt32]]()
+        for count in [1, threads] {
+            let trainer = try TauTrainer32(network: network, learningRate: 1e-3)
+            for epoch in 1...2 { try trainer.step(batch, synthesizer: synthesizer, seed: c.caseSeed, epoch: epoch, rowOffset: 3, threads: count) }
+            parameters.append(trainer.network.parameters.map(\.bitPattern))
         }
-        return ClaimResult(
-            id: "S9/E4", statistic: "\(tally.cases) calls (forward, gradient, 2 Adam steps, denoised synthesis), 1 thread vs \(threads): bitwise",
-            measure: .exact(mismatches: tally.mismatches, cases: tally.cases), seed: seed, worstCase: tally.firstMismatch ?? "")
+        tally.bitwise.record(parameters[0] == parameters[1], context: "Adam steps: \(c)")
+        // denoised synthesis.
+        var outputs = [[UInt32]]()
+        for count in [1, threads] {
+            let output = SynthesisBuffers()
+            try synthesizer.synthesize(batch, noise: .counter(seed: c.caseSeed, stream: 1, rowOffset: 0), generator: .denoised(network), into: output, threads: count)
+            outputs.append(output.syntheticNegatives.map(\.bitPattern) + output.syntheticScores.map(\.bitPattern))
+        }
+        tally.bitwise.record(outputs[0] == outputs[1], context: "denoised synthesis: \(c)")
     }
 
     // MARK: S9/E5
@@ -360,56 +408,86 @@ public enum TauEquivalenceChecks {
     /// are τ's own binary32 output (a τ at its target: the binary32 gradient is 0 where the reference's is
     /// not, so the directions are undetermined). Every entry of `θ′`, `m′`, `v′` within `AdamStepEnclosure`.
     public static func checkAdamStep(seed: UInt64, cases: Int = ciCases, subject: TauSubject = .optimised) throws -> ClaimResult {
-        var tally = [String: ErrorTally](), undetermined = 0, entries = 0
-        for i in 0..<cases {
-            let c = try TauCase.make(sweepSeed: seed, index: i)
-            var g = SeededGenerator(seed: c.caseSeed ^ 0xADA3)
-            let network = subject.network(c.network)
-            let atTarget = g.next() % 4 == 0
-            let targets = atTarget ? network.forward(xt: c.xt, timesteps: c.timesteps, users: c.users) : c.targets
-            let step = [1, 1, 2, 10, 1000, 100_000][Int(g.next() % 6)]
-            let learningRate = [Float(1e-3), Float(1e-2), 0x1p-14][Int(g.next() % 3)]
-            let got = network.lossAndGradient(xt: c.xt, timesteps: c.timesteps, users: c.users, targets: targets)
-            let parameters = c.referenceParameters
-            var gradient = [Double](repeating: 0, count: got.gradient.count)
-            for b in 0..<c.rows {
-                let row = ReferenceADAR.tauLoss(
-                    parameters, noisy: c.row(c.xt, b).map(Double.init), timestep: c.timesteps[b],
-                    user: c.row(c.users, b).map(Double.init), target: c.row(targets, b).map(Double.init))
-                for (k, value) in row.gradient.flattened.enumerated() { gradient[k] += value }
-            }
-            gradient = gradient.map { $0 / Double(c.rows) }
-            // Moments a history of gradients of this size leaves: |m| ≲ |g| plus a floor, v ≥ m².
-            func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * Double(g.next() >> 11) * 0x1p-53 }
-            let m: [Float] = step == 1 ? Array(repeating: 0, count: gradient.count)
-                : gradient.map { Float($0 * uniform(-1, 1) + uniform(-1e-3, 1e-3)) }
-            let v: [Float] = step == 1 ? Array(repeating: 0, count: gradient.count)
-                : zip(gradient, m).map { Float($0 * $0 * uniform(0.2, 2) + Double($1) * Double($1) * uniform(1, 2)) }
-            var theta = network.parameters, firstMoment = m, secondMoment = v
-            subject.adamStep(&theta, &firstMoment, &secondMoment, got.gradient, step, learningRate)
-            let d = c.dimension
-            var trainer = TauTrainer(
-                seed: 0, learningRate: Double(learningRate), parameters: parameters,
-                firstMoment: TauParameters(dimension: d, flattened: m.map(Double.init)),
-                secondMoment: TauParameters(dimension: d, flattened: v.map(Double.init)), steps: step - 1)
-            ReferenceADAR.adamStep(&trainer, gradient: TauParameters(dimension: d, flattened: gradient))
-            let expected = (trainer.parameters.flattened, trainer.firstMoment.flattened, trainer.secondMoment.flattened)
-            let bounds = TauEquivalenceAnalysis.lossAndGradient(
-                c.network.parameters, dimension: d, inputs: (0..<c.rows).map(c.inputEnclosure),
-                targets: (0..<c.rows).map { c.row(targets, $0).map { .exact(Double($0)) } }).gradient
-            let context = { (k: Int) in "entry \(k), s \(step), lr \(learningRate)\(atTarget ? ", targets at τ's output" : ""), \(c)" }
-            for k in theta.indices {
-                let bound = AdamStepEnclosure(
-                    parameter: network.parameters[k], firstMoment: m[k], secondMoment: v[k], gradient: bounds[k], step: step, learningRate: learningRate)
-                entries += 1
-                if bound.directionUndetermined { undetermined += 1 }
-                let name = bound.directionUndetermined ? "θ′ (direction undetermined)" : "θ′"
-                tally[name, default: .init()].record(Double(theta[k]), expected.0[k], bound.parameter, context: context(k))
-                tally["m′", default: .init()].record(Double(firstMoment[k]), expected.1[k], bound.firstMoment, context: context(k))
-                tally["v′", default: .init()].record(Double(secondMoment[k]), expected.2[k], bound.secondMoment, context: context(k))
-            }
-        }
-        return ErrorTally.result(
-            id: "S9/E5", tally, cases: cases, seed: seed, scope: " (\(entries) entries, \(undetermined) with an undetermined direction)")
+        try caseSweep(.adamStep, seed: seed, subject: subject).sweep(cases: cases)
     }
+
+    static func runAdamStep(_ c: TauCase, subject: TauSubject, into tally: inout TauTally) {
+        var g = SeededGenerator(seed: c.caseSeed ^ 0xADA3)
+        let network = subject.network(c.network)
+        let atTarget = g.next() % 4 == 0
+        let targets = atTarget ? network.forward(xt: c.xt, timesteps: c.timesteps, users: c.users) : c.targets
+        let step = [1, 1, 2, 10, 1000, 100_000][Int(g.next() % 6)]
+        let learningRate = [Float(1e-3), Float(1e-2), 0x1p-14][Int(g.next() % 3)]
+        let got = network.lossAndGradient(xt: c.xt, timesteps: c.timesteps, users: c.users, targets: targets)
+        let parameters = c.referenceParameters
+        var gradient = [Double](repeating: 0, count: got.gradient.count)
+        for b in 0..<c.rows {
+            let row = ReferenceADAR.tauLoss(
+                parameters, noisy: c.row(c.xt, b).map(Double.init), timestep: c.timesteps[b],
+                user: c.row(c.users, b).map(Double.init), target: c.row(targets, b).map(Double.init))
+            for (k, value) in row.gradient.flattened.enumerated() { gradient[k] += value }
+        }
+        gradient = gradient.map { $0 / Double(c.rows) }
+        // Moments a history of gradients of this size leaves: |m| ≲ |g| plus a floor, v ≥ m².
+        func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * Double(g.next() >> 11) * 0x1p-53 }
+        let m: [Float] = step == 1 ? Array(repeating: 0, count: gradient.count)
+            : gradient.map { Float($0 * uniform(-1, 1) + uniform(-1e-3, 1e-3)) }
+        let v: [Float] = step == 1 ? Array(repeating: 0, count: gradient.count)
+            : zip(gradient, m).map { Float($0 * $0 * uniform(0.2, 2) + Double($1) * Double($1) * uniform(1, 2)) }
+        var theta = network.parameters, firstMoment = m, secondMoment = v
+        subject.adamStep(&theta, &firstMoment, &secondMoment, got.gradient, step, learningRate)
+        let d = c.dimension
+        var trainer = TauTrainer(
+            seed: 0, learningRate: Double(learningRate), parameters: parameters,
+            firstMoment: TauParameters(dimension: d, flattened: m.map(Double.init)),
+            secondMoment: TauParameters(dimension: d, flattened: v.map(Double.init)), steps: step - 1)
+        ReferenceADAR.adamStep(&trainer, gradient: TauParameters(dimension: d, flattened: gradient))
+        let expected = (trainer.parameters.flattened, trainer.firstMoment.flattened, trainer.secondMoment.flattened)
+        let bounds = TauEquivalenceAnalysis.lossAndGradient(
+            c.network.parameters, dimension: d, inputs: (0..<c.rows).map(c.inputEnclosure),
+            targets: (0..<c.rows).map { c.row(targets, $0).map { .exact(Double($0)) } }).gradient
+        let context = { (k: Int) in "entry \(k), s \(step), lr \(learningRate)\(atTarget ? ", targets at τ's output" : ""), \(c)" }
+        for k in theta.indices {
+            let bound = AdamStepEnclosure(
+                parameter: network.parameters[k], firstMoment: m[k], secondMoment: v[k], gradient: bounds[k], step: step, learningRate: learningRate)
+            tally.entries += 1
+            if bound.directionUndetermined { tally.undetermined += 1 }
+            let name = bound.directionUndetermined ? "θ′ (direction undetermined)" : "θ′"
+            tally.errors[name, default: .init()].record(Double(theta[k]), expected.0[k], bound.parameter, context: context(k))
+            tally.errors["m′", default: .init()].record(Double(firstMoment[k]), expected.1[k], bound.firstMoment, context: context(k))
+            tally.errors["v′", default: .init()].record(Double(secondMoment[k]), expected.2[k], bound.secondMoment, context: context(k))
+        }
+    }
+}
+
+/// The claims that sweep `TauCase`s (S9/E3 sweeps S6's cases instead).
+public enum TauClaim: String, CaseIterable, Sendable {
+    case forward = "S9/E1", gradient = "S9/E2", threadInvariance = "S9/E4", adamStep = "S9/E5"
+
+    func result(_ tally: TauTally, cases: Int, seed: UInt64) -> ClaimResult {
+        switch self {
+        case .forward, .gradient:
+            return ErrorTally.result(id: rawValue, tally.errors, cases: cases, seed: seed)
+        case .adamStep:
+            return ErrorTally.result(
+                id: rawValue, tally.errors, cases: cases, seed: seed,
+                scope: " (\(tally.entries) entries, \(tally.undetermined) with an undetermined direction)")
+        case .threadInvariance:
+            let b = tally.bitwise
+            return ClaimResult(
+                id: rawValue,
+                statistic: "\(b.cases) calls (forward, gradient, 2 Adam steps, denoised synthesis), 1 thread vs \(TauEquivalenceChecks.parallelThreads): bitwise",
+                measure: .exact(mismatches: b.mismatches, cases: b.cases), seed: seed, worstCase: b.firstMismatch ?? "")
+        }
+    }
+}
+
+/// What τ's claims tally over their cases.
+struct TauTally {
+    var errors = [String: ErrorTally]()
+    var bitwise = BitwiseTally()
+    /// S9/E5: Adam entries, and those whose direction is undetermined.
+    var entries = 0, undetermined = 0
+    /// S9/E3: rows compared, guarded and skipped, and cases too large for τ's analysis.
+    var denoisedRows = 0, guarded = 0, skipped = 0, largeCases = 0
 }

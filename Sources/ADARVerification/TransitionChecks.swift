@@ -107,35 +107,40 @@ extension TransitionChecks {
     /// not from the closed form. Drawing `a ≥ 0.01` bounds the conditioning
     /// (Proofs: κ ≤ 1/a² ≤ 1e4); the ill-conditioned strip near `a* = 0` is S4.e/C1's.
     public static func closedFormMatchesBrent(
-        seed: UInt64, amplitude: Amplitude = referenceAmplitude, cases: Int = 10_000
+        seed: UInt64, amplitude: Amplitude? = nil, cases: Int = 10_000
     ) throws -> ClaimResult {
         var rng = SeededGenerator(seed: seed)
-        var accepted = 0, worst = 0.0, worstCase = ""
-        while accepted < cases {
-            let s0 = logUniform(-3, 3, &rng)
-            let n = s0 * logUniform(-3, 2, &rng)
-            let rho = randomRetentionLevel(&rng)
-            let z = GSL.normalQuantile(rho)
-            let target = rng.next() % 2 == 0
-                ? Double.random(in: 0.01..<1, using: &rng) : 1 - logUniform(-6, -1, &rng)
-            let sNeg = target * s0 - z * n * ((1 - target) * (1 + target)).squareRoot()
-            // Keep valid-domain inputs whose crossing exists (g(0) = −s⁻/n ≤ z).
-            guard sNeg < s0, -sNeg / n <= z else { continue }
-            accepted += 1
-            let root = try GSL.brentRoot(in: 0, amplitudeBelowOne, relativeTolerance: 1e-14) { a in
-                standardizedMargin(a, s0, sNeg, n) - z
+        return try transitionSweep(.closedForm, seed: seed, amplitude: amplitude, run: runClosedForm) { index in
+            while true {
+                let s0 = logUniform(-3, 3, &rng)
+                let n = s0 * logUniform(-3, 2, &rng)
+                let rho = randomRetentionLevel(&rng)
+                let z = GSL.normalQuantile(rho)
+                let target = rng.next() % 2 == 0
+                    ? Double.random(in: 0.01..<1, using: &rng) : 1 - logUniform(-6, -1, &rng)
+                let sNeg = target * s0 - z * n * ((1 - target) * (1 + target)).squareRoot()
+                // Keep valid-domain inputs whose crossing exists (g(0) = −s⁻/n ≤ z).
+                if sNeg < s0, -sNeg / n <= z { return TransitionCase(s0: s0, sNeg: sNeg, n: n, rho: rho, index: index) }
             }
-            let error = relativeError(amplitude(s0, sNeg, n, rho), from: root)
-            if !(error <= worst) {
-                worst = error
-                worstCase = describe(s0, sNeg, n, rho) + ", Brent a*=\(root)"
-                if error.isNaN { break }
-            }
+        }.sweep(cases: cases)
+    }
+
+    /// S4.d/T1 on one input: skipped outside the claim's domain (`s_0, n > 0`,
+    /// `s⁻ < s_0`, a crossing, and `a* ≥ 0.01` as drawn).
+    static func runClosedForm(_ c: TransitionCase, _ amplitude: Amplitude, into tally: inout TransitionTally) throws {
+        guard c.s0 > 0, c.n > 0, c.rho > 0, c.rho < 1 else { return }
+        let z = GSL.normalQuantile(c.rho)
+        guard c.sNeg < c.s0, -c.sNeg / c.n <= z else { return }
+        let root = try GSL.brentRoot(in: 0, amplitudeBelowOne, relativeTolerance: 1e-14) { a in
+            standardizedMargin(a, c.s0, c.sNeg, c.n) - z
         }
-        return ClaimResult(
-            id: "S4.d/T1",
-            statistic: "max |a*_closed − a*_Brent|/a*_Brent over \(accepted) inputs with a crossing",
-            measure: .maxError(worst, bound: closedFormBound, unit: "rel"), seed: seed, worstCase: worstCase)
+        guard root >= 0.01 else { return }
+        tally.checked += 1
+        let error = relativeError(amplitude(c.s0, c.sNeg, c.n, c.rho), from: root)
+        if !(error <= tally.worst) {
+            tally.worst = error
+            tally.worstCase = describe(c.s0, c.sNeg, c.n, c.rho) + ", Brent a*=\(root)"
+        }
     }
 }
 
@@ -157,44 +162,54 @@ extension TransitionChecks {
     /// Half the inputs are broad (`s⁻ = s_0 − s_0·[1e-3, 10]` or
     /// `s_0 − n·[1e-3, 30]`), half sit near the boundary
     /// (`−s⁻/n = z ± max(1, |z|)·[1e-9, 1e-3]`).
-    public static func existenceAgrees(seed: UInt64, amplitude: Amplitude = referenceAmplitude, cases: Int = 20_000) -> ClaimResult {
+    public static func existenceAgrees(seed: UInt64, amplitude: Amplitude? = nil, cases: Int = 20_000) -> ClaimResult {
         var rng = SeededGenerator(seed: seed)
-        var checked = 0, mismatches = 0, withCrossing = 0, firstMismatch = ""
-        while checked < cases {
-            let s0 = logUniform(-3, 3, &rng)
-            let n = s0 * logUniform(-3, 2, &rng)
-            let rho = randomRetentionLevel(&rng)
-            let z = GSL.normalQuantile(rho)
-            let sNeg: Double
-            switch rng.next() % 4 {
-            case 0: sNeg = s0 - s0 * logUniform(-3, 1, &rng)
-            case 1: sNeg = s0 - n * logUniform(-3, 1.5, &rng)
-            default:
-                let offset = max(1, abs(z)) * logUniform(-9, -3, &rng)
-                sNeg = -n * (z + (rng.next() % 2 == 0 ? offset : -offset))
-            }
-            let x = -sNeg / n
-            // Valid domain, away from the rounding band, and (s_0 − s⁻)/n large
-            // enough that g at the largest double below 1 exceeds every |z| ≤ 38.
-            guard sNeg < s0, abs(x - z) >= existenceMargin * max(1, abs(z)), (s0 - sNeg) / n >= 1e-6 else { continue }
-            checked += 1
-            let byCDF = rho <= 0.5 ? GSL.normalCDF(x) <= rho : GSL.normalUpperTail(x) >= 1 - rho
-            let bySignChange = standardizedMargin(0, s0, sNeg, n) - z <= 0
-                && standardizedMargin(amplitudeBelowOne, s0, sNeg, n) - z >= 0
-            let byImplementation = amplitude(s0, sNeg, n, rho) != nil
-            if bySignChange { withCrossing += 1 }
-            if byCDF != bySignChange || bySignChange != byImplementation {
-                mismatches += 1
-                if firstMismatch.isEmpty {
-                    firstMismatch = describe(s0, sNeg, n, rho)
-                        + " (Φ test \(byCDF), sign change \(bySignChange), returned \(byImplementation))"
+        return transitionSweep(.existence, seed: seed, amplitude: amplitude, run: runExistence) { (index: Int) throws(Never) in
+            while true {
+                let s0 = logUniform(-3, 3, &rng)
+                let n = s0 * logUniform(-3, 2, &rng)
+                let rho = randomRetentionLevel(&rng)
+                let z = GSL.normalQuantile(rho)
+                let sNeg: Double
+                switch rng.next() % 4 {
+                case 0: sNeg = s0 - s0 * logUniform(-3, 1, &rng)
+                case 1: sNeg = s0 - n * logUniform(-3, 1.5, &rng)
+                default:
+                    let offset = max(1, abs(z)) * logUniform(-9, -3, &rng)
+                    sNeg = -n * (z + (rng.next() % 2 == 0 ? offset : -offset))
                 }
+                let c = TransitionCase(s0: s0, sNeg: sNeg, n: n, rho: rho, index: index)
+                if existenceDomain(c) { return c }
+            }
+        }.sweep(cases: cases)
+    }
+
+    /// Valid domain, away from the rounding band, and (s_0 − s⁻)/n large
+    /// enough that g at the largest double below 1 exceeds every |z| ≤ 38.
+    static func existenceDomain(_ c: TransitionCase) -> Bool {
+        guard c.s0 > 0, c.n > 0, c.rho > 0, c.rho < 1 else { return false }
+        let z = GSL.normalQuantile(c.rho)
+        return c.sNeg < c.s0 && abs(-c.sNeg / c.n - z) >= existenceMargin * max(1, abs(z)) && (c.s0 - c.sNeg) / c.n >= 1e-6
+    }
+
+    /// S4.d/E1 on one input (skipped outside `existenceDomain`).
+    static func runExistence(_ c: TransitionCase, _ amplitude: Amplitude, into tally: inout TransitionTally) {
+        guard existenceDomain(c) else { return }
+        let (s0, sNeg, n, rho) = (c.s0, c.sNeg, c.n, c.rho)
+        let z = GSL.normalQuantile(rho), x = -sNeg / n
+        tally.checked += 1
+        let byCDF = rho <= 0.5 ? GSL.normalCDF(x) <= rho : GSL.normalUpperTail(x) >= 1 - rho
+        let bySignChange = standardizedMargin(0, s0, sNeg, n) - z <= 0
+            && standardizedMargin(amplitudeBelowOne, s0, sNeg, n) - z >= 0
+        let byImplementation = amplitude(s0, sNeg, n, rho) != nil
+        if bySignChange { tally.withCrossing += 1 }
+        if byCDF != bySignChange || bySignChange != byImplementation {
+            tally.mismatches += 1
+            if tally.firstMismatch.isEmpty {
+                tally.firstMismatch = describe(s0, sNeg, n, rho)
+                    + " (Φ test \(byCDF), sign change \(bySignChange), returned \(byImplementation))"
             }
         }
-        return ClaimResult(
-            id: "S4.d/E1",
-            statistic: "Φ(−s⁻/n) ≤ ρ ⇔ sign change of g − z ⇔ non-nil a*, over \(checked) inputs (\(withCrossing) with a crossing)",
-            measure: .exact(mismatches: mismatches, cases: checked), seed: seed, worstCase: firstMismatch)
     }
 }
 
@@ -209,38 +224,102 @@ extension TransitionChecks {
     /// `s⁻ ≥ 0` and nil when `s⁻ < 0`; and S4.d's general closed form
     /// evaluated at z = 0 must agree with `fl(s⁻/s_0)` within 3 ulp.
     public static func halfRetentionIsScoreRatio(
-        seed: UInt64, amplitude: Amplitude = referenceAmplitude, cases: Int = 20_000
+        seed: UInt64, amplitude: Amplitude? = nil, cases: Int = 20_000
     ) -> ClaimResult {
         var rng = SeededGenerator(seed: seed)
-        var mismatches = 0, firstMismatch = "", worstULP = 0.0, worstULPCase = ""
-        for index in 0..<cases {
+        return transitionSweep(.halfRetention, seed: seed, amplitude: amplitude, run: runHalfRetention) { (index: Int) throws(Never) in
             let s0 = logUniform(-3, 3, &rng)
             let n = s0 * logUniform(-3, 2, &rng)
             let sNeg = index % 10 == 0 ? 0 : s0 * Double.random(in: -1..<1, using: &rng)
-            let expected: Double? = sNeg >= 0 ? sNeg / s0 : nil
-            let returned = amplitude(s0, sNeg, n, 0.5)
-            // S4.d's closed form with z = 0, written out (verification only).
-            let zn = 0.0
-            let generalForm = (s0 * sNeg + zn * (s0 * s0 - sNeg * sNeg + zn * zn).squareRoot()) / (s0 * s0 + zn * zn)
-            var failed = returned != expected
-            if let expected {
-                let ulps = ulpDistance(generalForm, from: expected)
-                if ulps > worstULP { worstULP = ulps; worstULPCase = "s0=\(s0), s⁻=\(sNeg)" }
-                failed = failed || ulps > halfRetentionGeneralFormulaULPBound
-            }
-            if failed {
-                mismatches += 1
-                if firstMismatch.isEmpty {
-                    firstMismatch = describe(s0, sNeg, n, 0.5) + " returned \(returned.map { "\($0)" } ?? "nil")"
-                        + ", expected \(expected.map { "\($0)" } ?? "nil"), general form \(generalForm)"
-                }
+            return TransitionCase(s0: s0, sNeg: sNeg, n: n, rho: 0.5, index: index)
+        }.sweep(cases: cases)
+    }
+
+    /// S4.d/H1 on one input (skipped unless `s_0, n > 0` and `ρ = ½`).
+    static func runHalfRetention(_ c: TransitionCase, _ amplitude: Amplitude, into tally: inout TransitionTally) {
+        guard c.s0 > 0, c.n > 0, c.rho == 0.5 else { return }
+        let (s0, sNeg, n) = (c.s0, c.sNeg, c.n)
+        tally.checked += 1
+        let expected: Double? = sNeg >= 0 ? sNeg / s0 : nil
+        let returned = amplitude(s0, sNeg, n, 0.5)
+        // S4.d's closed form with z = 0, written out (verification only).
+        let zn = 0.0
+        let generalForm = (s0 * sNeg + zn * (s0 * s0 - sNeg * sNeg + zn * zn).squareRoot()) / (s0 * s0 + zn * zn)
+        var failed = returned != expected
+        if let expected {
+            let ulps = ulpDistance(generalForm, from: expected)
+            if ulps > tally.worstULP { tally.worstULP = ulps; tally.worstULPCase = "s0=\(s0), s⁻=\(sNeg)" }
+            failed = failed || ulps > halfRetentionGeneralFormulaULPBound
+        }
+        if failed {
+            tally.mismatches += 1
+            if tally.firstMismatch.isEmpty {
+                tally.firstMismatch = describe(s0, sNeg, n, 0.5) + " returned \(returned.map { "\($0)" } ?? "nil")"
+                    + ", expected \(expected.map { "\($0)" } ?? "nil"), general form \(generalForm)"
             }
         }
-        return ClaimResult(
-            id: "S4.d/H1",
-            statistic: "a*(ρ=½) ≡ fl(s⁻/s0) (nil iff s⁻ < 0) over \(cases) inputs; general form at z=0 within "
-                + "\(short(worstULP)) ulp (bound \(short(halfRetentionGeneralFormulaULPBound)), worst \(worstULPCase))",
-            measure: .exact(mismatches: mismatches, cases: cases), seed: seed, worstCase: firstMismatch)
+    }
+}
+
+// MARK: - The sweeps of S4.d/T1, E1 and H1, which shrink their first failing input
+
+/// The claims of S4.d that sweep `TransitionCase`s.
+public enum TransitionClaim: String, CaseIterable, Sendable {
+    case closedForm = "S4.d/T1", existence = "S4.d/E1", halfRetention = "S4.d/H1"
+
+    func result(_ tally: TransitionTally, cases: Int, seed: UInt64) -> ClaimResult {
+        switch self {
+        case .closedForm:
+            ClaimResult(
+                id: rawValue,
+                statistic: "max |a*_closed − a*_Brent|/a*_Brent over \(tally.checked) inputs with a crossing",
+                measure: .maxError(tally.worst, bound: TransitionChecks.closedFormBound, unit: "rel"), seed: seed, worstCase: tally.worstCase)
+        case .existence:
+            ClaimResult(
+                id: rawValue,
+                statistic: "Φ(−s⁻/n) ≤ ρ ⇔ sign change of g − z ⇔ non-nil a*, over \(tally.checked) inputs (\(tally.withCrossing) with a crossing)",
+                measure: .exact(mismatches: tally.mismatches, cases: tally.checked), seed: seed, worstCase: tally.firstMismatch)
+        case .halfRetention:
+            ClaimResult(
+                id: rawValue,
+                statistic: "a*(ρ=½) ≡ fl(s⁻/s0) (nil iff s⁻ < 0) over \(tally.checked) inputs; general form at z=0 within "
+                    + "\(short(tally.worstULP)) ulp (bound \(short(TransitionChecks.halfRetentionGeneralFormulaULPBound)), worst \(tally.worstULPCase))",
+                measure: .exact(mismatches: tally.mismatches, cases: tally.checked), seed: seed, worstCase: tally.firstMismatch)
+        }
+    }
+}
+
+/// What S4.d's claims tally over their inputs.
+struct TransitionTally {
+    var checked = 0, mismatches = 0, withCrossing = 0
+    var worst = 0.0, worstULP = 0.0
+    var worstCase = "", worstULPCase = "", firstMismatch = ""
+}
+
+extension TransitionChecks {
+    /// `claim` on the one input `c` (the reference's amplitude unless `amplitude` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func check(_ claim: TransitionClaim, on c: TransitionCase, amplitude: Amplitude? = nil) throws -> ClaimResult {
+        let draw = { (_: Int) throws(Never) in c }
+        return switch claim {
+        case .closedForm: try transitionSweep(claim, seed: 0, amplitude: amplitude, run: runClosedForm, draw: draw).single(c)
+        case .existence: transitionSweep(claim, seed: 0, amplitude: amplitude, run: runExistence, draw: draw).single(c)
+        case .halfRetention: transitionSweep(claim, seed: 0, amplitude: amplitude, run: runHalfRetention, draw: draw).single(c)
+        }
+    }
+
+    /// `claim`'s sweep: `run` checks one input with the amplitude under test (the reference's unless given).
+    static func transitionSweep<Failure: Error>(
+        _ claim: TransitionClaim, seed: UInt64, amplitude: Amplitude?,
+        run: @escaping (TransitionCase, Amplitude, inout TransitionTally) throws(Failure) -> Void,
+        draw: @escaping (Int) throws(Failure) -> TransitionCase
+    ) -> CaseSweep<TransitionCase, TransitionTally, Failure> {
+        let tested = amplitude ?? referenceAmplitude
+        return CaseSweep(
+            claimID: claim.rawValue, emptyTally: TransitionTally(), draw: draw,
+            run: { (c: TransitionCase, tally: inout TransitionTally) throws(Failure) in try run(c, tested, &tally) },
+            result: { claim.result($0, cases: $1, seed: seed) },
+            check: "TransitionChecks.check(.\(claim), on: c\(amplitude == nil ? "" : ", amplitude: <#the test's amplitude#>"))")
     }
 }
 

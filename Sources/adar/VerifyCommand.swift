@@ -8,8 +8,16 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check every claim of Proofs/ numerically on this machine (GSL is the oracle).",
         discussion: """
-            One row per claim ID: verdict, what was measured, and the p-value or worst error against its bound.
+            One row per claim ID: verdict, what was measured, and the p-value or worst error against its bound. \
             Exit status 1 if any claim fails. Each claim has a fixed default seed; --seed replays another.
+
+            A randomised check that fails shrinks its first failing case to a minimal counterexample and prints \
+            it as a ready-to-paste Swift Testing case (docs/Shrinking.md).
+
+            --inject-bug is a demonstration that the claims catch bugs: it plants one deliberate bug in the \
+            optimised implementation and runs the claims that compare it with the reference (S6/E*, S7/E1, \
+            S9/E*); those that catch it fail and print their minimal counterexample. The bugs:
+            \(InjectedBug.allCases.map { "  " + $0.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
             """
     )
 
@@ -19,6 +27,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Seed for every selected claim's random inputs (default: each claim's fixed seed).")
     var seed: UInt64?
 
+    @Option(help: "Demonstration: plant this deliberate bug in the optimised implementation and run the claims that compare it with the reference (see below).")
+    var injectBug: InjectedBug?
+
     @Flag(help: "List the claim IDs and titles, and run nothing.")
     var list = false
 
@@ -26,13 +37,18 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var claims = Claims.all
+        var claims = injectBug.map(Claims.injecting) ?? Claims.all
         if !claimIDs.isEmpty {
-            let unknown = claimIDs.filter { Claims.claim($0) == nil }
+            let unknown = claimIDs.filter { id in !claims.contains { $0.id == id } }
             guard unknown.isEmpty else {
-                throw CLIError(.usage, "unknown claim ID(s): \(unknown.joined(separator: ", ")); `adar verify --list` shows them")
+                let scope = injectBug == nil ? "" : " with --inject-bug (only \(claims.map(\.id).joined(separator: ", ")) check the optimised implementation)"
+                throw CLIError(.usage, "unknown claim ID(s)\(scope): \(unknown.joined(separator: ", ")); `adar verify --list` shows them")
             }
             claims = claims.filter { claimIDs.contains($0.id) }
+        }
+        if let injectBug, !list {
+            print("DEMONSTRATION: the optimised implementation runs with a deliberately injected bug, \(injectBug.rawValue) "
+                  + "(\(injectBug.summary)); the claims that catch it FAIL and show a minimal counterexample.")
         }
         if list {
             for claim in claims { print("\(claim.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(claim.title)") }
@@ -66,7 +82,13 @@ struct VerifyCommand: ParsableCommand {
         var text = "\(r.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.passed ? "PASS" : "FAIL")  "
             + "\(r.statistic); \(r.measureText)  [\(String(format: "%.2f", seconds)) s]"
         if !r.worstCase.isEmpty { text += "\n             worst: \(r.worstCase)" }
-        if !r.passed { text += "\n             replay: \(r.replay)" }
+        if let counterexample = r.counterexample {
+            text += "\n             " + counterexample.description.replacingOccurrences(of: "\n", with: "\n             ")
+        }
+        if !r.passed {
+            let replay = injectBug.map { "adar verify --inject-bug \($0.rawValue) --claim \(r.id) --seed \(r.seed)" } ?? r.replay
+            text += "\n             replay: \(replay)"
+        }
         return text
     }
 
@@ -75,6 +97,10 @@ struct VerifyCommand: ParsableCommand {
             ("id", .string(r.id)), ("passed", .bool(r.passed)), ("statistic", .string(r.statistic)),
             ("seed", .string(String(r.seed))), ("worstCase", .string(r.worstCase)), ("seconds", .number(seconds)),
         ]
+        if let counterexample = r.counterexample {
+            fields += [("counterexample", .string(counterexample.summary)), ("drawnCase", .string(counterexample.drawnSummary)),
+                       ("swiftTest", .string(counterexample.swiftTest)), ("shrinkSteps", .integer(counterexample.steps))]
+        }
         switch r.measure {
         case let .pValue(p, alpha): fields += [("pValue", .number(p)), ("alpha", .number(alpha))]
         case let .maxError(v, bound, unit): fields += [("maxError", .number(v)), ("bound", .number(bound)), ("unit", .string(unit))]
@@ -83,3 +109,5 @@ struct VerifyCommand: ParsableCommand {
         return JSONValue.object(fields).rendered
     }
 }
+
+extension InjectedBug: ExpressibleByArgument {}

@@ -1,0 +1,240 @@
+import Foundation
+import ADARCore
+import ADAR
+
+extension EquivalenceCase {
+    /// A case given by its values, as a shrunk counterexample prints it; the
+    /// shapes are checked (`users`, `positives`: `rows × dimension`, `pool`:
+    /// `rows × poolSize × dimension`, explicit `ε`: `rows × dimension`).
+    public init(
+        schedule: NoiseSchedule, configuration: ADARConfiguration, rows: Int, dimension: Int, poolSize: Int,
+        users: [Float], positives: [Float], pool: [Float], noise: Noise32,
+        rowKinds: [EquivalenceRowKind], caseSeed: UInt64, index: Int = 0
+    ) throws {
+        _ = try DenseRows32(rows: rows, dimension: dimension, poolSize: poolSize, users: users, positives: positives, pool: pool)
+        if case let .explicit(epsilon) = noise, epsilon.count != rows * dimension {
+            throw ADARError.shapeMismatch(field: "noise", expected: rows * dimension, actual: epsilon.count)
+        }
+        guard rowKinds.count == rows else { throw ADARError.shapeMismatch(field: "rowKinds", expected: rows, actual: rowKinds.count) }
+        self.init(index: index, caseSeed: caseSeed, schedule: schedule, configuration: configuration, rows: rows,
+                  dimension: dimension, poolSize: poolSize, users: users, positives: positives, pool: pool,
+                  noise: noise, rowKinds: rowKinds)
+    }
+
+    func replacing(
+        schedule: NoiseSchedule? = nil, configuration: ADARConfiguration? = nil,
+        users: [Float]? = nil, positives: [Float]? = nil, pool: [Float]? = nil, noise: Noise32? = nil
+    ) -> EquivalenceCase {
+        EquivalenceCase(index: index, caseSeed: caseSeed, schedule: schedule ?? self.schedule,
+                        configuration: configuration ?? self.configuration, rows: rows, dimension: dimension,
+                        poolSize: poolSize, users: users ?? self.users, positives: positives ?? self.positives,
+                        pool: pool ?? self.pool, noise: noise ?? self.noise, rowKinds: rowKinds)
+    }
+
+    /// The case restricted to rows `keep`, pool candidates `candidates` and components `components`.
+    func restricted(rows keep: [Int]? = nil, candidates: [Int]? = nil, components: [Int]? = nil) -> EquivalenceCase {
+        let keep = keep ?? Array(0..<rows), candidates = candidates ?? Array(0..<poolSize)
+        let components = components ?? Array(0..<dimension)
+        let d = dimension, m = poolSize
+        func vectors(_ values: [Float]) -> [Float] { keep.flatMap { b in components.map { values[b * d + $0] } } }
+        let newPool = keep.flatMap { b in candidates.flatMap { j in components.map { pool[(b * m + j) * d + $0] } } }
+        let newNoise: Noise32
+        switch noise {
+        case let .explicit(epsilon): newNoise = .explicit(vectors(epsilon))
+        case let .counter(seed, stream, rowOffset):
+            // Row b draws counter row `rowOffset + b`: starting at the first kept row keeps
+            // a single kept row's (or a run of rows') own draws.
+            newNoise = .counter(seed: seed, stream: stream, rowOffset: rowOffset &+ UInt64(keep.first ?? 0))
+        }
+        return EquivalenceCase(index: index, caseSeed: caseSeed, schedule: schedule, configuration: configuration,
+                               rows: keep.count, dimension: components.count, poolSize: candidates.count,
+                               users: vectors(users), positives: vectors(positives), pool: newPool,
+                               noise: newNoise, rowKinds: keep.map { rowKinds[$0] })
+    }
+}
+
+extension EquivalenceCase: Shrinkable {
+    public var shrinkSize: [Int] {
+        [rows, dimension, poolSize, schedule.steps, Self.scheduleComplexity(schedule),
+         Self.configurationComplexity(configuration) + noiseComplexity
+            + Simplicity.complexity(users) + Simplicity.complexity(positives) + Simplicity.complexity(pool)]
+    }
+
+    public var shrinkCandidateGroups: [() -> [EquivalenceCase]] {
+        [
+            // Rows: each row alone, then all but one.
+            { rows > 1 ? (0..<rows).map { restricted(rows: [$0]) } : [] },
+            { rows > 1 ? (0..<rows).map { b in restricted(rows: (0..<rows).filter { $0 != b }) } : [] },
+            // Pool: each candidate alone, the halves, then all but one.
+            { poolSize > 1 ? (0..<poolSize).map { restricted(candidates: [$0]) } : [] },
+            {
+                guard poolSize > 1 else { return [] }
+                return [Array(0..<poolSize / 2), Array(poolSize / 2 ..< poolSize)].map { restricted(candidates: $0) }
+                    + (poolSize <= 16 ? (0..<poolSize).map { j in restricted(candidates: (0..<poolSize).filter { $0 != j }) } : [])
+            },
+            // Dimension: the first k components, then all but one.
+            { smallerCounts(dimension).map { restricted(components: Array(0..<$0)) } },
+            { dimension > 1 && dimension <= 16 ? (0..<dimension).map { k in restricted(components: (0..<dimension).filter { $0 != k }) } : [] },
+            { Self.simplerSchedules(schedule).map { replacing(schedule: $0) } },
+            { Self.simplerConfigurations(configuration).map { replacing(configuration: $0) } },
+            { simplerNoise.map { replacing(noise: $0) } },
+            {
+                let perComponent = users.count + positives.count + pool.count <= Simplicity.perComponentLimit
+                return Simplicity.vectorCandidates(positives, perComponent: perComponent).map { replacing(positives: $0) }
+                    + Simplicity.vectorCandidates(users, perComponent: perComponent).map { replacing(users: $0) }
+                    + Simplicity.vectorCandidates(pool, perComponent: perComponent).map { replacing(pool: $0) }
+            },
+        ]
+    }
+
+    public var summary: String {
+        var text = "B = \(rows), d = \(dimension), M = \(poolSize); schedule \(Self.swiftLiteral(schedule.kind)) T = \(schedule.steps); "
+            + "\(Self.configurationSource(configuration).dropFirst("try ".count)); noise \(noiseSummary); rows drawn as \(rowKinds.map(\.rawValue))"
+        if users.count + positives.count + pool.count <= 48 {
+            text += "; e_u \(SwiftSource.array(users)), x_0 \(SwiftSource.array(positives)), pool \(SwiftSource.array(pool))"
+        }
+        return text + " (case #\(index), case seed \(caseSeed))"
+    }
+
+    public var swiftExpression: String {
+        """
+        try EquivalenceCase(
+            schedule: try NoiseSchedule(\(Self.swiftLiteral(schedule.kind)), steps: \(schedule.steps)),
+            configuration: \(Self.configurationSource(configuration)),
+            rows: \(rows), dimension: \(dimension), poolSize: \(poolSize),
+            users: \(SwiftSource.array(users)),
+            positives: \(SwiftSource.array(positives)),
+            pool: \(SwiftSource.array(pool)),
+            noise: \(Self.noiseSource(noise)),
+            rowKinds: [\(rowKinds.map { "." + $0.rawValue }.joined(separator: ", "))], caseSeed: \(caseSeed))
+        """
+    }
+
+    // MARK: Schedule, configuration and noise
+
+    /// The same family with fewer steps (custom: a prefix of its β), then β as powers of two.
+    static func simplerSchedules(_ schedule: NoiseSchedule) -> [NoiseSchedule] {
+        var kinds = [(ScheduleKind, Int)]()
+        for steps in smallerCounts(schedule.steps) {
+            if case let .custom(betas) = schedule.kind {
+                kinds.append((.custom(betas: Array(betas.prefix(steps))), steps))
+            } else {
+                kinds.append((schedule.kind, steps))
+            }
+        }
+        if scheduleComplexity(schedule) > 0, schedule.steps <= 16 {
+            kinds.append((.custom(betas: schedule.beta.dropFirst().map { exp2(log2($0).rounded()) }), schedule.steps))
+        }
+        // ddpm-linear at T < 20 and similar are invalid: those candidates are dropped.
+        return kinds.compactMap { try? NoiseSchedule($0.0, steps: $0.1) }
+    }
+
+    /// 0 for custom β that are all powers of two, 1 otherwise.
+    static func scheduleComplexity(_ schedule: NoiseSchedule) -> Int {
+        if case let .custom(betas) = schedule.kind, betas.allSatisfy({ Simplicity.rank($0) <= 2 }) { return 0 }
+        return 1
+    }
+
+    static let defaultConfiguration = try! ADARConfiguration()
+
+    /// Each option back to its default (ρ ½, σ 1, w 1, λ 0, max, skip, detach), then ρ, σ, w, λ simplified.
+    static func simplerConfigurations(_ c: ADARConfiguration) -> [ADARConfiguration] {
+        let base = defaultConfiguration
+        var candidates = [ADARConfiguration]()
+        func add(_ change: (inout ADARConfiguration) -> Void) {
+            var changed = c
+            change(&changed)
+            // Re-validated: a simplified ρ of 0 or 1 is not a configuration.
+            if let valid = try? ADARConfiguration(
+                rho: changed.rho, policy: changed.policy, sigma: changed.sigma, fallback: changed.fallback,
+                augmentationWeight: changed.augmentationWeight, syntheticWeight: changed.syntheticWeight,
+                gradientFlow: changed.gradientFlow, l2: changed.l2), valid != c {
+                candidates.append(valid)
+            }
+        }
+        add { $0.rho = base.rho }
+        add { $0.sigma = base.sigma }
+        add { $0.augmentationWeight = base.augmentationWeight }
+        add { $0.l2 = base.l2 }
+        add { $0.syntheticWeight = base.syntheticWeight }
+        add { $0.policy = base.policy }
+        add { $0.fallback = base.fallback }
+        add { $0.gradientFlow = base.gradientFlow }
+        for rho in Simplicity.simpler(c.rho) { add { $0.rho = rho } }
+        for sigma in Simplicity.simpler(c.sigma) { add { $0.sigma = sigma } }
+        for weight in Simplicity.simpler(c.augmentationWeight) { add { $0.augmentationWeight = weight } }
+        for l2 in Simplicity.simpler(c.l2) { add { $0.l2 = l2 } }
+        return candidates
+    }
+
+    /// Options away from their defaults, plus how complex the numeric ones are.
+    static func configurationComplexity(_ c: ADARConfiguration) -> Int {
+        let base = defaultConfiguration
+        let numeric = [(c.rho, base.rho), (c.sigma, base.sigma), (c.augmentationWeight, base.augmentationWeight), (c.l2, base.l2)]
+        let enums = [c.policy != base.policy, c.fallback != base.fallback, c.gradientFlow != base.gradientFlow, c.syntheticWeight != nil]
+        return numeric.reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1 + Simplicity.rank($1.0)) } + enums.filter { $0 }.count
+    }
+
+    /// Explicit `ε = 0` first, then the counter's seed, stream and offset at 0, then simpler explicit `ε`.
+    var simplerNoise: [Noise32] {
+        switch noise {
+        case let .counter(seed, stream, rowOffset):
+            var candidates: [Noise32] = [.explicit([Float](repeating: 0, count: rows * dimension))]
+            if seed != 0 { candidates.append(.counter(seed: 0, stream: stream, rowOffset: rowOffset)) }
+            if stream != 0 { candidates.append(.counter(seed: seed, stream: 0, rowOffset: rowOffset)) }
+            if rowOffset != 0 { candidates.append(.counter(seed: seed, stream: stream, rowOffset: 0)) }
+            return candidates
+        case let .explicit(epsilon):
+            return Simplicity.vectorCandidates(epsilon, perComponent: epsilon.count <= Simplicity.perComponentLimit).map { .explicit($0) }
+        }
+    }
+
+    /// Explicit `ε` costs its values' complexity; a counter costs more than any zero `ε`.
+    var noiseComplexity: Int {
+        switch noise {
+        case let .counter(seed, stream, rowOffset): 1 + [seed != 0, stream != 0, rowOffset != 0].filter { $0 }.count
+        case let .explicit(epsilon): Simplicity.complexity(epsilon)
+        }
+    }
+
+    // MARK: Swift source
+
+    static func swiftLiteral(_ kind: ScheduleKind) -> String {
+        switch kind {
+        case let .linear(start, end): ".linear(start: \(start), end: \(end))"
+        case .ddpmLinear: ".ddpmLinear"
+        case let .scaledLinear(start, end): ".scaledLinear(start: \(start), end: \(end))"
+        case let .cosine(s, maxBeta): ".cosine(s: \(s), maxBeta: \(maxBeta))"
+        case let .linearVariance(scale, low, high, maxBeta): ".linearVariance(scale: \(scale), min: \(low), max: \(high), maxBeta: \(maxBeta))"
+        case let .custom(betas): ".custom(betas: \(SwiftSource.array(betas)))"
+        }
+    }
+
+    /// `try ADARConfiguration(…)` naming only the options away from their defaults.
+    static func configurationSource(_ c: ADARConfiguration) -> String {
+        let base = defaultConfiguration
+        var arguments = [String]()
+        if c.rho != base.rho { arguments.append("rho: \(c.rho)") }
+        if c.policy != base.policy { arguments.append("policy: .\(c.policy)") }
+        if c.sigma != base.sigma { arguments.append("sigma: \(c.sigma)") }
+        if c.fallback != base.fallback { arguments.append("fallback: .\(c.fallback)") }
+        if c.augmentationWeight != base.augmentationWeight { arguments.append("augmentationWeight: \(c.augmentationWeight)") }
+        if let weight = c.syntheticWeight { arguments.append("syntheticWeight: \(weight)") }
+        if c.gradientFlow != base.gradientFlow { arguments.append("gradientFlow: .\(c.gradientFlow)") }
+        if c.l2 != base.l2 { arguments.append("l2: \(c.l2)") }
+        return "try ADARConfiguration(\(arguments.joined(separator: ", ")))"
+    }
+
+    /// The noise for people: explicit `ε` in full only when short.
+    var noiseSummary: String {
+        if case let .explicit(epsilon) = noise, epsilon.count > 16 { return "explicit ε (\(epsilon.count) values)" }
+        return Self.noiseSource(noise)
+    }
+
+    static func noiseSource(_ noise: Noise32) -> String {
+        switch noise {
+        case let .counter(seed, stream, rowOffset): ".counter(seed: \(seed), stream: \(stream), rowOffset: \(rowOffset))"
+        case let .explicit(epsilon): ".explicit(\(SwiftSource.array(epsilon)))"
+        }
+    }
+}
