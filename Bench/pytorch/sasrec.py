@@ -125,6 +125,18 @@ class SASRec(torch.nn.Module):
         return self.final_norm(x)
 
 
+def bce_loss(model, ids, positives, negatives, l2):
+    """S10's backbone loss: the mean over the rows whose target is an item of
+    softplus(-<h, e_pos>) + softplus(<h, e_neg>), plus l2·‖E‖² (SASRec.pytorch's l2_emb)."""
+    h = model(ids)
+    table = model.items.weight
+    mask = positives != 0
+    positive_scores = (h * table[positives]).sum(-1)[mask]
+    negative_scores = (h * table[negatives]).sum(-1)[mask]
+    loss = (torch.nn.functional.softplus(-positive_scores) + torch.nn.functional.softplus(negative_scores)).mean()
+    return loss + l2 * (table ** 2).sum()
+
+
 def draw_outside(rng, items, excluded, count):
     out = rng.integers(1, items + 1, size=count)
     for i in range(count):
@@ -205,12 +217,7 @@ def main():
             for row, user in enumerate(chunk):
                 count = int(mask[row].sum())
                 negatives[row, length - count:] = torch.from_numpy(draw_outside(rng, items, training_sets[user], count))
-            h = model(ids)
-            table = model.items.weight
-            positive_scores = (h * table[positives]).sum(-1)[mask]
-            negative_scores = (h * table[negatives]).sum(-1)[mask]
-            loss = (torch.nn.functional.softplus(-positive_scores) + torch.nn.functional.softplus(negative_scores)).mean()
-            loss = loss + args.l2 * (table ** 2).sum()
+            loss = bce_loss(model, ids, positives, negatives, args.l2)
             optimizer.zero_grad()
             loss.backward()
             model.items.weight.grad[0].zero_()  # padding never trains

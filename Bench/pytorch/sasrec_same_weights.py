@@ -1,0 +1,198 @@
+"""Same-weights check of the SASRec backbone (issue 11 §3): the Swift SASRec (`adar sasrec-gradient`, hidden) and the
+PyTorch peer (sasrec.py's model and loss) on identical weights and one fixed batch, dropout off.
+
+1. Gradients. Swift initialises the weights (its own seeded init) and computes the BCE loss and every parameter's
+   gradient in binary32; the peer loads those weights (the flat array is `model.parameters()` concatenated: the two
+   layouts are the same, docs/LAYERS.md) and computes the same in binary32 and binary64. Per tensor the error is
+   normwise, ‖g − g₆₄‖∞/‖g₆₄‖∞, for Swift and for torch's own binary32. Tolerance, from the usual forward-error
+   argument: each value is reached through at most D rounded layers (D = 8·blocks + 8, forward and backward), each
+   a sum of at most N products (N = the batch's rows B·L, the weight gradients' reduction), so a binary32 result
+   is off by at most about D·N·u times the magnitudes summed, u = 2⁻²⁴; the normwise error is then below D·N·u
+   unless sums cancel far beyond their scale, which the seeds here do not. A structural difference (mask, norm
+   placement, scaling, padding) is off by O(1). Every LayerMutation of the Swift side must fail the same check.
+2. Initial distribution. For ML-100K's shape, Swift's initial tensors and the peer's (torch's RNG) must agree:
+   constants exactly, random tensors by a two-sample Kolmogorov–Smirnov test at α = 10⁻³ (the test must reject the
+   peer's item table against PyTorch's default Embedding init, N(0, 1)).
+
+    python3 Bench/pytorch/sasrec_same_weights.py .build/debug/adar
+
+Exit status 0 when everything agrees and every planted bug is caught; 1 otherwise.
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sasrec import SASRec, bce_loss, draw_outside, left_padded  # noqa: E402
+
+UNIT_ROUNDOFF = 2.0 ** -24
+MUTATIONS = ["embeddingWithoutScale", "causalMaskOffByOne", "layerNormUnbiasedVariance", "leakyFeedForward",
+             "negativeTermSignFlipped"]
+
+
+def fixed_batch(seed, items, length, training_lengths):
+    """S10's rows of one sequence per training length (distinct items; longer than L + 1 is truncated): ids, positives,
+    negatives (one item outside the sequence per row, 0 on padding rows)."""
+    rng = np.random.default_rng(seed)
+    ids, positives, negatives = [], [], []
+    for n in training_lengths:
+        sequence = [int(i) for i in rng.choice(np.arange(1, items + 1), size=n, replace=False)]
+        slots = left_padded(sequence, length + 1)
+        ids.append(slots[:-1])
+        positives.append(slots[1:])
+        negatives.append([0 if p == 0 else int(draw_outside(rng, items, set(sequence), 1)[0]) for p in slots[1:]])
+    return ids, positives, negatives
+
+
+def swift(adar, request, mutation=None):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(request, handle)
+        path = handle.name
+    try:
+        command = [adar, "sasrec-gradient", "--input", path] + (["--mutation", mutation] if mutation else [])
+        done = subprocess.run(command, capture_output=True, text=True)
+    finally:
+        os.unlink(path)
+    if done.returncode != 0:
+        sys.exit(f"sasrec_same_weights: `{' '.join(command)}` exited {done.returncode}: {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def peer(shape, parameters, batch, dtype):
+    """Loss, h and per-tensor gradients of the peer at the given flat weights."""
+    torch.manual_seed(0)  # the init is overwritten; only the module's shapes matter
+    model = SASRec(shape["items"], shape["dimension"], shape["length"], shape["blocks"], shape["heads"], 0.0).to(dtype)
+    flat = torch.tensor(parameters, dtype=torch.float32).to(dtype)
+    count = sum(p.numel() for p in model.parameters())
+    if flat.numel() != count:
+        sys.exit(f"sasrec_same_weights: Swift's layout has {flat.numel()} parameters, the peer {count}: the layouts differ")
+    torch.nn.utils.vector_to_parameters(flat, model.parameters())
+    ids, positives, negatives = (torch.tensor(x) for x in batch)
+    loss = bce_loss(model, ids, positives, negatives, 0.0)
+    loss.backward()
+    model.items.weight.grad[0].zero_()  # padding never trains (sasrec.py's training step)
+    with torch.no_grad():
+        hidden = model(ids)
+    return float(loss), hidden.double().flatten(), [(name, p.grad.double().flatten()) for name, p in model.named_parameters()]
+
+
+def normwise(value, reference):
+    scale = float(reference.abs().max())
+    difference = float((value - reference).abs().max())
+    return difference / scale if scale > 0 else (0.0 if difference == 0 else math.inf)
+
+
+def compare(shape, answer, batch):
+    """Worst normwise error of Swift and of torch's binary32 against torch's binary64, per quantity."""
+    loss32, hidden32, grads32 = peer(shape, answer["parameters"], batch, torch.float32)
+    loss64, hidden64, grads64 = peer(shape, answer["parameters"], batch, torch.float64)
+    swift_gradient = torch.tensor(answer["gradient"], dtype=torch.float64)
+    rows = []
+    rows.append(("loss", abs(answer["loss"] - loss64) / abs(loss64), abs(loss32 - loss64) / abs(loss64)))
+    rows.append(("h (final layer norm)", normwise(torch.tensor(answer["hidden"], dtype=torch.float64), hidden64),
+                 normwise(hidden32, hidden64)))
+    offset = 0
+    for (name, g64), (_, g32) in zip(grads64, grads32):
+        rows.append((f"∂L/∂{name}", normwise(swift_gradient[offset:offset + g64.numel()], g64), normwise(g32, g64)))
+        offset += g64.numel()
+    return rows
+
+
+def gradient_check(adar, shape, seed, training_lengths):
+    ids, positives, negatives = fixed_batch(seed, shape["items"], shape["length"], training_lengths)
+    request = dict(shape, seed=seed, ids=ids, positives=positives, negatives=negatives)
+    rows_summed = len(ids) * shape["length"]
+    depth = 8 * shape["blocks"] + 8
+    tolerance = depth * rows_summed * UNIT_ROUNDOFF
+    answer = swift(adar, request)
+    table = compare(shape, answer, (ids, positives, negatives))
+    worst = max(table, key=lambda row: row[1])
+    print(f"shape {shape}, {len(ids)} sequences (training lengths {training_lengths}), {answer['rows']} rows, "
+          f"Swift's init seed {seed}; tolerance D·N·u = {depth}·{rows_summed}·2⁻²⁴ = {tolerance:.2e}")
+    print(f"  {'quantity':<46} {'Swift vs f64':>13} {'torch f32 vs f64':>17}")
+    for name, swift_error, torch_error in table:
+        print(f"  {name:<46} {swift_error:13.2e} {torch_error:17.2e}")
+    passed = worst[1] <= tolerance
+    print(f"  worst: {worst[0]} {worst[1]:.2e} {'≤' if passed else '>'} {tolerance:.2e}: "
+          f"{'AGREE' if passed else 'DISAGREE'}")
+    caught_all = True
+    for mutation in MUTATIONS:
+        broken = compare(shape, swift(adar, request, mutation), (ids, positives, negatives))
+        worst_broken = max(broken, key=lambda row: row[1])
+        caught = worst_broken[1] > tolerance
+        caught_all &= caught
+        print(f"  planted bug {mutation}: worst {worst_broken[0]} {worst_broken[1]:.2e}: "
+              f"{'caught' if caught else 'NOT CAUGHT'}")
+    return passed and caught_all
+
+
+def ks_statistic(a, b):
+    a, b = np.sort(a), np.sort(b)
+    values = np.concatenate([a, b])
+    return float(np.max(np.abs(np.searchsorted(a, values, side="right") / len(a)
+                               - np.searchsorted(b, values, side="right") / len(b))))
+
+
+def ks_critical(n, m, alpha=1e-3):
+    return math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((n + m) / (n * m))
+
+
+def init_check(adar, shape, seed):
+    ids, positives, negatives = fixed_batch(seed, shape["items"], shape["length"], [3])
+    swift_parameters = np.array(swift(adar, dict(shape, seed=seed, ids=ids, positives=positives,
+                                                 negatives=negatives))["parameters"], dtype=np.float64)
+    torch.manual_seed(seed)
+    model = SASRec(shape["items"], shape["dimension"], shape["length"], shape["blocks"], shape["heads"], 0.2)
+    print(f"initial distribution, shape {shape}, seed {seed}: Swift's init against the peer's "
+          f"(two-sample Kolmogorov–Smirnov, α = 1e-3; constants exactly)")
+    passed, offset = True, 0
+    for name, parameter in model.named_parameters():
+        theirs = parameter.detach().double().flatten().numpy()
+        ours = swift_parameters[offset:offset + theirs.size]
+        offset += theirs.size
+        if name == "items.weight":  # row 0 is padding: zero in both, the rest random
+            constant_ok = not ours[:shape["dimension"]].any() and not theirs[:shape["dimension"]].any()
+            ours, theirs = ours[shape["dimension"]:], theirs[shape["dimension"]:]
+        else:
+            constant_ok = True
+        if np.all(theirs == theirs[0]):
+            ok = constant_ok and np.array_equal(ours, theirs)
+            print(f"  {name:<40} constant {theirs[0]:g}: {'same' if ok else 'DIFFERENT'}")
+        else:
+            statistic, critical = ks_statistic(ours, theirs), ks_critical(ours.size, theirs.size)
+            ok = constant_ok and statistic <= critical
+            print(f"  {name:<40} std Swift {ours.std():.4f} torch {theirs.std():.4f}; KS {statistic:.3f} "
+                  f"{'≤' if statistic <= critical else '>'} {critical:.3f}: {'same' if ok else 'DIFFERENT'}")
+        passed &= ok
+    default_items = torch.nn.Embedding(shape["items"] + 1, shape["dimension"]).weight.detach().double().flatten().numpy()
+    statistic = ks_statistic(swift_parameters[:default_items.size], default_items)
+    rejects = statistic > ks_critical(default_items.size, default_items.size)
+    print(f"  negative case: Swift's item table against nn.Embedding's default N(0, 1): KS {statistic:.3f}: "
+          f"{'rejected' if rejects else 'NOT REJECTED'}")
+    return passed and rejects
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("adar", help="the adar executable (e.g. .build/debug/adar)")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    # Short sequences (a lone item: its only row reads padding), one of exactly L + 1 items and a truncated one.
+    lengths = [1, 2, 5, 9, 13, 20]
+    ok = gradient_check(args.adar, dict(items=40, dimension=8, length=12, blocks=2, heads=1), args.seed, lengths)
+    ok &= gradient_check(args.adar, dict(items=40, dimension=8, length=12, blocks=2, heads=2), args.seed + 1, lengths)
+    ok &= init_check(args.adar, dict(items=1682, dimension=50, length=50, blocks=2, heads=1), args.seed)
+    print("same-weights check: " + ("PASS" if ok else "FAIL"))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
