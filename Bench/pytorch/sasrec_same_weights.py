@@ -29,8 +29,10 @@ import tempfile
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "examples", "ports", "pytorch")]
 from sasrec import SASRec, bce_loss, draw_outside, left_padded  # noqa: E402
+from adar_torch import philox4x32  # noqa: E402
 
 UNIT_ROUNDOFF = 2.0 ** -24
 MUTATIONS = ["embeddingWithoutScale", "causalMaskOffByOne", "layerNormUnbiasedVariance", "leakyFeedForward",
@@ -65,10 +67,49 @@ def swift(adar, request, mutation=None):
     return json.loads(done.stdout)
 
 
-def peer(shape, parameters, batch, dtype):
-    """Loss, h and per-tensor gradients of the peer at the given flat weights."""
+class SwiftDropout(torch.nn.Module):
+    """Swift's training masks (Sources/ADARLayers/Dropout.swift) in place of one of the peer's nn.Dropout: component k
+    of global row b at site σ in epoch E is kept iff lane k mod 4 of Philox (S8) on counter
+    (⌊k/4⌋, b mod 2³², E, 0xD0000000 + σ) with the seed's key is ≥ ⌊rate·2³²⌉. Rows are (sequence, slot) = s·L + p;
+    for the attention weights (B, heads, L, L) the row is the query's and the component h·L + key. `sites` are the
+    sites of the module's successive calls in one forward (a block's one module serves three)."""
+
+    def __init__(self, spec, sites):
+        super().__init__()
+        self.spec, self.sites, self.calls = spec, sites, 0
+        self.threshold = min(math.floor(spec["rate"] * 2 ** 32 + 0.5), 2 ** 32 - 1)
+
+    def keep(self, rows, components, site):
+        b = (torch.arange(rows, dtype=torch.int64) + self.spec["rowOffset"]) & 0xFFFFFFFF
+        k = torch.arange(components, dtype=torch.int64)
+        shape = (rows, components)
+        counter = [(k // 4).expand(shape), b[:, None].expand(shape), torch.full(shape, self.spec["epoch"], dtype=torch.int64),
+                   torch.full(shape, 0xD0000000 + site, dtype=torch.int64)]
+        seed = self.spec["seed"]
+        words = torch.stack(philox4x32(*counter, seed & 0xFFFFFFFF, seed >> 32), dim=-1)
+        return words.gather(-1, (k % 4).expand(shape)[..., None])[..., 0] >= self.threshold
+
+    def forward(self, x):
+        site = self.sites[self.calls % len(self.sites)]
+        self.calls += 1
+        if x.dim() == 3:  # (B, L, width)
+            keep = self.keep(x.shape[0] * x.shape[1], x.shape[2], site).view(x.shape)
+        else:  # attention weights (B, heads, L, L)
+            batch, heads, length, _ = x.shape
+            keep = self.keep(batch * length, heads * length, site).view(batch, length, heads, length).transpose(1, 2)
+        return x * (keep.to(x.dtype) * (1.0 / (1.0 - self.spec["rate"])))
+
+
+def peer(shape, parameters, batch, dtype, dropout=None):
+    """Loss, h (of the same training-mode forward) and per-tensor gradients of the peer at the given flat weights;
+    `dropout` ({"rate", "seed", "epoch", "rowOffset"}) puts Swift's masks in place of torch's."""
     torch.manual_seed(0)  # the init is overwritten; only the module's shapes matter
-    model = SASRec(shape["items"], shape["dimension"], shape["length"], shape["blocks"], shape["heads"], 0.0).to(dtype)
+    rate = dropout["rate"] if dropout else 0.0
+    model = SASRec(shape["items"], shape["dimension"], shape["length"], shape["blocks"], shape["heads"], rate).to(dtype)
+    if dropout:
+        model.embedding_dropout = SwiftDropout(dropout, [0])
+        for i, block in enumerate(model.blocks):
+            block.dropout = SwiftDropout(dropout, [1 + 3 * i, 2 + 3 * i, 3 + 3 * i])
     flat = torch.tensor(parameters, dtype=torch.float32).to(dtype)
     count = sum(p.numel() for p in model.parameters())
     if flat.numel() != count:
@@ -80,7 +121,8 @@ def peer(shape, parameters, batch, dtype):
     model.items.weight.grad[0].zero_()  # padding never trains (sasrec.py's training step)
     with torch.no_grad():
         hidden = model(ids)
-    return float(loss), hidden.double().flatten(), [(name, p.grad.double().flatten()) for name, p in model.named_parameters()]
+    return (float(loss.detach()), hidden.double().flatten(),
+            [(name, p.grad.double().flatten()) for name, p in model.named_parameters()])
 
 
 def normwise(value, reference):
@@ -89,10 +131,10 @@ def normwise(value, reference):
     return difference / scale if scale > 0 else (0.0 if difference == 0 else math.inf)
 
 
-def compare(shape, answer, batch):
+def compare(shape, answer, batch, dropout=None):
     """Worst normwise error of Swift and of torch's binary32 against torch's binary64, per quantity."""
-    loss32, hidden32, grads32 = peer(shape, answer["parameters"], batch, torch.float32)
-    loss64, hidden64, grads64 = peer(shape, answer["parameters"], batch, torch.float64)
+    loss32, hidden32, grads32 = peer(shape, answer["parameters"], batch, torch.float32, dropout)
+    loss64, hidden64, grads64 = peer(shape, answer["parameters"], batch, torch.float64, dropout)
     swift_gradient = torch.tensor(answer["gradient"], dtype=torch.float64)
     rows = []
     rows.append(("loss", abs(answer["loss"] - loss64) / abs(loss64), abs(loss32 - loss64) / abs(loss64)))
@@ -105,17 +147,19 @@ def compare(shape, answer, batch):
     return rows
 
 
-def gradient_check(adar, shape, seed, training_lengths):
+def gradient_check(adar, shape, seed, training_lengths, dropout=None):
     ids, positives, negatives = fixed_batch(seed, shape["items"], shape["length"], training_lengths)
     request = dict(shape, seed=seed, ids=ids, positives=positives, negatives=negatives)
+    if dropout:
+        request["dropout"] = dropout
     rows_summed = len(ids) * shape["length"]
     depth = 8 * shape["blocks"] + 8
     tolerance = depth * rows_summed * UNIT_ROUNDOFF
     answer = swift(adar, request)
-    table = compare(shape, answer, (ids, positives, negatives))
+    table = compare(shape, answer, (ids, positives, negatives), dropout)
     worst = max(table, key=lambda row: row[1])
     print(f"shape {shape}, {len(ids)} sequences (training lengths {training_lengths}), {answer['rows']} rows, "
-          f"Swift's init seed {seed}; tolerance D·N·u = {depth}·{rows_summed}·2⁻²⁴ = {tolerance:.2e}")
+          f"Swift's init seed {seed}, dropout {dropout or 'off'}; tolerance D·N·u = {depth}·{rows_summed}·2⁻²⁴ = {tolerance:.2e}")
     print(f"  {'quantity':<46} {'Swift vs f64':>13} {'torch f32 vs f64':>17}")
     for name, swift_error, torch_error in table:
         print(f"  {name:<46} {swift_error:13.2e} {torch_error:17.2e}")
@@ -123,8 +167,14 @@ def gradient_check(adar, shape, seed, training_lengths):
     print(f"  worst: {worst[0]} {worst[1]:.2e} {'≤' if passed else '>'} {tolerance:.2e}: "
           f"{'AGREE' if passed else 'DISAGREE'}")
     caught_all = True
+    if dropout:  # the masks must matter: the peer with another epoch's masks disagrees
+        other = dict(dropout, epoch=dropout["epoch"] + 1)
+        worst_other = max(compare(shape, answer, (ids, positives, negatives), other), key=lambda row: row[1])
+        caught_all &= worst_other[1] > tolerance
+        print(f"  peer with epoch {other['epoch']}'s masks: worst {worst_other[0]} {worst_other[1]:.2e}: "
+              f"{'caught' if worst_other[1] > tolerance else 'NOT CAUGHT'}")
     for mutation in MUTATIONS:
-        broken = compare(shape, swift(adar, request, mutation), (ids, positives, negatives))
+        broken = compare(shape, swift(adar, request, mutation), (ids, positives, negatives), dropout)
         worst_broken = max(broken, key=lambda row: row[1])
         caught = worst_broken[1] > tolerance
         caught_all &= caught
@@ -189,6 +239,9 @@ def main():
     lengths = [1, 2, 5, 9, 13, 20]
     ok = gradient_check(args.adar, dict(items=40, dimension=8, length=12, blocks=2, heads=1), args.seed, lengths)
     ok &= gradient_check(args.adar, dict(items=40, dimension=8, length=12, blocks=2, heads=2), args.seed + 1, lengths)
+    # Training mode: the peer's dropouts take Swift's masks, so placement and scaling are compared too.
+    dropout = dict(rate=0.2, seed=args.seed, epoch=3, rowOffset=5 * 12)
+    ok &= gradient_check(args.adar, dict(items=40, dimension=8, length=12, blocks=2, heads=2), args.seed + 2, lengths, dropout)
     ok &= init_check(args.adar, dict(items=1682, dimension=50, length=50, blocks=2, heads=1), args.seed)
     print("same-weights check: " + ("PASS" if ok else "FAIL"))
     sys.exit(0 if ok else 1)

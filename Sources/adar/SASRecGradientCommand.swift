@@ -3,7 +3,7 @@ import ArgumentParser
 import ADARCore
 import ADARLayers
 
-/// Hidden: one SASRec forward, S10's BCE and the backward, without dropout, on
+/// Hidden: one SASRec forward, S10's BCE and the backward (dropout off, or given masks) on
 /// given (or Swift-initialised) weights and rows — the Swift half of the
 /// same-weights check against the PyTorch peer (Bench/pytorch/sasrec_same_weights.py,
 /// docs/TRAINING.md "SASRec").
@@ -13,9 +13,10 @@ struct SASRecGradientCommand: ParsableCommand {
         abstract: "SASRec loss and every parameter's gradient on one batch, for the same-weights check (Bench/pytorch/sasrec_same_weights.py).",
         discussion: """
             Reads one JSON request: {"items", "dimension", "length", "blocks", "heads", "ids", "positives", "negatives", \
-            "l2" (optional), and either "parameters" (the flat array in SASRecLayout's order) or "seed" (Swift's initialisation)}; \
+            "l2" (optional), "dropout" (optional: {"rate", "seed", "epoch", "rowOffset"}, the training masks of `Dropout`; \
+            default off), and either "parameters" (the flat array in SASRecLayout's order) or "seed" (Swift's initialisation)}; \
             "ids", "positives" and "negatives" hold one array of `length` item ids per sequence (0 = padding). Writes one JSON \
-            line: {"loss", "rows", "parameters", "hidden", "gradient"}. Dropout is off; the computation is binary32.
+            line: {"loss", "rows", "parameters", "hidden", "gradient"}. The computation is binary32.
             """,
         shouldDisplay: false
     )
@@ -32,6 +33,14 @@ struct SASRecGradientCommand: ParsableCommand {
         var parameters: [Float]?
         var ids, positives, negatives: [[Int32]]
         var l2: Double?
+        var dropout: DropoutRequest?
+    }
+
+    struct DropoutRequest: Decodable {
+        var rate: Double
+        var seed: UInt64
+        var epoch: Int
+        var rowOffset: UInt64
     }
 
     struct Response: Encodable {
@@ -55,7 +64,8 @@ struct SASRecGradientCommand: ParsableCommand {
         }
         let r = request
         let model = try SASRecConfiguration(items: r.items, dimension: r.dimension, length: r.length, blocks: r.blocks, heads: r.heads,
-                                            dropout: 0)
+                                            dropout: r.dropout?.rate ?? 0)
+        let dropout = try r.dropout.map { try Dropout(seed: $0.seed, epoch: $0.epoch, rate: $0.rate, rowOffset: $0.rowOffset) } ?? .none
         let encoder = try r.parameters.map { try SASRecEncoder<Float>(configuration: model, parameters: $0) }
             ?? SASRecEncoder(configuration: model, seed: r.seed ?? 1)
         let sequences = r.ids.count
@@ -71,11 +81,11 @@ struct SASRecGradientCommand: ParsableCommand {
         let ids = r.ids.flatMap { $0 }
         var gradient = [Float](repeating: 0, count: encoder.layout.count)
         let (loss, rows) = try LayerMutation.$active.withValue(planted) { () throws -> (Float, Int) in
-            try encoder.forward(ids, sequences: sequences, dropout: .none, workspace: workspace, threads: 1)
+            try encoder.forward(ids, sequences: sequences, dropout: dropout, workspace: workspace, threads: 1)
             let bce = try SequenceBCELoss.lossAndGradient(encoder: encoder, workspace: workspace, sequences: sequences,
                                                           positives: r.positives.flatMap { $0 }, negatives: r.negatives.flatMap { $0 },
                                                           l2: r.l2 ?? 0, gradient: &gradient)
-            try encoder.backward(ids, sequences: sequences, dropout: .none, workspace: workspace, gradient: &gradient, threads: 1)
+            try encoder.backward(ids, sequences: sequences, dropout: dropout, workspace: workspace, gradient: &gradient, threads: 1)
             return (bce.loss, bce.rows)
         }
         let hidden = Array(UnsafeBufferPointer(start: workspace.hidden, count: sequences * r.length * r.dimension))
