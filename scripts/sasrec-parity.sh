@@ -9,6 +9,9 @@ dataset=${1:-ml-100k}
 cache=${2:-data}
 out=${3:-.build/sasrec-parity}
 mkdir -p "$out"
+# PyTorch's OpenMP threads otherwise spin while they wait: on a loaded machine a 2-thread epoch
+# then took 13–15 s instead of about 0.3 s (as adar-bench's peers, Bench/adar-bench/Peer.swift).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 swift build -c release --product adar >&2
 for seed in ${SEEDS:-1 2 3}; do
   echo "seed $seed: Swift…" >&2
