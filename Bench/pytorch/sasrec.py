@@ -125,16 +125,19 @@ class SASRec(torch.nn.Module):
         return self.final_norm(x)
 
 
-def bce_loss(model, ids, positives, negatives, l2):
-    """S10's backbone loss: the mean over the rows whose target is an item of
-    softplus(-<h, e_pos>) + softplus(<h, e_neg>), plus l2·‖E‖² (SASRec.pytorch's l2_emb)."""
-    h = model(ids)
-    table = model.items.weight
+def bce_terms(h, table, positives, negatives):
+    """Per training row (positive ≠ 0), in row order: softplus(-<h, e_pos>) + softplus(<h, e_neg>) (S10)."""
     mask = positives != 0
     positive_scores = (h * table[positives]).sum(-1)[mask]
     negative_scores = (h * table[negatives]).sum(-1)[mask]
-    loss = (torch.nn.functional.softplus(-positive_scores) + torch.nn.functional.softplus(negative_scores)).mean()
-    return loss + l2 * (table ** 2).sum()
+    return torch.nn.functional.softplus(-positive_scores) + torch.nn.functional.softplus(negative_scores)
+
+
+def bce_loss(model, ids, positives, negatives, l2):
+    """S10's backbone loss: the mean of bce_terms over the rows whose target is an item, plus l2·‖E‖²
+    (SASRec.pytorch's l2_emb)."""
+    table = model.items.weight
+    return bce_terms(model(ids), table, positives, negatives).mean() + l2 * (table ** 2).sum()
 
 
 def draw_outside(rng, items, excluded, count):
