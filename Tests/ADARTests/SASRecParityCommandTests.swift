@@ -6,18 +6,12 @@ import Testing
 /// `adar sasrec-gradient` behind Bench/pytorch/sasrec_same_weights.py refuses bad requests.
 @Suite("SASRec parity: CF-only options refused under --model sasrec; adar sasrec-gradient")
 struct SASRecParityCommandTests {
-    static func temporaryFolder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("adar-sasrec-parity-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
-    }
-
     @Test("An option only MF/LightGCN (or τ) reads exits 64 under --model sasrec, naming it", arguments: [
         ["--layers", "2"], ["--init-scale", "0.05"], ["--ahns-p", "-1"], ["--ahns-alpha", "2"], ["--ahns-beta", "0.2"],
         ["--tau-lr", "0.01"], ["--tau-warmup", "2"], ["--r-max", "5"],
     ])
     func cfOnlyOptionRefused(_ option: [String]) throws {
-        let folder = try Self.temporaryFolder()
+        let folder = try SASRecCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try ADARExecutable.run(SASRecCommandTests.tinyRun + option, in: folder)
         #expect(result.status == 64 && !result.endedBySignal, "\(result.standardError)")
@@ -27,7 +21,7 @@ struct SASRecParityCommandTests {
 
     @Test("The same options still reach MF/LightGCN (an out-of-range value is refused by their check, not by SASRec's)")
     func cfOptionsStillRead() throws {
-        let folder = try Self.temporaryFolder()
+        let folder = try SASRecCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try ADARExecutable.run(["train", "--model", "lightgcn", "--dataset", "synthetic", "--layers", "0"], in: folder)
         #expect(result.status == 64 && !result.endedBySignal)
@@ -39,7 +33,7 @@ struct SASRecParityCommandTests {
 
     @Test("sasrec-gradient answers one line: Swift's initial weights, a finite loss over the rows whose target is an item")
     func gradientAnswer() throws {
-        let folder = try Self.temporaryFolder()
+        let folder = try SASRecCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.request.write(to: folder.appendingPathComponent("request.json"), atomically: true, encoding: .utf8)
         let result = try ADARExecutable.run(["sasrec-gradient", "--input", "request.json"], in: folder)
@@ -64,7 +58,7 @@ struct SASRecParityCommandTests {
         (request, ["--mutation", "noSuchBug"], 64, "--mutation noSuchBug: not a planted bug"),
     ])
     func gradientRefusals(_ body: String, _ extra: [String], _ status: Int32, _ message: String) throws {
-        let folder = try Self.temporaryFolder()
+        let folder = try SASRecCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try body.write(to: folder.appendingPathComponent("request.json"), atomically: true, encoding: .utf8)
         let result = try ADARExecutable.run(["sasrec-gradient", "--input", "request.json"] + extra, in: folder)
