@@ -195,6 +195,8 @@ def main():
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--initial-weights", help="start from these weights instead of torch's init: the JSON line "
+                        "`adar sasrec-gradient` prints (its \"parameters\", SASRecLayout's order = model.parameters())")
     args = parser.parse_args()
     length = args.max_length or (200 if args.dataset == "ml-1m" else 50)
     torch.set_num_threads(args.threads)
@@ -202,6 +204,12 @@ def main():
     rng = np.random.default_rng(args.seed)
     items, train, validation, test = sequences(args.dataset, args.cache)
     model = SASRec(items, args.dim, length, args.blocks, args.heads, args.dropout)
+    if args.initial_weights:
+        with open(args.initial_weights) as handle:
+            flat = torch.tensor(json.load(handle)["parameters"], dtype=torch.float32)
+        if flat.numel() != sum(p.numel() for p in model.parameters()):
+            sys.exit(f"{args.initial_weights}: {flat.numel()} parameters, the model has {sum(p.numel() for p in model.parameters())}")
+        torch.nn.utils.vector_to_parameters(flat, model.parameters())
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
     trained_users = [u for u in range(len(train)) if train[u]]
     training_sets = [set(t) for t in train]
