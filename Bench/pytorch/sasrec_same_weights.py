@@ -10,7 +10,10 @@ PyTorch peer (sasrec.py's model and loss) on identical weights and one fixed bat
    is off by at most about D·N·u times the magnitudes summed, u = 2⁻²⁴; the normwise error is then below D·N·u
    unless sums cancel far beyond their scale, which the seeds here do not. A structural difference (mask, norm
    placement, scaling, padding) is off by O(1). Every LayerMutation of the Swift side must fail the same check.
-2. Initial distribution. For ML-100K's shape, Swift's initial tensors and the peer's (torch's RNG) must agree:
+2. Evaluation. The validation ranking (leave-one-out, history excluded, HR/NDCG@10/20) of the same weights on a
+   synthetic set: Swift's `SASRecTrainer.evaluate` against sasrec.py's `evaluate`, to the same ranks; the peer with
+   the history included must differ.
+3. Initial distribution. For ML-100K's shape, Swift's initial tensors and the peer's (torch's RNG) must agree:
    constants exactly, random tensors by a two-sample Kolmogorov–Smirnov test at α = 10⁻³ (the test must reject the
    peer's item table against PyTorch's default Embedding init, N(0, 1)).
 
@@ -31,7 +34,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "examples", "ports", "pytorch")]
-from sasrec import SASRec, bce_loss, draw_outside, left_padded  # noqa: E402
+from sasrec import SASRec, bce_loss, draw_outside, evaluate, left_padded  # noqa: E402
 from adar_torch import philox4x32  # noqa: E402
 
 UNIT_ROUNDOFF = 2.0 ** -24
@@ -183,6 +186,38 @@ def gradient_check(adar, shape, seed, training_lengths, dropout=None):
     return passed and caught_all
 
 
+def evaluation_check(adar, shape, seed, users):
+    """The validation ranking (leave-one-out, history excluded, HR/NDCG@10/20) of the same weights: Swift's
+    `SASRecTrainer.evaluate` (through sasrec-gradient's "evaluation") against sasrec.py's `evaluate`. Scores are
+    binary32 dot products summed in different orders, so a rank may flip only between two items whose scores
+    differ by a few ulps: none is expected, and each would move a metric by at most 1/users."""
+    rng = np.random.default_rng(seed)
+    sequences = [[int(i) for i in rng.choice(np.arange(1, shape["items"] + 1), size=int(n), replace=False)]
+                 for n in rng.integers(3, 2 * shape["length"], size=users)]
+    ids, positives, negatives = fixed_batch(seed, shape["items"], shape["length"], [3])
+    answer = swift(adar, dict(shape, seed=seed, ids=ids, positives=positives, negatives=negatives,
+                              evaluation=dict(sequences=sequences)))
+    torch.manual_seed(0)
+    model = SASRec(shape["items"], shape["dimension"], shape["length"], shape["blocks"], shape["heads"], 0.0)
+    torch.nn.utils.vector_to_parameters(torch.tensor(answer["parameters"], dtype=torch.float32), model.parameters())
+    train, validation = [s[:-2] for s in sequences], [s[-2] for s in sequences]
+    both = evaluate(model, shape["items"], train, validation, shape["length"], 128)
+    theirs = both["historyExcluded"]
+    print(f"validation ranking of Swift's initial weights, shape {shape}, {users} users (history excluded):")
+    worst = 0.0
+    for metric in ("hr@10", "ndcg@10", "hr@20", "ndcg@20"):
+        difference = abs(answer["validation"][metric] - theirs[metric])
+        worst = max(worst, difference)
+        print(f"  {metric:<8} Swift {answer['validation'][metric]:.6f}  peer {theirs[metric]:.6f}  |Δ| {difference:.1e}")
+    passed = worst <= 1e-9
+    print(f"  {'AGREE' if passed else 'DISAGREE'} (|Δ| ≤ 1e-9: the same ranks)")
+    # The check must see a convention change: the peer ranking the history too.
+    included = max(abs(answer["validation"][m] - both["historyIncluded"][m]) for m in theirs)
+    print(f"  negative case: the peer with the history included: worst |Δ| {included:.1e}: "
+          f"{'caught' if included > 1e-9 else 'NOT CAUGHT'}")
+    return passed and included > 1e-9
+
+
 def ks_statistic(a, b):
     a, b = np.sort(a), np.sort(b)
     values = np.concatenate([a, b])
@@ -242,6 +277,7 @@ def main():
     # Training mode: the peer's dropouts take Swift's masks, so placement and scaling are compared too.
     dropout = dict(rate=0.2, seed=args.seed, epoch=3, rowOffset=5 * 12)
     ok &= gradient_check(args.adar, dict(items=40, dimension=8, length=12, blocks=2, heads=2), args.seed + 2, lengths, dropout)
+    ok &= evaluation_check(args.adar, dict(items=300, dimension=16, length=12, blocks=2, heads=1), args.seed, 400)
     ok &= init_check(args.adar, dict(items=1682, dimension=50, length=50, blocks=2, heads=1), args.seed)
     print("same-weights check: " + ("PASS" if ok else "FAIL"))
     sys.exit(0 if ok else 1)

@@ -1,7 +1,9 @@
 import Foundation
 import ArgumentParser
 import ADARCore
+import ADARData
 import ADARLayers
+import ADARTraining
 
 /// Hidden: one SASRec forward, S10's BCE and the backward (dropout off, or given masks) on
 /// given (or Swift-initialised) weights and rows — the Swift half of the
@@ -15,8 +17,11 @@ struct SASRecGradientCommand: ParsableCommand {
             Reads one JSON request: {"items", "dimension", "length", "blocks", "heads", "ids", "positives", "negatives", \
             "l2" (optional), "dropout" (optional: {"rate", "seed", "epoch", "rowOffset"}, the training masks of `Dropout`; \
             default off), and either "parameters" (the flat array in SASRecLayout's order) or "seed" (Swift's initialisation)}; \
-            "ids", "positives" and "negatives" hold one array of `length` item ids per sequence (0 = padding). Writes one JSON \
-            line: {"loss", "rows", "parameters", "hidden", "gradient"}. The computation is binary32.
+            "ids", "positives" and "negatives" hold one array of `length` item ids per sequence (0 = padding). Optional \
+            "evaluation": {"sequences": [[items of each user, oldest first]]} also ranks each user's validation item as \
+            `adar train --model sasrec` does (leave-one-out, history excluded) with these weights. Writes one JSON line: \
+            {"loss", "rows", "parameters", "hidden", "gradient", "validation" (HR/NDCG@10/20, with "evaluation")}. \
+            The computation is binary32.
             """,
         shouldDisplay: false
     )
@@ -34,6 +39,11 @@ struct SASRecGradientCommand: ParsableCommand {
         var ids, positives, negatives: [[Int32]]
         var l2: Double?
         var dropout: DropoutRequest?
+        var evaluation: EvaluationRequest?
+    }
+
+    struct EvaluationRequest: Decodable {
+        var sequences: [[Int32]]
     }
 
     struct DropoutRequest: Decodable {
@@ -47,6 +57,7 @@ struct SASRecGradientCommand: ParsableCommand {
         var loss: Float
         var rows: Int
         var parameters, hidden, gradient: [Float]
+        var validation: [String: Double]?
     }
 
     func run() throws {
@@ -89,7 +100,20 @@ struct SASRecGradientCommand: ParsableCommand {
             return (bce.loss, bce.rows)
         }
         let hidden = Array(UnsafeBufferPointer(start: workspace.hidden, count: sequences * r.length * r.dimension))
-        let response = Response(loss: loss, rows: rows, parameters: encoder.parameters, hidden: hidden, gradient: gradient)
+        let validation = try r.evaluation.map { evaluation in
+            if let user = evaluation.sequences.firstIndex(where: { $0.contains { $0 < 1 || Int($0) > r.items } }) {
+                throw CLIError(.dataError, "\(input): evaluation.sequences[\(user)] holds an item outside 1…\(r.items)")
+            }
+            let data = SequenceData(name: "request", itemCount: r.items, sequences: evaluation.sequences)
+            let trainer = try SASRecTrainer(data: data, configuration: SASRecTrainingConfiguration(model: model), seed: 1)
+            trainer.encoder = encoder
+            let metrics = try trainer.evaluate(.validation, epoch: 0, threads: 1).excludingHistory
+            return Dictionary(uniqueKeysWithValues: metrics.cutoffs.flatMap { k in
+                [("hr@\(k)", metrics.recall(at: k)), ("ndcg@\(k)", metrics.ndcg(at: k))]
+            })
+        }
+        let response = Response(loss: loss, rows: rows, parameters: encoder.parameters, hidden: hidden, gradient: gradient,
+                                validation: validation)
         guard let line = String(data: try JSONEncoder().encode(response), encoding: .utf8) else {
             throw CLIError(.software, "the response is not UTF-8")
         }

@@ -56,6 +56,8 @@ struct SASRecParityCommandTests {
         (#"{"items": 6, "dimension": 4, "length": 4, "blocks": 1, "heads": 1, "ids": [[0, 0, 3, 9]], "positives": [[0, 3, 5, 2]], "negatives": [[0, 1, 6, 4]]}"#,
          [], 65, "ids[3]"),
         (request, ["--mutation", "noSuchBug"], 64, "--mutation noSuchBug: not a planted bug"),
+        (String(request.dropLast()) + #", "evaluation": {"sequences": [[1, 2, 99]]}}"#, [], 65,
+         "evaluation.sequences[0] holds an item outside 1…6"),
     ])
     func gradientRefusals(_ body: String, _ extra: [String], _ status: Int32, _ message: String) throws {
         let folder = try SASRecCommandTests.temporaryFolder()
