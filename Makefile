@@ -37,6 +37,8 @@ deps-torch:
 # The PyTorch port under conform in binary64 and binary32 (as a subprocess and
 # through a results file), then each of its deliberate misconceptions must fail;
 # selftest.py checks what one-row fixtures cannot (batching, S7 gradients numerically).
+# Last, the SASRec same-weights check (issue 11 §3): Swift's loss and every gradient
+# against the PyTorch peer on the same weights, batch and dropout masks (seconds).
 conform-pytorch: deps deps-torch
 	swift build --product adar
 	python3 examples/ports/pytorch/selftest.py
@@ -45,6 +47,7 @@ conform-pytorch: deps deps-torch
 	python3 examples/ports/pytorch/adar_conform.py --precision binary32 --fixtures fixtures --write-results .build/pytorch-binary32.jsonl
 	.build/debug/adar conform --results .build/pytorch-binary32.jsonl
 	python3 examples/ports/pytorch/check_misconceptions.py .build/debug/adar
+	python3 Bench/pytorch/sasrec_same_weights.py .build/debug/adar
 
 # Throughput (README "Throughput"): release build, median of 7 runs per variant,
 # with the PyTorch peer (Bench/pytorch; skipped with one line when torch is missing).

@@ -3,12 +3,15 @@
 
 Reads swift-<seed>.json (`adar train --model sasrec --json`) and torch-<seed>.json
 (Bench/pytorch/sasrec.py) from a folder written by scripts/sasrec-parity.sh. The two agree
-when each metric's difference of means is within the larger of the two seed spreads (sd).
+when each metric's difference of means is within the larger of the two seed spreads (sd); Welch's t-test
+(scipy) gives the p-value of the difference of means.
 """
 import json
 import statistics
 import sys
 from pathlib import Path
+
+from scipy.stats import ttest_ind
 
 
 def swift(path):
@@ -28,11 +31,14 @@ def torch(path):
 
 def main():
     folder, dataset = Path(sys.argv[1]), sys.argv[2]
-    seeds = sorted(int(p.stem.split("-")[1]) for p in folder.glob("swift-*.json"))
+    # The seeds both sides finished (a run still going has an empty or missing file).
+    finished = [int(p.stem.split("-")[1]) for p in folder.glob("swift-*.json") if p.stat().st_size > 0]
+    seeds = sorted(s for s in finished if (folder / f"torch-{s}.json").exists() and (folder / f"torch-{s}.json").stat().st_size > 0)
     rows = {s: (swift(folder / f"swift-{s}.json"), torch(folder / f"torch-{s}.json")) for s in seeds}
     print(f"SASRec parity on {dataset}: Swift (adar train --model sasrec) vs PyTorch (Bench/pytorch/sasrec.py), "
           f"uniform negatives, d = 50, 2 blocks, dropout 0.2, lr 1e-3, batch 128, early stopping on validation "
           f"NDCG@10 (every 5 epochs, patience 5, at most 200); test of the best validation epoch, history excluded.\n")
+    print(f"{len(seeds)} seeds.\n")
     print("| seed | Swift val NDCG@10 | PyTorch val NDCG@10 | Swift test NDCG@10 | PyTorch test NDCG@10 | Swift test HR@10 | PyTorch test HR@10 | best epoch (Swift, PyTorch) |")
     print("|---|---|---|---|---|---|---|---|")
     for s, (a, b) in rows.items():
@@ -45,8 +51,10 @@ def main():
         mx, my = statistics.mean(x), statistics.mean(y)
         sx, sy = statistics.stdev(x), statistics.stdev(y)
         agree = abs(mx - my) <= max(sx, sy)
+        welch = ttest_ind(x, y, equal_var=False)
         print(f"{metric}: Swift {mx:.4f} ± {sx:.4f}, PyTorch {my:.4f} ± {sy:.4f}; |Δ| = {abs(mx - my):.4f} "
-              f"{'≤' if agree else '>'} max sd {max(sx, sy):.4f}: {'agree' if agree else 'DO NOT agree'} within the seeds' spread")
+              f"{'≤' if agree else '>'} max sd {max(sx, sy):.4f}: {'agree' if agree else 'DO NOT agree'} within the seeds' spread; "
+              f"Welch t = {welch.statistic:.2f}, p = {welch.pvalue:.3f}")
     a = statistics.mean(a["secondsPerEpoch"] for a, _ in rows.values())
     b = statistics.mean(b["secondsPerEpoch"] for _, b in rows.values())
     print(f"training seconds per epoch (mean over the seeds; PyTorch: the epochs it timed): Swift {a:.3f}, PyTorch {b:.3f} "

@@ -51,7 +51,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time the SASRec layers' GEMM (OpenBLAS against the project's own τ kernels) and one SASRec batch (forward + backward) at ML-1M's shapes.")
     var layers = false
 
-    @Option(help: "--epoch: MovieLens cache folder (as `adar data fetch`).")
+    @Flag(help: "Time one SASRec training epoch on ML-1M (L = 200; uniform and ADAR) in Swift against Bench/pytorch/sasrec_epoch.py, with each side's peak memory; with --quick a small synthetic set.")
+    var sasrecEpoch = false
+
+    @Option(help: "--epoch, --sasrec-epoch: MovieLens cache folder (as `adar data fetch`).")
     var cache = "data"
 
     @Flag(help: "Sweep all 2³² words through the binary32 ln u and sin/cos (S8/B1, S8/B2) and 2³² word pairs through the normals (S8/B3); prints the max errors. Minutes, in release.")
@@ -69,6 +72,10 @@ struct BenchCommand: ParsableCommand {
         }
         if epoch {
             print(try epochComparison(cache: cache, runs: runs, pytorch: pytorch))
+            return
+        }
+        if sasrecEpoch {
+            print(try sasrecEpochComparison(cache: cache, runs: runs, quick: quick, pytorch: pytorch))
             return
         }
         if noiseFill {

@@ -125,6 +125,21 @@ class SASRec(torch.nn.Module):
         return self.final_norm(x)
 
 
+def bce_terms(h, table, positives, negatives):
+    """Per training row (positive ≠ 0), in row order: softplus(-<h, e_pos>) + softplus(<h, e_neg>) (S10)."""
+    mask = positives != 0
+    positive_scores = (h * table[positives]).sum(-1)[mask]
+    negative_scores = (h * table[negatives]).sum(-1)[mask]
+    return torch.nn.functional.softplus(-positive_scores) + torch.nn.functional.softplus(negative_scores)
+
+
+def bce_loss(model, ids, positives, negatives, l2):
+    """S10's backbone loss: the mean of bce_terms over the rows whose target is an item, plus l2·‖E‖²
+    (SASRec.pytorch's l2_emb)."""
+    table = model.items.weight
+    return bce_terms(model(ids), table, positives, negatives).mean() + l2 * (table ** 2).sum()
+
+
 def draw_outside(rng, items, excluded, count):
     out = rng.integers(1, items + 1, size=count)
     for i in range(count):
@@ -180,6 +195,8 @@ def main():
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--initial-weights", help="start from these weights instead of torch's init: the JSON line "
+                        "`adar sasrec-gradient` prints (its \"parameters\", SASRecLayout's order = model.parameters())")
     args = parser.parse_args()
     length = args.max_length or (200 if args.dataset == "ml-1m" else 50)
     torch.set_num_threads(args.threads)
@@ -187,6 +204,12 @@ def main():
     rng = np.random.default_rng(args.seed)
     items, train, validation, test = sequences(args.dataset, args.cache)
     model = SASRec(items, args.dim, length, args.blocks, args.heads, args.dropout)
+    if args.initial_weights:
+        with open(args.initial_weights) as handle:
+            flat = torch.tensor(json.load(handle)["parameters"], dtype=torch.float32)
+        if flat.numel() != sum(p.numel() for p in model.parameters()):
+            sys.exit(f"{args.initial_weights}: {flat.numel()} parameters, the model has {sum(p.numel() for p in model.parameters())}")
+        torch.nn.utils.vector_to_parameters(flat, model.parameters())
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
     trained_users = [u for u in range(len(train)) if train[u]]
     training_sets = [set(t) for t in train]
@@ -205,12 +228,7 @@ def main():
             for row, user in enumerate(chunk):
                 count = int(mask[row].sum())
                 negatives[row, length - count:] = torch.from_numpy(draw_outside(rng, items, training_sets[user], count))
-            h = model(ids)
-            table = model.items.weight
-            positive_scores = (h * table[positives]).sum(-1)[mask]
-            negative_scores = (h * table[negatives]).sum(-1)[mask]
-            loss = (torch.nn.functional.softplus(-positive_scores) + torch.nn.functional.softplus(negative_scores)).mean()
-            loss = loss + args.l2 * (table ** 2).sum()
+            loss = bce_loss(model, ids, positives, negatives, args.l2)
             optimizer.zero_grad()
             loss.backward()
             model.items.weight.grad[0].zero_()  # padding never trains

@@ -20,7 +20,7 @@ struct ADARCommand: ParsableCommand {
         subcommands: [
             ScheduleCommand.self, TransitionCommand.self, VerifyCommand.self, DataCommand.self,
             TrainCommand.self, TuneCommand.self, ReportCommand.self, DemoCommand.self,
-            FixturesCommand.self, ConformCommand.self, PortServerCommand.self,
+            FixturesCommand.self, ConformCommand.self, PortServerCommand.self, SASRecGradientCommand.self,
         ]
     )
 }

@@ -30,11 +30,24 @@ struct SASRecOptions: ParsableArguments {
         if let option = given.first(where: \.1)?.0 { throw ValidationError("\(option) applies only with --model sasrec") }
     }
 
+    /// The options `train` accepts that SASRec never reads are refused under `--model sasrec` rather than
+    /// silently ignored (the mirror of `refuseWithoutSASRec`).
+    static func refuseCFOnly(_ training: TrainingOptions) throws(ValidationError) {
+        let given = [("--layers", training.layers != nil), ("--init-scale", training.initScale != nil),
+                     ("--ahns-p", training.ahnsP != nil), ("--ahns-alpha", training.ahnsAlpha != nil),
+                     ("--ahns-beta", training.ahnsBeta != nil), ("--tau-lr", training.tauLr != nil),
+                     ("--tau-warmup", training.tauWarmup != nil), ("--r-max", training.rMax != nil)]
+        if let option = given.first(where: \.1)?.0 {
+            throw ValidationError("\(option) does not apply with --model sasrec (SASRec never reads it); leave it out")
+        }
+    }
+
     func length(for dataset: DatasetName) -> Int {
         maxLength ?? dataset.sequenceLength
     }
 
     func validate(_ training: TrainingOptions, sampler: SamplerKind, dataset: DatasetName, data: DataOptions) throws(ValidationError) {
+        try Self.refuseCFOnly(training)
         if dataset == .synthetic {
             guard data.syntheticUsers >= 1 else { throw ValidationError("--synthetic-users: \(data.syntheticUsers) must be at least 1") }
             guard data.syntheticItems >= 3 * Self.syntheticSequenceLength else {

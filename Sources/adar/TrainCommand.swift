@@ -32,8 +32,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Backbone: mf, lightgcn, or (train only) sasrec.")
     var model: ModelName = .mf
 
-    @Option(parsing: .unconditional, help: "LightGCN propagation layers.")
-    var layers = 3
+    @Option(parsing: .unconditional, help: "LightGCN propagation layers (default 3).")
+    var layers: Int?
 
     @Option(parsing: .unconditional, help: "Embedding dimension d (default 64; sasrec 50).")
     var dim: Int?
@@ -50,17 +50,17 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("pool"), parsing: .unconditional, help: "Candidates per row M for dns, ahns and ADAR's pool.")
     var poolSize = 16
 
-    @Option(parsing: .unconditional, help: "Standard deviation of the N(0, s²) initial embeddings.")
-    var initScale = 0.1
+    @Option(parsing: .unconditional, help: "Standard deviation of the N(0, s²) initial embeddings (default 0.1; MF and LightGCN).")
+    var initScale: Double?
 
-    @Option(parsing: .unconditional, help: "AHNS p.")
-    var ahnsP = -2.0
+    @Option(parsing: .unconditional, help: "AHNS p (default -2).")
+    var ahnsP: Double?
 
-    @Option(parsing: .unconditional, help: "AHNS α.")
-    var ahnsAlpha = 1.0
+    @Option(parsing: .unconditional, help: "AHNS α (default 1).")
+    var ahnsAlpha: Double?
 
-    @Option(parsing: .unconditional, help: "AHNS β.")
-    var ahnsBeta = 0.1
+    @Option(parsing: .unconditional, help: "AHNS β (default 0.1).")
+    var ahnsBeta: Double?
 
     @Option(parsing: .unconditional, help: "ADAR retention level ρ ∈ (0, 1) (S4.c).")
     var rho = 0.5
@@ -117,15 +117,16 @@ struct TrainingOptions: ParsableArguments {
             generator = .denoised(DenoisedGenerator(tauLearningRate: tauLr, tauWarmup: tauWarmup ?? defaults.tauWarmup,
                                                     rMax: rMax ?? defaults.rMax))
         }
+        let ahnsDefaults = AHNSParameters()
         do {
             return try TrainingConfiguration(
-                backbone: backbone, layers: layers, sampler: sampler, poolSize: poolSize,
-                ahns: AHNSParameters(p: ahnsP, alpha: ahnsAlpha, beta: ahnsBeta),
+                backbone: backbone, layers: layers ?? 3, sampler: sampler, poolSize: poolSize,
+                ahns: AHNSParameters(p: ahnsP ?? ahnsDefaults.p, alpha: ahnsAlpha ?? ahnsDefaults.alpha, beta: ahnsBeta ?? ahnsDefaults.beta),
                 adar: ADARConfiguration(rho: rho, policy: policy, sigma: sigma, fallback: fallback,
                                         augmentationWeight: augmentationWeight, gradientFlow: gradientFlow),
                 generator: generator, schedule: scheduleParameters.schedule(schedule),
                 dimension: dim ?? 64, batchSize: batch ?? 2048, epochs: epochs, l2: l2 ?? 1e-4,
-                adam: AdamParameters(learningRate: lr), initialScale: initScale)
+                adam: AdamParameters(learningRate: lr), initialScale: initScale ?? 0.1)
         } catch let error as ValidationError {
             throw error
         } catch TrainingError.invalidConfiguration(let field, let reason), ADARError.invalidConfiguration(let field, let reason) {
