@@ -44,6 +44,10 @@ public struct ConformanceRunner: Sendable {
     public var precision: Precision?
     /// Seconds the port has for each answer.
     public var caseTimeout: Double
+    /// Seconds the port has to start and answer the handshake: separate from
+    /// `caseTimeout` because loading a framework (e.g. `import torch`) takes
+    /// far longer than answering one case.
+    public var startupTimeout: Double
     /// Seconds the whole run may take, hints included; cases not reached in time fail.
     public var totalTimeout: Double
     /// Whether the port's stderr is thrown away instead of passed through.
@@ -58,12 +62,13 @@ public struct ConformanceRunner: Sendable {
     public static let maximumLineBytes = ADARLimits.maxRequestBytes
 
     public init(
-        files: [FixtureFile], precision: Precision? = nil, caseTimeout: Double = 10, totalTimeout: Double = 600,
-        discardPortStandardError: Bool = false
+        files: [FixtureFile], precision: Precision? = nil, caseTimeout: Double = 10, startupTimeout: Double = 60,
+        totalTimeout: Double = 600, discardPortStandardError: Bool = false
     ) {
         self.files = files
         self.precision = precision
         self.caseTimeout = caseTimeout
+        self.startupTimeout = startupTimeout
         self.totalTimeout = totalTimeout
         self.discardPortStandardError = discardPortStandardError
     }
@@ -152,14 +157,14 @@ public struct ConformanceRunner: Sendable {
         let hello = JSONValue.object([("op", .string("hello"))]).rendered
         port.send(hello)
         let problem: String
-        switch port.nextLine(within: min(caseTimeout, totalTimeout)) {
+        switch port.nextLine(within: min(startupTimeout, totalTimeout)) {
         case let .line(line):
             if let declared = Self.declaration(try? JSONValue.parse(line)) { return declared }
             problem = "answered the handshake \(hello) with \(brief(.string(line))), not {\"name\", \"precision\", \"operations\"} (docs/PORTING.md §3)"
         case .tooLong:
             problem = "answered the handshake \(hello) with a line of more than \(Self.maximumLineBytes) bytes"
         case .timeout:
-            let limit = caseTimeout <= totalTimeout ? "\(short(caseTimeout)) s (--timeout)" : "\(short(totalTimeout)) s (--total-timeout)"
+            let limit = startupTimeout <= totalTimeout ? "\(short(startupTimeout)) s (--startup-timeout)" : "\(short(totalTimeout)) s (--total-timeout)"
             problem = "did not answer the handshake \(hello) within \(limit)"
         case let .ended(how):
             problem = "\(how) before answering the handshake \(hello)"

@@ -44,6 +44,9 @@ struct ConformCommand: ParsableCommand {
     @Option(help: "Seconds the port has for each answer.")
     var timeout: Double = 10
 
+    @Option(help: "Seconds the port has to start and answer the handshake (loading e.g. torch can take a while).")
+    var startupTimeout: Double = 60
+
     @Option(help: "Seconds the whole run may take.")
     var totalTimeout: Double = 600
 
@@ -60,7 +63,9 @@ struct ConformCommand: ParsableCommand {
         guard (results == nil) != command.isEmpty else {
             throw ValidationError("give either --results FILE or -- <port command …>")
         }
-        guard timeout > 0, totalTimeout > 0 else { throw ValidationError("--timeout and --total-timeout must be > 0") }
+        guard timeout > 0, startupTimeout > 0, totalTimeout > 0 else {
+            throw ValidationError("--timeout, --startup-timeout and --total-timeout must be > 0")
+        }
     }
 
     func run() throws {
@@ -75,7 +80,8 @@ struct ConformCommand: ParsableCommand {
                 + "restore it (`git checkout fixtures` or `adar fixtures generate`), or pass --subset to check only what is there")
         }
         InterruptHandler.install()
-        var runner = ConformanceRunner(files: files, precision: precision, caseTimeout: timeout, totalTimeout: totalTimeout)
+        var runner = ConformanceRunner(files: files, precision: precision, caseTimeout: timeout, startupTimeout: startupTimeout,
+                                       totalTimeout: totalTimeout)
         runner.progress = ConformProgress().show
         var report: ConformanceReport
         if let results {

@@ -117,6 +117,8 @@ struct CommandLineTests {
         // conform
         BadInvocation(command: "conform", arguments: [], status: 64, phase: .parsing,
                       message: "give either --results FILE or -- <port command …>"),
+        BadInvocation(command: "conform", arguments: ["--startup-timeout", "0", "--", "python3"], status: 64, phase: .parsing,
+                      message: "--timeout, --startup-timeout and --total-timeout must be > 0"),
         BadInvocation(command: "conform", arguments: ["--results", "missing.txt", "--fixtures", fixtures], status: 66,
                       phase: .running, message: "missing.txt: no such file or folder"),
         BadInvocation(command: "conform", arguments: ["--results", "empty.txt", "--fixtures", "missing"], status: 66,
