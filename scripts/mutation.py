@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""`make mutation`: the test gate's own mutation score (issue 13 §2, docs/Mutation.md).
+
+Mutates Sources/ADARReference and Sources/ADAR (scripts/mutation_operators.py), builds every
+selected mutant into ONE scratch build as a schema (`adarMutantADAR(id) ? mutated : original`),
+then runs the tests once per mutant with ADAR_MUTANT=id: first the suites that exercise the
+mutated module (a kill there is a kill by the whole suite), then — unless --subset-only — the
+whole suite for the mutants the subset left alive. A test run stops at its first failure.
+
+Never touches the checkout's sources: everything happens in a temporary copy, removed on exit,
+on Ctrl-C and on SIGTERM. Writes the report (Markdown) and a journal (JSON lines, one result per
+mutant, keyed by content) that --resume continues from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import collections
+import datetime
+import fnmatch
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mutation_operators as ops  # noqa: E402
+
+MODULES = ("ADARReference", "ADAR")
+# Test-only hooks (white-box views, the conformance misconceptions' switches) are not the implementation.
+EXCLUDED = ("*+WhiteBox.swift", "*+Mutation.swift")
+# The suites that exercise each module (regexes for `swift test --filter`): the first stage.
+SUBSET = {
+    "ADARReference": r"Fixtures|ForwardProcess|Discretisation|Loss|Retention|TauReference|TauStep|Error|Equivalence"
+                     r"|TauClaim|Noise|VariantRows|MutationKill",
+    "ADAR": r"Equivalence|Binary32Noise|TauOptimised|TauEquivalence|WhiteBox|VariantRows|TauTraining|Loss|Noise"
+            r"|MutationKill",
+}
+EQUIVALENTS = "scripts/mutation-equivalents.txt"
+FAILURE_LINE = re.compile(r"✘|recorded an issue|Fatal error|Test run with .* failed")
+
+
+def main() -> int:
+    args = parse_arguments()
+    root = os.path.abspath(args.root)
+    mutants = generate(root, args)
+    if args.list:
+        for m in mutants:
+            print(f"{m.id}\t{m.label()}")
+        return 0
+    if args.render:
+        with open(os.path.join(root, args.fixture), encoding="utf-8") as f:
+            print(ops.render_schemata(f.read(), mutants, "adarMutantFixture")[0], end="")
+        return 0
+    equivalents = load_equivalents(os.path.join(root, args.equivalents))
+    if args.check_equivalents:
+        return check_equivalents(args.equivalents, equivalents, mutants)
+    journal = load_journal(args.journal) if args.resume else {}
+    results: dict[str, dict] = {}
+    for m in mutants:
+        if m.key() in equivalents:
+            results[m.key()] = {"status": "equivalent", "reason": equivalents[m.key()]}
+        elif m.key() in journal and journal[m.key()]["status"] != "survived":
+            results[m.key()] = journal[m.key()]
+    selected = select(mutants, results, args)
+    print(f"mutation: {len(mutants)} mutants; {len(selected)} to run "
+          f"({sum(1 for r in results.values() if r['status'] == 'equivalent')} recorded equivalent)", flush=True)
+
+    scratch = Scratch(root)
+    scratch.create()
+    try:
+        compiled = scratch.build_schemata(selected, results)
+        write_outputs(args, mutants, results, root)
+        baseline = {stage: scratch.run_tests(0, stage_filter, timeout=None) for stage, stage_filter in stages(args, None)}
+        for stage, outcome in baseline.items():
+            if outcome["status"] != "survived":
+                print(f"mutation: the unmutated tests ({stage}) do not pass: {outcome}; fix them first", file=sys.stderr)
+                return 1
+        timings = ", ".join(f"{stage} {outcome['seconds']:.0f} s" for stage, outcome in baseline.items())
+        print(f"mutation: unmutated tests pass ({timings})", flush=True)
+        for count, m in enumerate(compiled, start=1):
+            outcome = {"status": "survived"}
+            for stage, stage_filter in stages(args, m):
+                limit = args.timeout or max(3 * baseline[stage]["seconds"], baseline[stage]["seconds"] + 60)
+                outcome = scratch.run_tests(m.id, stage_filter, timeout=limit)
+                outcome["stage"] = stage
+                if outcome["status"] != "survived":
+                    break
+            results[m.key()] = outcome | {"label": m.label()}
+            print(f"[{count}/{len(compiled)}] {outcome['status']:<9} {outcome.get('how', ''):<8} "
+                  f"{outcome['seconds']:6.1f} s  {m.label()}", flush=True)
+            append_journal(args.journal, m, results[m.key()])
+            write_outputs(args, mutants, results, root)
+    finally:
+        scratch.remove()
+    write_outputs(args, mutants, results, root)
+    return 0
+
+
+def parse_arguments() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", default=".", help="the repository (default: the current directory)")
+    p.add_argument("--files", nargs="*", default=[], metavar="GLOB",
+                   help="only these files (globs over paths like Sources/ADAR/Tau/*.swift)")
+    p.add_argument("--sample", type=int, metavar="SEED", help="run the mutants in a random order drawn from SEED")
+    p.add_argument("--limit", type=int, help="run at most this many mutants")
+    p.add_argument("--timeout", type=float, help="seconds per test stage (default: 3 × the unmutated stage, ≥ +60 s)")
+    p.add_argument("--subset-only", action="store_true",
+                   help="run only the module's suites, not the whole suite for their survivors")
+    p.add_argument("--resume", action="store_true", help="skip mutants the journal already has a verdict for")
+    p.add_argument("--journal", default="results/mutation-results.jsonl")
+    p.add_argument("--report", default="results/mutation-report.md")
+    p.add_argument("--equivalents", default=EQUIVALENTS, metavar="FILE",
+                   help=f"the mutants judged equivalent, with reasons (default: {EQUIVALENTS})")
+    p.add_argument("--check-equivalents", action="store_true",
+                   help="fail when an entry of the equivalents file matches no mutant of today's sources")
+    p.add_argument("--list", action="store_true", help="print the mutants and exit (builds nothing)")
+    p.add_argument("--fixture", metavar="FILE", help="mutate this one file instead of the modules (with --list or --render)")
+    p.add_argument("--render", action="store_true",
+                   help="with --fixture: print the file with every mutant behind `adarMutantFixture(id)`")
+    return p.parse_args()
+
+
+def generate(root: str, args: argparse.Namespace) -> list[ops.Mutant]:
+    if args.fixture:
+        paths = [args.fixture]
+    else:
+        paths = sorted(
+            os.path.relpath(os.path.join(d, f), root)
+            for module in MODULES for d, _, files in os.walk(os.path.join(root, "Sources", module))
+            for f in files if f.endswith(".swift") and not any(fnmatch.fnmatch(f, g) for g in EXCLUDED))
+    mutants: list[ops.Mutant] = []
+    for path in paths:
+        with open(os.path.join(root, path), encoding="utf-8") as f:
+            mutants += ops.mutants_of(path, f.read())
+    for i, m in enumerate(mutants, start=1):
+        m.id = i
+    return mutants
+
+
+def select(mutants: list[ops.Mutant], results: dict, args: argparse.Namespace) -> list[ops.Mutant]:
+    chosen = [m for m in mutants if m.key() not in results
+              and (not args.files or any(fnmatch.fnmatch(m.file, g) for g in args.files))]
+    if args.sample is not None:
+        random.Random(args.sample).shuffle(chosen)
+    return chosen[:args.limit] if args.limit is not None else chosen
+
+
+def stages(args: argparse.Namespace, m: ops.Mutant | None) -> list[tuple[str, str | None]]:
+    module = m.file.split("/")[1] if m else None
+    subset = SUBSET[module] if module else "|".join(SUBSET.values())
+    return [("subset", subset)] + ([] if args.subset_only else [("full", None)])
+
+
+def load_equivalents(path: str) -> dict[str, str]:
+    """`file | operator | original → replacement | source line | reason`, one per line; # comments."""
+    found: dict[str, str] = {}
+    if not os.path.exists(path):
+        return found
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = [x.strip() for x in line.rstrip("\n").split(" | ")]
+            if len(fields) != 5 or not fields[4]:
+                sys.exit(f"{path}:{number}: want `file | operator | original → replacement | source line | reason`")
+            found[" | ".join(fields[:4])] = fields[4]
+    return found
+
+
+def check_equivalents(path: str, equivalents: dict[str, str], mutants: list[ops.Mutant]) -> int:
+    current = {m.key() for m in mutants}
+    stale = [key for key in equivalents if key not in current]
+    for key in stale:
+        print(f"{path}: no mutant of today's sources matches `{key}`: the code changed; "
+              f"judge the mutant again and update or remove the entry", file=sys.stderr)
+    if not stale:
+        print(f"{path}: {len(equivalents)} entries, each matching a mutant")
+    return 1 if stale else 0
+
+
+def load_journal(path: str) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                entry = json.loads(line)
+                found[entry["key"]] = entry
+    return found
+
+
+def append_journal(path: str, m: ops.Mutant, result: dict) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"key": m.key()} | result, ensure_ascii=False) + "\n")
+
+
+class Scratch:
+    """A temporary copy of the checkout (tracked files plus .build) that holds the schemata."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.path = ""
+        self.child: subprocess.Popen | None = None
+
+    def create(self) -> None:
+        self.path = tempfile.mkdtemp(prefix="adar-mutation-")
+        atexit.register(self.remove)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._interrupted)
+        files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                               cwd=self.root, check=True, capture_output=True).stdout.decode().split("\0")
+        for f in filter(None, files + ["Package.resolved"]):  # the pins are ignored by git here
+            src = os.path.join(self.root, f)
+            if os.path.isfile(src):
+                os.makedirs(os.path.dirname(os.path.join(self.path, f)), exist_ok=True)
+                shutil.copy2(src, os.path.join(self.path, f))
+        # Only the dependencies' sources: SwiftPM's build products record absolute paths (Clang's
+        # module cache refuses to move), so the copy is compiled afresh either way.
+        for part in ("checkouts", "repositories", "artifacts", "workspace-state.json"):
+            source = os.path.join(self.root, ".build", part)
+            target = os.path.join(self.path, ".build", part)
+            if os.path.isdir(source):
+                shutil.copytree(source, target, symlinks=True)
+            elif os.path.isfile(source):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copy2(source, target)
+        print(f"mutation: scratch copy in {self.path}", flush=True)
+
+    def _interrupted(self, signum, frame) -> None:
+        self.remove()
+        sys.exit(128 + signum)
+
+    def remove(self) -> None:
+        if self.child and self.child.poll() is None:
+            os.killpg(self.child.pid, signal.SIGKILL)
+        if self.path and os.path.isdir(self.path):
+            shutil.rmtree(self.path, ignore_errors=True)
+        self.path = ""
+
+    def build_schemata(self, selected: list[ops.Mutant], results: dict) -> list[ops.Mutant]:
+        """Writes every selected mutant into the copy and builds it; a mutant the compiler rejects
+        is recorded as not compiling and left out of the next attempt. Returns the compiled ones."""
+        alive = list(selected)
+        for attempt in range(1, 8):
+            spans = self._write(alive)
+            print(f"mutation: building {len(alive)} mutants (attempt {attempt})", flush=True)
+            started = time.monotonic()
+            build = subprocess.run(["nice", "-n", "10", "swift", "build", "--build-tests"], cwd=self.path,
+                                   capture_output=True, text=True)
+            print(f"mutation: build took {time.monotonic() - started:.0f} s", flush=True)
+            if build.returncode == 0:
+                return alive
+            blamed = self._blame(build.stdout + build.stderr, spans)
+            if not blamed:
+                sys.exit("mutation: the schemata build failed with errors no mutant explains:\n"
+                         + (build.stdout + build.stderr)[-4000:])
+            for m in alive:
+                if m.id in blamed:
+                    results[m.key()] = {"status": blamed[m.id], "label": m.label()}
+            alive = [m for m in alive if m.id not in blamed]
+        sys.exit("mutation: the schemata still do not compile after 7 attempts")
+
+    def _write(self, alive: list[ops.Mutant]) -> dict[str, tuple[str, dict, dict]]:
+        by_file = collections.defaultdict(list)
+        for m in alive:
+            by_file[m.file].append(m)
+        spans = {}
+        for module in MODULES:
+            switch_file = os.path.join(self.path, "Sources", module, "MutationSwitch.swift")
+            with open(switch_file, "w", encoding="utf-8") as f:
+                # A plain function, not `==`: one overload keeps the type checker fast on long expressions.
+                f.write("import Foundation\n\n/// The mutant this process runs (scripts/mutation.py); 0: none.\n"
+                        f"public let adarActiveMutant{module}: Int = "
+                        "Int(ProcessInfo.processInfo.environment[\"ADAR_MUTANT\"] ?? \"\") ?? 0\n\n"
+                        f"public func adarMutant{module}(_ id: Int) -> Bool {{ id == adarActiveMutant{module} }}\n")
+        for d, _, files in os.walk(os.path.join(self.root, "Sources")):
+            for name in files:
+                rel = os.path.relpath(os.path.join(d, name), self.root)
+                if rel.split(os.sep)[1] not in MODULES or not name.endswith(".swift"):
+                    continue
+                with open(os.path.join(self.root, rel), encoding="utf-8") as f:
+                    text = f.read()
+                rendered, schema, variant = ops.render_schemata(text, by_file.get(rel, []),
+                                                                f"adarMutant{rel.split(os.sep)[1]}")
+                target = os.path.join(self.path, rel)
+                with open(target, encoding="utf-8") as f:
+                    unchanged = f.read() == rendered
+                if not unchanged:  # an unchanged file keeps its timestamp: the build stays incremental
+                    with open(target, "w", encoding="utf-8") as f:
+                        f.write(rendered)
+                spans[rel] = (rendered, schema, variant)
+        return spans
+
+    def _blame(self, output: str, spans: dict) -> dict[int, str]:
+        """Mutant id → why the build rejected it: its own text does not compile ("did not compile"),
+        or only its schema does (too complex for the type checker, or a context the ternary breaks:
+        "schema rejected", reported as not run rather than as a mutant the compiler catches)."""
+        blamed: dict[int, str] = {}
+        for match in re.finditer(r"^(\S+?\.swift):(\d+):(\d+): error: (.*)$", output, re.M):
+            rel = os.path.relpath(match.group(1), self.path)
+            if rel not in spans:
+                continue
+            rendered, schema, variant = spans[rel]
+            line, column = int(match.group(2)), int(match.group(3))
+            line_start = sum(len(x) + 1 for x in rendered.split("\n")[:line - 1])
+            offset = line_start + column - 1
+            if "reasonable time" in match.group(4):
+                # The whole expression is too much for the type checker: every schema on its line goes.
+                line_end = rendered.find("\n", line_start)
+                blamed.update({i: "schema rejected" for i, (a, b) in schema.items() if a < line_end and b > line_start})
+                continue
+            # The innermost mutated text holding the error, else the innermost schema.
+            for table, why in ((variant, "did not compile"), (schema, "schema rejected")):
+                inside = [(b - a, i) for i, (a, b) in table.items() if a <= offset < b]
+                if inside:
+                    blamed.setdefault(min(inside)[1], why)
+                    break
+        return blamed
+
+    def run_tests(self, mutant: int, test_filter: str | None, timeout: float | None) -> dict:
+        """One test run with ADAR_MUTANT=mutant, stopped at its first failure or its timeout."""
+        command = ["nice", "-n", "10", "swift", "test", "--skip-build", "--disable-xctest"]
+        if test_filter:
+            command += ["--filter", test_filter]
+        started = time.monotonic()
+        self.child = subprocess.Popen(command, cwd=self.path, env=os.environ | {"ADAR_MUTANT": str(mutant)},
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                      errors="replace", start_new_session=True)
+        outcome = {"status": "survived"}
+        deadline = None if timeout is None else started + timeout
+        killer = None
+        if deadline is not None:
+            import threading
+            killer = threading.Timer(timeout, lambda: self._stop_child())
+            killer.start()
+        for line in self.child.stdout:
+            if FAILURE_LINE.search(line):
+                outcome = {"status": "killed", "how": "test", "by": line.strip()[:300]}
+                self._stop_child()
+                break
+        self.child.wait()
+        if killer:
+            killer.cancel()
+        elapsed = time.monotonic() - started
+        if outcome["status"] == "survived" and deadline is not None and time.monotonic() >= deadline:
+            outcome = {"status": "killed", "how": "timeout", "by": f"no result within {timeout:.0f} s"}
+        elif outcome["status"] == "survived" and self.child.returncode != 0:
+            how = "crash" if self.child.returncode < 0 or self.child.returncode > 128 else "test"
+            outcome = {"status": "killed", "how": how, "by": f"exit status {self.child.returncode}"}
+        outcome["seconds"] = elapsed
+        return outcome
+
+    def _stop_child(self) -> None:
+        if self.child and self.child.poll() is None:
+            try:
+                os.killpg(self.child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: dict, root: str) -> None:
+    rows = collections.OrderedDict()
+    for m in mutants:
+        r = results.get(m.key(), {"status": "not run"})
+        row = rows.setdefault(m.file, collections.Counter())
+        row["generated"] += 1
+        row[r["status"]] += 1
+        if r["status"] == "killed":
+            row[f"killed by {r.get('how', 'test')}"] += 1
+
+    def score(c: collections.Counter) -> str:
+        judged = c["killed"] + c["survived"]
+        return f"{100 * c['killed'] / judged:.1f} %" if judged else "–"
+
+    def line(name: str, c: collections.Counter) -> str:
+        run = c["killed"] + c["survived"]
+        extra = ", ".join(f"{c[f'killed by {h}']} {h}" for h in ("timeout", "crash") if c[f"killed by {h}"])
+        return (f"| {name} | {c['generated']} | {run} | {c['killed']}{f' ({extra})' if extra else ''} | "
+                f"{c['survived']} | {c['equivalent']} | {c['did not compile']} | {c['not run'] + c['schema rejected']} | {score(c)} |")
+
+    header = ("| | mutants | run | killed | survived | equivalent | did not compile | not run | score |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    modules = collections.OrderedDict((mod, collections.Counter()) for mod in MODULES)
+    for f, c in rows.items():
+        modules[f.split("/")[1]].update(c)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    survivors = [(m, results[m.key()]) for m in mutants if results.get(m.key(), {}).get("status") == "survived"]
+    stage_note = ("the module's suites only (`--subset-only`: survivors were not run through the whole suite)"
+                  if args.subset_only else "the module's suites, then the whole suite for their survivors")
+    text = [
+        "# Mutation report",
+        "",
+        f"`make mutation` (scripts/mutation.py, docs/Mutation.md) at commit {commit}, "
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"Tests per mutant: {stage_note}. Score = killed / (killed + survived); equivalent mutants "
+        "(scripts/mutation-equivalents.txt) and mutants that do not compile are not counted; \"not run\" "
+        "includes mutants whose schema the compiler rejected (docs/Mutation.md).",
+        "",
+        "## By module",
+        "",
+        header,
+        *(line(mod, c) for mod, c in modules.items()),
+        "",
+        "## By file",
+        "",
+        header,
+        *(line(f"`{f}`", c) for f, c in rows.items()),
+        "",
+        "## Surviving mutants",
+        "",
+        *([f"- {m.label()}" for m, _ in survivors] or ["None."]),
+        "",
+    ]
+    os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
+    with open(args.report, "w", encoding="utf-8") as f:
+        f.write("\n".join(text))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
