@@ -222,16 +222,12 @@ class Scratch:
             if os.path.isfile(src):
                 os.makedirs(os.path.dirname(os.path.join(self.path, f)), exist_ok=True)
                 shutil.copy2(src, os.path.join(self.path, f))
-        # Only the dependencies' sources: SwiftPM's build products record absolute paths (Clang's
-        # module cache refuses to move), so the copy is compiled afresh either way.
-        for part in ("checkouts", "repositories", "artifacts", "workspace-state.json"):
-            source = os.path.join(self.root, ".build", part)
-            target = os.path.join(self.path, ".build", part)
-            if os.path.isdir(source):
-                shutil.copytree(source, target, symlinks=True)
-            elif os.path.isfile(source):
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copy2(source, target)
+        build = os.path.join(self.root, ".build")
+        if os.path.isdir(build):
+            # The checkout's products make the copy's build mostly incremental; Clang's module
+            # cache records its absolute path and refuses to move, so it is rebuilt.
+            shutil.copytree(build, os.path.join(self.path, ".build"), symlinks=True,
+                            ignore=lambda d, names: [n for n in names if n == "ModuleCache"])
         print(f"mutation: scratch copy in {self.path}", flush=True)
 
     def _interrupted(self, signum, frame) -> None:
@@ -317,9 +313,13 @@ class Scratch:
                 line_end = rendered.find("\n", line_start)
                 blamed.update({i: "schema rejected" for i, (a, b) in schema.items() if a < line_end and b > line_start})
                 continue
-            # The innermost mutated text holding the error, else the innermost schema.
-            for table, why in ((variant, "did not compile"), (schema, "schema rejected")):
-                inside = [(b - a, i) for i, (a, b) in table.items() if a <= offset < b]
+            # The innermost mutated text holding the error, else the innermost schema, else every
+            # schema on the error's line (the compiler may point just past an expression).
+            line_end = rendered.find("\n", line_start)
+            for table, why, hit in ((variant, "did not compile", lambda a, b: a <= offset < b),
+                                    (schema, "schema rejected", lambda a, b: a <= offset < b),
+                                    (schema, "schema rejected", lambda a, b: a < line_end and b > line_start)):
+                inside = [(b - a, i) for i, (a, b) in table.items() if hit(a, b)]
                 if inside:
                     blamed.setdefault(min(inside)[1], why)
                     break

@@ -121,7 +121,7 @@ def tokenize(text: str) -> list[Token]:
             add("str", i, j)
             i = j
         elif c.isdigit():
-            m = re.compile(r"0x[0-9A-Fa-f_]+|0b[01_]+|[0-9][0-9_]*(\.[0-9][0-9_]*)?([eE][-+]?[0-9]+)?").match(text, i)
+            m = re.compile(r"0x[0-9A-Fa-f_]+(\.[0-9A-Fa-f_]+)?[pP][-+]?[0-9]+|0x[0-9A-Fa-f_]+|0b[01_]+|[0-9][0-9_]*(\.[0-9][0-9_]*)?([eE][-+]?[0-9]+)?").match(text, i)
             add("num", i, m.end())
             i = m.end()
         elif c.isalpha() or c in "_$@`#":
@@ -333,6 +333,8 @@ def _grouped(operand: str) -> str:
 
 def _nudge_number(text: str) -> list[str]:
     clean = text.replace("_", "")
+    if clean.startswith("0x") and "p" in clean.lower():  # a hexadecimal float
+        return [(float.fromhex(clean) * 1.01).hex()]
     if clean.startswith(("0x", "0b")):
         value = int(clean, 0)
         return [hex(value + 1)] + ([hex(value - 1)] if value > 0 else [])
