@@ -243,26 +243,62 @@ class Scratch:
 
     def build_schemata(self, selected: list[ops.Mutant], results: dict) -> list[ops.Mutant]:
         """Writes every selected mutant into the copy and builds it; a mutant the compiler rejects
-        is recorded as not compiling and left out of the next attempt. Returns the compiled ones."""
+        is recorded and left out of the next attempt. Returns the compiled ones."""
         alive = list(selected)
-        for attempt in range(1, 8):
-            spans = self._write(alive)
+        for attempt in range(1, 16):
             print(f"mutation: building {len(alive)} mutants (attempt {attempt})", flush=True)
-            started = time.monotonic()
-            build = subprocess.run(["nice", "-n", "10", "swift", "build", "--build-tests"], cwd=self.path,
-                                   capture_output=True, text=True)
-            print(f"mutation: build took {time.monotonic() - started:.0f} s", flush=True)
-            if build.returncode == 0:
+            ok, output, spans = self._build(alive)
+            if ok:
                 return alive
-            blamed = self._blame(build.stdout + build.stderr, spans)
+            blamed = self._blame(output, spans)
             if not blamed:
-                sys.exit("mutation: the schemata build failed with errors no mutant explains:\n"
-                         + (build.stdout + build.stderr)[-4000:])
+                crashed = self._crashed_files(output)
+                if not crashed:
+                    log = tempfile.NamedTemporaryFile("w", prefix="adar-mutation-build-", suffix=".log", delete=False)
+                    log.write(output)
+                    sys.exit(f"mutation: the schemata build failed with errors no mutant explains (log: {log.name}):\n"
+                             + output[-3000:])
+                blamed = {self._bisect_crash(alive, crashed): "schema rejected"}
             for m in alive:
                 if m.id in blamed:
                     results[m.key()] = {"status": blamed[m.id], "label": m.label()}
             alive = [m for m in alive if m.id not in blamed]
-        sys.exit("mutation: the schemata still do not compile after 7 attempts")
+        sys.exit("mutation: the schemata still do not compile after 15 attempts")
+
+    def _build(self, alive: list[ops.Mutant]) -> tuple[bool, str, dict]:
+        spans = self._write(alive)
+        started = time.monotonic()
+        build = subprocess.run(["nice", "-n", "10", "swift", "build", "--build-tests"], cwd=self.path,
+                               capture_output=True, text=True)
+        print(f"mutation: build took {time.monotonic() - started:.0f} s", flush=True)
+        return build.returncode == 0, build.stdout + build.stderr, spans
+
+    def _crashed_files(self, output: str) -> set[str]:
+        """The mutated files a compiler crash names as its primary files (a crash has no location)."""
+        if "Stack dump" not in output and "Program crashed" not in output:
+            return set()
+        files = set()
+        for path in re.findall(r"-primary-file (\S+\.swift)", output):
+            rel = os.path.relpath(path, self.path)
+            parts = rel.split(os.sep)
+            if len(parts) > 2 and parts[0] == "Sources" and parts[1] in MODULES:
+                files.add(rel)
+        return files
+
+    def _bisect_crash(self, alive: list[ops.Mutant], files: set[str]) -> int:
+        """One mutant whose schema crashes the compiler, found by halving the suspects (those in
+        the crashing files): the build leaves out one half; if it still crashes there, the
+        culprit is in the other half."""
+        suspects = [m for m in alive if m.file in files]
+        print(f"mutation: the compiler crashed on {sorted(files)}; bisecting {len(suspects)} mutants", flush=True)
+        while len(suspects) > 1:
+            half = suspects[:len(suspects) // 2]
+            left_out = {m.id for m in half}
+            ok, output, _ = self._build([m for m in alive if m.id not in left_out])
+            still = not ok and self._crashed_files(output) & files
+            suspects = suspects[len(suspects) // 2:] if still else half
+        print(f"mutation: the compiler crashes on {suspects[0].label()}", flush=True)
+        return suspects[0].id
 
     def _write(self, alive: list[ops.Mutant]) -> dict[str, tuple[str, dict, dict]]:
         by_file = collections.defaultdict(list)
