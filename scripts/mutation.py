@@ -76,10 +76,11 @@ def main() -> int:
 
     scratch = Scratch(root)
     scratch.create()
+    baseline: dict[str, dict] = {}
     try:
         compiled = scratch.build_schemata(selected, results)
         write_outputs(args, mutants, results, root)
-        baseline = {stage: scratch.run_tests(0, stage_filter, timeout=None) for stage, stage_filter in stages(args, None)}
+        baseline.update({stage: scratch.run_tests(0, stage_filter, timeout=None) for stage, stage_filter in stages(args, None)})
         for stage, outcome in baseline.items():
             if outcome["status"] != "survived":
                 print(f"mutation: the unmutated tests ({stage}) do not pass: {outcome}; fix them first", file=sys.stderr)
@@ -98,10 +99,10 @@ def main() -> int:
             print(f"[{count}/{len(compiled)}] {outcome['status']:<9} {outcome.get('how', ''):<8} "
                   f"{outcome['seconds']:6.1f} s  {m.label()}", flush=True)
             append_journal(args.journal, m, results[m.key()])
-            write_outputs(args, mutants, results, root)
+            write_outputs(args, mutants, results, root, baseline)
     finally:
         scratch.remove()
-    write_outputs(args, mutants, results, root)
+    write_outputs(args, mutants, results, root, baseline)
     return 0
 
 
@@ -403,7 +404,13 @@ class Scratch:
                 pass
 
 
-def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: dict, root: str) -> None:
+def mean_seconds(results: dict) -> str:
+    times = [r["seconds"] for r in results.values() if "seconds" in r]
+    return f"{sum(times) / len(times):.0f} s over {len(times)} mutants" if times else "–"
+
+
+def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: dict, root: str,
+                  baseline: dict | None = None) -> None:
     rows = collections.OrderedDict()
     for m in mutants:
         r = results.get(m.key(), {"status": "not run"})
@@ -432,6 +439,7 @@ def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: 
     survivors = [(m, results[m.key()]) for m in mutants if results.get(m.key(), {}).get("status") == "survived"]
     stage_note = ("the module's suites only (`--subset-only`: survivors were not run through the whole suite)"
                   if args.subset_only else "the module's suites, then the whole suite for their survivors")
+    stage_times = ", ".join(f"{stage} {outcome['seconds']:.0f} s" for stage, outcome in (baseline or {}).items())
     text = [
         "# Mutation report",
         "",
@@ -440,6 +448,11 @@ def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: 
         f"Tests per mutant: {stage_note}. Score = killed / (killed + survived); equivalent mutants "
         "(scripts/mutation-equivalents.txt) and mutants that do not compile are not counted; \"not run\" "
         "includes mutants whose schema the compiler rejected (docs/Mutation.md).",
+        "",
+        "## Cost",
+        "",
+        f"Unmutated test stages: {stage_times or 'not measured in this run'}; "
+        f"mean per mutant run here: {mean_seconds(results)}. Machine: 2 cores shared with other builds and a training sweep.",
         "",
         "## By module",
         "",
