@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,13 +38,17 @@ MODULES = ("ADARReference", "ADAR")
 # Test-only hooks (white-box views, the conformance misconceptions' switches) are not the implementation;
 # Prefetch.swift only hints the cache (no result depends on it) and its intrinsic wants constant arguments.
 EXCLUDED = ("*+WhiteBox.swift", "*+Mutation.swift", "Prefetch.swift")
-# The suites that exercise each module (regexes for `swift test --filter`): the first stage.
-SUBSET = {
-    "ADARReference": r"Fixtures|ForwardProcess|Discretisation|Loss|Retention|TauReference|TauStep|Error|Equivalence"
-                     r"|TauClaim|Noise|VariantRows|MutationKill",
-    "ADAR": r"Equivalence|Binary32Noise|TauOptimised|TauEquivalence|WhiteBox|VariantRows|TauTraining|Loss|Noise"
-            r"|MutationKill",
+# The suites that exercise each module (`swift test --filter` matches test IDs such as
+# `ADARTests.LossTests/gradient()`): the first stage. A kill here is a kill by the whole suite.
+SUBSET_SUITES = {
+    "ADARReference": ["FixturesTests", "TauFixturesTests", "TauStepFixturesTests", "ForwardProcessTests",
+                      "DiscretisationTests", "TransitionTests", "RetentionTests", "LossTests", "TauReferenceTests",
+                      "TauAdamStepTests", "TauClaimTests", "ErrorTests", "EquivalenceTests", "VariantRowsTests",
+                      "MutationKillTests"],
+    "ADAR": ["EquivalenceTests", "Binary32NoiseTests", "LossTests", "TauOptimisedTests", "TauEquivalenceTests",
+             "TauAdamStepTests", "TauTrainingTests", "WhiteBoxTests", "VariantRowsTests", "MutationKillTests"],
 }
+SUBSET = {module: rf"^ADARTests\.({'|'.join(suites)})/" for module, suites in SUBSET_SUITES.items()}
 EQUIVALENTS = "scripts/mutation-equivalents.txt"
 FAILURE_LINE = re.compile(r"✘|recorded an issue|Fatal error|Test run with .* failed")
 
@@ -82,7 +87,7 @@ def main() -> int:
         write_outputs(args, mutants, results, root)
         baseline.update({stage: scratch.run_tests(0, stage_filter, timeout=None) for stage, stage_filter in stages(args, None)})
         for stage, outcome in baseline.items():
-            if outcome["status"] != "survived":
+            if outcome["status"] != "survived" or not outcome.get("tests"):
                 print(f"mutation: the unmutated tests ({stage}) do not pass: {outcome}; fix them first", file=sys.stderr)
                 return 1
         timings = ", ".join(f"{stage} {outcome['seconds']:.0f} s" for stage, outcome in baseline.items())
@@ -157,7 +162,7 @@ def select(mutants: list[ops.Mutant], results: dict, args: argparse.Namespace) -
 
 def stages(args: argparse.Namespace, m: ops.Mutant | None) -> list[tuple[str, str | None]]:
     module = m.file.split("/")[1] if m else None
-    subset = SUBSET[module] if module else "|".join(SUBSET.values())
+    subset = SUBSET[module] if module else rf"^ADARTests\.({'|'.join(sorted(set(sum(SUBSET_SUITES.values(), []))))})/"
     return [("subset", subset)] + ([] if args.subset_only else [("full", None)])
 
 
@@ -372,14 +377,16 @@ class Scratch:
         self.child = subprocess.Popen(command, cwd=self.path, env=os.environ | {"ADAR_MUTANT": str(mutant)},
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                       errors="replace", start_new_session=True)
-        outcome = {"status": "survived"}
+        outcome: dict = {"status": "survived"}
         deadline = None if timeout is None else started + timeout
         killer = None
         if deadline is not None:
-            import threading
-            killer = threading.Timer(timeout, lambda: self._stop_child())
+            killer = threading.Timer(timeout, self._stop_child)
+            killer.daemon = True  # an interrupted run must not wait for it
             killer.start()
         for line in self.child.stdout:
+            if counted := re.search(r"Test run with (\d+) tests?", line):
+                outcome["tests"] = int(counted.group(1))
             if FAILURE_LINE.search(line):
                 outcome = {"status": "killed", "how": "test", "by": line.strip()[:300]}
                 self._stop_child()
