@@ -68,13 +68,16 @@ def main() -> int:
     equivalents = load_equivalents(os.path.join(root, args.equivalents))
     if args.check_equivalents:
         return check_equivalents(args.equivalents, equivalents, mutants)
-    journal = load_journal(args.journal) if args.resume else {}
+    journal = load_journal(args.journal) if args.resume or args.report_only else {}
     results: dict[str, dict] = {}
     for m in mutants:
         if m.key() in equivalents:
             results[m.key()] = {"status": "equivalent", "reason": equivalents[m.key()]}
-        elif m.key() in journal and journal[m.key()]["status"] != "survived":
+        elif m.key() in journal and (args.report_only or journal[m.key()]["status"] != "survived"):
             results[m.key()] = journal[m.key()]
+    if args.report_only:
+        write_outputs(args, mutants, results, root)
+        return 0
     selected = select(mutants, results, args)
     print(f"mutation: {len(mutants)} mutants; {len(selected)} to run "
           f"({sum(1 for r in results.values() if r['status'] == 'equivalent')} recorded equivalent)", flush=True)
@@ -123,6 +126,7 @@ def parse_arguments() -> argparse.Namespace:
                    help="run only the module's suites, not the whole suite for their survivors")
     p.add_argument("--resume", action="store_true", help="skip mutants the journal already has a verdict for")
     p.add_argument("--journal", default="results/mutation-results.jsonl")
+    p.add_argument("--report-only", action="store_true", help="write the report from the journal; run nothing")
     p.add_argument("--report", default="results/mutation-report.md")
     p.add_argument("--equivalents", default=EQUIVALENTS, metavar="FILE",
                    help=f"the mutants judged equivalent, with reasons (default: {EQUIVALENTS})")
@@ -444,14 +448,21 @@ def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: 
         modules[f.split("/")[1]].update(c)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
     survivors = [(m, results[m.key()]) for m in mutants if results.get(m.key(), {}).get("status") == "survived"]
-    stage_note = ("the module's suites only (`--subset-only`: survivors were not run through the whole suite)"
-                  if args.subset_only else "the module's suites, then the whole suite for their survivors")
+    judged = [results[m.key()] for m in mutants if results.get(m.key(), {}).get("status") in ("killed", "survived")]
+    after_subset = [r for r in judged if r.get("stage") == "full" or r["status"] == "survived"]
+    in_full = sum(1 for r in after_subset if r.get("stage") == "full")
+    stage_note = (f"the module's suites for every mutant; the whole suite for {in_full} of the "
+                  f"{len(after_subset)} mutants those suites left alive"
+                  + (" (the others survived only the module's suites)" if in_full < len(after_subset) else ""))
+    coverage = (f"**Coverage: {len(judged)} of {len(mutants)} mutants judged "
+                f"({100 * len(judged) / max(len(mutants), 1):.1f} %)**; the others are counted under \"not run\".")
     stage_times = ", ".join(f"{stage} {outcome['seconds']:.0f} s" for stage, outcome in (baseline or {}).items())
     text = [
         "# Mutation report",
         "",
         f"`make mutation` (scripts/mutation.py, docs/Mutation.md) at commit {commit}, "
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        coverage,
         f"Tests per mutant: {stage_note}. Score = killed / (killed + survived); equivalent mutants "
         "(scripts/mutation-equivalents.txt) and mutants that do not compile are not counted; \"not run\" "
         "includes mutants whose schema the compiler rejected (docs/Mutation.md).",

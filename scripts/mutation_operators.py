@@ -12,6 +12,7 @@ Standard library only.
 from __future__ import annotations
 
 import dataclasses
+import platform
 import re
 
 # Swift's binary operators by precedence group (higher binds tighter).
@@ -436,12 +437,25 @@ def _nested(found: list[Mutant]) -> list[Mutant]:
 
 
 def _declaration_lines(tokens: list[Token], text: str) -> set[int]:
-    """Lines that cannot hold an expression mutant: attributes, imports, `case` patterns,
-    and generic or type positions are excluded by the operand rules; these are excluded by line."""
+    """Lines that hold no expression to mutate: attributes, imports, `case` patterns, comments,
+    preconditions — and the branch of `#if arch(…)` this machine does not compile (a mutant there
+    could not be built, let alone killed)."""
     lines: set[int] = set()
+    machine = {"aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    # Per enclosing #if: whether its current branch is compiled here, and whether we could tell
+    # (only `arch(…)` is evaluated; other conditions keep both branches).
+    stack: list[tuple[bool, bool]] = [(True, False)]
     for i, line in enumerate(text.split("\n"), start=1):
         s = line.strip()
-        if s.startswith(("@", "import ", "case ", "#", "///", "//")) or s.startswith("precondition"):
+        if s.startswith("#if "):
+            arch = re.fullmatch(r"#if arch\((\w+)\)", s)
+            stack.append((stack[-1][0] and (arch is None or arch.group(1) == machine), arch is not None))
+        elif s.startswith("#else") and len(stack) > 1:
+            active, known = stack[-1]
+            stack[-1] = (stack[-2][0] and (not active if known else True), known)
+        elif s.startswith("#endif") and len(stack) > 1:
+            stack.pop()
+        if not stack[-1][0] or s.startswith(("@", "import ", "case ", "#", "///", "//", "precondition")):
             lines.add(i)
     return lines
 
