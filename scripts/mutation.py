@@ -68,7 +68,7 @@ def main() -> int:
     equivalents = load_equivalents(os.path.join(root, args.equivalents))
     if args.check_equivalents:
         return check_equivalents(args.equivalents, equivalents, mutants)
-    journal = load_journal(args.journal) if args.resume or args.report_only else {}
+    journal = load_journal(args.journal) if args.resume or args.report_only or args.survivors else {}
     results: dict[str, dict] = {}
     for m in mutants:
         if m.key() in equivalents:
@@ -78,6 +78,8 @@ def main() -> int:
     if args.report_only:
         write_outputs(args, mutants, results, root)
         return 0
+    if args.survivors:
+        args.survivors = {key for key, entry in journal.items() if entry["status"] == "survived"}
     selected = select(mutants, results, args)
     print(f"mutation: {len(mutants)} mutants; {len(selected)} to run "
           f"({sum(1 for r in results.values() if r['status'] == 'equivalent')} recorded equivalent)", flush=True)
@@ -126,6 +128,8 @@ def parse_arguments() -> argparse.Namespace:
                    help="run only the module's suites, not the whole suite for their survivors")
     p.add_argument("--resume", action="store_true", help="skip mutants the journal already has a verdict for")
     p.add_argument("--journal", default="results/mutation-results.jsonl")
+    p.add_argument("--survivors", action="store_true",
+                   help="run again only the mutants the journal records as survived (after adding tests)")
     p.add_argument("--report-only", action="store_true", help="write the report from the journal; run nothing")
     p.add_argument("--report", default="results/mutation-report.md")
     p.add_argument("--equivalents", default=EQUIVALENTS, metavar="FILE",
@@ -158,7 +162,8 @@ def generate(root: str, args: argparse.Namespace) -> list[ops.Mutant]:
 
 def select(mutants: list[ops.Mutant], results: dict, args: argparse.Namespace) -> list[ops.Mutant]:
     chosen = [m for m in mutants if m.key() not in results
-              and (not args.files or any(fnmatch.fnmatch(m.file, g) for g in args.files))]
+              and (not args.files or any(fnmatch.fnmatch(m.file, g) for g in args.files))
+              and (not args.survivors or m.key() in args.survivors)]
     if args.sample is not None:
         random.Random(args.sample).shuffle(chosen)
     return chosen[:args.limit] if args.limit is not None else chosen
