@@ -181,31 +181,30 @@ def _is_binary(tok: Token) -> bool:
     return tok.kind == "op" and tok.text in PRECEDENCE and tok.space_before and tok.space_after
 
 
+def _depth(t: Token) -> int:
+    """+1 for an opening bracket, −1 for a closing one, 0 otherwise."""
+    if t.kind == "punct" and t.text in OPEN:
+        return 1
+    return -1 if t.kind == "punct" and t.text in CLOSE else 0
+
+
+def _match(tokens: list[Token], i: int, step: int) -> int:
+    """Index of the bracket matching the one at `i`, scanning forward (step 1) or backward (−1)."""
+    depth, j = 0, i
+    while 0 <= j < len(tokens):
+        depth += _depth(tokens[j]) * step
+        if depth == 0:
+            return j
+        j += step
+    return len(tokens) - 1 if step > 0 else 0
+
+
 def _match_forward(tokens: list[Token], i: int) -> int:
-    """Index of the bracket closing the one at `i`."""
-    depth = 0
-    for j in range(i, len(tokens)):
-        t = tokens[j]
-        if t.kind == "punct" and t.text in OPEN:
-            depth += 1
-        elif t.kind == "punct" and t.text in CLOSE:
-            depth -= 1
-            if depth == 0:
-                return j
-    return len(tokens) - 1
+    return _match(tokens, i, 1)
 
 
 def _match_backward(tokens: list[Token], i: int) -> int:
-    depth = 0
-    for j in range(i, -1, -1):
-        t = tokens[j]
-        if t.kind == "punct" and t.text in CLOSE:
-            depth += 1
-        elif t.kind == "punct" and t.text in OPEN:
-            depth -= 1
-            if depth == 0:
-                return j
-    return 0
+    return _match(tokens, i, -1)
 
 
 def _unit_forward(tokens: list[Token], i: int) -> int | None:
@@ -291,18 +290,16 @@ def _operand_right(tokens: list[Token], i: int, precedence: int, right_assoc: bo
 
 
 def _ternary_colon(tokens: list[Token], i: int) -> int | None:
+    """Index of the `:` of a ternary whose `?` precedes token `i`, or None when a statement ends first."""
     depth = 0
     for j in range(i, len(tokens)):
         t = tokens[j]
-        if t.kind == "punct" and t.text in OPEN:
-            depth += 1
-        elif t.kind == "punct" and t.text in CLOSE:
-            depth -= 1
-            if depth < 0:
-                return None
-        elif depth == 0 and t.kind == "punct" and t.text == ":":
+        depth += _depth(t)
+        if depth < 0:
+            return None
+        if depth == 0 and t.kind == "punct" and t.text == ":":
             return j
-        elif depth == 0 and t.kind in ("kw",) or (t.kind == "punct" and t.text in "{};,"):
+        if depth == 0 and (t.kind == "kw" or (t.kind == "punct" and t.text in "{};,")):
             return None
     return None
 

@@ -51,14 +51,19 @@ struct MutationToolTests {
         return folder
     }
 
+    /// The fixture written to `folder`, and the mutator's `--render` of it.
+    static func renderedFixture(in folder: URL) throws -> (file: URL, rendered: ProcessResult) {
+        let file = folder.appendingPathComponent("Fixture.swift")
+        try fixture.write(to: file, atomically: true, encoding: .utf8)
+        return (file, try mutator(["--render", "--fixture", file.path]))
+    }
+
     @Test("lists exactly the hand-derived mutants of the fixture and leaves the fixture untouched")
     func listsFixtureMutants() throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("Fixture.swift")
-        try Self.fixture.write(to: file, atomically: true, encoding: .utf8)
+        let (file, rendered) = try Self.renderedFixture(in: folder)
         let listed = try Self.mutator(["--list", "--fixture", file.path])
-        let rendered = try Self.mutator(["--render", "--fixture", file.path])
         #expect(listed.status == 0, "\(listed.standardError)")
         #expect(rendered.status == 0, "\(rendered.standardError)")
         let lines = listed.standardOutput.split(separator: "\n").map { line in
@@ -76,9 +81,7 @@ struct MutationToolTests {
     func schemataSwitchOneMutant() throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("Fixture.swift")
-        try Self.fixture.write(to: file, atomically: true, encoding: .utf8)
-        let rendered = try Self.mutator(["--render", "--fixture", file.path])
+        let rendered = try Self.renderedFixture(in: folder).rendered
         try #require(rendered.status == 0, "\(rendered.standardError)")
         let schemata = folder.appendingPathComponent("Schemata.swift")
         try rendered.standardOutput.write(to: schemata, atomically: true, encoding: .utf8)
