@@ -19,6 +19,12 @@ struct MutationToolTests {
 
         func margin(_ a: Double, _ b: Double) -> Double { -(a - b) }
 
+        #if arch(x86_64)
+        let lanes = 4
+        #else
+        let lanes = 8
+        #endif
+
         """
 
     /// Worked out by hand from the operators docs/Mutation.md lists.
@@ -37,7 +43,14 @@ struct MutationToolTests {
         "11:55 arithmetic: a - b → a + b",
         "11:55 swapped operands: a - b → b - a",
         "11:55 dropped term: a - b → a",
-    ]
+    ] + thisMachinesBranch
+
+    /// Only the `#if arch` branch this machine compiles is mutated.
+    #if arch(x86_64)
+    static let thisMachinesBranch = ["14:13 constant: 4 → 5", "14:13 constant: 4 → 3"]
+    #else
+    static let thisMachinesBranch = ["16:13 constant: 8 → 9", "16:13 constant: 8 → 7"]
+    #endif
 
     static func mutator(_ arguments: [String]) throws -> ProcessResult {
         try ProcessResult.run(
@@ -58,7 +71,7 @@ struct MutationToolTests {
         return (file, try mutator(["--render", "--fixture", file.path]))
     }
 
-    @Test("lists exactly the hand-derived mutants of the fixture and leaves the fixture untouched")
+    @Test("lists exactly the hand-derived mutants of the fixture (this machine's #if arch branch only), leaves it untouched")
     func listsFixtureMutants() throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -90,7 +103,7 @@ struct MutationToolTests {
             import Foundation
             let active = Int(ProcessInfo.processInfo.environment["ADAR_MUTANT"] ?? "") ?? 0
             func adarMutantFixture(_ id: Int) -> Bool { id == active }
-            print(clamp(3, 5), clamp(7, 5), total([1, 2, 3]), margin(2, 5))
+            print(clamp(3, 5), clamp(7, 5), total([1, 2, 3]), margin(2, 5), lanes)
 
             """.write(to: driver, atomically: true, encoding: .utf8)
         let program = folder.appendingPathComponent("fixture")
@@ -100,7 +113,11 @@ struct MutationToolTests {
         try #require(compiled.status == 0, "\(compiled.standardError)")
 
         let original = try ProcessResult.run(program, [], environment: ["ADAR_MUTANT": "0"])
-        #expect(original.standardOutput == "3 5 12 3.0\n")
+        #if arch(x86_64)
+        #expect(original.standardOutput == "3 5 12 3.0 4\n")
+        #else
+        #expect(original.standardOutput == "3 5 12 3.0 8\n")
+        #endif
         var unchanged: [Int] = []
         for id in 1...Self.expectedMutants.count {
             let mutated = try ProcessResult.run(program, [], environment: ["ADAR_MUTANT": String(id)])
