@@ -32,4 +32,24 @@ struct MutationKillTests {
             }
         }
     }
+
+    /// S5/E1: a shape error names the field, the smallest value accepted and the value given.
+    /// Kills `expected: 1 → 0` in `DenseRows32.init`'s dimension guard, and the guards'
+    /// boundaries (`rows >= 0` → `rows > 0`: an empty batch is a valid batch).
+    @Test("S5/E1: DenseRows32 refuses d = 0 and rows < 0 with the exact shape error; 0 rows is a batch")
+    func denseRowsShapeErrors() throws {
+        #expect(throws: ADARError.shapeMismatch(field: "dimension", expected: 1, actual: 0)) {
+            try DenseRows32(rows: 1, dimension: 0, poolSize: 1, users: [], positives: [], pool: [])
+        }
+        #expect(throws: ADARError.shapeMismatch(field: "rows", expected: 0, actual: -1)) {
+            try DenseRows32(rows: -1, dimension: 1, poolSize: 1, users: [], positives: [], pool: [])
+        }
+        #expect(throws: ADARError.emptyPool) {
+            try DenseRows32(rows: 1, dimension: 1, poolSize: 0, users: [0], positives: [0], pool: [])
+        }
+        let empty = try DenseRows32(rows: 0, dimension: 1, poolSize: 1, users: [], positives: [], pool: [])
+        #expect(empty.rows == 0)
+        let smallest = try DenseRows32(rows: 1, dimension: 1, poolSize: 1, users: [1], positives: [2], pool: [3])
+        #expect(smallest.pool == [3])
+    }
 }
