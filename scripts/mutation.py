@@ -70,16 +70,21 @@ def main() -> int:
         return check_equivalents(args.equivalents, equivalents, mutants)
     journal = load_journal(args.journal) if args.resume or args.report_only or args.survivors else {}
     results: dict[str, dict] = {}
+    by_label = {entry.get("label"): entry for entry in journal.values()}
     for m in mutants:
+        # A journal entry with the same label (file, line, column, change) is this mutant; else
+        # one with the same content key (the code moved).
+        entry = by_label.get(m.label()) or journal.get(m.key())
         if m.key() in equivalents:
             results[m.key()] = {"status": "equivalent", "reason": equivalents[m.key()]}
-        elif m.key() in journal and (args.report_only or journal[m.key()]["status"] != "survived"):
-            results[m.key()] = journal[m.key()]
+        elif entry and (args.report_only or entry["status"] != "survived"):
+            results[m.key()] = entry
     if args.report_only:
         write_outputs(args, mutants, results, root)
         return 0
     if args.survivors:
-        args.survivors = {key for key, entry in journal.items() if entry["status"] == "survived"}
+        survived = {entry.get("label") for entry in journal.values() if entry["status"] == "survived"}
+        args.survivors = {m.key() for m in mutants if m.label() in survived}
     selected = select(mutants, results, args)
     print(f"mutation: {len(mutants)} mutants; {len(selected)} to run "
           f"({sum(1 for r in results.values() if r['status'] == 'equivalent')} recorded equivalent)", flush=True)

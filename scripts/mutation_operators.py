@@ -72,10 +72,12 @@ class Mutant:
     span: tuple[int, int]  # offsets of `original` in the file
     source_line: str  # the whole line, stripped: equivalents are matched by it
     id: int = 0
+    occurrence: int = 1  # the same change on an identical line earlier in the file makes this 2, …
 
     def key(self) -> str:
         """Stable identity without line numbers: the equivalents file matches on it."""
-        return f"{self.file} | {self.operator} | {_one_line(self.original)} → {_one_line(self.replacement)} | {self.source_line}"
+        line = self.source_line + (f" (occurrence {self.occurrence})" if self.occurrence > 1 else "")
+        return f"{self.file} | {self.operator} | {_one_line(self.original)} → {_one_line(self.replacement)} | {line}"
 
     def label(self) -> str:
         return f"{self.file}:{self.line}:{self.column} {self.operator}: {_one_line(self.original)} → {_one_line(self.replacement)}"
@@ -415,7 +417,13 @@ def mutants_of(path: str, text: str) -> list[Mutant]:
                 body = src(k + 1, close - 1)
                 for delta in ("+ 1", "- 1"):
                     add("index", tokens[k + 1].start, tokens[close - 1].end, f"{body} {delta}", t.start)
-    return _nested(found)
+    kept = _nested(found)
+    seen: dict[str, int] = {}
+    for m in kept:
+        first_key = m.key()
+        seen[first_key] = seen.get(first_key, 0) + 1
+        m.occurrence = seen[first_key]
+    return kept
 
 
 def _nested(found: list[Mutant]) -> list[Mutant]:

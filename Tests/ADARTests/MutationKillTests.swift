@@ -52,4 +52,23 @@ struct MutationKillTests {
         let smallest = try DenseRows32(rows: 1, dimension: 1, poolSize: 1, users: [1], positives: [2], pool: [3])
         #expect(smallest.pool == [3])
     }
+
+    /// S5/E1: the first offending row wins on the optimised path too, when that row's error is in ε.
+    /// ε's error must carry its row (`i / d`), not a scaled index: kills `i / d → i * d`, which
+    /// made the user error of row 2 win over ε's error in row 1.
+    @Test("S5/E1: ε's error in row 1 wins over a user's in row 2 on the optimised path, any thread count")
+    func epsilonErrorKeepsItsRow() throws {
+        var users: [Float] = [1, 0, 0.5, 0.5, -1, 2], epsilon: [Float] = [0.1, -0.2, 0.3, -0.4, 0.5, -0.6]
+        users[2 * 2] = .nan           // row 2, the user
+        epsilon[1 * 2 + 1] = .nan     // row 1, ε component 1
+        let rows = try DenseRows32(rows: 3, dimension: 2, poolSize: 2, users: users,
+                                   positives: [1, 1, 2, 0, 0.3, 0.3], pool: [0, 1, 1, 0, 0.2, 0.1, 0.1, 0.2, 1, 1, -1, 0])
+        let synthesizer = ADARSynthesizer(schedule: try NoiseSchedule(.defaultCosine, steps: 100),
+                                          configuration: try ADARConfiguration())
+        for threads in [1, 2] {
+            #expect(throws: ADARError.nonFinite(row: 1, field: "epsilon", component: 1)) {
+                try synthesizer.synthesize(rows, noise: .explicit(epsilon), into: SynthesisBuffers(), threads: threads)
+            }
+        }
+    }
 }
