@@ -34,9 +34,9 @@ struct MutationKillTests {
     }
 
     /// S5/E1: a shape error names the field, the smallest value accepted and the value given.
-    /// Kills `expected: 1 → 0` in `DenseRows32.init`'s dimension guard, and the guards'
-    /// boundaries (`rows >= 0` → `rows > 0`: an empty batch is a valid batch).
-    @Test("S5/E1: DenseRows32 refuses d = 0 and rows < 0 with the exact shape error; 0 rows is a batch")
+    /// Kills `expected: 1 → 0` in `DenseRows32.init`'s dimension guard, `rows * width → rows / width`
+    /// in its length check, and the guards' boundaries (`rows >= 0` → `rows > 0`: an empty batch is valid).
+    @Test("S5/E1: DenseRows32 refuses d = 0, rows < 0 and wrong lengths with the exact shape error; 0 rows is a batch")
     func denseRowsShapeErrors() throws {
         #expect(throws: ADARError.shapeMismatch(field: "dimension", expected: 1, actual: 0)) {
             try DenseRows32(rows: 1, dimension: 0, poolSize: 1, users: [], positives: [], pool: [])
@@ -46,6 +46,13 @@ struct MutationKillTests {
         }
         #expect(throws: ADARError.emptyPool) {
             try DenseRows32(rows: 1, dimension: 1, poolSize: 0, users: [0], positives: [0], pool: [])
+        }
+        let zeros = { (count: Int) in [Float](repeating: 0, count: count) }
+        #expect(throws: ADARError.shapeMismatch(field: "user", expected: 6, actual: 5)) {
+            try DenseRows32(rows: 2, dimension: 3, poolSize: 2, users: zeros(5), positives: zeros(6), pool: zeros(12))
+        }
+        #expect(throws: ADARError.shapeMismatch(field: "pool", expected: 12, actual: 11)) {
+            try DenseRows32(rows: 2, dimension: 3, poolSize: 2, users: zeros(6), positives: zeros(6), pool: zeros(11))
         }
         let empty = try DenseRows32(rows: 0, dimension: 1, poolSize: 1, users: [], positives: [], pool: [])
         #expect(empty.rows == 0)
