@@ -402,7 +402,8 @@ class Scratch:
             if counted := re.search(r"Test run with (\d+) tests?", line):
                 outcome["tests"] = int(counted.group(1))
             if FAILURE_LINE.search(line):
-                outcome = {"status": "killed", "how": "test", "by": line.strip()[:300]}
+                how = "crash" if "Fatal error" in line else "test"
+                outcome = {"status": "killed", "how": how, "by": line.strip()[:300]}
                 self._stop_child()
                 break
         self.child.wait()
