@@ -93,7 +93,7 @@ def main() -> int:
     scratch.create()
     baseline: dict[str, dict] = {}
     try:
-        compiled = scratch.build_schemata(selected, results)
+        compiled = scratch.build_schemata(selected, results, lambda m, r: append_journal(args.journal, m, r))
         write_outputs(args, mutants, results, root)
         baseline.update({stage: scratch.run_tests(0, stage_filter, timeout=None) for stage, stage_filter in stages(args, None)})
         for stage, outcome in baseline.items():
@@ -262,7 +262,7 @@ class Scratch:
             shutil.rmtree(self.path, ignore_errors=True)
         self.path = ""
 
-    def build_schemata(self, selected: list[ops.Mutant], results: dict) -> list[ops.Mutant]:
+    def build_schemata(self, selected: list[ops.Mutant], results: dict, record) -> list[ops.Mutant]:
         """Writes every selected mutant into the copy and builds it; a mutant the compiler rejects
         is recorded and left out of the next attempt. Returns the compiled ones."""
         alive = list(selected)
@@ -283,6 +283,7 @@ class Scratch:
             for m in alive:
                 if m.id in blamed:
                     results[m.key()] = {"status": blamed[m.id], "label": m.label()}
+                    record(m, results[m.key()])
             alive = [m for m in alive if m.id not in blamed]
         sys.exit("mutation: the schemata still do not compile after 15 attempts")
 
