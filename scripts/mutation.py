@@ -71,10 +71,12 @@ def main() -> int:
     journal = load_journal(args.journal) if args.resume or args.report_only or args.survivors else {}
     results: dict[str, dict] = {}
     by_label = {entry.get("label"): entry for entry in journal.values()}
+    labels = {m.label() for m in mutants}
+    moved = {key: entry for key, entry in journal.items() if entry.get("label") not in labels}
     for m in mutants:
         # A journal entry with the same label (file, line, column, change) is this mutant; else
-        # one with the same content key (the code moved).
-        entry = by_label.get(m.label()) or journal.get(m.key())
+        # one with the same content key whose own label is gone (the code moved).
+        entry = by_label.get(m.label()) or moved.get(m.key())
         if m.key() in equivalents:
             results[m.key()] = {"status": "equivalent", "reason": equivalents[m.key()]}
         elif entry and (args.report_only or entry["status"] != "survived"):
