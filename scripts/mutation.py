@@ -137,6 +137,7 @@ def parse_arguments() -> argparse.Namespace:
     p.add_argument("--journal", default="results/mutation-results.jsonl")
     p.add_argument("--survivors", action="store_true",
                    help="run again only the mutants the journal records as survived (after adding tests)")
+    p.add_argument("--note", default="", help="a paragraph for the report: how this run was made")
     p.add_argument("--report-only", action="store_true", help="write the report from the journal; run nothing")
     p.add_argument("--report", default="results/mutation-report.md")
     p.add_argument("--equivalents", default=EQUIVALENTS, metavar="FILE",
@@ -477,6 +478,7 @@ def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: 
         f"`make mutation` (scripts/mutation.py, docs/Mutation.md) at commit {commit}, "
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
         coverage,
+        *([args.note, ""] if args.note else []),
         f"Tests per mutant: {stage_note}. Score = killed / (killed + survived); equivalent mutants "
         "(scripts/mutation-equivalents.txt) and mutants that do not compile are not counted; \"not run\" "
         "includes mutants whose schema the compiler rejected (docs/Mutation.md).",
