@@ -1,6 +1,6 @@
 # The README's commands. Each installs GSL, SQLite's headers and pkg-config first when missing.
 .PHONY: deps demo verify test conform bench bench-epoch bench-quick
-.PHONY: deps-torch conform-pytorch
+.PHONY: deps-torch conform-pytorch mutation
 
 deps:
 	@bash scripts/ensure-deps.sh
@@ -69,3 +69,9 @@ bench-epoch: deps deps-torch
 bench-quick: deps
 	swift build -c release --product adar-bench
 	.build/release/adar-bench --quick
+
+# The test gate's own mutation score (docs/Mutation.md): every mutant of Sources/ADARReference and
+# Sources/ADAR against the tests, in a temporary copy of the tree; writes results/mutation-report.md.
+# Slow (hours on two cores), not in CI. A part: make mutation MUTATION_OPTIONS="--sample 1 --limit 50".
+mutation: deps
+	python3 scripts/mutation.py $(MUTATION_OPTIONS)
