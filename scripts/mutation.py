@@ -20,6 +20,7 @@ import collections
 import datetime
 import fnmatch
 import json
+import math
 import os
 import random
 import re
@@ -435,6 +436,24 @@ def mean_seconds(results: dict) -> str:
     return f"{sum(times) / len(times):.0f} s over {len(times)} mutants" if times else "–"
 
 
+def kill_rate_lower_bound(killed: int, judged: int, alpha: float = 0.05) -> float:
+    """One-sided Clopper–Pearson lower bound on the population's kill rate from
+    `killed` of `judged` mutants drawn at random: the p with P(X ≥ killed | judged, p) = α."""
+    if judged == 0 or killed == 0:
+        return 0.0
+    if killed == judged:
+        return alpha ** (1 / judged)
+
+    def tail(p: float) -> float:   # P(X ≥ killed), increasing in p
+        return sum(math.comb(judged, i) * p ** i * (1 - p) ** (judged - i) for i in range(killed, judged + 1))
+
+    low, high = 0.0, 1.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        low, high = (middle, high) if tail(middle) < alpha else (low, middle)
+    return low
+
+
 def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: dict, root: str,
                   baseline: dict | None = None) -> None:
     rows = collections.OrderedDict()
@@ -450,14 +469,18 @@ def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: 
         judged = c["killed"] + c["survived"]
         return f"{100 * c['killed'] / judged:.1f} %" if judged else "–"
 
+    def bound(c: collections.Counter) -> str:
+        judged = c["killed"] + c["survived"]
+        return f"{100 * kill_rate_lower_bound(c['killed'], judged):.1f} %" if judged else "–"
+
     def line(name: str, c: collections.Counter) -> str:
         run = c["killed"] + c["survived"]
         extra = ", ".join(f"{c[f'killed by {h}']} {h}" for h in ("timeout", "crash") if c[f"killed by {h}"])
         return (f"| {name} | {c['generated']} | {run} | {c['killed']}{f' ({extra})' if extra else ''} | "
-                f"{c['survived']} | {c['equivalent']} | {c['did not compile']} | {c['not run'] + c['schema rejected']} | {score(c)} |")
+                f"{c['survived']} | {c['equivalent']} | {c['did not compile']} | {c['not run'] + c['schema rejected']} | {score(c)} | {bound(c)} |")
 
-    header = ("| | mutants | run | killed | survived | equivalent | did not compile | not run | score |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    header = ("| | mutants | run | killed | survived | equivalent | did not compile | not run | score | 95 % lower bound |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     modules = collections.OrderedDict((mod, collections.Counter()) for mod in MODULES)
     for f, c in rows.items():
         modules[f.split("/")[1]].update(c)
@@ -481,7 +504,9 @@ def write_outputs(args: argparse.Namespace, mutants: list[ops.Mutant], results: 
         *([args.note, ""] if args.note else []),
         f"Tests per mutant: {stage_note}. Score = killed / (killed + survived); equivalent mutants "
         "(scripts/mutation-equivalents.txt) and mutants that do not compile are not counted; \"not run\" "
-        "includes mutants whose schema the compiler rejected (docs/Mutation.md).",
+        "includes mutants whose schema the compiler rejected (docs/Mutation.md). \"95 % lower bound\": the "
+        "one-sided Clopper–Pearson bound on the kill rate of *all* the row's mutants, valid when the judged ones "
+        "were drawn at random (`--sample`) and equal to nothing more than the score's floor otherwise.",
         "",
         "## Cost",
         "",

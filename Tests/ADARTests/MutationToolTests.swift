@@ -141,4 +141,23 @@ struct MutationToolTests {
         #expect(refused.standardError.contains("Sources/ADAR/Gone.swift | relational | a < b → a <= b | a < b"))
         #expect(refused.standardError.contains("judge the mutant again"))
     }
+
+    @Test("the report's 95 % lower bound is the one-sided Clopper–Pearson bound")
+    func killRateLowerBound() throws {
+        // Expected values: all killed, α^(1/n) in closed form; otherwise scipy's
+        // beta.ppf(0.05, k, n − k + 1), computed outside this repository.
+        let cases: [(killed: Int, judged: Int, expected: Double)] = [
+            (70, 70, 0.9581066559331114), (17, 17, 0.8384338887392598), (58, 60, 0.8987641050758384), (0, 5, 0),
+        ]
+        let calls = cases.map { "print(repr(m.kill_rate_lower_bound(\($0.killed), \($0.judged))))" }.joined(separator: "; ")
+        let run = try ProcessResult.run(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import sys; sys.path.insert(0, 'scripts'); import mutation as m; " + calls],
+            in: ADARExecutable.repositoryRoot)
+        #expect(run.status == 0, "\(run.standardError)")
+        let values = run.standardOutput.split(separator: "\n").compactMap { Double($0) }
+        #expect(values.count == cases.count, "\(run.standardOutput)")
+        for (value, c) in zip(values, cases) {
+            #expect(abs(value - c.expected) <= 1e-12, "\(c.killed) of \(c.judged): \(value), expected \(c.expected)")
+        }
+    }
 }
