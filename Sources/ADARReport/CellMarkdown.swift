@@ -47,7 +47,7 @@ public enum CellMarkdown {
         for row in report.rows {
             // A smaller tuning budget is said beside the row (docs/PROTOCOL.md, "Equal budgets").
             let budget = row.configurationsTuned < largestBudget
-                ? " (\(row.configurationsTuned) configurations tuned, others up to \(largestBudget))" : ""
+                ? " (\(row.configurationsTuned) configuration\(row.configurationsTuned == 1 ? "" : "s") tuned, others up to \(largestBudget))" : ""
             let cells = [
                 escape(row.sampler) + (row.isADAR ? " (ADAR)" : "") + budget,
                 String(row.runs.count),
