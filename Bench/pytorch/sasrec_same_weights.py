@@ -318,6 +318,12 @@ def adam_steps_check(adar, shape, seed, users, batch, steps_count, rate=0.2, lr=
           f"{sorted(set(s['epoch'] for s in steps))}), dropout {rate}, lr {lr}, seed {seed}:")
     problem = independent_rows(dict(shape, seed=seed), sequences, steps, batch)
     print(f"  order, rows and negatives derived independently: {problem or 'as expected'}")
+    # The derivation must see a negative drawn from the user's training items.
+    first = steps[0]
+    row = next(r for r, p in enumerate(first["positives"]) if p != 0)
+    planted_negative = [dict(first, negatives=first["negatives"][:row] + [first["positives"][row]] + first["negatives"][row + 1:])]
+    caught_negative = independent_rows(dict(shape, seed=seed), sequences, planted_negative, batch) is not None
+    print(f"  planted: a training item as a negative: {'caught' if caught_negative else 'NOT CAUGHT'}")
     shape = dict(shape, seed=seed)
     keys = key_bias(shape)
     start = torch.tensor(initial, dtype=torch.float64)[~keys]
@@ -342,7 +348,7 @@ def adam_steps_check(adar, shape, seed, users, batch, steps_count, rate=0.2, lr=
     print(f"  {'AGREE' if passed else 'DISAGREE'} (Swift's change ≤ max(10 × torch f32's, 1e-4) at every step)")
     for name, was in caught.items():
         print(f"  planted bug, the peer with {name}: {'caught' if was else 'NOT CAUGHT'}")
-    return passed and all(caught.values())
+    return passed and caught_negative and all(caught.values())
 
 
 def ks_statistic(a, b):
