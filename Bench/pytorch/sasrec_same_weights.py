@@ -18,7 +18,8 @@ PyTorch peer (sasrec.py's model and loss) on identical weights and one fixed bat
    from its initial weights over two epochs of a synthetic set; the peer takes the same K steps (sasrec.py's loss and
    torch.optim.Adam as in sasrec.py, Swift's rows, negatives and masks) from the same weights. Checked independently
    of Swift: each epoch's users are a permutation of the users with a training item, each step's rows are the last
-   L + 1 training items left-padded, every negative lies outside the user's training items (and is not padding).
+   L + 1 training items left-padded, every negative lies outside the user's training items (and is not padding); and
+   sasrec_swift_streams.py (sasrec.py --swift-streams) must reproduce the order and every negative bit for bit.
    Compared after each step: the parameters' change since the start, normwise against torch's binary64 run, Swift's
    error beside torch's own binary32 error; Swift must stay within 10× torch's binary32 error (floored at 1e-4).
    Left out: the key projection's bias, whose gradient is exactly zero in exact arithmetic (a softmax does not see a
@@ -48,6 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "examples", "ports", "pytorch")]
 from sasrec import SASRec, bce_loss, draw_outside, evaluate, left_padded  # noqa: E402
 from adar_torch import philox4x32  # noqa: E402
+from sasrec_swift_streams import epoch_order, negative as swift_negative  # noqa: E402
 
 UNIT_ROUNDOFF = 2.0 ** -24
 MUTATIONS = ["embeddingWithoutScale", "causalMaskOffByOne", "layerNormUnbiasedVariance", "leakyFeedForward",
@@ -318,6 +320,17 @@ def adam_steps_check(adar, shape, seed, users, batch, steps_count, rate=0.2, lr=
           f"{sorted(set(s['epoch'] for s in steps))}), dropout {rate}, lr {lr}, seed {seed}:")
     problem = independent_rows(dict(shape, seed=seed), sequences, steps, batch)
     print(f"  order, rows and negatives derived independently: {problem or 'as expected'}")
+    # sasrec.py --swift-streams must draw what Swift draws: the order and every negative, bit for bit.
+    train = [q[:-2] if len(q) >= 3 else q for q in sequences]
+    trained = [u for u in range(len(train)) if train[u]]
+    length = shape["length"]
+    same_streams = all(
+        [u for t in steps if t["epoch"] == e for u in t["users"]]
+        == epoch_order(seed, e, trained)[:sum(len(t["users"]) for t in steps if t["epoch"] == e)]
+        for e in {t["epoch"] for t in steps}) and all(
+        swift_negative(seed, t["epoch"], t["rowOffset"] + r, set(train[t["users"][r // length]]), shape["items"]) == n
+        for t in steps for r, n in enumerate(t["negatives"]) if n != 0)
+    print(f"  sasrec_swift_streams.py's order and negatives against Swift's: {'the same' if same_streams else 'DIFFERENT'}")
     # The derivation must see a negative drawn from the user's training items.
     first = steps[0]
     row = next(r for r, p in enumerate(first["positives"]) if p != 0)
@@ -348,7 +361,7 @@ def adam_steps_check(adar, shape, seed, users, batch, steps_count, rate=0.2, lr=
     print(f"  {'AGREE' if passed else 'DISAGREE'} (Swift's change ≤ max(10 × torch f32's, 1e-4) at every step)")
     for name, was in caught.items():
         print(f"  planted bug, the peer with {name}: {'caught' if was else 'NOT CAUGHT'}")
-    return passed and caught_negative and all(caught.values())
+    return passed and same_streams and caught_negative and all(caught.values())
 
 
 def ks_statistic(a, b):
