@@ -22,41 +22,41 @@ struct SASRecTrajectoryTests {
         var adam = try Adam<Float>(count: encoder.layout.count, learningRate: 1e-3, beta1: 0.9, beta2: beta2)
         let workspace = SASRecWorkspace<Float>(configuration: model, sequences: 4)
         var after: [[Float]] = []
-        var epoch = 0
-        while after.count < steps {
-            epoch += 1
-            let order = trainer.epochOrder(epoch)
-            for first in stride(from: 0, to: order.count, by: 4) where after.count < steps {
-                let users = Array(order[first ..< min(first + 4, order.count)])
-                let rowOffset = UInt64(first * model.length)
-                let (ids, positives) = trainer.trainingRows(users)
-                let negatives = trainer.drawCandidates(users: users, positives: positives, epoch: epoch, rowOffset: rowOffset, threads: 1)
-                let dropout = try Dropout(seed: 7, epoch: epoch, rate: model.dropout, rowOffset: rowOffset)
-                var gradient = [Float](repeating: 0, count: encoder.layout.count)
-                try encoder.forward(ids, sequences: users.count, dropout: dropout, workspace: workspace, threads: 1)
-                _ = try SequenceBCELoss.lossAndGradient(encoder: encoder, workspace: workspace, sequences: users.count,
-                                                        positives: positives, negatives: negatives, gradient: &gradient)
-                try encoder.backward(ids, sequences: users.count, dropout: dropout, workspace: workspace, gradient: &gradient, threads: 1)
-                try adam.step(&encoder.parameters, gradient: gradient, threads: 1)
-                after.append(encoder.parameters)
-            }
+        try eachStep(of: trainer, count: steps) { users, epoch, rowOffset in
+            let (ids, positives) = trainer.trainingRows(users)
+            let negatives = trainer.drawCandidates(users: users, positives: positives, epoch: epoch, rowOffset: rowOffset, threads: 1)
+            let dropout = try Dropout(seed: 7, epoch: epoch, rate: model.dropout, rowOffset: rowOffset)
+            var gradient = [Float](repeating: 0, count: encoder.layout.count)
+            try encoder.forward(ids, sequences: users.count, dropout: dropout, workspace: workspace, threads: 1)
+            _ = try SequenceBCELoss.lossAndGradient(encoder: encoder, workspace: workspace, sequences: users.count,
+                                                    positives: positives, negatives: negatives, gradient: &gradient)
+            try encoder.backward(ids, sequences: users.count, dropout: dropout, workspace: workspace, gradient: &gradient, threads: 1)
+            try adam.step(&encoder.parameters, gradient: gradient, threads: 1)
+            after.append(encoder.parameters)
         }
         return after
+    }
+
+    /// The first `count` batches (of 4) of epochs 1, 2, … in the trainer's order: users, epoch, the batch's first row.
+    static func eachStep(of trainer: SASRecTrainer, count: Int, _ body: ([Int], Int, UInt64) throws -> Void) throws {
+        var done = 0, epoch = 0
+        while done < count {
+            epoch += 1
+            let order = trainer.epochOrder(epoch)
+            for first in stride(from: 0, to: order.count, by: 4) where done < count {
+                try body(Array(order[first ..< min(first + 4, order.count)]), epoch, UInt64(first * model.length))
+                done += 1
+            }
+        }
     }
 
     /// The trainer's own parameters after each of its first `steps` steps.
     static func trained(steps: Int) throws -> [[Float]] {
         let trainer = try SASRecTrainer(data: data, configuration: SASRecTrainingConfiguration(model: model, batchSize: 4), seed: 7)
         var after: [[Float]] = []
-        var epoch = 0
-        while after.count < steps {
-            epoch += 1
-            let order = trainer.epochOrder(epoch)
-            for first in stride(from: 0, to: order.count, by: 4) where after.count < steps {
-                _ = try trainer.trainBatch(Array(order[first ..< min(first + 4, order.count)]), epoch: epoch,
-                                           rowOffset: UInt64(first * model.length), threads: 2)
-                after.append(trainer.encoder.parameters)
-            }
+        try eachStep(of: trainer, count: steps) { users, epoch, rowOffset in
+            _ = try trainer.trainBatch(users, epoch: epoch, rowOffset: rowOffset, threads: 2)
+            after.append(trainer.encoder.parameters)
         }
         return after
     }
