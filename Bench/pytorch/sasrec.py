@@ -25,6 +25,8 @@ import time
 import numpy as np
 import torch
 
+from sasrec_swift_streams import epoch_order, negative as swift_negative
+
 
 def read_rows(path, id_offset):
     rows = []
@@ -195,6 +197,8 @@ def main():
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--swift-streams", action="store_true", help="draw the epoch order and the negatives as the "
+                        "Swift trainer does (sasrec_swift_streams.py), not from numpy; dropout stays torch's")
     parser.add_argument("--initial-weights", help="start from these weights instead of torch's init: the JSON line "
                         "`adar sasrec-gradient` prints (its \"parameters\", SASRecLayout's order = model.parameters())")
     args = parser.parse_args()
@@ -217,7 +221,7 @@ def main():
     best, best_epoch, best_state, without, evaluations = -1.0, 0, None, 0, []
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
-        order = rng.permutation(trained_users)
+        order = epoch_order(args.seed, epoch, trained_users) if args.swift_streams else rng.permutation(trained_users)
         loss_sum, row_count = 0.0, 0
         for first in range(0, len(order), args.batch):
             chunk = order[first:first + args.batch]
@@ -227,7 +231,12 @@ def main():
             negatives = torch.zeros_like(positives)
             for row, user in enumerate(chunk):
                 count = int(mask[row].sum())
-                negatives[row, length - count:] = torch.from_numpy(draw_outside(rng, items, training_sets[user], count))
+                if args.swift_streams:  # S10's row number b = s·L + p, s the sequence's place in the epoch's order
+                    negatives[row, length - count:] = torch.tensor([
+                        swift_negative(args.seed, epoch, (first + row) * length + p, training_sets[user], items)
+                        for p in range(length - count, length)])
+                else:
+                    negatives[row, length - count:] = torch.from_numpy(draw_outside(rng, items, training_sets[user], count))
             loss = bce_loss(model, ids, positives, negatives, args.l2)
             optimizer.zero_grad()
             loss.backward()
@@ -254,7 +263,8 @@ def main():
     result = evaluate(model, items, histories, test, length, args.batch)
     print(json.dumps({"dataset": args.dataset, "seed": args.seed, "maxLength": length, "bestEpoch": best_epoch,
                       "bestValidationNDCG@10": best, "test": result, "evaluations": evaluations,
-                      "torch": torch.__version__, "threads": args.threads}))
+                      "torch": torch.__version__, "threads": args.threads, "swiftStreams": args.swift_streams,
+                      "initialWeights": args.initial_weights}))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,20 @@ PyTorch peer (sasrec.py's model and loss) on identical weights and one fixed bat
 2. Evaluation. The validation ranking (leave-one-out, history excluded, HR/NDCG@10/20) of the same weights on a
    synthetic set: Swift's `SASRecTrainer.evaluate` against sasrec.py's `evaluate`, to the same ranks; the peer with
    the history included must differ.
-3. Initial distribution. For ML-100K's shape, Swift's initial tensors and the peer's (torch's RNG) must agree:
+3. Adam steps. Swift's `SASRecTrainer` (as `adar train --model sasrec` trains: epoch order, S10's rows, uniform
+   negatives, dropout masks, Adam with SASRec.pytorch's betas, the gradient buffer reused across steps) takes K steps
+   from its initial weights over two epochs of a synthetic set; the peer takes the same K steps (sasrec.py's loss and
+   torch.optim.Adam as in sasrec.py, Swift's rows, negatives and masks) from the same weights. Checked independently
+   of Swift: each epoch's users are a permutation of the users with a training item, each step's rows are the last
+   L + 1 training items left-padded, every negative lies outside the user's training items (and is not padding); and
+   sasrec_swift_streams.py (sasrec.py --swift-streams) must reproduce the order and every negative bit for bit.
+   Compared after each step: the parameters' change since the start, normwise against torch's binary64 run, Swift's
+   error beside torch's own binary32 error; Swift must stay within 10× torch's binary32 error (floored at 1e-4).
+   Left out: the key projection's bias, whose gradient is exactly zero in exact arithmetic (a softmax does not see a
+   shift common to all keys) — Adam's m/√v turns its rounding-level binary32 gradient into steps of up to lr in either
+   direction, in torch's binary32 as in Swift's, with no effect on any output. Planted: the peer with β₂ = 0.999 and
+   the peer without bias correction must disagree.
+4. Initial distribution. For ML-100K's shape, Swift's initial tensors and the peer's (torch's RNG) must agree:
    constants exactly, random tensors by a two-sample Kolmogorov–Smirnov test at α = 10⁻³ (the test must reject the
    peer's item table against PyTorch's default Embedding init, N(0, 1)).
 
@@ -36,6 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "examples", "ports", "pytorch")]
 from sasrec import SASRec, bce_loss, draw_outside, evaluate, left_padded  # noqa: E402
 from adar_torch import philox4x32  # noqa: E402
+from sasrec_swift_streams import epoch_order, negative as swift_negative  # noqa: E402
 
 UNIT_ROUNDOFF = 2.0 ** -24
 MUTATIONS = ["embeddingWithoutScale", "causalMaskOffByOne", "layerNormUnbiasedVariance", "leakyFeedForward",
@@ -218,6 +232,138 @@ def evaluation_check(adar, shape, seed, users):
     return passed and included > 1e-9
 
 
+ADAM_FACTOR, ADAM_FLOOR = 10.0, 1e-4
+
+
+def peer_steps(shape, initial, steps, dtype, rate, lr, betas=(0.9, 0.98), bias_correction=True):
+    """The peer's parameters after each of Swift's training steps (its rows, negatives and masks), flat, in `dtype`."""
+    torch.manual_seed(0)  # the init is overwritten
+    model = SASRec(shape["items"], shape["dimension"], shape["length"], shape["blocks"], shape["heads"], rate).to(dtype)
+    torch.nn.utils.vector_to_parameters(torch.tensor(initial, dtype=torch.float32).to(dtype), model.parameters())
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=betas, eps=1e-8)
+    length, after = shape["length"], []
+    for step in steps:
+        spec = dict(rate=rate, seed=shape["seed"], epoch=step["epoch"], rowOffset=step["rowOffset"])
+        model.embedding_dropout = SwiftDropout(spec, [0])
+        for i, block in enumerate(model.blocks):
+            block.dropout = SwiftDropout(spec, [1 + 3 * i, 2 + 3 * i, 3 + 3 * i])
+        ids, positives, negatives = (torch.tensor(step[k]).view(-1, length) for k in ("ids", "positives", "negatives"))
+        loss = bce_loss(model, ids, positives, negatives, 0.0)
+        optimizer.zero_grad()
+        loss.backward()
+        model.items.weight.grad[0].zero_()  # padding never trains (sasrec.py's training step)
+        if bias_correction:
+            optimizer.step()
+        else:  # the planted bug: Adam without its bias corrections
+            with torch.no_grad():
+                for p in model.parameters():
+                    state = optimizer.state.setdefault(p, {"m": torch.zeros_like(p), "v": torch.zeros_like(p)})
+                    state["m"].mul_(betas[0]).add_(p.grad, alpha=1 - betas[0])
+                    state["v"].mul_(betas[1]).addcmul_(p.grad, p.grad, value=1 - betas[1])
+                    p.sub_(lr * state["m"] / (state["v"].sqrt() + 1e-8))
+        after.append(torch.nn.utils.parameters_to_vector(model.parameters()).detach().double())
+    return after
+
+
+def key_bias(shape):
+    """The flat mask of every block's key-projection bias (the middle third of input_projection.bias)."""
+    model = SASRec(shape["items"], shape["dimension"], shape["length"], shape["blocks"], shape["heads"], 0.0)
+    mask, d = [], shape["dimension"]
+    for name, parameter in model.named_parameters():
+        part = torch.zeros(parameter.numel(), dtype=torch.bool)
+        if name.endswith("input_projection.bias"):
+            part[d:2 * d] = True
+        mask.append(part)
+    return torch.cat(mask)
+
+
+def independent_rows(shape, sequences, steps, batch):
+    """What the Swift steps must be, derived here: each epoch's order a permutation of the users with a training
+    item, batches of `batch` in that order, rows = left_padded(train, L + 1), negatives outside the training items.
+    Returns the first problem found, or None."""
+    length, train = shape["length"], [s[:-2] if len(s) >= 3 else s for s in sequences]
+    trained = sorted(u for u in range(len(train)) if train[u])
+    by_epoch = {}
+    for number, step in enumerate(steps):
+        by_epoch.setdefault(step["epoch"], []).append(step)
+        slots = [left_padded(train[u], length + 1) for u in step["users"]]
+        if step["ids"] != [i for s in slots for i in s[:-1]] or step["positives"] != [i for s in slots for i in s[1:]]:
+            return f"step {number + 1}: the rows are not the users' last L + 1 training items left-padded"
+        for r, (positive, negative) in enumerate(zip(step["positives"], step["negatives"])):
+            user = step["users"][r // length]
+            if (positive == 0) != (negative == 0) or (negative != 0 and negative in train[user]):
+                return f"step {number + 1}, row {r}: negative {negative} for user {user} (positive {positive})"
+    for epoch, epoch_steps in by_epoch.items():
+        users = [u for step in epoch_steps for u in step["users"]]
+        offsets = [step["rowOffset"] for step in epoch_steps]
+        if offsets != [i * batch * length for i in range(len(epoch_steps))]:
+            return f"epoch {epoch}: row offsets {offsets} are not s·L for the batches' first sequences"
+        if len(set(users)) != len(users) or not set(users) <= set(trained):
+            return f"epoch {epoch}: the users {users} are not part of a permutation of the users with a training item"
+        if len(epoch_steps) * batch >= len(trained) and sorted(users) != trained:
+            return f"epoch {epoch}: a full epoch did not visit every user with a training item once"
+    return None
+
+
+def adam_steps_check(adar, shape, seed, users, batch, steps_count, rate=0.2, lr=1e-3):
+    rng = np.random.default_rng(seed)
+    sequences = [[int(i) for i in rng.choice(np.arange(1, shape["items"] + 1), size=int(n), replace=False)]
+                 for n in rng.integers(3, 2 * shape["length"], size=users)]
+    ids, positives, negatives = fixed_batch(seed, shape["items"], shape["length"], [3])
+    request = dict(shape, seed=seed, ids=ids, positives=positives, negatives=negatives,
+                   dropout=dict(rate=rate, seed=seed, epoch=1, rowOffset=0),
+                   training=dict(sequences=sequences, batchSize=batch, steps=steps_count, learningRate=lr))
+    answer = swift(adar, request)
+    steps = answer["training"]
+    initial = answer["parameters"]
+    print(f"Adam steps, shape {shape}, {users} users, batch {batch}, {steps_count} steps (epochs "
+          f"{sorted(set(s['epoch'] for s in steps))}), dropout {rate}, lr {lr}, seed {seed}:")
+    problem = independent_rows(dict(shape, seed=seed), sequences, steps, batch)
+    print(f"  order, rows and negatives derived independently: {problem or 'as expected'}")
+    # sasrec.py --swift-streams must draw what Swift draws: the order and every negative, bit for bit.
+    train = [q[:-2] if len(q) >= 3 else q for q in sequences]
+    trained = [u for u in range(len(train)) if train[u]]
+    length = shape["length"]
+    same_streams = all(
+        [u for t in steps if t["epoch"] == e for u in t["users"]]
+        == epoch_order(seed, e, trained)[:sum(len(t["users"]) for t in steps if t["epoch"] == e)]
+        for e in {t["epoch"] for t in steps}) and all(
+        swift_negative(seed, t["epoch"], t["rowOffset"] + r, set(train[t["users"][r // length]]), shape["items"]) == n
+        for t in steps for r, n in enumerate(t["negatives"]) if n != 0)
+    print(f"  sasrec_swift_streams.py's order and negatives against Swift's: {'the same' if same_streams else 'DIFFERENT'}")
+    # The derivation must see a negative drawn from the user's training items.
+    first = steps[0]
+    row = next(r for r, p in enumerate(first["positives"]) if p != 0)
+    planted_negative = [dict(first, negatives=first["negatives"][:row] + [first["positives"][row]] + first["negatives"][row + 1:])]
+    caught_negative = independent_rows(dict(shape, seed=seed), sequences, planted_negative, batch) is not None
+    print(f"  planted: a training item as a negative: {'caught' if caught_negative else 'NOT CAUGHT'}")
+    shape = dict(shape, seed=seed)
+    keys = key_bias(shape)
+    start = torch.tensor(initial, dtype=torch.float64)[~keys]
+    reference = peer_steps(shape, initial, steps, torch.float64, rate, lr)
+    single = peer_steps(shape, initial, steps, torch.float32, rate, lr)
+    planted = {"β₂ = 0.999": peer_steps(shape, initial, steps, torch.float32, rate, lr, betas=(0.9, 0.999)),
+               "no bias correction": peer_steps(shape, initial, steps, torch.float32, rate, lr, bias_correction=False)}
+    print(f"  {'step':>4} {'epoch':>5} {'Swift vs f64':>13} {'torch f32 vs f64':>17} {'bound':>9}  "
+          + "  ".join(f"{name:>18}" for name in planted))
+    passed, caught = problem is None, {name: False for name in planted}
+    for number, step in enumerate(steps):
+        moved = reference[number][~keys] - start
+        swift_error = normwise(torch.tensor(step["parameters"], dtype=torch.float64)[~keys] - start, moved)
+        torch_error = normwise(single[number][~keys] - start, moved)
+        bound = max(ADAM_FACTOR * torch_error, ADAM_FLOOR)
+        planted_errors = {name: normwise(after[number][~keys] - start, moved) for name, after in planted.items()}
+        for name, error in planted_errors.items():
+            caught[name] |= error > bound
+        passed &= swift_error <= bound
+        print(f"  {number + 1:>4} {step['epoch']:>5} {swift_error:13.2e} {torch_error:17.2e} {bound:9.2e}  "
+              + "  ".join(f"{planted_errors[name]:18.2e}" for name in planted))
+    print(f"  {'AGREE' if passed else 'DISAGREE'} (Swift's change ≤ max(10 × torch f32's, 1e-4) at every step)")
+    for name, was in caught.items():
+        print(f"  planted bug, the peer with {name}: {'caught' if was else 'NOT CAUGHT'}")
+    return passed and same_streams and caught_negative and all(caught.values())
+
+
 def ks_statistic(a, b):
     a, b = np.sort(a), np.sort(b)
     values = np.concatenate([a, b])
@@ -278,6 +424,8 @@ def main():
     dropout = dict(rate=0.2, seed=args.seed, epoch=3, rowOffset=5 * 12)
     ok &= gradient_check(args.adar, dict(items=40, dimension=8, length=12, blocks=2, heads=2), args.seed + 2, lengths, dropout)
     ok &= evaluation_check(args.adar, dict(items=300, dimension=16, length=12, blocks=2, heads=1), args.seed, 400)
+    # 11 users in batches of 4: three steps an epoch (the last one short), so 8 steps reach into epoch 3.
+    ok &= adam_steps_check(args.adar, dict(items=60, dimension=8, length=12, blocks=2, heads=1), args.seed, 11, 4, 8)
     ok &= init_check(args.adar, dict(items=1682, dimension=50, length=50, blocks=2, heads=1), args.seed)
     print("same-weights check: " + ("PASS" if ok else "FAIL"))
     sys.exit(0 if ok else 1)

@@ -21,7 +21,11 @@ struct SASRecGradientCommand: ParsableCommand {
             "evaluation": {"sequences": [[items of each user, oldest first]]} also ranks each user's validation item as \
             `adar train --model sasrec` does (leave-one-out, history excluded) with these weights. Writes one JSON line: \
             {"loss", "rows", "parameters", "hidden", "gradient", "validation" (HR/NDCG@10/20, with "evaluation")}. \
-            The computation is binary32.
+            Optional "training": {"sequences", "batchSize", "steps", "learningRate"} instead runs `SASRecTrainer` (the \
+            training of `adar train --model sasrec`, uniform negatives, dropout at the request's rate, seed "seed") from \
+            the weights for "steps" Adam steps over epochs 1, 2, … of the users' leave-one-out training sequences and \
+            answers "training": per step its "epoch", "rowOffset", "users", "ids", "positives", "negatives", "loss" and the \
+            "parameters" after the step. The computation is binary32.
             """,
         shouldDisplay: false
     )
@@ -40,6 +44,23 @@ struct SASRecGradientCommand: ParsableCommand {
         var l2: Double?
         var dropout: DropoutRequest?
         var evaluation: EvaluationRequest?
+        var training: TrainingRequest?
+    }
+
+    struct TrainingRequest: Decodable {
+        var sequences: [[Int32]]
+        var batchSize: Int
+        var steps: Int
+        var learningRate: Double
+    }
+
+    struct TrainingStep: Encodable {
+        var epoch: Int
+        var rowOffset: UInt64
+        var users: [Int]
+        var ids, positives, negatives: [Int32]
+        var loss: Double
+        var parameters: [Float]
     }
 
     struct EvaluationRequest: Decodable {
@@ -58,6 +79,7 @@ struct SASRecGradientCommand: ParsableCommand {
         var rows: Int
         var parameters, hidden, gradient: [Float]
         var validation: [String: Double]?
+        var training: [TrainingStep]?
     }
 
     func run() throws {
@@ -112,11 +134,44 @@ struct SASRecGradientCommand: ParsableCommand {
                 [("hr@\(k)", metrics.recall(at: k)), ("ndcg@\(k)", metrics.ndcg(at: k))]
             })
         }
+        let training = try r.training.map { t in try trainingSteps(t, model: model, encoder: encoder, seed: r.seed ?? 1) }
         let response = Response(loss: loss, rows: rows, parameters: encoder.parameters, hidden: hidden, gradient: gradient,
-                                validation: validation)
+                                validation: validation, training: training)
         guard let line = String(data: try JSONEncoder().encode(response), encoding: .utf8) else {
             throw CLIError(.software, "the response is not UTF-8")
         }
         print(line)
+    }
+
+    /// `SASRecTrainer`'s first `steps` Adam steps from `encoder`'s weights, each with the rows and negatives it
+    /// trained on (drawn as `trainBatch` draws them) and the parameters after it.
+    private func trainingSteps(_ t: TrainingRequest, model: SASRecConfiguration, encoder: SASRecEncoder<Float>, seed: UInt64) throws
+        -> [TrainingStep]
+    {
+        if let user = t.sequences.firstIndex(where: { $0.contains { $0 < 1 || Int($0) > model.items } }) {
+            throw CLIError(.dataError, "\(input): training.sequences[\(user)] holds an item outside 1…\(model.items)")
+        }
+        guard t.steps >= 1 else { throw CLIError(.dataError, "\(input): training.steps is \(t.steps); ask for at least 1 step") }
+        let data = SequenceData(name: "request", itemCount: model.items, sequences: t.sequences)
+        let trainer = try SASRecTrainer(data: data, configuration: SASRecTrainingConfiguration(
+            model: model, batchSize: t.batchSize, learningRate: t.learningRate), seed: seed)
+        trainer.encoder = encoder
+        var steps: [TrainingStep] = []
+        var epoch = 0
+        while steps.count < t.steps {
+            epoch += 1
+            let order = trainer.epochOrder(epoch)
+            guard !order.isEmpty else { throw CLIError(.dataError, "\(input): training.sequences hold no training item") }
+            for first in stride(from: 0, to: order.count, by: t.batchSize) where steps.count < t.steps {
+                let users = Array(order[first ..< min(first + t.batchSize, order.count)])
+                let rowOffset = UInt64(first * model.length)
+                let (ids, positives) = trainer.trainingRows(users)
+                let negatives = trainer.drawCandidates(users: users, positives: positives, epoch: epoch, rowOffset: rowOffset, threads: 1)
+                let outcome = try trainer.trainBatch(users, epoch: epoch, rowOffset: rowOffset, threads: 1)
+                steps.append(TrainingStep(epoch: epoch, rowOffset: rowOffset, users: users, ids: ids, positives: positives,
+                                          negatives: negatives, loss: outcome.loss, parameters: trainer.encoder.parameters))
+            }
+        }
+        return steps
     }
 }
