@@ -78,4 +78,19 @@ struct MutationKillTests {
             }
         }
     }
+
+    /// S5/E1: an item index is checked against the item table's row count `I = itemTable.count / d`.
+    /// Kills `itemTable.count / dimension → itemTable.count * dimension` in `IndexedRows32.init`, which
+    /// accepts indices up to `I·d²` and then reads past the table.
+    @Test("S5/E1: IndexedRows32 refuses a positive or candidate index equal to the item count, naming row, field and count")
+    func indexedRowsItemRange() throws {
+        let d = 2
+        func rows(positive: Int32, pool: [Int32]) throws(ADARError) -> IndexedRows32 {
+            try IndexedRows32(dimension: d, poolSize: 2, userTable: [Float](repeating: 0.5, count: 2 * d),
+                              itemTable: [Float](repeating: 0.25, count: 3 * d), users: [1], positives: [positive], pool: pool)
+        }
+        _ = try rows(positive: 2, pool: [0, 2])
+        #expect(throws: ADARError.indexOutOfRange(row: 0, field: "positive", index: 3, count: 3)) { try rows(positive: 3, pool: [0, 1]) }
+        #expect(throws: ADARError.indexOutOfRange(row: 0, field: "pool[1]", index: 3, count: 3)) { try rows(positive: 0, pool: [1, 3]) }
+    }
 }
