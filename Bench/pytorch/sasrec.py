@@ -135,11 +135,34 @@ def bce_terms(h, table, positives, negatives):
     return torch.nn.functional.softplus(-positive_scores) + torch.nn.functional.softplus(negative_scores)
 
 
-def bce_loss(model, ids, positives, negatives, l2):
+def bce_loss(model, ids, positives, negatives, l2, extra_terms=None):
     """S10's backbone loss: the mean of bce_terms over the rows whose target is an item, plus l2·‖E‖²
-    (SASRec.pytorch's l2_emb)."""
+    (SASRec.pytorch's l2_emb). `extra_terms(h, table, mask)`, if given, adds a term per row before the mean (the
+    ADAR term of sasrec_epoch.py)."""
     table = model.items.weight
-    return bce_terms(model(ids), table, positives, negatives).mean() + l2 * (table ** 2).sum()
+    h = model(ids)
+    terms = bce_terms(h, table, positives, negatives)
+    if extra_terms is not None:
+        terms = terms + extra_terms(h, table, positives != 0)
+    return terms.mean() + l2 * (table ** 2).sum()
+
+
+def adam(model, lr, betas=(0.9, 0.98)):
+    """The optimiser of every SASRec peer here: SASRec.pytorch's Adam (betas (0.9, 0.98), eps 1e-8)."""
+    return torch.optim.Adam(model.parameters(), lr=lr, betas=betas, eps=1e-8)
+
+
+def backward(model, loss):
+    """Gradients of `loss`; the padding row (item 0) never trains."""
+    loss.backward()
+    model.items.weight.grad[0].zero_()
+
+
+def train_step(model, optimizer, loss):
+    """One training step of every SASRec peer here."""
+    optimizer.zero_grad()
+    backward(model, loss)
+    optimizer.step()
 
 
 def draw_outside(rng, items, excluded, count):
@@ -214,7 +237,7 @@ def main():
         if flat.numel() != sum(p.numel() for p in model.parameters()):
             sys.exit(f"{args.initial_weights}: {flat.numel()} parameters, the model has {sum(p.numel() for p in model.parameters())}")
         torch.nn.utils.vector_to_parameters(flat, model.parameters())
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+    optimizer = adam(model, args.lr)
     trained_users = [u for u in range(len(train)) if train[u]]
     training_sets = [set(t) for t in train]
     rows = {u: (left_padded(train[u], length + 1)) for u in trained_users}
@@ -238,10 +261,7 @@ def main():
                 else:
                     negatives[row, length - count:] = torch.from_numpy(draw_outside(rng, items, training_sets[user], count))
             loss = bce_loss(model, ids, positives, negatives, args.l2)
-            optimizer.zero_grad()
-            loss.backward()
-            model.items.weight.grad[0].zero_()  # padding never trains
-            optimizer.step()
+            train_step(model, optimizer, loss)
             loss_sum += float(loss) * int(mask.sum())
             row_count += int(mask.sum())
         seconds = time.perf_counter() - start

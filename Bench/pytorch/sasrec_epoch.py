@@ -1,5 +1,6 @@
-"""adar-bench's SASRec epoch peer (issue 11 §3 speed): one training epoch of sasrec.py's model and BCE
-(torch.optim.Adam, betas (0.9, 0.98)) on the training sequences adar-bench wrote, uniform or with ADAR.
+"""adar-bench's SASRec epoch peer (issue 11 §3 speed): one training epoch of sasrec.py's model, loss and training
+step (bce_loss, adam, train_step: the parity-checked peer's) on the training sequences adar-bench wrote, uniform or
+with ADAR.
 
 Rows as S10 (the last L + 1 items left-padded; every slot whose target is an item), batches of `--batch`
 sequences in a torch-shuffled order, negatives drawn uniformly outside the user's training sequence (vectorised
@@ -12,7 +13,7 @@ import argparse
 import resource
 
 import peer
-from sasrec import SASRec, bce_terms
+from sasrec import SASRec, adam, bce_loss, train_step
 
 
 def main():
@@ -40,7 +41,7 @@ class Trainer:
         torch.manual_seed(seed)
         self.generator = torch.Generator().manual_seed(seed)
         self.model = SASRec(items, 50, length, 2, 1, 0.2)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3, betas=(0.9, 0.98), eps=1e-8)
+        self.optimizer = adam(self.model, 1e-3)
         users = len(lengths)
         self.rows = torch.zeros(users, length + 1, dtype=torch.long)
         self.interacted = torch.zeros(users, items + 1, dtype=torch.bool)
@@ -75,21 +76,23 @@ class Trainer:
             pool = self.candidates(users[:, None].expand_as(positives)[mask])
             negatives = torch.zeros_like(positives)
             negatives[mask] = pool[:, 0]
-            h = model(ids)
-            table = model.items.weight
-            terms = bce_terms(h, table, positives, negatives)
-            if self.sampler == "adar":
-                e_u, e_pos = h[mask], table[positives[mask]]
-                with torch.no_grad():
-                    result = adar.synthesize(e_u.detach(), e_pos.detach(), table.detach()[pool], self.alpha_bar, rho=0.5,
-                                             sigma=0.1, policy="max", noise="randn", generator=self.generator)
-                augmentation = torch.nn.functional.softplus((e_u * result.x_neg).sum(-1))
-                terms = terms + torch.where(result.status >= adar.ALREADY_NEGATIVE, torch.zeros_like(augmentation), augmentation)
-            loss = terms.mean()
-            self.optimizer.zero_grad()
-            loss.backward()
-            model.items.weight.grad[0].zero_()
-            self.optimizer.step()
+            extra = self.adar_terms(pool, positives) if self.sampler == "adar" else None
+            train_step(model, self.optimizer, bce_loss(model, ids, positives, negatives, 0.0, extra))
+
+    def adar_terms(self, pool, positives):
+        """The ADAR term per training row, w·softplus(⟨h_p, x⁻⟩) with x⁻ detached and fallback rows zero, for
+        sasrec.py's bce_loss."""
+        torch, adar = self.torch, self.adar
+
+        def terms(h, table, mask):
+            e_u = h[mask]
+            with torch.no_grad():
+                result = adar.synthesize(e_u.detach(), table.detach()[positives[mask]], table.detach()[pool],
+                                         self.alpha_bar, rho=0.5, sigma=0.1, policy="max", noise="randn",
+                                         generator=self.generator)
+            augmentation = torch.nn.functional.softplus((e_u * result.x_neg).sum(-1))
+            return torch.where(result.status >= adar.ALREADY_NEGATIVE, torch.zeros_like(augmentation), augmentation)
+        return terms
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "examples", "ports", "pytorch")]
-from sasrec import SASRec, bce_loss, draw_outside, evaluate, left_padded  # noqa: E402
+from sasrec import SASRec, adam, backward, bce_loss, draw_outside, evaluate, left_padded, train_step  # noqa: E402
 from adar_torch import philox4x32  # noqa: E402
 from sasrec_swift_streams import epoch_order, negative as swift_negative  # noqa: E402
 
@@ -134,8 +134,7 @@ def peer(shape, parameters, batch, dtype, dropout=None):
     torch.nn.utils.vector_to_parameters(flat, model.parameters())
     ids, positives, negatives = (torch.tensor(x) for x in batch)
     loss = bce_loss(model, ids, positives, negatives, 0.0)
-    loss.backward()
-    model.items.weight.grad[0].zero_()  # padding never trains (sasrec.py's training step)
+    backward(model, loss)
     with torch.no_grad():
         hidden = model(ids)
     return (float(loss.detach()), hidden.double().flatten(),
@@ -240,7 +239,7 @@ def peer_steps(shape, initial, steps, dtype, rate, lr, betas=(0.9, 0.98), bias_c
     torch.manual_seed(0)  # the init is overwritten
     model = SASRec(shape["items"], shape["dimension"], shape["length"], shape["blocks"], shape["heads"], rate).to(dtype)
     torch.nn.utils.vector_to_parameters(torch.tensor(initial, dtype=torch.float32).to(dtype), model.parameters())
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=betas, eps=1e-8)
+    optimizer = adam(model, lr, betas)
     length, after = shape["length"], []
     for step in steps:
         spec = dict(rate=rate, seed=shape["seed"], epoch=step["epoch"], rowOffset=step["rowOffset"])
@@ -248,13 +247,11 @@ def peer_steps(shape, initial, steps, dtype, rate, lr, betas=(0.9, 0.98), bias_c
         for i, block in enumerate(model.blocks):
             block.dropout = SwiftDropout(spec, [1 + 3 * i, 2 + 3 * i, 3 + 3 * i])
         ids, positives, negatives = (torch.tensor(step[k]).view(-1, length) for k in ("ids", "positives", "negatives"))
-        loss = bce_loss(model, ids, positives, negatives, 0.0)
-        optimizer.zero_grad()
-        loss.backward()
-        model.items.weight.grad[0].zero_()  # padding never trains (sasrec.py's training step)
         if bias_correction:
-            optimizer.step()
+            train_step(model, optimizer, bce_loss(model, ids, positives, negatives, 0.0))
         else:  # the planted bug: Adam without its bias corrections
+            optimizer.zero_grad()
+            backward(model, bce_loss(model, ids, positives, negatives, 0.0))
             with torch.no_grad():
                 for p in model.parameters():
                     state = optimizer.state.setdefault(p, {"m": torch.zeros_like(p), "v": torch.zeros_like(p)})
