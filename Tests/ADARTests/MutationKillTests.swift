@@ -93,4 +93,18 @@ struct MutationKillTests {
         #expect(throws: ADARError.indexOutOfRange(row: 0, field: "positive", index: 3, count: 3)) { try rows(positive: 3, pool: [0, 1]) }
         #expect(throws: ADARError.indexOutOfRange(row: 0, field: "pool[1]", index: 3, count: 3)) { try rows(positive: 0, pool: [1, 3]) }
     }
+
+    /// S5/E1: a table whose length is not a multiple of `d` is refused with the nearest whole-row length as
+    /// `expected` (`count / d · d`). Kills `count / dimension * dimension → count / dimension / dimension` in
+    /// `IndexedRows32.init`'s table guards, which name a wrong expected length once `d ≥ 2`.
+    @Test("S5/E1: IndexedRows32 refuses user and item tables that are not whole rows, naming the whole-row length")
+    func indexedRowsTableShape() {
+        let d = 3
+        func rows(userCount: Int, itemCount: Int) throws(ADARError) -> IndexedRows32 {
+            try IndexedRows32(dimension: d, poolSize: 1, userTable: [Float](repeating: 0.5, count: userCount),
+                              itemTable: [Float](repeating: 0.25, count: itemCount), users: [0], positives: [0], pool: [1])
+        }
+        #expect(throws: ADARError.shapeMismatch(field: "userTable", expected: 6, actual: 7)) { try rows(userCount: 7, itemCount: 6) }
+        #expect(throws: ADARError.shapeMismatch(field: "itemTable", expected: 9, actual: 11)) { try rows(userCount: 6, itemCount: 11) }
+    }
 }
