@@ -206,11 +206,9 @@ public final class SASRecTrainer {
     /// A batch after the backbone's forward pass and ADAR's synthesis, before any loss (S9's steps 1–3).
     package struct PreparedBatch {
         package let ids: [Int32], positives: [Int32]
-        /// `C` candidates per row (`drawCandidates`) and `j` per row.
-        package let candidates: [Int32], negatives: [Int32]
+        /// `j` per row.
+        package let negatives: [Int32]
         package let dropout: Dropout
-        /// ADAR's input (S10): row `r`'s user is `h_r` (`rows × d`), its items index the unscaled item table; nil without ADAR.
-        package let adarInput: IndexedRows32?
         /// τ's input under `denoised`: the training rows' `(h_p, x_0)` and their global numbers `b`; nil without τ.
         package let tauInput: (rows: IndexedRows32, rowNumbers: [UInt64])?
         package let tauLoss: Float?
@@ -233,8 +231,8 @@ public final class SASRecTrainer {
         let candidates = drawCandidates(users: users, positives: positives, epoch: epoch, rowOffset: rowOffset, threads: threads)
         let negatives = chooseNegatives(candidates, positives: positives, perRow: perRow)
         guard let synthesizer else {
-            return PreparedBatch(ids: ids, positives: positives, candidates: candidates, negatives: negatives, dropout: dropout,
-                                 adarInput: nil, tauInput: nil, tauLoss: nil, synthetic: nil, statuses: [], timesteps: [], synthesis: nil)
+            return PreparedBatch(ids: ids, positives: positives, negatives: negatives, dropout: dropout, tauInput: nil, tauLoss: nil,
+                                 synthetic: nil, statuses: [], timesteps: [], synthesis: nil)
         }
         // Row r's user is h_r (e_u = h_p); items index the unscaled table (row 0, padding, is zero).
         let table = encoder.layout.embedding.itemTable
@@ -258,8 +256,7 @@ public final class SASRecTrainer {
         try synthesizer.synthesize(input, noise: .counter(seed: seed, stream: UInt32(truncatingIfNeeded: epoch), rowOffset: rowOffset),
                                    generator: generator, into: synthesis, threads: threads)
         return PreparedBatch(
-            ids: ids, positives: positives, candidates: candidates, negatives: negatives, dropout: dropout, adarInput: input,
-            tauInput: tauInput, tauLoss: tauLoss,
+            ids: ids, positives: positives, negatives: negatives, dropout: dropout, tauInput: tauInput, tauLoss: tauLoss,
             synthetic: syntheticNegatives(positives: positives, candidates: candidates, perRow: perRow),
             statuses: training.map { synthesis.statuses[$0] }, timesteps: training.map { synthesis.timesteps[$0] },
             synthesis: ADARBatchSynthesis(synthesis, rows: training, itemTable: itemTable, positives: positives, dimension: d))

@@ -50,6 +50,13 @@ struct SASRecDenoisedTests {
         return Array(UnsafeBufferPointer(start: workspace.hidden, count: users.count * c.length * c.dimension))
     }
 
+    /// The second batch of epoch 1 prepared (τ's step and the synthesis), with `h_p` and the item table as they were before.
+    static func preparedSecondBatch(_ trainer: SASRecTrainer) throws -> (batch: SASRecTrainer.PreparedBatch, users: [Int], rowOffset: UInt64, h: [Float], items: [Float]) {
+        let (users, rowOffset) = secondBatch(trainer)
+        let h = try hidden(trainer, users: users, rowOffset: rowOffset), items = itemTable(trainer)
+        return (try trainer.prepareBatch(users, epoch: 1, rowOffset: rowOffset, threads: 2), users, rowOffset, h, items)
+    }
+
     static func row(_ table: [Float], _ index: Int, _ d: Int) -> [Double] { table[index * d ..< (index + 1) * d].map(Double.init) }
 
     static func itemTable(_ trainer: SASRecTrainer) -> [Float] {
@@ -62,10 +69,8 @@ struct SASRecDenoisedTests {
     @Test("x⁻ = x̂_0 = x_0 + σ·r_t·(ε − ε̂), ε̂ = τ(x_t, PE(t), h_p) with the unscaled item row, against the binary64 reference")
     func negativesMatchReference() throws {
         let trainer = try Self.trainer()
-        let (users, rowOffset) = Self.secondBatch(trainer)
-        let batch = try trainer.prepareBatch(users, epoch: 1, rowOffset: rowOffset, threads: 2)
+        let (batch, _, rowOffset, h, items) = try Self.preparedSecondBatch(trainer)
         let c = trainer.configuration, d = c.model.dimension, schedule = c.schedule, sigma = c.adar.sigma
-        let h = try Self.hidden(trainer, users: users, rowOffset: rowOffset), items = Self.itemTable(trainer)
         let tau = TauParameters(dimension: d, flattened: try #require(trainer.tau).network.parameters.map(Double.init))
         let ratios = ReferenceADAR.denoisingRatios(schedule)
         let synthetic = try #require(batch.synthetic)
@@ -195,10 +200,7 @@ struct SASRecDenoisedTests {
 
     @Test("τ's rows are the batch's training rows (h_p, unscaled x_0), padding excluded, each numbered b = s·L + p")
     func tauRows() throws {
-        let trainer = try Self.trainer()
-        let (users, rowOffset) = Self.secondBatch(trainer)
-        let items = Self.itemTable(trainer), h = try Self.hidden(trainer, users: users, rowOffset: rowOffset)
-        let batch = try trainer.prepareBatch(users, epoch: 1, rowOffset: rowOffset, threads: 2)
+        let (batch, _, rowOffset, h, items) = try Self.preparedSecondBatch(Self.trainer())
         let input = try #require(batch.tauInput)
         let training = batch.positives.indices.filter { batch.positives[$0] != 0 }
         #expect(training.count < batch.positives.count, "the batch has padding rows")
@@ -223,9 +225,7 @@ struct SASRecDenoisedTests {
     @Test("τ's first L_τ equals the reference's over the training rows; with padding rows, batch positions as numbers or √d·x_0 it does not")
     func tauLossAgainstReference() throws {
         let trainer = try Self.trainer()
-        let (users, rowOffset) = Self.secondBatch(trainer)
-        let items = Self.itemTable(trainer), h = try Self.hidden(trainer, users: users, rowOffset: rowOffset)
-        let batch = try trainer.prepareBatch(users, epoch: 1, rowOffset: rowOffset, threads: 2)
+        let (batch, _, rowOffset, h, items) = try Self.preparedSecondBatch(trainer)
         let loss = Double(try #require(batch.tauLoss))
         let all = Array(batch.positives.indices), training = all.filter { batch.positives[$0] != 0 }
         func reference(_ rows: [Int], _ numbers: [UInt64], scale: Double = 1) -> Double {
