@@ -262,10 +262,6 @@ private let sequentialFixedSpecs = [
 private let collaborativeOnlyKeys = [
     "layers": "LightGCN's propagation layers; SASRec's depth is the fixed \"blocks\"",
     "initialScale": "MF's and LightGCN's initial embedding scale; SASRec initialises as SASRec.pytorch does",
-    "generator": "SASRec has only S9's forward generator (the denoised generator is not implemented for SASRec); leave the key out",
-    "tauLearningRate": "τ exists only under the denoised generator, which SASRec does not have",
-    "tauWarmup": "τ exists only under the denoised generator, which SASRec does not have",
-    "rMax": "τ exists only under the denoised generator, which SASRec does not have",
 ]
 
 /// ADAR's keys that only the `denoised` generator reads.
@@ -274,7 +270,7 @@ private let denoisedOnlyKeys: Set = ["tauLearningRate", "tauWarmup", "rMax"]
 /// The samplers that train SASRec (`SASRecTrainingConfiguration.samplers`).
 private let sequentialSamplers: [SamplerKind] = [.uniform, .dns, .adar]
 
-/// The keys a row of `sampler` may declare under `models`: a sequential protocol's ADAR rows have no generator keys.
+/// The keys a row of `sampler` may declare under `models`: a sequential protocol's rows have no CF-only keys.
 private func samplerSpecs(_ sampler: SamplerKind, models: ProtocolModels) -> [ParameterSpec] {
     let specs = samplerSpecs(sampler)
     return models == .sequential ? specs.filter { collaborativeOnlyKeys[$0.key] == nil } : specs

@@ -60,11 +60,13 @@ public enum ConfigurationMapping {
         "dropout": "model.dropout", "batchSize": "batchSize", "lr": "learningRate", "l2": "l2", "pool": "poolSize",
         "rho": "adar.rho", "weight": "adar.augmentationWeight", "syntheticWeight": "adar.syntheticWeight", "sigma": "adar.sigma",
         "fallback": "adar.fallback", "gradientFlow": "adar.gradientFlow", "policy": "adar.policy",
+        "generator": "generator", "tauLearningRate": "generator.tauLearningRate", "tauWarmup": "generator.tauWarmup",
+        "rMax": "generator.rMax",
         "schedule": "schedule", "scheduleSteps": "schedule.steps",
     ]
 
     /// SASRec's configuration for `configuration` on a data set of `items` items. Every key must be a
-    /// `sequentialFields` key (a CF key such as `layers` or `generator` is refused, naming it); absent keys
+    /// `sequentialFields` key (a CF key such as `layers` or `initialScale` is refused, naming it); absent keys
     /// take `SASRecTrainingConfiguration`'s and `SASRecConfiguration`'s defaults.
     public static func sasrecConfiguration(
         _ configuration: RunConfiguration, sampler: SamplerKind, items: Int
@@ -83,7 +85,8 @@ public enum ConfigurationMapping {
             let defaults = try SASRecTrainingConfiguration(model: model)
             return try SASRecTrainingConfiguration(
                 model: model, sampler: sampler, poolSize: reader.integer("pool") ?? defaults.poolSize,
-                adar: reader.adar(defaults: defaults.adar), schedule: reader.schedule(defaultSteps: defaults.schedule.steps),
+                adar: reader.adar(defaults: defaults.adar), generator: reader.generator(),
+                schedule: reader.schedule(defaultSteps: defaults.schedule.steps),
                 batchSize: reader.integer("batchSize") ?? defaults.batchSize, learningRate: reader.real("lr") ?? defaults.learningRate,
                 l2: reader.real("l2") ?? defaults.l2)
         } catch {

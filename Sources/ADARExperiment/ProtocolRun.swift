@@ -109,10 +109,7 @@ public struct ValidationReport: Sendable {
             line += "  " + shares.filter { $0.1 > 0 }.map { String(format: "%@ %.1f%%", $0.0.rawValue, 100 * $0.1) }
                 .joined(separator: " ")
         }
-        if let adar = ADARStatistics(report.epochs) {
-            if let tauLoss = adar.tauLoss { line += String(format: "  τ loss %.4f", tauLoss) }
-            line += String(format: "  Z %.2f  Y=1 %.3f (π̄ %.3f)", adar.calibrationZ, adar.share, adar.meanRetention)
-        }
+        if let adar = ADARStatistics(report.epochs) { line += adar.progressText }
         if let reason = report.decision.stopReason { line += "  (stop: \(reason.rawValue))" }
         return line
     }
@@ -250,6 +247,12 @@ public struct ADARStatistics: Sendable {
             let distanceSum = tau.reduce(0.0) { $0 + ($1.1.denoisedRows > 0 ? $1.1.meanDenoisedDistance * Double($1.1.denoisedRows) : 0) }
             meanDenoisedDistance = denoised > 0 ? distanceSum / Double(denoised) : .nan
         }
+    }
+
+    /// The progress lines' part (CF and SASRec): τ's loss under `denoised`, the calibration `Z`, the share of `Y = 1` and the mean `π`.
+    public var progressText: String {
+        (tauLoss.map { String(format: "  τ loss %.4f", $0) } ?? "")
+            + String(format: "  Z %.2f  Y=1 %.3f (π̄ %.3f)", calibrationZ, share, meanRetention)
     }
 
     /// The store's extras: `calibration.rows`, `calibration.z`, `calibration.chiSquare`,

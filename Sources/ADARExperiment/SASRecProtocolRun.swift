@@ -37,7 +37,8 @@ public struct SASRecProtocolRun {
 
         public var trainingSeconds: Double { epochs.reduce(0) { $0 + $1.seconds } }
 
-        /// The progress line: epoch, loss, times, validation HR/NDCG@10 (history excluded), the best epoch, ADAR's status mix.
+        /// The progress line: epoch, loss, times, validation HR/NDCG@10 (history excluded), the best epoch, ADAR's status mix
+        /// and S9's statistics (τ's loss under `denoised`, calibration `Z`, the share of `Y = 1`), as the CF runs' line.
         public func progressLine(maxEpochs: Int) -> String {
             let m = validation.excludingHistory
             var line = String(format: "sasrec: epoch %d/%d  loss %.4f  train %.1f s  eval %.1f s  val HR@10 %.4f  N@10 %.4f  (history included: N@10 %.4f)  best %d",
@@ -48,6 +49,7 @@ public struct SASRecProtocolRun {
             if !shares.isEmpty {
                 line += "  " + shares.map { String(format: "%@ %.1f%%", $0.0.rawValue, 100 * $0.1) }.joined(separator: " ")
             }
+            if let adar = ADARStatistics(epochs) { line += adar.progressText }
             if let reason = decision.stopReason { line += "  (stop: \(reason.rawValue))" }
             return line
         }

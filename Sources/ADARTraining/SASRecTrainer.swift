@@ -17,6 +17,9 @@ public struct SASRecTrainingConfiguration: Equatable, Sendable {
     public var poolSize: Int
     /// ADAR's options (S3–S7); its `l2` is not used.
     public var adar: ADARConfiguration
+    /// ADAR's generator (S9): `forward` unless set; `denoised` needs the `adar` sampler and trains τ on the
+    /// batch's training rows `(h_p, e_{i_{p+1}})` (S10).
+    public var generator: ADARGenerator
     public var schedule: NoiseSchedule
     /// Sequences per batch.
     public var batchSize: Int
@@ -30,7 +33,8 @@ public struct SASRecTrainingConfiguration: Equatable, Sendable {
 
     public init(
         model: SASRecConfiguration, sampler: SamplerKind = .uniform, poolSize: Int = 16, adar: ADARConfiguration? = nil,
-        schedule: NoiseSchedule? = nil, batchSize: Int = 128, learningRate: Double = 1e-3, l2: Double = 0
+        generator: ADARGenerator = .forward, schedule: NoiseSchedule? = nil, batchSize: Int = 128, learningRate: Double = 1e-3,
+        l2: Double = 0
     ) throws(TrainingError) {
         guard Self.samplers.contains(sampler) else {
             throw .invalidConfiguration(field: "sampler", reason: "\(sampler.rawValue) is not available for SASRec; use uniform, dns or adar")
@@ -45,6 +49,7 @@ public struct SASRecTrainingConfiguration: Equatable, Sendable {
             throw .invalidConfiguration(field: "learningRate", reason: "\(learningRate) must be finite and > 0")
         }
         guard l2.isFinite, l2 >= 0 else { throw .invalidConfiguration(field: "l2", reason: "\(l2) must be finite and ≥ 0") }
+        if case let .denoised(settings) = generator { try settings.check(sampler: sampler) }
         do throws(ADARError) {
             self.adar = if let adar { adar } else { try ADARConfiguration(sigma: 0.1) }
             self.schedule = if let schedule { schedule } else { try NoiseSchedule(.defaultCosine, steps: 1000) }
@@ -54,6 +59,7 @@ public struct SASRecTrainingConfiguration: Equatable, Sendable {
         self.model = model
         self.sampler = sampler
         self.poolSize = poolSize
+        self.generator = generator
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.l2 = l2
@@ -61,6 +67,12 @@ public struct SASRecTrainingConfiguration: Equatable, Sendable {
 
     /// Candidates drawn per training row: 1 for uniform, `M` otherwise.
     public var candidatesPerRow: Int { sampler == .uniform ? 1 : poolSize }
+
+    /// τ's learning rate under `denoised` (the backbone's unless set, S9); nil under `forward`.
+    public var tauLearningRate: Double? {
+        guard case let .denoised(settings) = generator else { return nil }
+        return settings.tauLearningRate ?? learningRate
+    }
 }
 
 /// Validation (or test) metrics of one evaluation, with the user's history
@@ -78,7 +90,10 @@ public struct SequenceEvaluation: Sendable {
 /// epoch's `s`-th sequence numbered `b = s·L + p` (S10) — for the dropout masks,
 /// the candidates (drawn from `UniformNegatives.generator(seed, epoch, b)`
 /// outside the user's training sequence; padding rows draw nothing) and
-/// ADAR's noise (S8, stream = epoch). Deterministic for any thread count.
+/// ADAR's noise (S8, stream = epoch). Under `denoised`, τ (S9) takes one Adam step per
+/// batch on the batch's training rows `(h_p, e_{i_{p+1}})` — padding rows excluded, each
+/// keeping its number `b` — after the backbone's forward pass and before synthesis.
+/// Deterministic for any thread count.
 public final class SASRecTrainer {
     public let data: SequenceData
     public let configuration: SASRecTrainingConfiguration
@@ -88,6 +103,8 @@ public final class SASRecTrainer {
     private let negatives: UniformNegatives
     private let workspace: SASRecWorkspace<Float>
     private let synthesizer: ADARSynthesizer?
+    /// τ and its Adam state under the `denoised` generator (S9); nil otherwise.
+    public let tau: TauTrainer32?
     private let synthesis = SynthesisBuffers()
     private var gradient: [Float]
     /// The users with at least one training item (a training row).
@@ -112,6 +129,9 @@ public final class SASRecTrainer {
             throw .adar(error)
         }
         synthesizer = configuration.sampler == .adar ? ADARSynthesizer(schedule: configuration.schedule, configuration: configuration.adar) : nil
+        tau = try configuration.tauLearningRate.map { (rate) throws(TrainingError) in
+            try TauTrainer32.seeded(dimension: configuration.model.dimension, steps: configuration.schedule.steps, seed: seed, learningRate: rate)
+        }
         trainableUsers = data.train.indices.filter { !data.train[$0].isEmpty }
     }
 
@@ -156,14 +176,20 @@ public final class SASRecTrainer {
             rowCount += step.rows
             for status in step.statuses { statusCounts[RowStatus.allCases.firstIndex(of: status)!] += 1 }
             if let synthesis = step.synthesis { adar.record(synthesis, statuses: step.statuses, timesteps: step.timesteps) }
+            if let tauLoss = step.tauLoss { adar.tauLossSum += Double(tauLoss) * Double(step.rows) }
         }
         if let index = encoder.parameters.firstIndex(where: { !$0.isFinite }) {
             throw .diverged(epoch: epoch, batch: nil, detail: "parameter \(index) is \(nonFiniteText(Double(encoder.parameters[index]))) after the epoch's last step")
         }
+        var tauStatistics: TauEpochStatistics?
+        if let tau, case let .denoised(settings) = configuration.generator {
+            tauStatistics = adar.tauStatistics(rows: rowCount, steps: tau.stepCount, synthesisedDenoised: epoch > settings.tauWarmup)
+        }
         return EpochStatistics(
             epoch: epoch, meanLoss: lossSum / Double(Swift.max(rowCount, 1)), seconds: (clock.now - start) / .seconds(1), rows: rowCount,
             statusCounts: Dictionary(uniqueKeysWithValues: zip(RowStatus.allCases, statusCounts).filter { $0.1 > 0 }),
-            adar: synthesizer == nil ? nil : ADAREpochStatistics(calibration: adar.calibration.summary, meanTimestep: adar.meanTimestep, tau: nil))
+            adar: synthesizer == nil ? nil
+                : ADAREpochStatistics(calibration: adar.calibration.summary, meanTimestep: adar.meanTimestep, tau: tauStatistics))
     }
 
     /// What one batch did: its mean loss over its training rows, and ADAR's per-row outcome on those rows.
@@ -173,47 +199,85 @@ public final class SASRecTrainer {
         public let statuses: [RowStatus]
         public let timesteps: [Int32]
         public let synthesis: ADARBatchSynthesis?
+        /// τ's batch `L_τ` before its step (S9); nil without τ.
+        public let tauLoss: Float?
     }
 
-    /// Forward, loss (BCE and, for ADAR, S10's term), backward and one Adam step on `users`' sequences,
-    /// the batch's first row being global row `rowOffset`.
-    public func trainBatch(_ users: [Int], epoch: Int, rowOffset: UInt64, threads: Int) throws(TrainingError) -> BatchOutcome {
-        let c = configuration.model, L = c.length, d = c.dimension, sequences = users.count, rows = sequences * L
+    /// A batch after the backbone's forward pass and ADAR's synthesis, before any loss (S9's steps 1–3).
+    package struct PreparedBatch {
+        package let ids: [Int32], positives: [Int32]
+        /// `j` per row.
+        package let negatives: [Int32]
+        package let dropout: Dropout
+        /// τ's input under `denoised`: the training rows' `(h_p, x_0)` and their global numbers `b`; nil without τ.
+        package let tauInput: (rows: IndexedRows32, rowNumbers: [UInt64])?
+        package let tauLoss: Float?
+        /// S10's term per row; nil without ADAR.
+        package let synthetic: SyntheticNegatives<Float>?
+        /// The training rows' S5 outcomes and S9 statistics; empty / nil without ADAR.
+        package let statuses: [RowStatus], timesteps: [Int32]
+        package let synthesis: ADARBatchSynthesis?
+    }
+
+    /// Forward (training mode) on `users`' sequences, the candidates and `j`, and under ADAR τ's step
+    /// (`denoised`) then the synthesis (S9's order), the batch's first row being global row `rowOffset`.
+    /// Changes τ, not the backbone; leaves `h` in the workspace for the losses.
+    package func prepareBatch(_ users: [Int], epoch: Int, rowOffset: UInt64, threads: Int) throws(ADARError) -> PreparedBatch {
+        let c = configuration.model, d = c.dimension, sequences = users.count, rows = sequences * c.length
         let (ids, positives) = trainingRows(users)
+        let dropout = try Dropout(seed: seed, epoch: epoch, rate: c.dropout, rowOffset: rowOffset)
+        try encoder.forward(ids, sequences: sequences, dropout: dropout, workspace: workspace, threads: threads)
+        let perRow = configuration.candidatesPerRow
+        let candidates = drawCandidates(users: users, positives: positives, epoch: epoch, rowOffset: rowOffset, threads: threads)
+        let negatives = chooseNegatives(candidates, positives: positives, perRow: perRow)
+        guard let synthesizer else {
+            return PreparedBatch(ids: ids, positives: positives, negatives: negatives, dropout: dropout, tauInput: nil, tauLoss: nil,
+                                 synthetic: nil, statuses: [], timesteps: [], synthesis: nil)
+        }
+        // Row r's user is h_r (e_u = h_p); items index the unscaled table (row 0, padding, is zero).
+        let table = encoder.layout.embedding.itemTable
+        let hidden = Array(UnsafeBufferPointer(start: workspace.hidden, count: rows * d))
+        let itemTable = Array(encoder.parameters[table ..< table + (c.items + 1) * d])
+        let input = try IndexedRows32(dimension: d, poolSize: perRow, userTable: hidden, itemTable: itemTable,
+                                      users: (0 ..< Int32(rows)).map { $0 }, positives: positives, pool: candidates)
+        let training = (0..<rows).filter { positives[$0] != 0 }
+        var generator = SynthesisGenerator32.forward
+        var tauInput: (rows: IndexedRows32, rowNumbers: [UInt64])?, tauLoss: Float?
+        if let tau, case let .denoised(settings) = configuration.generator {
+            // S10: τ learns from the training rows only; each keeps its number b = s·L + p for S9's draws.
+            let rowsOfTau = try IndexedRows32(
+                dimension: d, poolSize: perRow, userTable: hidden, itemTable: itemTable, users: training.map { Int32($0) },
+                positives: training.map { positives[$0] }, pool: training.flatMap { candidates[$0 * perRow ..< ($0 + 1) * perRow] })
+            let rowNumbers = training.map { rowOffset + UInt64($0) }
+            tauLoss = try tau.step(rowsOfTau, synthesizer: synthesizer, seed: seed, epoch: epoch, rowNumbers: rowNumbers, threads: threads)
+            tauInput = (rowsOfTau, rowNumbers)
+            if epoch > settings.tauWarmup { generator = .denoised(tau.network, rMax: settings.rMax) }
+        }
+        try synthesizer.synthesize(input, noise: .counter(seed: seed, stream: UInt32(truncatingIfNeeded: epoch), rowOffset: rowOffset),
+                                   generator: generator, into: synthesis, threads: threads)
+        return PreparedBatch(
+            ids: ids, positives: positives, negatives: negatives, dropout: dropout, tauInput: tauInput, tauLoss: tauLoss,
+            synthetic: syntheticNegatives(positives: positives, candidates: candidates, perRow: perRow),
+            statuses: training.map { synthesis.statuses[$0] }, timesteps: training.map { synthesis.timesteps[$0] },
+            synthesis: ADARBatchSynthesis(synthesis, rows: training, itemTable: itemTable, positives: positives, dimension: d))
+    }
+
+    /// `prepareBatch`, the losses (BCE and, for ADAR, S10's term), backward and one Adam step.
+    public func trainBatch(_ users: [Int], epoch: Int, rowOffset: UInt64, threads: Int) throws(TrainingError) -> BatchOutcome {
+        let sequences = users.count
         do {
-            let dropout = try Dropout(seed: seed, epoch: epoch, rate: c.dropout, rowOffset: rowOffset)
-            try encoder.forward(ids, sequences: sequences, dropout: dropout, workspace: workspace, threads: threads)
-            let perRow = configuration.candidatesPerRow
-            let candidates = drawCandidates(users: users, positives: positives, epoch: epoch, rowOffset: rowOffset, threads: threads)
-            let chosen = chooseNegatives(candidates, positives: positives, perRow: perRow)
-            let bce = try SequenceBCELoss.lossAndGradient(encoder: encoder, workspace: workspace, sequences: sequences, positives: positives,
-                                                          negatives: chosen, l2: configuration.l2, gradient: &gradient)
+            let batch = try prepareBatch(users, epoch: epoch, rowOffset: rowOffset, threads: threads)
+            let bce = try SequenceBCELoss.lossAndGradient(encoder: encoder, workspace: workspace, sequences: sequences, positives: batch.positives,
+                                                          negatives: batch.negatives, l2: configuration.l2, gradient: &gradient)
             var loss = Double(bce.loss)
-            var statuses: [RowStatus] = [], timesteps: [Int32] = [], batchSynthesis: ADARBatchSynthesis?
-            if let synthesizer {
-                // Row r's user is h_r (e_u = h_p); items index the unscaled table (row 0, padding, is zero).
-                let table = encoder.layout.embedding.itemTable
-                let input = try IndexedRows32(
-                    dimension: d, poolSize: perRow, userTable: Array(UnsafeBufferPointer(start: workspace.hidden, count: rows * d)),
-                    itemTable: Array(encoder.parameters[table ..< table + (c.items + 1) * d]),
-                    users: (0 ..< Int32(rows)).map { $0 }, positives: positives, pool: candidates)
-                try synthesizer.synthesize(input, noise: .counter(seed: seed, stream: UInt32(truncatingIfNeeded: epoch), rowOffset: rowOffset),
-                                           into: synthesis, threads: threads)
-                let synthetic = syntheticNegatives(positives: positives, candidates: candidates, perRow: perRow)
+            if let synthetic = batch.synthetic {
                 loss += Double(try SequenceADARTerm.addLossAndGradient(encoder: encoder, workspace: workspace, sequences: sequences,
                                                                        trainingRows: bce.rows, synthetic: synthetic, gradient: &gradient))
-                let training = (0..<rows).filter { positives[$0] != 0 }
-                statuses = training.map { synthesis.statuses[$0] }
-                timesteps = training.map { synthesis.timesteps[$0] }
-                batchSynthesis = ADARBatchSynthesis(
-                    retentions: training.map { synthesis.retentions[$0] },
-                    referenceNegativeScores: training.map { synthesis.referenceNegativeScores[$0] },
-                    syntheticScores: training.map { synthesis.syntheticScores[$0] },
-                    denoisedRows: 0, rMaxForwardRows: 0, denoisedDistanceSum: 0)
             }
-            try encoder.backward(ids, sequences: sequences, dropout: dropout, workspace: workspace, gradient: &gradient, threads: threads)
+            try encoder.backward(batch.ids, sequences: sequences, dropout: batch.dropout, workspace: workspace, gradient: &gradient, threads: threads)
             try optimizer.step(&encoder.parameters, gradient: gradient, threads: threads)
-            return BatchOutcome(loss: loss, rows: bce.rows, statuses: statuses, timesteps: timesteps, synthesis: batchSynthesis)
+            return BatchOutcome(loss: loss, rows: bce.rows, statuses: batch.statuses, timesteps: batch.timesteps, synthesis: batch.synthesis,
+                                tauLoss: batch.tauLoss)
         } catch {
             switch error {
             case .nonFinite, .overflow: throw .diverged(epoch: epoch, batch: nil, detail: "ADAR: \(error)")
@@ -254,7 +318,9 @@ public final class SASRecTrainer {
     }
 
     /// S10's term per row from the synthesis just run: `w` on training rows
-    /// (by S7's fallback option), and under `through` the item `x⁻` depends on.
+    /// (by S7's fallback option), and under `through` the item `x⁻` depends on and
+    /// `∂x⁻/∂x_0`: `√ᾱ_t` where `x⁻ = x_t` (`forward`, and the `r_max` guard's rows),
+    /// 1 where `x⁻ = x̂_0` (`denoised`: `t`, `ε`, `ε̂` are constants, S9), 1 on `hardest` fallback rows.
     private func syntheticNegatives(positives: [Int32], candidates: [Int32], perRow: Int) -> SyntheticNegatives<Float> {
         let rows = positives.count, adar = configuration.adar, through = adar.gradientFlow == .through
         var weights = [Float](repeating: 0, count: rows), items = [Int32](repeating: 0, count: rows)
@@ -269,7 +335,7 @@ public final class SASRecTrainer {
                 scales[r] = 1
             } else {
                 items[r] = positives[r]
-                scales[r] = Float(sqrtAlphaBar[Int(synthesis.timesteps[r])])
+                scales[r] = synthesis.isDenoised(r) ? 1 : Float(sqrtAlphaBar[Int(synthesis.timesteps[r])])
             }
         }
         return SyntheticNegatives(negatives: Array(synthesis.syntheticNegatives), weights: weights, throughItems: items, throughScales: scales)

@@ -73,6 +73,42 @@ public struct ADARBatchSynthesis: Sendable {
     public let denoisedDistanceSum: Double
 }
 
+extension ADARBatchSynthesis {
+    /// The synthesis buffers' rows `rows`, in that order, for S9's statistics, with `‖x̂_0 − x_0‖` of
+    /// the denoised ones (`x_0` row `positives[b]` of `itemTable`, `d` wide).
+    init(_ synthesis: SynthesisBuffers, rows: [Int], itemTable: [Float], positives: [Int32], dimension d: Int) {
+        var denoisedRows = 0, rMaxForwardRows = 0, distanceSum = 0.0
+        let negatives = synthesis.syntheticNegatives
+        for b in rows {
+            if synthesis.forwardFallbacks[b] { rMaxForwardRows += 1 }
+            guard synthesis.isDenoised(b) else { continue }
+            denoisedRows += 1
+            let x0 = Int(positives[b]) * d
+            var squares = 0.0
+            for k in 0..<d {
+                let difference = Double(negatives[b * d + k]) - Double(itemTable[x0 + k])
+                squares += difference * difference
+            }
+            distanceSum += squares.squareRoot()
+        }
+        self.init(retentions: rows.map { synthesis.retentions[$0] },
+                  referenceNegativeScores: rows.map { synthesis.referenceNegativeScores[$0] },
+                  syntheticScores: rows.map { synthesis.syntheticScores[$0] }, denoisedRows: denoisedRows,
+                  rMaxForwardRows: rMaxForwardRows, denoisedDistanceSum: distanceSum)
+    }
+}
+
+extension TauTrainer32 {
+    /// τ at S9's initialisation, keyed by the run's seed (S8's key), for `steps` of the run's schedule.
+    static func seeded(dimension: Int, steps: Int, seed: UInt64, learningRate: Double) throws(TrainingError) -> TauTrainer32 {
+        do {
+            return try TauTrainer32(network: TauNetwork32(dimension: dimension, steps: steps, seed: seed), learningRate: learningRate)
+        } catch {
+            throw .adar(error)
+        }
+    }
+}
+
 /// BPR training of MF or LightGCN with one of the four samplers, in binary32.
 ///
 /// Deterministic given the seed, for any thread count: the initial
@@ -119,16 +155,8 @@ public final class Trainer {
         } else {
             synthesizer = nil
         }
-        if let tauLearningRate = configuration.tauLearningRate {
-            do {
-                // S9's initialisation is keyed by the run's seed (S8's key).
-                let network = try TauNetwork32(dimension: configuration.dimension, steps: configuration.schedule.steps, seed: seed)
-                tau = try TauTrainer32(network: network, learningRate: tauLearningRate)
-            } catch {
-                throw .adar(error)
-            }
-        } else {
-            tau = nil
+        tau = try configuration.tauLearningRate.map { (rate) throws(TrainingError) in
+            try TauTrainer32.seeded(dimension: configuration.dimension, steps: configuration.schedule.steps, seed: seed, learningRate: rate)
         }
         var rng = SeededGenerator(seed: seed)
         parameters = (0 ..< count.partialValue).map { _ in Float(rng.normal() * configuration.initialScale) }
@@ -317,7 +345,7 @@ public final class Trainer {
             let throughFallback = configuration.adar.fallback == .hardest && configuration.adar.gradientFlow == .through
             statuses = Array(synthesis.statuses)
             timesteps = Array(synthesis.timesteps)
-            batchSynthesis = summarizeSynthesis(final, itemNodes: itemNodes)
+            batchSynthesis = ADARBatchSynthesis(synthesis, rows: Array(0..<rows), itemTable: final, positives: itemNodes, dimension: d)
             gradient.withUnsafeMutableBufferPointer { g in
                 for b in 0..<rows {
                     negativeNodes[b] = candidateNodes[b * perRow]
@@ -393,27 +421,6 @@ public final class Trainer {
         lossSum += configuration.l2 / 2 * squares
         return BatchGradient(loss: lossSum / Double(rows), gradient: ego, statuses: statuses, timesteps: timesteps,
                              synthesis: batchSynthesis, choices: choices)
-    }
-
-    /// The synthesis buffers' rows for S9's statistics, with `‖x̂_0 − x_0‖` of the denoised rows.
-    private func summarizeSynthesis(_ final: [Float], itemNodes: [Int32]) -> ADARBatchSynthesis {
-        let d = configuration.dimension
-        var denoisedRows = 0, distanceSum = 0.0
-        let negatives = synthesis.syntheticNegatives
-        for b in 0..<synthesis.rows where synthesis.isDenoised(b) {
-            denoisedRows += 1
-            let x0 = Int(itemNodes[b]) * d
-            var squares = 0.0
-            for k in 0..<d {
-                let difference = Double(negatives[b * d + k]) - Double(final[x0 + k])
-                squares += difference * difference
-            }
-            distanceSum += squares.squareRoot()
-        }
-        return ADARBatchSynthesis(
-            retentions: Array(synthesis.retentions), referenceNegativeScores: Array(synthesis.referenceNegativeScores),
-            syntheticScores: Array(synthesis.syntheticScores), denoisedRows: denoisedRows,
-            rMaxForwardRows: synthesis.forwardFallbackCount, denoisedDistanceSum: distanceSum)
     }
 
     /// The mean of `L + 1` layers, summed in layer order and scaled once, as `NormalizedGraph.smooth` does.

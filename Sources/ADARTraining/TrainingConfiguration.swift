@@ -73,6 +73,22 @@ public struct DenoisedGenerator: Equatable, Sendable {
         self.tauWarmup = tauWarmup
         self.rMax = rMax
     }
+
+    /// Refuses settings τ cannot train with, and a sampler other than `adar` (the CF and the SASRec trainer's check).
+    func check(sampler: SamplerKind) throws(TrainingError) {
+        guard sampler == .adar else {
+            throw .invalidConfiguration(field: "generator", reason: "denoised is ADAR's generator (S9); the sampler is \(sampler.rawValue), not adar")
+        }
+        if let rate = tauLearningRate, !(rate.isFinite && rate > 0) {
+            throw .invalidConfiguration(field: "tauLearningRate", reason: "\(rate) must be finite and > 0")
+        }
+        guard TrainingConfiguration.tauWarmupRange.contains(tauWarmup) else {
+            throw .invalidConfiguration(field: "tauWarmup", reason: "\(tauWarmup) must be between 0 and \(TrainingConfiguration.tauWarmupRange.upperBound) epochs")
+        }
+        guard rMax.isFinite, rMax >= 0 else {
+            throw .invalidConfiguration(field: "rMax", reason: "\(rMax) must be finite and ≥ 0 (S9's r_max; default 10)")
+        }
+    }
 }
 
 /// Everything that defines a training run besides the data and the seed.
@@ -153,7 +169,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
             throw .invalidConfiguration(field: "positiveMixingMax", reason: "\(positiveMixingMax) must be in (0, 1]")
         }
         if case let .denoised(settings) = generator {
-            try Self.check(settings, sampler: sampler, epochs: epochs)
+            try settings.check(sampler: sampler)
+            guard epochs <= Self.tauWarmupRange.upperBound else {
+                throw .invalidConfiguration(field: "epochs", reason: "\(epochs) must be at most \(Self.tauWarmupRange.upperBound) under denoised (τ's noise stream is 2³¹ + E, S9)")
+            }
         }
         do throws(ADARError) {
             // σ = 0.1, the scale of the initial embeddings (spec S2's advice for small initialisations).
@@ -184,24 +203,6 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var tauLearningRate: Double? {
         guard case let .denoised(settings) = generator else { return nil }
         return settings.tauLearningRate ?? adam.learningRate
-    }
-
-    private static func check(_ settings: DenoisedGenerator, sampler: SamplerKind, epochs: Int) throws(TrainingError) {
-        guard sampler == .adar else {
-            throw .invalidConfiguration(field: "generator", reason: "denoised is ADAR's generator (S9); the sampler is \(sampler.rawValue), not adar")
-        }
-        if let rate = settings.tauLearningRate, !(rate.isFinite && rate > 0) {
-            throw .invalidConfiguration(field: "tauLearningRate", reason: "\(rate) must be finite and > 0")
-        }
-        guard tauWarmupRange.contains(settings.tauWarmup) else {
-            throw .invalidConfiguration(field: "tauWarmup", reason: "\(settings.tauWarmup) must be between 0 and \(tauWarmupRange.upperBound) epochs")
-        }
-        guard settings.rMax.isFinite, settings.rMax >= 0 else {
-            throw .invalidConfiguration(field: "rMax", reason: "\(settings.rMax) must be finite and ≥ 0 (S9's r_max; default 10)")
-        }
-        guard epochs <= tauWarmupRange.upperBound else {
-            throw .invalidConfiguration(field: "epochs", reason: "\(epochs) must be at most \(tauWarmupRange.upperBound) under denoised (τ's noise stream is 2³¹ + E, S9)")
-        }
     }
 }
 

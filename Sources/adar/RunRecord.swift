@@ -87,14 +87,14 @@ enum RunRecord {
                 ("weight", .number(c.adar.augmentationWeight)), ("fallback", .string(c.adar.fallback.rawValue)),
                 ("gradientFlow", .string(c.adar.gradientFlow.rawValue)),
                 ("schedule", .string(c.schedule.kind.name)), ("steps", .integer(c.schedule.steps)),
-                ("generator", generator(c)),
+                ("generator", generator(c.generator, tauLearningRate: c.tauLearningRate)),
             ])),
         ])
     }
 
-    static func generator(_ c: TrainingConfiguration) -> JSONValue {
-        guard case let .denoised(settings) = c.generator else { return .object([("name", .string(c.generator.kind.rawValue))]) }
-        return .object([("name", .string("denoised")), ("tauLearningRate", .number(c.tauLearningRate!)),
+    static func generator(_ generator: ADARGenerator, tauLearningRate: Double?) -> JSONValue {
+        guard case let .denoised(settings) = generator, let tauLearningRate else { return .object([("name", .string(generator.kind.rawValue))]) }
+        return .object([("name", .string("denoised")), ("tauLearningRate", .number(tauLearningRate)),
                         ("tauWarmup", .integer(settings.tauWarmup)), ("rMax", .number(settings.rMax))])
     }
 

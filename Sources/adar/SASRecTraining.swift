@@ -35,8 +35,7 @@ struct SASRecOptions: ParsableArguments {
     static func refuseCFOnly(_ training: TrainingOptions) throws(ValidationError) {
         let given = [("--layers", training.layers != nil), ("--init-scale", training.initScale != nil),
                      ("--ahns-p", training.ahnsP != nil), ("--ahns-alpha", training.ahnsAlpha != nil),
-                     ("--ahns-beta", training.ahnsBeta != nil), ("--tau-lr", training.tauLr != nil),
-                     ("--tau-warmup", training.tauWarmup != nil), ("--r-max", training.rMax != nil)]
+                     ("--ahns-beta", training.ahnsBeta != nil)]
         if let option = given.first(where: \.1)?.0 {
             throw ValidationError("\(option) does not apply with --model sasrec (SASRec never reads it); leave it out")
         }
@@ -64,12 +63,9 @@ struct SASRecOptions: ParsableArguments {
         guard SASRecTrainingConfiguration.samplers.contains(sampler) else {
             throw ValidationError("--sampler \(sampler.rawValue): SASRec trains with uniform, dns or adar")
         }
-        guard training.generator == .forward else {
-            throw ValidationError("--generator denoised: not available for SASRec yet (forward only)")
-        }
-        let options = ["dimension": "--dim", "length": "--max-length", "blocks": "--blocks", "heads": "--heads", "dropout": "--dropout",
-                       "poolSize": "--pool", "batchSize": "--batch", "learningRate": "--lr", "l2": "--l2",
-                       "rho": "--rho", "sigma": "--sigma", "augmentationWeight": "--weight"]
+        let generator = try training.generatorSettings()
+        let options = TrainingOptions.options.merging(["length": "--max-length", "blocks": "--blocks", "heads": "--heads",
+                                                       "dropout": "--dropout"]) { $1 }
         do {
             let model = try SASRecConfiguration(items: items, dimension: training.dim ?? 50, length: length(for: dataset),
                                                 blocks: blocks ?? 2, heads: heads ?? 1, dropout: dropout ?? 0.2)
@@ -77,7 +73,7 @@ struct SASRecOptions: ParsableArguments {
                 model: model, sampler: sampler, poolSize: training.poolSize,
                 adar: ADARConfiguration(rho: training.rho, policy: training.policy, sigma: training.sigma, fallback: training.fallback,
                                         augmentationWeight: training.augmentationWeight, gradientFlow: training.gradientFlow),
-                schedule: training.scheduleParameters.schedule(training.schedule),
+                generator: generator, schedule: training.scheduleParameters.schedule(training.schedule),
                 batchSize: training.batch ?? 128, learningRate: training.lr, l2: training.l2 ?? 0)
         } catch let error as ValidationError {
             throw error
@@ -111,7 +107,8 @@ extension TrainCommand {
             + "\(sequences.train.reduce(0) { $0 + $1.count }) training items, \(evaluated) users with a validation and a test item")
         say("sasrec + \(sampler.rawValue), d = \(model.dimension), L = \(model.length), \(model.blocks) block(s), \(model.heads) head(s), "
             + "dropout \(model.dropout), batch \(configuration.batchSize) sequences, Adam lr \(configuration.learningRate) β = (0.9, 0.98), "
-            + "l2 \(configuration.l2), M = \(configuration.poolSize), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
+            + "l2 \(configuration.l2), M = \(configuration.poolSize), "
+            + "\(generatorText(configuration.generator, tauLearningRate: configuration.tauLearningRate)), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
             + "validation NDCG@10 every \(stopping.evaluateEvery) epochs, patience \(stopping.patience), at most \(stopping.maxEpochs) epochs")
         let test = SealedTestSplit(targets: sequences.test.map { $0 == 0 ? [] : [$0] })
         let clock = ContinuousClock(), start = clock.now
@@ -189,7 +186,8 @@ enum SASRecRecord {
                     ("rho", .number(c.adar.rho)), ("policy", .string(c.adar.policy.rawValue)), ("sigma", .number(c.adar.sigma)),
                     ("weight", .number(c.adar.augmentationWeight)), ("fallback", .string(c.adar.fallback.rawValue)),
                     ("gradientFlow", .string(c.adar.gradientFlow.rawValue)), ("schedule", .string(c.schedule.kind.name)),
-                    ("steps", .integer(c.schedule.steps)), ("generator", .object([("name", .string("forward"))])),
+                    ("steps", .integer(c.schedule.steps)),
+                    ("generator", RunRecord.generator(c.generator, tauLearningRate: c.tauLearningRate)),
                 ])),
             ])),
             ("seed", .string(String(seed))), ("threads", .integer(threads)), ("epochs", .array(epochs)),

@@ -104,19 +104,7 @@ struct TrainingOptions: ParsableArguments {
         guard let backbone = model.backbone else {
             throw ValidationError("--model sasrec: SASRec has its own options (SASRecOptions), not these")
         }
-        let generator: ADARGenerator
-        switch self.generator {
-        case .forward:
-            let given = [("--tau-lr", tauLr != nil), ("--tau-warmup", tauWarmup != nil), ("--r-max", rMax != nil)].filter(\.1).map(\.0)
-            if let option = given.first {
-                throw ValidationError("\(option) applies only with --generator denoised (τ exists only there, S9)")
-            }
-            generator = .forward
-        case .denoised:
-            let defaults = DenoisedGenerator()
-            generator = .denoised(DenoisedGenerator(tauLearningRate: tauLr, tauWarmup: tauWarmup ?? defaults.tauWarmup,
-                                                    rMax: rMax ?? defaults.rMax))
-        }
+        let generator = try generatorSettings()
         let ahnsDefaults = AHNSParameters()
         do {
             return try TrainingConfiguration(
@@ -133,6 +121,21 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("\(Self.options[field] ?? field): \(reason)")
         } catch {
             throw ValidationError("--schedule \(schedule.rawValue): \(error)")
+        }
+    }
+
+    /// `--generator` with τ's options (S9), which apply only under `denoised` (MF, LightGCN and SASRec alike).
+    func generatorSettings() throws(ValidationError) -> ADARGenerator {
+        switch generator {
+        case .forward:
+            let given = [("--tau-lr", tauLr != nil), ("--tau-warmup", tauWarmup != nil), ("--r-max", rMax != nil)].filter(\.1).map(\.0)
+            if let option = given.first {
+                throw ValidationError("\(option) applies only with --generator denoised (τ exists only there, S9)")
+            }
+            return .forward
+        case .denoised:
+            let defaults = DenoisedGenerator()
+            return .denoised(DenoisedGenerator(tauLearningRate: tauLr, tauWarmup: tauWarmup ?? defaults.tauWarmup, rMax: rMax ?? defaults.rMax))
         }
     }
 
@@ -305,7 +308,7 @@ struct TrainCommand: ParsableCommand {
             + "\(feedback.validationInteractions) validation / \(feedback.testInteractions) test interactions")
         say("\(configuration.backbone.rawValue) + \(sampler.rawValue), d = \(configuration.dimension), "
             + "batch \(configuration.batchSize), Adam lr \(configuration.adam.learningRate), λ = \(configuration.l2), "
-            + "M = \(configuration.poolSize), \(generatorText(configuration)), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
+            + "M = \(configuration.poolSize), \(generatorText(configuration.generator, tauLearningRate: configuration.tauLearningRate)), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
             + "validation every \(stopping.evaluateEvery) epochs, patience \(stopping.patience), at most \(stopping.maxEpochs) epochs")
         // The test items go only into the sealed split: read once, for the best validation epoch.
         let test = SealedTestSplit(targets: feedback.test)
@@ -343,9 +346,9 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// The generator for the progress header: `generator forward`, or τ's settings under `denoised`.
-func generatorText(_ configuration: TrainingConfiguration) -> String {
-    guard case let .denoised(settings) = configuration.generator else { return "generator \(configuration.generator.kind.rawValue)" }
-    return "generator denoised (τ lr \(configuration.tauLearningRate!), warm-up \(settings.tauWarmup) epoch(s), r_max \(settings.rMax))"
+func generatorText(_ generator: ADARGenerator, tauLearningRate: Double?) -> String {
+    guard case let .denoised(settings) = generator, let tauLearningRate else { return "generator \(generator.kind.rawValue)" }
+    return "generator denoised (τ lr \(tauLearningRate), warm-up \(settings.tauWarmup) epoch(s), r_max \(settings.rMax))"
 }
 
 var buildConfiguration: String {

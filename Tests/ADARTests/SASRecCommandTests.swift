@@ -35,7 +35,6 @@ struct SASRecCommandTests {
 
     @Test("Usage errors exit 64 and name the option", arguments: [
         (["--sampler", "ahns"], "--sampler ahns: SASRec trains with uniform, dns or adar"),
-        (["--generator", "denoised"], "--generator denoised: not available for SASRec yet"),
         (["--heads", "3"], "--heads: must be ≥ 1 and divide the dimension 8, got 3"),
         (["--dropout", "1"], "--dropout: must be in [0, 1), got 1.0"),
         (["--max-length", "0"], "--max-length: must be ≥ 1, got 0"),

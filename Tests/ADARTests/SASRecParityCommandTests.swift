@@ -6,9 +6,8 @@ import Testing
 /// `adar sasrec-gradient` behind Bench/pytorch/sasrec_same_weights.py refuses bad requests.
 @Suite("SASRec parity: CF-only options refused under --model sasrec; adar sasrec-gradient")
 struct SASRecParityCommandTests {
-    @Test("An option only MF/LightGCN (or τ) reads exits 64 under --model sasrec, naming it", arguments: [
+    @Test("An option only MF/LightGCN reads exits 64 under --model sasrec, naming it", arguments: [
         ["--layers", "2"], ["--init-scale", "0.05"], ["--ahns-p", "-1"], ["--ahns-alpha", "2"], ["--ahns-beta", "0.2"],
-        ["--tau-lr", "0.01"], ["--tau-warmup", "2"], ["--r-max", "5"],
     ])
     func cfOnlyOptionRefused(_ option: [String]) throws {
         let folder = try SASRecCommandTests.temporaryFolder()

@@ -3,6 +3,7 @@ import ADAREvaluation
 import ADARExperiment
 import ADARReport
 import ADARStore
+import ADARTraining
 import Foundation
 import Testing
 
@@ -14,7 +15,7 @@ struct SequentialProtocolTests {
     static let gridFile = GridTests.gridFileURL.path
     static let sequentialMetrics: Set = ["hr@10", "ndcg@10", "hr@20", "ndcg@20"]
 
-    /// The smoke protocol of the committed grid file on 60 synthetic users: 5 tuning and 9 final runs of a tiny SASRec.
+    /// The smoke protocol of the committed grid file on 60 synthetic users: 7 tuning and 12 final runs of a tiny SASRec.
     static let tuneArguments = ["tune", "--model", "sasrec", "--dataset", "synthetic", "--synthetic-users", "60",
                                 "--synthetic-items", "120", "--grids", gridFile, "--protocol", "smoke-sequential",
                                 "--store", "runs.sqlite", "--threads", "1"]
@@ -27,7 +28,7 @@ struct SequentialProtocolTests {
 
     // MARK: The grid file
 
-    @Test("full-sequential: SASRec's fixed settings, rows uniform/dns/adar-forward, the budget its description states, evidence by name")
+    @Test("full-sequential: SASRec's fixed settings, rows uniform/dns/adar-forward/adar-denoised, the budget its description states, evidence by name")
     func committedSequentialProtocols() throws {
         let file = try GridTests.committed()
         let full = try file.evaluationProtocol(named: "full-sequential")
@@ -36,17 +37,25 @@ struct SequentialProtocolTests {
         #expect(ProtocolStanding(protocolName: "smoke-sequential") == .smoke)
         #expect(full.fixed.canonicalText == #"{"batchSize":128,"blocks":2,"dimension":50,"dropout":0.2,"heads":1,"l2":0,"lr":0.001,"policy":"max","pool":16,"schedule":"cosine","scheduleSteps":1000}"#)
         #expect(full.earlyStopping == (try EarlyStoppingSettings(evaluateEvery: 5, patience: 5, maxEpochs: 200)))
-        #expect(full.rows.map(\.name) == ["uniform", "dns", "adar-forward"])
-        // Grid sizes by hand: uniform 1 (no common grid), dns 6 pools, adar-forward 3 ρ · 2 w · 3 σ = 18.
-        #expect(full.rows.map { full.grid(for: $0).size } == [1, 6, 18])
+        #expect(full.rows.map(\.name) == ["uniform", "dns", "adar-forward", "adar-denoised"])
+        // Grid sizes by hand: uniform 1 (no common grid), dns 6 pools, adar-forward 3 ρ · 2 w · 3 σ = 18,
+        // adar-denoised 18 · 2 r_max · 2 warm-ups · 2 τ learning rates = 144.
+        #expect(full.rows.map { full.grid(for: $0).size } == [1, 6, 18, 144])
         #expect(full.modelSeeds == [1, 2, 3, 4, 5] && full.splitSeeds == [0])
-        // The description's run count: 13 tuning runs (1 + 6 + 6) and 15 final runs (3 rows × 5 seeds).
+        // The description's run count: 19 tuning runs (1 + 6 + 6 + 6) and 20 final runs (4 rows × 5 seeds).
         let tuning = full.rows.map { full.tuningPlan(for: $0).budgetUsed }
-        #expect(tuning == [1, 6, 6])
+        #expect(tuning == [1, 6, 6, 6])
         #expect(full.description.contains("\(tuning.reduce(0, +)) tuning + \(full.rows.count * full.modelSeeds.count) final runs"))
-        // The adar row's ρ, w, σ grid is the CF one.
+        // The adar rows' grids and settings are the CF ones (same keys and values, S9's generator included).
         let cf = try file.evaluationProtocol(named: "full")
-        #expect(try #require(full.row(named: "adar-forward")).axes == (try #require(cf.row(named: "adar-forward")).axes))
+        for name in ["adar-forward", "adar-denoised"] {
+            let sequential = try #require(full.row(named: name)), collaborative = try #require(cf.row(named: name))
+            #expect(sequential.axes == collaborative.axes && sequential.settings == collaborative.settings, "\(name)")
+        }
+        #expect(try #require(full.row(named: "adar-denoised")).settings["generator"] == .string("denoised"))
+        let smoke = try file.evaluationProtocol(named: "smoke-sequential")
+        #expect(smoke.rows.map(\.name) == full.rows.map(\.name))
+        #expect(try #require(smoke.row(named: "adar-denoised")).settings == (try #require(full.row(named: "adar-denoised")).settings))
         for collaborative in file.protocols where collaborative.models == .collaborative {
             #expect(collaborative.models.backbones == ["mf", "lightgcn"] && collaborative.models.selectionMetric == "ndcg@20")
         }
@@ -64,12 +73,12 @@ struct SequentialProtocolTests {
 
     /// (what to replace in `sequentialGrid`, with what, the error's JSON path, a phrase of its reason)
     static let refusals: [(String, String, String, String)] = [
-        (#""adar-forward": {"sampler": "adar", "rho": [0.5]}"#,
-         #""adar-denoised": {"sampler": "adar", "settings": {"generator": "denoised"}, "rho": [0.5]}"#,
-         "$.protocols.seq.grids.adar-denoised.settings.generator",
-         #"row "adar-denoised": "generator" is a CF-only setting in a sequential protocol: SASRec has only S9's forward generator"#),
         (#""rho": [0.5]}"#, #""rho": [0.5], "tauWarmup": [1]}"#, "$.protocols.seq.grids.adar-forward.tauWarmup",
-         #"row "adar-forward": "tauWarmup" is a CF-only setting in a sequential protocol: τ exists only under the denoised generator"#),
+         #"row "adar-forward": applies only with the denoised generator: declare "generator": "denoised""#),
+        (#""adar-forward": {"sampler": "adar", "rho": [0.5]}"#,
+         #""adar-denoised": {"sampler": "adar", "settings": {"generator": "denoised", "initialScale": 0.1}, "rho": [0.5]}"#,
+         "$.protocols.seq.grids.adar-denoised.settings.initialScale",
+         #"row "adar-denoised": "initialScale" is a CF-only setting in a sequential protocol"#),
         (#""uniform": {}"#, #""uniform": {}, "ahns": {"p": [-2]}"#, "$.protocols.seq.grids.ahns",
          #"row "ahns": the ahns sampler does not train SASRec; a sequential protocol's rows use uniform, dns, adar"#),
         (#""blocks": 1,"#, #""blocks": 1, "layers": 3,"#, "$.protocols.seq.fixed.layers",
@@ -92,6 +101,16 @@ struct SequentialProtocolTests {
         #expect(error?.reason.contains(reason) == true, "\(String(describing: error))")
     }
 
+    @Test("a sequential protocol accepts an adar-denoised row with τ's keys (S9, S10)")
+    func acceptsDenoisedRow() throws {
+        let grid = Self.sequentialGrid.replacingOccurrences(
+            of: #""adar-forward": {"sampler": "adar", "rho": [0.5]}"#,
+            with: #""adar-denoised": {"sampler": "adar", "settings": {"generator": "denoised"}, "rho": [0.5], "rMax": [1, 10], "tauWarmup": [0], "tauLearningRate": [0.01]}"#)
+        let row = try #require(try GridFile.parse(grid, source: "seq.json").evaluationProtocol(named: "seq").row(named: "adar-denoised"))
+        #expect(row.sampler == .adar && row.settings["generator"] == .string("denoised"))
+        #expect(row.axes.map(\.key).sorted() == ["rMax", "rho", "tauLearningRate", "tauWarmup"])
+    }
+
     @Test("a CF protocol refuses SASRec's settings")
     func collaborativeRefusesSequentialSettings() throws {
         let grid = ProtocolRunTests.tinyGrid.replacingOccurrences(of: "LR", with: "0.01")
@@ -106,6 +125,7 @@ struct SequentialProtocolTests {
         let values: [String: ConfigurationValue] = [
             "dimension": 12, "maxLength": 7, "blocks": 3, "heads": 2, "dropout": 0.3, "batchSize": 64, "lr": 0.002, "l2": 0.01,
             "pool": 5, "rho": 0.3, "weight": 0.5, "syntheticWeight": 0.25, "sigma": 0.2, "fallback": "hardest", "gradientFlow": "through", "policy": "mean",
+            "generator": "denoised", "tauLearningRate": 0.02, "tauWarmup": 3, "rMax": 2.5,
             "schedule": "cosine", "scheduleSteps": 50,
         ]
         #expect(Set(values.keys) == Set(ConfigurationMapping.sequentialFields.keys), "every key is exercised")
@@ -114,8 +134,11 @@ struct SequentialProtocolTests {
         #expect(c.model.dropout == 0.3 && c.batchSize == 64 && c.learningRate == 0.002 && c.l2 == 0.01 && c.poolSize == 5)
         #expect(c.adar.rho == 0.3 && c.adar.augmentationWeight == 0.5 && c.adar.syntheticWeight == 0.25 && c.adar.sigma == 0.2 && c.adar.fallback == .hardest)
         #expect(c.adar.gradientFlow == .through && c.adar.policy == .mean && c.schedule.steps == 50 && c.sampler == .adar)
+        #expect(c.generator == .denoised(DenoisedGenerator(tauLearningRate: 0.02, tauWarmup: 3, rMax: 2.5)) && c.tauLearningRate == 0.02)
+        #expect(try ConfigurationMapping.sasrecConfiguration(try RunConfiguration(["generator": "forward"]), sampler: .adar, items: 30).generator == .forward)
         let refused: [([String: ConfigurationValue], String)] = [
-            (["layers": 3], "layers"), (["generator": "forward"], "generator"), (["heads": 3], "heads"), (["dropout": 1], "dropout"),
+            (["layers": 3], "layers"), (["initialScale": 0.1], "initialScale"), (["tauWarmup": 1], "tauWarmup"),
+            (["generator": "denoised"], "generator"), (["heads": 3], "heads"), (["dropout": 1], "dropout"),
             (["maxLength": 0], "maxLength"), (["lr": 0], "lr"), (["pool": 0], "pool"), (["batchSize": 1.5], "batchSize"),
         ]
         for (bad, key) in refused {
@@ -154,7 +177,7 @@ struct SequentialProtocolTests {
 
         let store = try RunStore(path: folder.appendingPathComponent("runs.sqlite").path, access: .readOnly)
         let tunes = try store.finishedRuns(phase: .tune), finals = try store.finishedRuns(phase: .final)
-        #expect(tunes.count == 5 && finals.count == 9, "1 + 2 + 2 tuning runs; 3 rows × 3 model seeds")
+        #expect(tunes.count == 7 && finals.count == 12, "1 + 2 + 2 + 2 tuning runs; 4 rows × 3 model seeds")
         for run in tunes + finals {
             #expect(run.spec.backbone == "sasrec" && run.spec.dataset == "synthetic" && run.spec.splitSeed == 0)
             #expect(run.spec.configuration["maxLength"] == .number(20) && run.spec.configuration["blocks"] == .number(1))
@@ -164,11 +187,19 @@ struct SequentialProtocolTests {
                 #expect(evaluation.extra["historyIncluded.ndcg@10"] != nil && evaluation.extra["meanLoss"] != nil)
             }
         }
+        // τ's statistics (S9) are stored for the adar-denoised row's evaluations only.
+        for run in tunes where run.spec.sampler.hasPrefix("adar") {
+            let denoised = run.spec.sampler == "adar-denoised"
+            #expect(run.spec.configuration["generator"] == (denoised ? .string("denoised") : nil), "\(run.spec)")
+            for evaluation in try store.evaluations(run.id) {
+                #expect((evaluation.extra["tau.loss"] != nil) == denoised, "\(run.spec)")
+            }
+        }
         #expect(tunes.allSatisfy { $0.testMetrics.isEmpty && $0.spec.modelSeed == 1 })
         #expect(finals.allSatisfy { Set($0.testMetrics.keys) == Self.sequentialMetrics && $0.summary["testHistoryIncluded.ndcg@10"] != nil })
         #expect(Set(finals.map(\.spec.modelSeed)) == [1, 2, 3])
         // Each row's final runs use its tuning run with the best validation NDCG@10 (first in grid order on ties).
-        for row in ["uniform", "dns", "adar-forward"] {
+        for row in ["uniform", "dns", "adar-forward", "adar-denoised"] {
             let tuned = tunes.filter { $0.spec.sampler == row }
             let best = try #require(tuned.max { $0.bestValidationMetrics["ndcg@10"]! < $1.bestValidationMetrics["ndcg@10"]! })
             let chosen = Set(finals.filter { $0.spec.sampler == row }.map(\.spec.configuration))
@@ -179,14 +210,14 @@ struct SequentialProtocolTests {
         try "# Results\n\n\(MarkedSection.begin)\nold\n\(MarkedSection.end)\n".write(to: readme, atomically: true, encoding: .utf8)
         let report = try ADARExecutable.run(["report", "--store", "runs.sqlite", "--output", "report", "--readme", "README.md"], in: folder)
         #expect(report.status == 0 && !report.endedBySignal, "\(report.status): \(report.standardError)")
-        #expect(report.standardOutput.contains("synthetic · sasrec · protocol smoke-sequential: 3 samplers, m = 6 comparisons"))
+        #expect(report.standardOutput.contains("synthetic · sasrec · protocol smoke-sequential: 4 samplers, m = 10 comparisons"))
         let section = try String(contentsOf: readme, encoding: .utf8)
         #expect(section.hasPrefix("# Results\n\n\(MarkedSection.begin)\nGenerated by `adar report --store runs.sqlite --output report --readme README.md`"))
         #expect(!section.contains("\nold\n") && section.hasSuffix("\(MarkedSection.end)\n"))
         #expect(section.contains("| sampler | runs | HR@10 | NDCG@10 | HR@20 | NDCG@20 | NDCG@10 vs uniform | NDCG@10 vs "))
         #expect(section.contains("**Not the `full` protocol**") && section.contains("(NDCG@10 and HR@10; each sampler vs uniform"))
         // Each row's mean ± sample sd of test NDCG@10, computed here from the store's runs.
-        for row in ["uniform", "dns", "adar-forward"] {
+        for row in ["uniform", "dns", "adar-forward", "adar-denoised"] {
             let values = finals.filter { $0.spec.sampler == row }.map { $0.testMetrics["ndcg@10"]! }
             let mean = values.reduce(0, +) / Double(values.count)
             let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
@@ -194,6 +225,7 @@ struct SequentialProtocolTests {
         }
         for metric in ["NDCG@10", "HR@10"] {
             #expect(section.contains("| dns | uniform | \(metric) | 3 |") && section.contains("| adar-forward | uniform | \(metric) | 3 |"))
+            #expect(section.contains("| adar-denoised | uniform | \(metric) | 3 |"))
         }
         let validationPlot = try String(contentsOf: folder.appendingPathComponent("report/synthetic-sasrec-smoke-sequential-validation-ndcg.svg"),
                                         encoding: .utf8)
@@ -217,7 +249,7 @@ struct SequentialProtocolTests {
         #expect(lines.filter { $0.hasPrefix("skipping finished run") }.count == finishedBefore.count, "\(resumed.standardError)")
         #expect(lines.filter { $0.hasPrefix("redoing half-finished run") }.count == 1, "\(resumed.standardError)")
         let after = try TuneCommandTests.store(in: killed)
-        #expect(try after.statusCounts() == [.running: 0, .finished: 14, .failed: 0])
+        #expect(try after.statusCounts() == [.running: 0, .finished: 19, .failed: 0])
         for run in finishedBefore { #expect(try after.finishedRuns().contains(run), "\(run.spec) was redone or changed") }
         let straight = try ADARExecutable.run(Self.tuneArguments, in: uninterrupted)
         #expect(straight.status == 0 && !straight.endedBySignal, "\(straight.standardError)")
@@ -241,7 +273,7 @@ struct SequentialProtocolTests {
              "adar tune: error: --protocol full trains mf, lightgcn, not --model sasrec; the protocols of \(Self.gridFile) for sasrec: full-sequential, smoke-sequential"),
             (replacing("--model", with: "mf"), 64, "--protocol smoke-sequential trains sasrec, not --model mf; the protocols of"),
             (replacing("--grids", with: "bad.json"), 65,
-             #"bad.json: $.protocols.seq.grids.adar-forward.rMax: row "adar-forward": "rMax" is a CF-only setting in a sequential protocol"#),
+             #"bad.json: $.protocols.seq.grids.adar-forward.rMax: row "adar-forward": applies only with the denoised generator"#),
             (replacing("--synthetic-items", with: "50"), 64, "--synthetic-items: 50 must be at least 90 for SASRec's synthetic walks of 30 items"),
             (replacing("--samplers", with: "ahns", in: Self.tuneArguments + ["--samplers", "x"]), 64,
              #"--samplers: "ahns" is not a row of protocol smoke-sequential"#),

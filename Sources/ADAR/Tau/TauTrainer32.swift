@@ -35,7 +35,21 @@ public final class TauTrainer32: @unchecked Sendable {
         threads: Int = ADARSynthesizer.defaultThreadCount
     ) throws(ADARError) -> Float {
         try input.withAccess { (access) throws(ADARError) -> Float in
-            try step(access, rows: input.rows, synthesizer: synthesizer, seed: seed, epoch: epoch, rowOffset: rowOffset, threads: threads)
+            try step(access, rows: input.rows, synthesizer: synthesizer, seed: seed, epoch: epoch, numbering: .contiguous(from: rowOffset),
+                     threads: threads)
+        }
+    }
+
+    /// `step` on rows that are not numbered contiguously: row `b` of the batch is
+    /// global row `rowNumbers[b]` (SASRec's training rows, which skip padding rows, S10).
+    @discardableResult
+    public func step(
+        _ input: IndexedRows32, synthesizer: ADARSynthesizer, seed: UInt64, epoch: Int, rowNumbers: [UInt64],
+        threads: Int = ADARSynthesizer.defaultThreadCount
+    ) throws(ADARError) -> Float {
+        guard rowNumbers.count == input.rows else { throw .shapeMismatch(field: "rowNumbers", expected: input.rows, actual: rowNumbers.count) }
+        return try input.withAccess { (access) throws(ADARError) -> Float in
+            try step(access, rows: input.rows, synthesizer: synthesizer, seed: seed, epoch: epoch, numbering: .listed(rowNumbers), threads: threads)
         }
     }
 
@@ -46,7 +60,8 @@ public final class TauTrainer32: @unchecked Sendable {
         threads: Int = ADARSynthesizer.defaultThreadCount
     ) throws(ADARError) -> Float {
         try input.withAccess { (access) throws(ADARError) -> Float in
-            try step(access, rows: input.rows, synthesizer: synthesizer, seed: seed, epoch: epoch, rowOffset: rowOffset, threads: threads)
+            try step(access, rows: input.rows, synthesizer: synthesizer, seed: seed, epoch: epoch, numbering: .contiguous(from: rowOffset),
+                     threads: threads)
         }
     }
 
@@ -56,7 +71,8 @@ public final class TauTrainer32: @unchecked Sendable {
         _ input: DenseRows32, synthesizer: ADARSynthesizer, seed: UInt64, epoch: Int, rowOffset: UInt64, threads: Int = 1
     ) throws(ADARError) -> (loss: Float, gradient: [Float]) {
         let loss = try input.withAccess { (access) throws(ADARError) -> Float in
-            try lossAndGradient(access, rows: input.rows, synthesizer: synthesizer, seed: seed, epoch: epoch, rowOffset: rowOffset, threads: threads)
+            try lossAndGradient(access, rows: input.rows, synthesizer: synthesizer, seed: seed, epoch: epoch,
+                                numbering: .contiguous(from: rowOffset), threads: threads)
         }
         return (loss, gradient)
     }
@@ -73,10 +89,23 @@ public final class TauTrainer32: @unchecked Sendable {
     /// The S8 stream of τ's training noise in epoch `E`: `2³¹ + E`.
     public static func trainingStream(epoch: Int) -> UInt32 { 0x8000_0000 &+ UInt32(truncatingIfNeeded: epoch) }
 
+    /// The global row number (S8) of each of a batch's rows.
+    private enum RowNumbering {
+        case contiguous(from: UInt64)
+        case listed([UInt64])
+
+        func callAsFunction(_ b: Int) -> UInt64 {
+            switch self {
+            case let .contiguous(offset): offset &+ UInt64(b)
+            case let .listed(numbers): numbers[b]
+            }
+        }
+    }
+
     private func step(
-        _ access: RowAccess, rows: Int, synthesizer: ADARSynthesizer, seed: UInt64, epoch: Int, rowOffset: UInt64, threads: Int
+        _ access: RowAccess, rows: Int, synthesizer: ADARSynthesizer, seed: UInt64, epoch: Int, numbering: RowNumbering, threads: Int
     ) throws(ADARError) -> Float {
-        let loss = try lossAndGradient(access, rows: rows, synthesizer: synthesizer, seed: seed, epoch: epoch, rowOffset: rowOffset, threads: threads)
+        let loss = try lossAndGradient(access, rows: rows, synthesizer: synthesizer, seed: seed, epoch: epoch, numbering: numbering, threads: threads)
         // A non-finite gradient would poison every parameter through Adam's moments.
         guard loss.isFinite, gradient.allSatisfy(\.isFinite) else { throw .overflow(row: 0, field: "tauGradient") }
         adamStep()
@@ -85,7 +114,7 @@ public final class TauTrainer32: @unchecked Sendable {
 
     /// S9's batch loss and its gradient (into `gradient`) at the current parameters.
     private func lossAndGradient(
-        _ access: RowAccess, rows: Int, synthesizer: ADARSynthesizer, seed: UInt64, epoch: Int, rowOffset: UInt64, threads: Int
+        _ access: RowAccess, rows: Int, synthesizer: ADARSynthesizer, seed: UInt64, epoch: Int, numbering: RowNumbering, threads: Int
     ) throws(ADARError) -> Float {
         let d = network.dimension
         guard access.dimension == d else { throw .shapeMismatch(field: "dimension", expected: d, actual: access.dimension) }
@@ -109,7 +138,7 @@ public final class TauTrainer32: @unchecked Sendable {
             nonisolated(unsafe) let pe = pe.baseAddress!
             forEachChunk(chunks, threads: threads) { chunk in
                 for b in chunkRange(chunk, of: chunks, count: rows) {
-                    let row = rowOffset &+ UInt64(b)
+                    let row = numbering(b)
                     let t = Self.trainingTimestep(seed: seed, epoch: epoch, row: row, steps: steps)
                     let v = w.inputs + b * 3 * d, target = w.targets + b * d, u = access.user(b)
                     noise.fill(row: row, dimension: d, into: target)
