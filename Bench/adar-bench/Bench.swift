@@ -78,7 +78,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if lightgcnEpoch {
-            print(try lightGCNEpochComparison(cache: cache, runs: runs, quick: quick))
+            try lightGCNEpochComparison(cache: cache, runs: runs, quick: quick)
             return
         }
         if sasrecEpoch {

@@ -2,27 +2,36 @@ import Foundation
 import ADARData
 import ADARTraining
 
-/// Issue 9's LightGCN cost: one uniform-BPR LightGCN training epoch (d = 64, 3 layers, batch 2048, Adam) on
-/// ML-1M's training split, where each batch smooths the whole normalised graph forward and its gradient back
-/// (6 propagations), and beside it the same epoch on ML-100K, whose graph and embeddings stay in the cache;
-/// then the parts: one smoothing of the ML-1M embeddings and one full-ranking validation evaluation. Each
+/// Issue 9's LightGCN cost on ML-1M's training split, and beside it on ML-100K, whose graph and embeddings
+/// stay in the cache: first the parts, one smoothing of the embeddings (3 propagations of the whole graph)
+/// and one full-ranking validation evaluation, then one uniform-BPR LightGCN training epoch (d = 64,
+/// 3 layers, batch 2048, Adam), whose batches each smooth forward and back (6 propagations). Each
 /// variant on 1 thread and on all: one warm-up, then the median of `runs` of wall time and of this process's
 /// CPU time (CLOCK_PROCESS_CPUTIME_ID: user + system, all threads). `quick`: ML-100K only.
-func lightGCNEpochComparison(cache: String, runs: Int, quick: Bool) throws -> String {
+func lightGCNEpochComparison(cache: String, runs: Int, quick: Bool) throws {
     let folder = URL(fileURLWithPath: cache)
     let sets = quick ? [MovieLens.ml100k] : [.ml1m, .ml100k]
     let threadCounts = [1, ProcessInfo.processInfo.activeProcessorCount]
-    var lines = ["LightGCN (d = 64, 3 layers, batch 2048, uniform BPR): median of \(runs) runs after a warm-up", ""]
     func line(_ name: String, _ timing: CPUTiming) -> String {
         name.padding(toLength: 44, withPad: " ", startingAt: 0)
             + String(format: "wall %8.3f s (min %.3f, max %.3f)   cpu %8.3f s", timing.wall.median, timing.wall.min, timing.wall.max,
                      timing.cpu.median)
     }
+    // Printed as measured: the parts first (seconds), then the epochs (minutes on a shared machine).
+    func emit(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    emit("LightGCN (d = 64, 3 layers, batch 2048, uniform BPR): median of \(runs) runs after a warm-up\n")
     for set in sets {
         let data = try set.load(from: folder)
         let configuration = try TrainingConfiguration(backbone: .lightgcn, sampler: .uniform)
         let batches = (data.trainInteractions + configuration.batchSize - 1) / configuration.batchSize
-        lines.append("\(set.rawValue): \(data.userCount + data.itemCount) nodes, \(data.trainInteractions) training pairs, \(batches) batches")
+        emit("\(set.rawValue): \(data.userCount + data.itemCount) nodes, \(data.trainInteractions) training pairs, \(batches) batches")
+        let trainer = try Trainer(data: data, configuration: configuration, seed: 1)
+        let validation = data.rankingTask(.validation)
+        for threads in threadCounts {
+            let suffix = "\(threads) thread\(threads == 1 ? "" : "s")"
+            emit(line("  one smoothing (3 layers), \(suffix)", timeWithCPU(runs: runs) { _ = trainer.finalEmbeddings(threads: threads) }))
+            emit(line("  validation evaluation, \(suffix)", timeWithCPU(runs: runs) { _ = trainer.evaluate(validation, threads: threads) }))
+        }
         for threads in threadCounts {
             let trainer = try Trainer(data: data, configuration: configuration, seed: 1)
             var epoch = 1
@@ -30,18 +39,10 @@ func lightGCNEpochComparison(cache: String, runs: Int, quick: Bool) throws -> St
                 _ = try trainer.trainEpoch(epoch, threads: threads)
                 epoch += 1
             }
-            lines.append(line("  epoch, \(threads) thread\(threads == 1 ? "" : "s")", timing))
+            emit(line("  epoch, \(threads) thread\(threads == 1 ? "" : "s")", timing))
         }
-        let trainer = try Trainer(data: data, configuration: configuration, seed: 1)
-        let validation = data.rankingTask(.validation)
-        for threads in threadCounts {
-            let suffix = "\(threads) thread\(threads == 1 ? "" : "s")"
-            lines.append(line("  one smoothing (3 layers), \(suffix)", timeWithCPU(runs: runs) { _ = trainer.finalEmbeddings(threads: threads) }))
-            lines.append(line("  validation evaluation, \(suffix)", timeWithCPU(runs: runs) { _ = trainer.evaluate(validation, threads: threads) }))
-        }
-        lines.append("")
+        emit("")
     }
-    return lines.joined(separator: "\n")
 }
 
 /// Medians of wall time and of this process's CPU time (user + system) over the same runs.
