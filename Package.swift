@@ -25,11 +25,12 @@ import PackageDescription
 //   ADARReport       `adar report`: the final tables, verdicts and plots, rendered from the store alone
 //   adar            the command line
 /// The hot modules' release settings: no overflow or exclusivity checks, and on x86-64 the
-/// x86-64-v3 level (AVX2, FMA, BMI2; Haswell 2013 and later, every machine this project runs on),
-/// which doubles the SIMD width of the binary32 kernels over baseline x86-64's SSE2. Swift never
-/// contracts `a * b + c` into a fused multiply-add, so the results are bit-identical to a baseline
-/// build (docs/TRAINING.md, "Speed"). `#if arch` tests the machine the manifest is compiled on:
-/// a cross-compilation from x86-64 to another architecture must drop the flag.
+/// x86-64-v3 level (AVX2, FMA, BMI2; Intel since 2013, AMD Zen), named `haswell` because the
+/// clang importer rejects `x86-64-v3`: the binary32 kernels run 8 lanes wide instead of SSE2's 4.
+/// Swift never contracts `a * b + c` into a fused multiply-add, so the results are bit-identical
+/// to a baseline build (docs/TRAINING.md, "LightGCN (issue 9)"). `#if arch` tests the machine
+/// the manifest is compiled on: a cross-compilation from x86-64 to another architecture must
+/// drop the flag.
 var optimisedRelease: [SwiftSetting] {
     var flags = ["-Ounchecked", "-enforce-exclusivity=unchecked"]
     #if arch(x86_64)

@@ -179,15 +179,7 @@ struct WorkloadResult {
 
 /// Runs `body` once to warm up, then `runs` timed times.
 func time(runs: Int, _ body: () throws -> Void) rethrows -> Timing {
-    try body()
-    let clock = ContinuousClock()
-    var seconds: [Double] = []
-    for _ in 0..<runs {
-        let start = clock.now
-        try body()
-        seconds.append((clock.now - start) / .seconds(1))
-    }
-    return Timing(seconds: seconds)
+    try timeWithCPU(runs: runs, body).wall
 }
 
 func measure(_ workload: Workload, runs: Int, threads: Int, pytorch: Bool) throws -> WorkloadResult {

@@ -14,7 +14,7 @@ func lightGCNEpochComparison(cache: String, runs: Int, quick: Bool) throws {
     let threadCounts = [1, ProcessInfo.processInfo.activeProcessorCount]
     func line(_ name: String, _ timing: CPUTiming) -> String {
         name.padding(toLength: 44, withPad: " ", startingAt: 0)
-            + String(format: "wall %8.3f s (min %.3f, max %.3f)   cpu %8.3f s", timing.wall.median, timing.wall.min, timing.wall.max,
+            + String(format: "wall %9.4f s (min %.4f, max %.4f)   cpu %9.4f s", timing.wall.median, timing.wall.min, timing.wall.max,
                      timing.cpu.median)
     }
     // Printed as measured: the parts first (seconds), then the epochs (minutes on a shared machine).
@@ -33,15 +33,19 @@ func lightGCNEpochComparison(cache: String, runs: Int, quick: Bool) throws {
             emit(line("  validation evaluation, \(suffix)", timeWithCPU(runs: runs) { _ = trainer.evaluate(validation, threads: threads) }))
         }
         for threads in threadCounts {
-            let trainer = try Trainer(data: data, configuration: configuration, seed: 1)
-            var epoch = 1
-            let timing = try timeWithCPU(runs: runs) {
-                _ = try trainer.trainEpoch(epoch, threads: threads)
-                epoch += 1
-            }
+            let timing = try timeEpochs(Trainer(data: data, configuration: configuration, seed: 1), threads: threads, runs: runs)
             emit(line("  epoch, \(threads) thread\(threads == 1 ? "" : "s")", timing))
         }
         emit("")
+    }
+}
+
+/// Epochs 1, 2, … of `trainer`: the first a warm-up, then `runs` timed.
+func timeEpochs(_ trainer: Trainer, threads: Int, runs: Int) throws -> CPUTiming {
+    var epoch = 1
+    return try timeWithCPU(runs: runs) {
+        _ = try trainer.trainEpoch(epoch, threads: threads)
+        epoch += 1
     }
 }
 
