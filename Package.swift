@@ -24,6 +24,21 @@ import PackageDescription
 //                   selection and final runs recorded in the store (`adar tune`, `adar train`)
 //   ADARReport       `adar report`: the final tables, verdicts and plots, rendered from the store alone
 //   adar            the command line
+/// The hot modules' release settings: no overflow or exclusivity checks, and on x86-64 the
+/// x86-64-v3 level (AVX2, FMA, BMI2; Intel since 2013, AMD Zen), named `haswell` because the
+/// clang importer rejects `x86-64-v3`: the binary32 kernels run 8 lanes wide instead of SSE2's 4.
+/// Swift never contracts `a * b + c` into a fused multiply-add, so the results are bit-identical
+/// to a baseline build (docs/TRAINING.md, "LightGCN (issue 9)"). `#if arch` tests the machine
+/// the manifest is compiled on: a cross-compilation from x86-64 to another architecture must
+/// drop the flag.
+var optimisedRelease: [SwiftSetting] {
+    var flags = ["-Ounchecked", "-enforce-exclusivity=unchecked"]
+    #if arch(x86_64)
+    flags += ["-target-cpu", "haswell"]
+    #endif
+    return [.unsafeFlags(flags, .when(configuration: .release))]
+}
+
 let package = Package(
     name: "swift-adar",
     platforms: [.macOS(.v13)],
@@ -55,18 +70,18 @@ let package = Package(
         .target(
             name: "ADAR",
             dependencies: ["ADARCore"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: optimisedRelease
         ),
         .target(
             name: "ADARLayers",
             dependencies: ["ADARCore", "COpenBLAS"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: optimisedRelease
         ),
         .target(name: "ADARData", dependencies: ["ADARCore"]),
         .target(
             name: "ADARTraining",
             dependencies: ["ADARCore", "ADAR", "ADARData", "ADARLayers"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: optimisedRelease
         ),
         .target(name: "GSLOracle", dependencies: ["CGSL"]),
         .target(name: "ADAREvaluation", dependencies: ["ADARCore", "ADARProtocol", "GSLOracle"]),

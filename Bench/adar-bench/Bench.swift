@@ -54,7 +54,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time one SASRec training epoch on ML-1M (L = 200; uniform and ADAR) in Swift against Bench/pytorch/sasrec_epoch.py, with each side's peak memory; with --quick a small synthetic set.")
     var sasrecEpoch = false
 
-    @Option(help: "--epoch, --sasrec-epoch: MovieLens cache folder (as `adar data fetch`).")
+    @Flag(help: "Time one LightGCN training epoch (uniform BPR, d = 64, 3 layers) on ML-1M and on ML-100K, one smoothing and one validation evaluation, 1 thread and all, wall and CPU time; with --quick ML-100K only.")
+    var lightgcnEpoch = false
+
+    @Option(help: "--epoch, --sasrec-epoch, --lightgcn-epoch: MovieLens cache folder (as `adar data fetch`).")
     var cache = "data"
 
     @Flag(help: "Sweep all 2³² words through the binary32 ln u and sin/cos (S8/B1, S8/B2) and 2³² word pairs through the normals (S8/B3); prints the max errors. Minutes, in release.")
@@ -72,6 +75,10 @@ struct BenchCommand: ParsableCommand {
         }
         if epoch {
             print(try epochComparison(cache: cache, runs: runs, pytorch: pytorch))
+            return
+        }
+        if lightgcnEpoch {
+            try lightGCNEpochComparison(cache: cache, runs: runs, quick: quick)
             return
         }
         if sasrecEpoch {
@@ -172,15 +179,7 @@ struct WorkloadResult {
 
 /// Runs `body` once to warm up, then `runs` timed times.
 func time(runs: Int, _ body: () throws -> Void) rethrows -> Timing {
-    try body()
-    let clock = ContinuousClock()
-    var seconds: [Double] = []
-    for _ in 0..<runs {
-        let start = clock.now
-        try body()
-        seconds.append((clock.now - start) / .seconds(1))
-    }
-    return Timing(seconds: seconds)
+    try timeWithCPU(runs: runs, body).wall
 }
 
 func measure(_ workload: Workload, runs: Int, threads: Int, pytorch: Bool) throws -> WorkloadResult {

@@ -1,6 +1,6 @@
 import Dispatch
 import ADARCore
-import ADAR
+@_spi(Kernels) import ADAR
 
 /// The bounds a synthesis row cannot beat, each on all threads in chunks of rows as the synthesizer runs
 /// them (eight per thread). A row's floor is the larger of the two: the bound rows do either job alone.

@@ -21,12 +21,7 @@ func epochComparison(cache: String, runs: Int, pytorch: Bool) throws -> String {
     }
     var swift: [Int: Double] = [:]
     for threads in threadCounts {
-        let trainer = try Trainer(data: data, configuration: configuration, seed: 1)
-        var epoch = 1
-        let timing = try time(runs: runs) {
-            _ = try trainer.trainEpoch(epoch, threads: threads)
-            epoch += 1
-        }
+        let timing = try timeEpochs(Trainer(data: data, configuration: configuration, seed: 1), threads: threads, runs: runs).wall
         swift[threads] = timing.median
         lines.append(line("swift, \(threads) thread\(threads == 1 ? "" : "s")", timing))
     }

@@ -1,4 +1,4 @@
-import ADAR
+@_spi(Kernels) import ADAR
 import ADARData
 
 /// The symmetric normalised adjacency `Â = D^{-1/2} A D^{-1/2}` of the
@@ -43,23 +43,38 @@ public struct NormalizedGraph: Sendable {
     /// gradient of the final embeddings to the gradient of the ego embeddings.
     public func smooth(_ input: [Float], dimension d: Int, layers: Int, threads: Int) -> [Float] {
         precondition(input.count == nodeCount * d)
-        var total = input, current = input
-        var next = [Float](repeating: 0, count: input.count)
-        for _ in 0..<layers {
-            propagate(current, into: &next, adding: &total, dimension: d, threads: threads)
-            swap(&current, &next)
+        var total = input
+        var current = Self.uninitialized(input.count), next = Self.uninitialized(input.count)
+        total.withUnsafeMutableBufferPointer { total in
+            input.withUnsafeBufferPointer { input in
+                // Each Â^l X is the next layer's input, except the last one: that is only added to the total.
+                for layer in 0..<layers {
+                    current.withUnsafeBufferPointer { current in
+                        next.withUnsafeMutableBufferPointer { next in
+                            propagate(layer == 0 ? input.baseAddress! : current.baseAddress!, into: layer == layers - 1 ? nil : next.baseAddress!,
+                                      adding: total.baseAddress!, dimension: d, threads: threads)
+                        }
+                    }
+                    swap(&current, &next)
+                }
+            }
+            let scale = 1 / Float(layers + 1)
+            for k in total.indices { total[k] *= scale }
         }
-        let scale = 1 / Float(layers + 1)
-        return total.map { $0 * scale }
+        return total
     }
 
     /// The layers `X, ÂX, …, Â^L X` of an `N × d` matrix; their mean is `smooth`'s result.
     public func layers(_ input: [Float], dimension d: Int, layers: Int, threads: Int) -> [[Float]] {
         precondition(input.count == nodeCount * d)
-        var result = [input], discarded = [Float](repeating: 0, count: input.count)
+        var result = [input]
         for _ in 0..<layers {
-            var next = [Float](repeating: 0, count: input.count)
-            propagate(result[result.count - 1], into: &next, adding: &discarded, dimension: d, threads: threads)
+            var next = Self.uninitialized(input.count)
+            result[result.count - 1].withUnsafeBufferPointer { current in
+                next.withUnsafeMutableBufferPointer { next in
+                    propagate(current.baseAddress!, into: next.baseAddress!, adding: nil, dimension: d, threads: threads)
+                }
+            }
             result.append(next)
         }
         return result
@@ -69,33 +84,37 @@ public struct NormalizedGraph: Sendable {
     /// (`Â` is symmetric), by Horner's rule `G_0 + Â(G_1 + Â(… + Â·G_L))`, L propagations.
     public func layerAdjoint(_ gradients: [[Float]], dimension d: Int, threads: Int) -> [Float] {
         var sum = gradients[gradients.count - 1]
-        var product = [Float](repeating: 0, count: sum.count)
         for l in stride(from: gradients.count - 2, through: 0, by: -1) {
             var accumulated = gradients[l]
-            propagate(sum, into: &product, adding: &accumulated, dimension: d, threads: threads)
+            sum.withUnsafeBufferPointer { sum in
+                accumulated.withUnsafeMutableBufferPointer { accumulated in
+                    propagate(sum.baseAddress!, into: nil, adding: accumulated.baseAddress!, dimension: d, threads: threads)
+                }
+            }
             sum = accumulated
         }
         return sum
     }
 
-    /// `output = Â·input` and `total += output`, parallel over rows.
-    func propagate(_ input: [Float], into output: inout [Float], adding total: inout [Float], dimension d: Int, threads: Int) {
-        input.withUnsafeBufferPointer { x in
-            output.withUnsafeMutableBufferPointer { y in
-                total.withUnsafeMutableBufferPointer { sum in
-                    rowStart.withUnsafeBufferPointer { start in
-                        columns.withUnsafeBufferPointer { column in
-                            weights.withUnsafeBufferPointer { weight in
-                                nonisolated(unsafe) let x = x.baseAddress!, y = y.baseAddress!, sum = sum.baseAddress!
-                                nonisolated(unsafe) let start = start, column = column, weight = weight
-                                Parallel.forEachChunk(count: nodeCount, threads: threads) { rows in
-                                    for r in rows {
-                                        Self.gatherRow(edges: start[r] ..< start[r + 1], columns: column.baseAddress!,
-                                                       weights: weight.baseAddress!, input: x, dimension: d,
-                                                       output: y + r * d, total: sum + r * d)
-                                    }
-                                }
-                            }
+    /// An array of `count` values every one of which `propagate` writes before any is read.
+    private static func uninitialized(_ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
+    /// `Â·input`, written to `output` and/or added to `total` (either may be nil), parallel over rows.
+    func propagate(
+        _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>?, adding total: UnsafeMutablePointer<Float>?,
+        dimension d: Int, threads: Int
+    ) {
+        rowStart.withUnsafeBufferPointer { start in
+            columns.withUnsafeBufferPointer { column in
+                weights.withUnsafeBufferPointer { weight in
+                    nonisolated(unsafe) let input = input, output = output, total = total
+                    nonisolated(unsafe) let start = start, column = column.baseAddress!, weight = weight.baseAddress!
+                    Parallel.forEachChunk(count: nodeCount, threads: threads) { rows in
+                        for r in rows {
+                            Self.gatherRow(edges: start[r] ..< start[r + 1], columns: column, weights: weight, input: input, dimension: d,
+                                           output: output.map { $0 + r * d }, total: total.map { $0 + r * d })
                         }
                     }
                 }
@@ -103,47 +122,56 @@ public struct NormalizedGraph: Sendable {
         }
     }
 
-    /// One row of `Â·X`: `output = Σ_e w_e·x_{c_e}` over the row's edges, and `total += output`.
-    /// Blocks of 32 components stay in four registers across all the edges (one pass of
-    /// edges per block), instead of a load and a store of the row per edge. Each component
-    /// is summed from 0 in edge order, exactly as `y += w·x` edge by edge sums it, so the
-    /// result is bit-identical to the straightforward loop. The loads and stores are written
-    /// here rather than through `Kernels32` because the compiler did not inline those across
-    /// the module boundary: a call per 8 floats cost half of a LightGCN epoch.
+    /// One row of `Â·X`: `Σ_e w_e·x_{c_e}` over the row's edges, stored to `output` and/or added to `total`.
+    /// Blocks of 64 components stay in eight registers across all the edges (one pass over the
+    /// edges per block: d = 64 reads each edge's column and weight once), then blocks of 8, then
+    /// single components. Each component is summed from 0 in edge order, exactly as `y += w·x`
+    /// edge by edge sums it, so the result is bit-identical to the straightforward loop.
     @inline(__always)
     static func gatherRow(
         edges: Range<Int>, columns: UnsafePointer<Int32>, weights: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-        dimension d: Int, output: UnsafeMutablePointer<Float>, total: UnsafeMutablePointer<Float>
+        dimension d: Int, output: UnsafeMutablePointer<Float>?, total: UnsafeMutablePointer<Float>?
     ) {
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-            UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-        }
         @inline(__always) func store(_ block: SIMD8<Float>, at offset: Int) {
-            UnsafeMutableRawPointer(output + offset).storeBytes(of: block, as: SIMD8<Float>.self)
-            let sum = load(total + offset) + block
-            UnsafeMutableRawPointer(total + offset).storeBytes(of: sum, as: SIMD8<Float>.self)
+            if let output { Kernels32.store8(block, output + offset) }
+            if let total { Kernels32.store8(Kernels32.load8(total + offset) + block, total + offset) }
         }
         var k = 0
-        while k + 32 <= d {
+        while k + 64 <= d {
             var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
             for e in edges {
                 let w = SIMD8<Float>(repeating: weights[e]), source = x + Int(columns[e]) * d + k
-                a0 += w * load(source)
-                a1 += w * load(source + 8)
-                a2 += w * load(source + 16)
-                a3 += w * load(source + 24)
+                a0 += w * Kernels32.load8(source)
+                a1 += w * Kernels32.load8(source + 8)
+                a2 += w * Kernels32.load8(source + 16)
+                a3 += w * Kernels32.load8(source + 24)
+                a4 += w * Kernels32.load8(source + 32)
+                a5 += w * Kernels32.load8(source + 40)
+                a6 += w * Kernels32.load8(source + 48)
+                a7 += w * Kernels32.load8(source + 56)
             }
             store(a0, at: k)
             store(a1, at: k + 8)
             store(a2, at: k + 16)
             store(a3, at: k + 24)
-            k += 32
+            store(a4, at: k + 32)
+            store(a5, at: k + 40)
+            store(a6, at: k + 48)
+            store(a7, at: k + 56)
+            k += 64
+        }
+        while k + 8 <= d {
+            var a = SIMD8<Float>()
+            for e in edges { a += SIMD8<Float>(repeating: weights[e]) * Kernels32.load8(x + Int(columns[e]) * d + k) }
+            store(a, at: k)
+            k += 8
         }
         while k < d {
             var value: Float = 0
             for e in edges { value += weights[e] * x[Int(columns[e]) * d + k] }
-            output[k] = value
-            total[k] += value
+            if let output { output[k] = value }
+            if let total { total[k] += value }
             k += 1
         }
     }

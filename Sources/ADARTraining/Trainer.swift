@@ -1,6 +1,6 @@
 import Foundation
 import ADARCore
-import ADAR
+@_spi(Kernels) import ADAR
 import ADARData
 import ADARLayers
 

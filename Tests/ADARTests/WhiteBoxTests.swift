@@ -1,6 +1,6 @@
 import Testing
 import ADARCore
-import ADAR
+@_spi(Kernels) import ADAR
 
 /// The white-box entry points of `ADARSynthesizer` (package access) answer
 /// bit for bit what the batched passes compute for the same row: the

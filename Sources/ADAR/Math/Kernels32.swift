@@ -1,9 +1,14 @@
-/// binary32 vector kernels shared by the synthesis and loss passes, and (at
-/// `package` access) by the trainer.
-package enum Kernels32 {
+/// binary32 vector kernels shared by the synthesis and loss passes, and by the
+/// trainer and the bench through `@_spi(Kernels) import ADAR`.
+///
+/// SPI-public rather than `package`: the compiler (Swift 6.3) serialises the body of
+/// an `@inlinable` declaration for other modules only when it is public, so `package`
+/// kernels were called, not inlined, from other modules (a call per 8 floats).
+/// `@_spi` keeps them out of the API an ordinary `import ADAR` sees.
+@_spi(Kernels) public enum Kernels32 {
     /// `⟨a, b⟩` over `d` values: eight lanes, then the tail in order.
     @inlinable @inline(__always)
-    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
         var acc = SIMD8<Float>()
         var k = 0
         while k + 8 <= d {
@@ -23,7 +28,7 @@ package enum Kernels32 {
     /// independent accumulators hide the add latency that bounds a single
     /// dot, and each load of `u` serves four products.
     @inlinable @inline(__always)
-    package static func dot4(
+    public static func dot4(
         _ u: UnsafePointer<Float>,
         _ c0: UnsafePointer<Float>, _ c1: UnsafePointer<Float>, _ c2: UnsafePointer<Float>, _ c3: UnsafePointer<Float>,
         _ d: Int
@@ -47,18 +52,18 @@ package enum Kernels32 {
     }
 
     @inlinable @inline(__always)
-    package static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    public static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
     @inlinable @inline(__always)
-    package static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    public static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
     /// `out = α·x + β·ε` and returns `⟨u, out⟩` in the same pass.
     @inlinable @inline(__always)
-    package static func combineAndScore(
+    public static func combineAndScore(
         _ alpha: Float, _ x: UnsafePointer<Float>, _ beta: Float, _ epsilon: UnsafePointer<Float>,
         user u: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ d: Int
     ) -> Float {
@@ -82,7 +87,7 @@ package enum Kernels32 {
 
     /// `y += s·x`.
     @inlinable @inline(__always)
-    package static func axpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: Int) {
+    public static func axpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: Int) {
         for k in 0..<d { y[k] += s * x[k] }
     }
 }
