@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+import ADARCore
+import ADARReference
+@testable import ADARVerification
+
+/// docs/Shrinking.md: the reference's own randomised claims (S4.b/D1, M1, N1, S7/F1) shrink their
+/// first failing input when handed a deliberately broken implementation, to a simpler input that
+/// still fails, that the reference passes, and that no simpler candidate improves on.
+@Suite("Shrinking the reference's randomised claims")
+struct ShrinkingReferenceTests {
+    static func seed(_ id: String) throws -> UInt64 { try #require(Claims.claim(id)).defaultSeed }
+
+    /// `counterexample`'s minimal case fails with the broken implementation (`fails`), passes with
+    /// the reference (`passes`), and no strictly smaller candidate still fails.
+    func expectMinimal<Case: Shrinkable>(
+        _ counterexample: Counterexample, as _: Case.Type, fails: (Case) throws -> Bool, passes: (Case) throws -> Bool,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Case {
+        let minimal = try #require(counterexample.minimal as? Case, sourceLocation: sourceLocation)
+        #expect(!counterexample.budgetExhausted, "\(counterexample)", sourceLocation: sourceLocation)
+        #expect(try fails(minimal), "the minimal input no longer fails: \(counterexample)", sourceLocation: sourceLocation)
+        #expect(try passes(minimal), "the reference fails too: \(counterexample)", sourceLocation: sourceLocation)
+        for candidate in minimal.shrinkCandidates where candidate.shrinkSize.lexicographicallyPrecedes(minimal.shrinkSize) {
+            // As for the shrinker, a candidate whose check throws is not a counterexample.
+            #expect((try? fails(candidate)) != true, "a simpler input still fails: \(candidate.summary)", sourceLocation: sourceLocation)
+        }
+        return minimal
+    }
+
+    // MARK: S4.b
+
+    /// Broken S4.b models, each caught by one claim (as in `RetentionTests`).
+    static func broken(for claim: RetentionClaim) -> RetentionModel {
+        var model = RetentionModel.reference
+        switch claim {
+        case .marginDerivative:
+            // Exponent ½ instead of 3/2 in g'.
+            model.marginDerivative = { a, s0, sNeg, n in (s0 - a * sNeg) / (n * (1 - a * a).squareRoot()) }
+        case .monotonicity:
+            // The wrong sign convention: g = (s⁻ − a·s_0)/(n·√(1 − a²)).
+            model.margin = { a, s0, sNeg, n in (sNeg - a * s0) / (n * (1 - a * a).squareRoot()) }
+        case .nonMonotonicity:
+            // |s_0| keeps g monotone outside the valid domain.
+            model.margin = { a, s0, sNeg, n in (a * abs(s0) - sNeg) / (n * (1 - a * a).squareRoot()) }
+        }
+        return model
+    }
+
+    @Test("S4.b/D1, M1, N1 shrink a broken model's first failing input to simpler values (M1: T ≤ 2) that still fail, and only those",
+          arguments: RetentionClaim.allCases)
+    func retentionClaimShrinks(_ claim: RetentionClaim) throws {
+        let broken = Self.broken(for: claim)
+        let seed = try Self.seed(claim.rawValue)
+        let result = switch claim {
+        case .marginDerivative: try RetentionChecks.checkMarginDerivative(seed: seed, model: broken, cases: 100)
+        case .monotonicity: try RetentionChecks.checkMonotonicity(seed: seed, model: broken, inputs: 20)
+        case .nonMonotonicity: try RetentionChecks.checkNonMonotonicity(seed: seed, model: broken, cases: 5)
+        }
+        #expect(!result.passed)
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try expectMinimal(
+            counterexample, as: RetentionCase.self,
+            fails: { try !RetentionChecks.check(claim, on: $0, model: broken).passed },
+            passes: { try RetentionChecks.check(claim, on: $0).passed })
+        // Every value is at most a short decimal: 0, ±1, ±2ᵏ, an integer, or one or two digits.
+        #expect(minimal.values.allSatisfy { Simplicity.rank($0) <= 6 }, "\(counterexample)")
+        if claim == .monotonicity { #expect((minimal.schedule?.steps ?? .max) <= 2, "\(counterexample)") }
+        // The test's own model cannot be printed: the snippet leaves a placeholder for it.
+        #expect(counterexample.swiftTest.contains("let c = \(minimal.swiftExpression)"))
+        #expect(counterexample.swiftTest.contains("RetentionChecks.check(.\(claim), on: c, model: <#the test's model#>)"))
+        #expect(result.description.contains("replay: adar verify --claim \(claim.rawValue) --seed \(seed)"))
+    }
+
+    @Test("S4.b's claims still pass with the reference, and carry no counterexample")
+    func retentionClaimsPass() throws {
+        for claim in RetentionClaim.allCases {
+            let result = try #require(Claims.claim(claim.rawValue)).run()
+            #expect(result.passed && result.counterexample == nil, "\(result)")
+        }
+    }
+
+    @Test("S4.b/M1: a shrunk schedule is printed so that it rebuilds the same case")
+    func retentionCasePrintsItsSchedule() throws {
+        let c = RetentionCase(s0: 1, sNeg: 0.5, n: 2, schedule: try NoiseSchedule(.linear(start: 0.25, end: 0.5), steps: 2))
+        #expect(c.swiftExpression == "try RetentionCase(s0: 1.0, sNeg: 0.5, n: 2.0, schedule: NoiseSchedule(.linear(start: 0.25, end: 0.5), steps: 2))")
+        #expect(RetentionCase(s0: 1, sNeg: 0, n: 1, a: 0.5).swiftExpression == "RetentionCase(s0: 1.0, sNeg: 0.0, n: 1.0, a: 0.5)")
+    }
+
+    // MARK: S7/F1
+
+    @Test("S7/F1 shrinks the naive log(1 + eˣ)'s first failing point to a simpler one that still fails, and only that")
+    func softplusShrinks() throws {
+        let naive = { (x: Double) in log(1 + exp(x)) }
+        let result = try LossChecks.checkSoftplus(seed: Self.seed("S7/F1"), softplus: naive)
+        #expect(!result.passed)
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try expectMinimal(
+            counterexample, as: SoftplusCase.self,
+            fails: { try !LossChecks.checkSoftplus(on: $0, softplus: naive).passed },
+            passes: { try LossChecks.checkSoftplus(on: $0).passed })
+        #expect(Simplicity.rank(minimal.x) <= 3, "an integer or simpler: \(counterexample)")
+        #expect(counterexample.swiftTest.contains("let c = SoftplusCase(x: \(minimal.x))"))
+        #expect(counterexample.swiftTest.contains("LossChecks.checkSoftplus(on: c, softplus: <#the test's softplus#>)"))
+    }
+
+    @Test("S7/F1 shrinks the naive −log(sigmoid(−x))'s first failure, in its lost far-negative tail, to −512")
+    func softplusTailShrinks() throws {
+        let naive = { (x: Double) in -log(1 / (1 + exp(x))) }
+        let result = try LossChecks.checkSoftplus(seed: Self.seed("S7/F1"), softplus: naive)
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try expectMinimal(
+            counterexample, as: SoftplusCase.self,
+            fails: { try !LossChecks.checkSoftplus(on: $0, softplus: naive).passed },
+            passes: { try LossChecks.checkSoftplus(on: $0).passed })
+        // 1 + e⁻⁵¹² rounds to 1: the naive form returns 0 where softplus is e⁻⁵¹².
+        #expect(minimal.x == -512 && naive(minimal.x) == 0, "\(counterexample)")
+        #expect(counterexample.drawnSummary == "x = -742.5 (point #515)")
+    }
+
+    @Test("S7/F1: a point outside [−1000, 1000] is outside the claim and passes whatever softplus does")
+    func softplusDomain() throws {
+        #expect(try LossChecks.checkSoftplus(on: SoftplusCase(x: 1024), softplus: { _ in .nan }).passed)
+        #expect(try !LossChecks.checkSoftplus(on: SoftplusCase(x: 512), softplus: { _ in .nan }).passed)
+    }
+}
