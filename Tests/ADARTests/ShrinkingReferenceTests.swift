@@ -123,4 +123,46 @@ struct ShrinkingReferenceTests {
         #expect(try LossChecks.checkSoftplus(on: SoftplusCase(x: 1024), softplus: { _ in .nan }).passed)
         #expect(try !LossChecks.checkSoftplus(on: SoftplusCase(x: 512), softplus: { _ in .nan }).passed)
     }
+
+    // MARK: S2.a/P1
+
+    /// Broken S2 samplers that S2.a/P1 catches (as in `ForwardProcessTests`), and the `d` each needs.
+    static let brokenSamplers: [(name: String, dimension: Int, sample: ForwardSampler)] = [
+        ("reads ε one component off", 2, { x0, epsilon, t, schedule, sigma in
+            ReferenceADAR.forwardSample(x0: x0, epsilon: Array(epsilon.dropFirst()) + [epsilon[0]], timestep: t, schedule: schedule, sigma: sigma)
+        }),
+        ("scales x_0 by ᾱ_t instead of √ᾱ_t", 1, { x0, epsilon, t, schedule, sigma in
+            zip(x0, epsilon).map { schedule.alphaBar[t] * $0 + schedule.sqrtOneMinusAlphaBar[t] * (sigma * $1) }
+        }),
+    ]
+
+    @Test("S2.a/P1 shrinks a broken sampler's first failing case to the fewest components it needs, T ≤ 2, simple values",
+          arguments: brokenSamplers.indices)
+    func orthogonalNoiseShrinks(_ which: Int) throws {
+        let (name, dimension, sample) = Self.brokenSamplers[which]
+        var broken = ForwardProcessModel.reference
+        broken.sample = sample
+        let result = try ForwardProcessChecks.checkOrthogonalNoise(seed: Self.seed("S2.a/P1"), model: broken, cases: 50)
+        #expect(!result.passed, "\(name)")
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try expectMinimal(
+            counterexample, as: OrthogonalNoiseCase.self,
+            fails: { !ForwardProcessChecks.checkOrthogonalNoise(on: $0, model: broken).passed },
+            passes: { ForwardProcessChecks.checkOrthogonalNoise(on: $0).passed })
+        #expect(minimal.user.count == dimension && minimal.schedule.steps <= 2 && minimal.timestep <= 2, "\(name): \(counterexample)")
+        #expect(counterexample.steps > 0 && counterexample.drawnSummary.hasPrefix("d = "), "\(counterexample)")
+        #expect(counterexample.swiftTest.contains("let c = \(minimal.swiftExpression.replacingOccurrences(of: "\n", with: "\n    "))"))
+        #expect(counterexample.swiftTest.contains("ForwardProcessChecks.checkOrthogonalNoise(on: c, model: <#the test's model#>)"))
+    }
+
+    @Test("S2.a/P1: a case given by values with the wrong shape or timestep is refused, naming the field")
+    func orthogonalNoiseCaseShapes() throws {
+        let schedule = try NoiseSchedule(.linear(start: 0.25, end: 0.5), steps: 2)
+        #expect(throws: ADARError.shapeMismatch(field: "noise", expected: 2, actual: 1)) {
+            try OrthogonalNoiseCase(schedule: schedule, timestep: 1, sigma: 1, user: [1, 0], x0: [1, 1], noise: [1])
+        }
+        #expect(throws: ADARError.indexOutOfRange(row: 0, field: "timestep", index: 3, count: 3)) {
+            try OrthogonalNoiseCase(schedule: schedule, timestep: 3, sigma: 1, user: [1], x0: [1], noise: [1])
+        }
+    }
 }
