@@ -87,10 +87,3 @@ extension OrthogonalNoiseCase: Shrinkable {
         """
     }
 }
-
-/// What S2.a/P1 tallies over its cases (no case checked: it passes).
-struct OrthogonalNoiseTally {
-    var checked = 0
-    var worstRatio = -1.0, worstError = 0.0, worstBound = 0.0
-    var worst = ""
-}

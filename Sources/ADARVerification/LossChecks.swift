@@ -564,3 +564,11 @@ struct LossFixture {
         return SpecLoss(weight: config.augmentationWeight, l2: config.l2, negative: negative)
     }
 }
+
+/// What S7/F1 tallies over its points.
+struct SoftplusTally {
+    var points = 0, nonFinite = 0
+    var worst = (excess: -1.0, raw: -1.0, text: "")
+    var largestRaw = 0.0, largestGSLError = 0.0
+    var firstNonFinite = ""
+}

@@ -165,4 +165,42 @@ struct ShrinkingReferenceTests {
             try OrthogonalNoiseCase(schedule: schedule, timestep: 3, sigma: 1, user: [1], x0: [1], noise: [1])
         }
     }
+
+    // MARK: S9/P1
+
+    @Test("S9/P1 shrinks a broken PE(t)'s first failing (t, d) to the smallest that still fails: t = 1 and the first d that shows the bug",
+          arguments: [(true, 0, 1), (false, 1, 3), (false, 2, 2)])
+    func encodingShrinks(swapped: Bool, exponentBug: Int, dimension: Int) throws {
+        let exponents: [(Int, Int) -> Double] = [
+            { k, d in -Double(k - k % 2) / Double(d) },    // S9's exponent (only sin and cos swapped)
+            { k, d in -Double((k - k % 2) / d) },          // integer division: every frequency 1
+            { k, d in -Double(k) / Double(d) },            // k in place of k − k mod 2
+        ]
+        let broken = TauClaimTests.encoding(exponent: exponents[exponentBug], swapped: swapped)
+        let result = try TauChecks.checkPositionalEncoding(seed: Self.seed("S9/P1"), encoding: broken)
+        #expect(!result.passed)
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try expectMinimal(
+            counterexample, as: EncodingCase.self,
+            fails: { !TauChecks.checkPositionalEncoding(on: $0, encoding: broken).passed },
+            passes: { TauChecks.checkPositionalEncoding(on: $0).passed })
+        #expect(minimal.timestep == 1 && minimal.dimension == dimension, "\(counterexample)")
+        #expect(counterexample.swiftTest.contains("let c = EncodingCase(timestep: 1, dimension: \(dimension))"))
+        #expect(counterexample.swiftTest.contains("TauChecks.checkPositionalEncoding(on: c, encoding: <#the test's encoding#>)"))
+    }
+
+    @Test("S9/P1 shrinks a PE(t) that is wrong only from t = 64 on to exactly t = 64, d = 1")
+    func encodingShrinksLargeTimestep() throws {
+        let broken: TauChecks.PositionalEncodingFunction = { t, d in
+            ReferenceADAR.positionalEncoding(timestep: t >= 64 ? t - 1 : t, dimension: d)
+        }
+        let result = try TauChecks.checkPositionalEncoding(seed: Self.seed("S9/P1"), encoding: broken)
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try expectMinimal(
+            counterexample, as: EncodingCase.self,
+            fails: { !TauChecks.checkPositionalEncoding(on: $0, encoding: broken).passed },
+            passes: { TauChecks.checkPositionalEncoding(on: $0).passed })
+        #expect(counterexample.steps > 0 && minimal.dimension == 1 && minimal.timestep == 64, "\(counterexample)")
+        #expect(counterexample.drawnSummary == "t = 100, d = 1 (case #4)")
+    }
 }
