@@ -4,7 +4,7 @@ import ADARCore
 import ADARReference
 @testable import ADARVerification
 
-/// docs/Shrinking.md: the reference's own randomised claims (S4.b/D1, M1, N1, S7/F1) shrink their
+/// docs/Shrinking.md: the reference's own randomised claims (S2.a/P1, S4.b/D1, M1, N1, S7/F1, S9/P1) shrink their
 /// first failing input when handed a deliberately broken implementation, to a simpler input that
 /// still fails, that the reference passes, and that no simpler candidate improves on.
 @Suite("Shrinking the reference's randomised claims")
@@ -202,5 +202,66 @@ struct ShrinkingReferenceTests {
             passes: { TauChecks.checkPositionalEncoding(on: $0).passed })
         #expect(counterexample.steps > 0 && minimal.dimension == 1 && minimal.timestep == 64, "\(counterexample)")
         #expect(counterexample.drawnSummary == "t = 100, d = 1 (case #4)")
+    }
+
+    // MARK: The printed test is ready to paste
+
+    /// The S2.a/P1 counterexample of the shifted-noise sampler as the sweep prints it, pasted with
+    /// its placeholder filled in (`Self.shiftedNoise`) and its `@Test` attribute dropped.
+    func minimalCounterexampleS2aP1() throws {
+        let c = try OrthogonalNoiseCase(
+            schedule: NoiseSchedule(.custom(betas: [0.125]), steps: 1),
+            timestep: 1, sigma: 1.0,
+            user: [0.0, -1.0],
+            x0: [0.0, 0.0],
+            noise: [1.0, 0.0])
+        let result = try ForwardProcessChecks.checkOrthogonalNoise(on: c, model: Self.shiftedNoise)
+        #expect(result.passed, "\(result)")
+    }
+
+    static var shiftedNoise: ForwardProcessModel {
+        var model = ForwardProcessModel.reference
+        model.sample = brokenSamplers[0].sample
+        return model
+    }
+
+    @Test("S2.a/P1: the printed counterexample, pasted, compiles, fails with its bug, and is what the sweep prints today")
+    func pastedCounterexampleFails() throws {
+        withKnownIssue("S2.a/P1 with the shifted-noise sampler") { try minimalCounterexampleS2aP1() }
+        let printed = try #require(
+            try ForwardProcessChecks.checkOrthogonalNoise(seed: Self.seed("S2.a/P1"), model: Self.shiftedNoise, cases: 50).counterexample
+        ).swiftTest
+        let lines = try String(contentsOfFile: #filePath, encoding: .utf8).components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "    func minimalCounterexampleS2aP1() throws {"))
+        let end = try #require(lines[start...].firstIndex(of: "    }"))
+        let pasted = lines[start...end].map { String($0.dropFirst(4)) }.joined(separator: "\n")
+            .replacingOccurrences(of: "model: Self.shiftedNoise", with: "model: <#the test's model#>")
+        #expect(printed == "@Test(\"S2.a/P1 minimal counterexample\")\n" + pasted)
+    }
+
+    // MARK: Coverage
+
+    /// The claim IDs in one bold-headed list of docs/Shrinking.md's coverage section.
+    static func documentedIDs(_ section: Substring) -> Set<String> {
+        Set(section.matches(of: /S\d[0-9a-z.]*\/[A-Z]\d/).map { String($0.output) })
+    }
+
+    @Test("docs/Shrinking.md's coverage lists partition the claims of adar verify: shrunk, nothing to shrink, not shrunk yet")
+    func coverageIsComplete() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/Shrinking.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let coverage = try #require(text.range(of: "### Coverage of every claim"))
+        let end = try #require(text.range(of: "\nEach claim of the reference decides", range: coverage.upperBound..<text.endIndex))
+        let body = text[coverage.upperBound..<end.lowerBound]
+        let shrunkStart = try #require(body.range(of: "**Shrunk**")), noneStart = try #require(body.range(of: "**Nothing to shrink**"))
+        let notYetStart = try #require(body.range(of: "**Randomised, not shrunk yet**"))
+        let shrunk = Self.documentedIDs(body[shrunkStart.upperBound..<noneStart.lowerBound])
+        let nothing = Self.documentedIDs(body[noneStart.upperBound..<notYetStart.lowerBound])
+        let notYet = Self.documentedIDs(body[notYetStart.upperBound...])
+        let all = Set(Claims.all.map(\.id))
+        #expect(shrunk.isDisjoint(with: nothing) && shrunk.isDisjoint(with: notYet) && nothing.isDisjoint(with: notYet))
+        #expect(shrunk.union(nothing).union(notYet) == all, "missing \(all.subtracting(shrunk.union(nothing).union(notYet)).sorted()), unknown \(shrunk.union(nothing).union(notYet).subtracting(all).sorted())")
+        #expect(shrunk.count == 19 && notYet.count == 17, "shrunk \(shrunk.sorted()), not yet \(notYet.sorted())")
     }
 }
