@@ -179,9 +179,9 @@ public enum ForwardProcessChecks {
                 ClaimResult(
                     id: "S2.a/P1",
                     statistic: "|⟨e_u, x_t⟩ − √ᾱ_t·s_0| for ε ⟂ e_u over \(tally.checked) random cases; "
-                        + "worst error/bound ratio \(short(tally.worstRatio))",
-                    measure: .maxError(tally.worstError, bound: tally.worstBound, unit: "abs"),
-                    seed: seed, worstCase: tally.worst)
+                        + "worst error/bound ratio \(short(tally.largest.ratio))",
+                    measure: .maxError(tally.largest.error, bound: tally.largest.bound, unit: "abs"),
+                    seed: seed, worstCase: tally.largest.text)
             },
             check: "ForwardProcessChecks.checkOrthogonalNoise(on: c\(model == nil ? "" : ", model: <#the test's model#>"))")
     }
@@ -206,16 +206,11 @@ public enum ForwardProcessChecks {
         let spread = a * userItem + b * sigma * userNoise
         let bound = (b * sigma * residual + (gamma3 + gammaD * (1 + gamma3)) * spread
             + gammaD * a * userItem + u * abs(a * s0)) * (1 + 0x1p-20)
-        let ratio = error / bound
         tally.checked += 1
-        // A NaN ratio is kept as the worst: nothing compares above it.
-        if !tally.worstRatio.isNaN, !(ratio <= tally.worstRatio) {
-            tally.worstRatio = ratio
-            tally.worstError = error
-            tally.worstBound = bound
-            tally.worst = "d=\(d) \(schedule.kind.name) t=\(t) σ=\(short(sigma)) |e_u|=\(short(plainDot(user, user).squareRoot())) "
-                + "|x_0|=\(short(plainDot(x0, x0).squareRoot())): ⟨e_u,x_t⟩ = \(score), √ᾱ_t·s_0 = \(a * s0)"
-        }
+        tally.largest.record(
+            error: error, bound: bound,
+            "d=\(d) \(schedule.kind.name) t=\(t) σ=\(short(sigma)) |e_u|=\(short(plainDot(user, user).squareRoot())) "
+                + "|x_0|=\(short(plainDot(x0, x0).squareRoot())): ⟨e_u,x_t⟩ = \(score), √ᾱ_t·s_0 = \(a * s0)")
     }
 
     /// `ε − (⟨e, ε⟩/⟨e, e⟩)·e`.
@@ -244,6 +239,5 @@ public enum ForwardProcessChecks {
 /// What S2.a/P1 tallies over its cases (no case checked: it passes).
 struct OrthogonalNoiseTally {
     var checked = 0
-    var worstRatio = -1.0, worstError = 0.0, worstBound = 0.0
-    var worst = ""
+    var largest = LargestRatio()
 }

@@ -178,15 +178,8 @@ public enum RetentionChecks {
         let rounding = abs(oracle.value) * (numeratorError + 1.5 * oneMinusSquareError + 4 * u) * 1.01
         let bound = derivativeSafety * oracle.error + rounding
         let error = abs(value - oracle.value)
-        let ratio = error / bound
         tally.checked += 1
-        // A NaN ratio is kept as the worst: nothing compares above it.
-        if !tally.worstRatio.isNaN, !(ratio <= tally.worstRatio) {
-            tally.worstRatio = ratio
-            tally.worstError = error
-            tally.worstBound = bound
-            tally.worst = "a=\(a) s_0=\(s0) s⁻=\(sNeg) n=\(n): g' = \(value), GSL \(oracle.value) ± \(short(oracle.error))"
-        }
+        tally.largest.record(error: error, bound: bound, "a=\(a) s_0=\(s0) s⁻=\(sNeg) n=\(n): g' = \(value), GSL \(oracle.value) ± \(short(oracle.error))")
     }
 
     /// Random `(s_0, s⁻, n)` on the valid domain `n > 0, s_0 > 0, s_0 > s⁻`:
@@ -324,9 +317,9 @@ public enum RetentionClaim: String, CaseIterable, Sendable {
             ClaimResult(
                 id: rawValue,
                 statistic: "|g'(a) − GSL central derivative of g| over \(tally.checked) valid inputs, a ∈ [0, 0.99]; "
-                    + "worst error/tolerance ratio \(short(tally.worstRatio))",
-                measure: .maxError(tally.worstError, bound: tally.worstBound, unit: "abs"),
-                seed: seed, worstCase: tally.worst)
+                    + "worst error/tolerance ratio \(short(tally.largest.ratio))",
+                measure: .maxError(tally.largest.error, bound: tally.largest.bound, unit: "abs"),
+                seed: seed, worstCase: tally.largest.text)
         case .monotonicity:
             ClaimResult(
                 id: rawValue,
@@ -347,8 +340,8 @@ public enum RetentionClaim: String, CaseIterable, Sendable {
 /// What S4.b's claims tally over their inputs (no input checked: every claim passes).
 struct RetentionTally {
     var checked = 0, mismatches = 0, comparisons = 0
-    var worstRatio = -1.0, worstError = 0.0, worstBound = 0.0, weakest = Double.infinity
-    var worst = "", firstFailure = "", weakestCase = ""
+    var largest = LargestRatio(), weakest = Double.infinity
+    var firstFailure = "", weakestCase = ""
 }
 
 extension RetentionChecks {
