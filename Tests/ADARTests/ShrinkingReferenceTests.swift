@@ -264,4 +264,49 @@ struct ShrinkingReferenceTests {
         #expect(shrunk.union(nothing).union(notYet) == all, "missing \(all.subtracting(shrunk.union(nothing).union(notYet)).sorted()), unknown \(shrunk.union(nothing).union(notYet).subtracting(all).sorted())")
         #expect(shrunk.count == 19 && notYet.count == 17, "shrunk \(shrunk.sorted()), not yet \(notYet.sorted())")
     }
+
+    // MARK: S1
+
+    /// The broken builders of `ScheduleTests`, with a claim that catches each.
+    static let brokenBuilders: [(claim: ScheduleClaim, name: String, builder: ScheduleBuilder)] = [
+        (.independentRecomputation, "linspace over T", ScheduleTests.linspaceOverT),
+        (.independentRecomputation, "ddpm-linear without the 1000/T rescale", ScheduleTests.ddpmWithoutRescale),
+        (.independentRecomputation, "ᾱ in Float", ScheduleTests.alphaBarInFloat),
+        (.monotoneAlphaBar, "cosine without clipping", ScheduleTests.cosineWithoutClipping),
+        (.cosineClosedForm, "cosine off by one step", ScheduleTests.cosineShiftedByOne),
+        (.linearVarianceClosedForm, "linspace over T", ScheduleTests.linspaceOverT),
+        (.logSum, "ᾱ in Float", ScheduleTests.alphaBarInFloat),
+    ]
+
+    @Test("S1/R1, S1.a/M1, S1.b/C1, S1.c/V1, S1.d/L1 shrink a broken builder's first failing schedule to T ≤ 2 and simpler parameters that still fail, and only those",
+          arguments: brokenBuilders.indices)
+    func scheduleClaimShrinks(_ which: Int) throws {
+        let (claim, name, broken) = Self.brokenBuilders[which]
+        let seed = try Self.seed(claim.rawValue)
+        let result = switch claim {
+        case .independentRecomputation: try ScheduleChecks.checkIndependentRecomputation(builder: broken, seed: seed)
+        case .monotoneAlphaBar: try ScheduleChecks.checkMonotoneAlphaBar(builder: broken, seed: seed)
+        case .cosineClosedForm: try ScheduleChecks.checkCosineClosedForm(builder: broken, seed: seed)
+        case .linearVarianceClosedForm: try ScheduleChecks.checkLinearVarianceClosedForm(builder: broken, seed: seed)
+        case .logSum: try ScheduleChecks.checkLogSum(builder: broken, seed: seed)
+        }
+        #expect(!result.passed, "\(name)")
+        let counterexample = try #require(result.counterexample, "\(name): \(result)")
+        let minimal = try expectMinimal(
+            counterexample, as: ScheduleCase.self,
+            fails: { try !ScheduleChecks.check(claim, on: $0, builder: broken).passed },
+            passes: { try ScheduleChecks.check(claim, on: $0).passed })
+        // At most three significant digits (maxBeta = 0.999 is as simple as the domain allows).
+        #expect(minimal.steps <= 2 && minimal.parameters.allSatisfy { Simplicity.rank($0) <= 7 }, "\(name): \(counterexample)")
+        #expect(counterexample.swiftTest.contains("let c = \(minimal.swiftExpression)"))
+        #expect(counterexample.swiftTest.contains("ScheduleChecks.check(.\(claim), on: c, builder: <#the test's builder#>)"))
+    }
+
+    @Test("S1's shrinking claims still pass with NoiseSchedule, and carry no counterexample")
+    func scheduleClaimsPass() throws {
+        for claim in ScheduleClaim.allCases {
+            let result = try #require(Claims.claim(claim.rawValue)).run()
+            #expect(result.passed && result.counterexample == nil, "\(result)")
+        }
+    }
 }
