@@ -171,10 +171,10 @@ public enum ForwardProcessChecks {
     static func orthogonalNoiseSweep(
         seed: UInt64, model: ForwardProcessModel?, draw: @escaping (Int) -> OrthogonalNoiseCase
     ) -> CaseSweep<OrthogonalNoiseCase, OrthogonalNoiseTally, Never> {
-        let tested = model ?? .reference
-        return CaseSweep(
-            claimID: "S2.a/P1", emptyTally: OrthogonalNoiseTally(), draw: draw,
-            run: { c, tally in runOrthogonalNoise(c, tested, into: &tally) },
+        CaseSweep(
+            claimID: "S2.a/P1", call: "ForwardProcessChecks.checkOrthogonalNoise(on: c", argument: "model",
+            tested: model, reference: .reference, emptyTally: OrthogonalNoiseTally(), draw: draw,
+            run: { c, model, tally in runOrthogonalNoise(c, model, into: &tally) },
             result: { tally, _ in
                 ClaimResult(
                     id: "S2.a/P1",
@@ -182,8 +182,7 @@ public enum ForwardProcessChecks {
                         + "worst error/bound ratio \(short(tally.largest.ratio))",
                     measure: .maxError(tally.largest.error, bound: tally.largest.bound, unit: "abs"),
                     seed: seed, worstCase: tally.largest.text)
-            },
-            check: "ForwardProcessChecks.checkOrthogonalNoise(on: c\(model == nil ? "" : ", model: <#the test's model#>"))")
+            })
     }
 
     /// S2.a/P1 on one case: `ε` is the case's noise projected (twice) onto the orthogonal

@@ -216,12 +216,11 @@ public enum LossChecks {
     static func softplusSweep(
         seed: UInt64, softplus: ((Double) -> Double)?, draw: @escaping (Int) throws -> SoftplusCase
     ) -> CaseSweep<SoftplusCase, SoftplusTally, any Error> {
-        let tested = softplus ?? ReferenceADAR.softplus
-        return CaseSweep(
-            claimID: "S7/F1", emptyTally: SoftplusTally(), draw: draw,
-            run: { c, tally in try runSoftplus(c, tested, into: &tally) },
-            result: { tally, _ in softplusResult(tally, seed: seed) },
-            check: "LossChecks.checkSoftplus(on: c\(softplus == nil ? "" : ", softplus: <#the test's softplus#>"))")
+        CaseSweep(
+            claimID: "S7/F1", call: "LossChecks.checkSoftplus(on: c", argument: "softplus",
+            tested: softplus, reference: ReferenceADAR.softplus, emptyTally: SoftplusTally(), draw: draw,
+            run: { c, softplus, tally in try runSoftplus(c, softplus, into: &tally) },
+            result: { tally, _ in softplusResult(tally, seed: seed) })
     }
 
     /// S7/F1 at one point (skipped outside [−1000, 1000]).

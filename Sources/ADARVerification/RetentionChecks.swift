@@ -362,11 +362,9 @@ extension RetentionChecks {
         run: @escaping (RetentionCase, RetentionModel, inout RetentionTally) throws(Failure) -> Void,
         draw: @escaping (Int) throws(Failure) -> RetentionCase
     ) -> CaseSweep<RetentionCase, RetentionTally, Failure> {
-        let tested = model ?? .reference
-        return CaseSweep(
-            claimID: claim.rawValue, emptyTally: RetentionTally(), draw: draw,
-            run: { (c: RetentionCase, tally: inout RetentionTally) throws(Failure) in try run(c, tested, &tally) },
-            result: { claim.result($0, cases: $1, seed: seed) },
-            check: "RetentionChecks.check(.\(claim), on: c\(model == nil ? "" : ", model: <#the test's model#>"))")
+        CaseSweep(
+            claimID: claim.rawValue, call: "RetentionChecks.check(.\(claim), on: c", argument: "model",
+            tested: model, reference: .reference, emptyTally: RetentionTally(), draw: draw, run: run,
+            result: { claim.result($0, cases: $1, seed: seed) })
     }
 }

@@ -847,11 +847,9 @@ extension ScheduleChecks {
         run: @escaping (ScheduleCase, ScheduleBuilder, inout ScheduleTally) throws(Failure) -> Void,
         draw: @escaping (Int) throws(Failure) -> ScheduleCase
     ) -> CaseSweep<ScheduleCase, ScheduleTally, Failure> {
-        let tested = builder ?? reference
-        return CaseSweep(
-            claimID: claim.rawValue, emptyTally: ScheduleTally(), draw: draw,
-            run: { (c: ScheduleCase, tally: inout ScheduleTally) throws(Failure) in try run(c, tested, &tally) },
-            result: { tally, _ in claim.result(tally, seed: seed) },
-            check: "ScheduleChecks.check(.\(claim), on: c\(builder == nil ? "" : ", builder: <#the test's builder#>"))")
+        CaseSweep(
+            claimID: claim.rawValue, call: "ScheduleChecks.check(.\(claim), on: c", argument: "builder",
+            tested: builder, reference: reference, emptyTally: ScheduleTally(), draw: draw, run: run,
+            result: { tally, _ in claim.result(tally, seed: seed) })
     }
 }

@@ -233,18 +233,17 @@ extension TauChecks {
     static func encodingSweep(
         seed: UInt64, encoding: PositionalEncodingFunction?, draw: @escaping (Int) -> EncodingCase
     ) -> CaseSweep<EncodingCase, EncodingTally, Never> {
-        let tested = encoding ?? ReferenceADAR.positionalEncoding
-        return CaseSweep(
-            claimID: "S9/P1", emptyTally: EncodingTally(), draw: draw,
-            run: { c, tally in runPositionalEncoding(c, tested, into: &tally) },
+        CaseSweep(
+            claimID: "S9/P1", call: "TauChecks.checkPositionalEncoding(on: c", argument: "encoding",
+            tested: encoding, reference: ReferenceADAR.positionalEncoding, emptyTally: EncodingTally(), draw: draw,
+            run: { c, encoding, tally in runPositionalEncoding(c, encoding, into: &tally) },
             result: { tally, _ in
                 ClaimResult(
                     id: "S9/P1",
                     statistic: "\(tally.handEntries) hand values (t = 1, d = 4) and \(tally.entries) entries of \(tally.cases) (t, d) against binary80; "
                         + "max |Δ|/tol = \(short(tally.worstRatio))",
                     measure: .maxError(tally.worstRatio, bound: 1, unit: "rel"), seed: seed, worstCase: tally.worst)
-            },
-            check: "TauChecks.checkPositionalEncoding(on: c\(encoding == nil ? "" : ", encoding: <#the test's encoding#>"))")
+            })
     }
 
     /// S9/P1 at one `(t, d)` (skipped unless `t ≥ 1`, `d ≥ 1`).
