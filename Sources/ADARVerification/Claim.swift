@@ -68,6 +68,18 @@ public struct ClaimResult: Sendable, CustomStringConvertible {
     }
 }
 
+/// The case with the largest error/bound ratio so far, for claims that pass when every case is within
+/// its own bound. A NaN ratio stays the worst: nothing compares above it, so it fails the claim.
+struct LargestRatio {
+    private(set) var ratio = -1.0, error = 0.0, bound = 0.0, text = ""
+
+    mutating func record(error: Double, bound: Double, _ text: @autoclosure () -> String) {
+        let ratio = error / bound
+        guard !self.ratio.isNaN, !(ratio <= self.ratio) else { return }
+        (self.ratio, self.error, self.bound, self.text) = (ratio, error, bound, text())
+    }
+}
+
 func short(_ x: Double) -> String {
     x == 0 || (abs(x) >= 1e-3 && abs(x) < 1e6) ? String(format: "%.6g", x) : String(format: "%.3e", x)
 }

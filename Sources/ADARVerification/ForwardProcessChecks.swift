@@ -138,9 +138,10 @@ public enum ForwardProcessChecks {
     /// `⟨e_u, x_t⟩` equals `√ᾱ_t·s_0` within the rounding bound derived in
     /// Proofs/S2-forward-process.md (which also charges the residual
     /// `⟨e_u, ε⟩` the projection leaves in binary64). Reports the error and
-    /// the bound at the case with the largest error/bound ratio.
+    /// the bound at the case with the largest error/bound ratio; a failing
+    /// sweep shrinks its first failing case (docs/Shrinking.md).
     public static func checkOrthogonalNoise(
-        seed: UInt64, model: ForwardProcessModel = .reference, cases: Int = orthogonalNoiseCases
+        seed: UInt64, model: ForwardProcessModel? = nil, cases: Int = orthogonalNoiseCases
     ) throws -> ClaimResult {
         var rng = SeededGenerator(seed: seed)
         let schedules = try [
@@ -148,9 +149,7 @@ public enum ForwardProcessChecks {
             NoiseSchedule(.scaledLinear(start: 0.00085, end: 0.012), steps: 200),
             NoiseSchedule(.linearVariance(scale: 0.1, min: 1e-4, max: 0.02, maxBeta: 0.999), steps: 5),
         ]
-        let u = 0x1p-53
-        var worstRatio = -1.0, worstError = Double.nan, worstBound = Double.nan, worst = ""
-        for _ in 0..<cases {
+        return orthogonalNoiseSweep(seed: seed, model: model) { index in
             let d = Int.random(in: 2...32, using: &rng)
             let schedule = schedules[Int.random(in: 0..<schedules.count, using: &rng)]
             let t = Int.random(in: 0...schedule.steps, using: &rng)
@@ -158,37 +157,59 @@ public enum ForwardProcessChecks {
             let userScale = logUniform(1e-2, 1e2, using: &rng), itemScale = logUniform(1e-2, 1e2, using: &rng)
             let user = rng.normals(d).map { $0 * userScale }
             let x0 = rng.normals(d).map { $0 * itemScale }
-            let epsilon = projectOut(user, from: projectOut(user, from: rng.normals(d)))
+            return OrthogonalNoiseCase(
+                schedule: schedule, timestep: t, sigma: sigma, user: user, x0: x0, noise: rng.normals(d), index: index)
+        }.sweep(cases: cases)
+    }
 
-            let score = plainDot(user, model.sample(x0[...], epsilon, t, schedule, sigma))
-            let a = schedule.sqrtAlphaBar[t], b = schedule.sqrtOneMinusAlphaBar[t]
-            let s0 = plainDot(user, x0)
-            let error = abs(score - a * s0)
+    /// S2.a/P1 on the one case `c` (the reference sampler unless `model` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func checkOrthogonalNoise(on c: OrthogonalNoiseCase, model: ForwardProcessModel? = nil) -> ClaimResult {
+        orthogonalNoiseSweep(seed: 0, model: model) { _ in c }.single(c)
+    }
 
-            // Proofs/S2-forward-process.md, S2.a/P1: the derived bound.
-            let gammaD = highamGamma(d, u), gamma3 = highamGamma(3, u)
-            let userItem = zip(user, x0).reduce(0) { $0 + abs($1.0 * $1.1) }
-            let userNoise = zip(user, epsilon).reduce(0) { $0 + abs($1.0 * $1.1) }
-            let residual = abs(plainDot(user, epsilon)) + gammaD * userNoise
-            let spread = a * userItem + b * sigma * userNoise
-            let bound = (b * sigma * residual + (gamma3 + gammaD * (1 + gamma3)) * spread
-                + gammaD * a * userItem + u * abs(a * s0)) * (1 + 0x1p-20)
-            let ratio = error / bound
-            if !(ratio <= worstRatio) {
-                worstRatio = ratio
-                worstError = error
-                worstBound = bound
-                worst = "d=\(d) \(schedule.kind.name) t=\(t) σ=\(short(sigma)) |e_u|·\(short(userScale)) "
-                    + "|x_0|·\(short(itemScale)): ⟨e_u,x_t⟩ = \(score), √ᾱ_t·s_0 = \(a * s0)"
-            }
-            if ratio.isNaN { break }
-        }
-        return ClaimResult(
-            id: "S2.a/P1",
-            statistic: "|⟨e_u, x_t⟩ − √ᾱ_t·s_0| for ε ⟂ e_u over \(cases) random cases; "
-                + "worst error/bound ratio \(short(worstRatio))",
-            measure: .maxError(worstError, bound: worstBound, unit: "abs"),
-            seed: seed, worstCase: worst)
+    static func orthogonalNoiseSweep(
+        seed: UInt64, model: ForwardProcessModel?, draw: @escaping (Int) -> OrthogonalNoiseCase
+    ) -> CaseSweep<OrthogonalNoiseCase, OrthogonalNoiseTally, Never> {
+        CaseSweep(
+            claimID: "S2.a/P1", call: "ForwardProcessChecks.checkOrthogonalNoise(on: c", argument: "model",
+            tested: model, reference: .reference, emptyTally: OrthogonalNoiseTally(), draw: draw,
+            run: { c, model, tally in runOrthogonalNoise(c, model, into: &tally) },
+            result: { tally, _ in
+                ClaimResult(
+                    id: "S2.a/P1",
+                    statistic: "|⟨e_u, x_t⟩ − √ᾱ_t·s_0| for ε ⟂ e_u over \(tally.checked) random cases; "
+                        + "worst error/bound ratio \(short(tally.largest.ratio))",
+                    measure: .maxError(tally.largest.error, bound: tally.largest.bound, unit: "abs"),
+                    seed: seed, worstCase: tally.largest.text)
+            })
+    }
+
+    /// S2.a/P1 on one case: `ε` is the case's noise projected (twice) onto the orthogonal
+    /// complement of `e_u`. Skipped unless `e_u ≠ 0` and `σ > 0` (the claim's hypotheses).
+    static func runOrthogonalNoise(_ c: OrthogonalNoiseCase, _ model: ForwardProcessModel, into tally: inout OrthogonalNoiseTally) {
+        let (user, x0, schedule, t, sigma) = (c.user, c.x0, c.schedule, c.timestep, c.sigma)
+        guard plainDot(user, user) > 0, sigma > 0 else { return }
+        let u = 0x1p-53, d = user.count
+        let epsilon = projectOut(user, from: projectOut(user, from: c.noise))
+        let score = plainDot(user, model.sample(x0[...], epsilon, t, schedule, sigma))
+        let a = schedule.sqrtAlphaBar[t], b = schedule.sqrtOneMinusAlphaBar[t]
+        let s0 = plainDot(user, x0)
+        let error = abs(score - a * s0)
+
+        // Proofs/S2-forward-process.md, S2.a/P1: the derived bound.
+        let gammaD = highamGamma(d, u), gamma3 = highamGamma(3, u)
+        let userItem = zip(user, x0).reduce(0) { $0 + abs($1.0 * $1.1) }
+        let userNoise = zip(user, epsilon).reduce(0) { $0 + abs($1.0 * $1.1) }
+        let residual = abs(plainDot(user, epsilon)) + gammaD * userNoise
+        let spread = a * userItem + b * sigma * userNoise
+        let bound = (b * sigma * residual + (gamma3 + gammaD * (1 + gamma3)) * spread
+            + gammaD * a * userItem + u * abs(a * s0)) * (1 + 0x1p-20)
+        tally.checked += 1
+        tally.largest.record(
+            error: error, bound: bound,
+            "d=\(d) \(schedule.kind.name) t=\(t) σ=\(short(sigma)) |e_u|=\(short(plainDot(user, user).squareRoot())) "
+                + "|x_0|=\(short(plainDot(x0, x0).squareRoot())): ⟨e_u,x_t⟩ = \(score), √ᾱ_t·s_0 = \(a * s0)")
     }
 
     /// `ε − (⟨e, ε⟩/⟨e, e⟩)·e`.
@@ -212,4 +233,10 @@ public enum ForwardProcessChecks {
     static func logUniform(_ lo: Double, _ hi: Double, using rng: inout SeededGenerator) -> Double {
         exp(Double.random(in: log(lo)...log(hi), using: &rng))
     }
+}
+
+/// What S2.a/P1 tallies over its cases (no case checked: it passes).
+struct OrthogonalNoiseTally {
+    var checked = 0
+    var largest = LargestRatio()
 }

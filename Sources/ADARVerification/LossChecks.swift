@@ -189,8 +189,9 @@ public enum LossChecks {
     /// S7/F1: `softplus` is finite on a grid over [−1000, 1000] (with 0,
     /// ±1e-300, the overflow and underflow edges of exp) and on log-uniform
     /// random points, and within 4 ulp of `x⁺ + log1plusx(e^{−|x|})` beyond
-    /// GSL's own error estimate.
-    public static func checkSoftplus(seed: UInt64, softplus: (Double) -> Double = ReferenceADAR.softplus) throws -> ClaimResult {
+    /// GSL's own error estimate. A failing sweep shrinks its first failing
+    /// point to a simpler one (docs/Shrinking.md).
+    public static func checkSoftplus(seed: UInt64, softplus: ((Double) -> Double)? = nil) throws -> ClaimResult {
         var generator = SeededGenerator(seed: seed)
         var points = stride(from: -1000.0, through: 1000.0, by: 0.5).map { $0 }
         let edges = [
@@ -202,33 +203,60 @@ public enum LossChecks {
             let magnitude = pow(10, Double.random(in: -300...3, using: &generator))
             return Bool.random(using: &generator) ? magnitude : -magnitude
         }
-        var worst = (excess: -1.0, raw: -1.0, text: ""), largestRaw = 0.0, largestGSLError = 0.0, nonFinite = [Double]()
-        for x in points {
-            let tested = softplus(x)
-            guard tested.isFinite else { nonFinite.append(x); continue }
-            let (expected, gslError) = try oracleSoftplus(x)
-            let unit = expected.ulp
-            let error = abs(tested - expected)
-            let excess = error.isNaN ? .infinity : max(0, error - gslError) / unit
-            let raw = error / unit
-            largestRaw = max(largestRaw, raw)
-            largestGSLError = max(largestGSLError, gslError / unit)
-            // Worst by excess over GSL's estimate, ties (mostly 0) by raw error.
-            if (excess, raw) > (worst.excess, worst.raw) {
-                worst = (excess, raw, "x = \(x): tested \(tested), independent \(expected) ± \(gslError)")
-            }
+        return try softplusSweep(seed: seed, softplus: softplus) { SoftplusCase(x: points[$0], index: $0) }
+            .sweep(cases: points.count)
+    }
+
+    /// S7/F1 at the one point `c` (the reference's softplus unless `softplus` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func checkSoftplus(on c: SoftplusCase, softplus: ((Double) -> Double)? = nil) throws -> ClaimResult {
+        try softplusSweep(seed: 0, softplus: softplus) { _ in c }.single(c)
+    }
+
+    static func softplusSweep(
+        seed: UInt64, softplus: ((Double) -> Double)?, draw: @escaping (Int) throws -> SoftplusCase
+    ) -> CaseSweep<SoftplusCase, SoftplusTally, any Error> {
+        CaseSweep(
+            claimID: "S7/F1", call: "LossChecks.checkSoftplus(on: c", argument: "softplus",
+            tested: softplus, reference: ReferenceADAR.softplus, emptyTally: SoftplusTally(), draw: draw,
+            run: { c, softplus, tally in try runSoftplus(c, softplus, into: &tally) },
+            result: { tally, _ in softplusResult(tally, seed: seed) })
+    }
+
+    /// S7/F1 at one point (skipped outside [−1000, 1000]).
+    static func runSoftplus(_ c: SoftplusCase, _ softplus: (Double) -> Double, into tally: inout SoftplusTally) throws {
+        let x = c.x
+        guard (-1000...1000).contains(x) else { return }
+        tally.points += 1
+        let tested = softplus(x)
+        guard tested.isFinite else {
+            tally.nonFinite += 1
+            if tally.firstNonFinite.isEmpty { tally.firstNonFinite = "softplus(\(x)) = \(tested) is not finite" }
+            return
         }
-        let value = nonFinite.isEmpty ? worst.excess : .infinity
-        let worstCase = nonFinite.isEmpty ? worst.text : "softplus(\(nonFinite[0])) = \(softplus(nonFinite[0])) is not finite"
-        return ClaimResult(
+        let (expected, gslError) = try oracleSoftplus(x)
+        let unit = expected.ulp
+        let error = abs(tested - expected)
+        let excess = error.isNaN ? .infinity : max(0, error - gslError) / unit
+        let raw = error / unit
+        tally.largestRaw = max(tally.largestRaw, raw)
+        tally.largestGSLError = max(tally.largestGSLError, gslError / unit)
+        // Worst by excess over GSL's estimate, ties (mostly 0) by raw error.
+        if (excess, raw) > (tally.worst.excess, tally.worst.raw) {
+            tally.worst = (excess, raw, "x = \(x): tested \(tested), independent \(expected) ± \(gslError)")
+        }
+    }
+
+    static func softplusResult(_ tally: SoftplusTally, seed: UInt64) -> ClaimResult {
+        ClaimResult(
             id: "S7/F1",
             statistic: """
-                \(points.count) points in [−1000, 1000]; \(nonFinite.count) non-finite; \
-                max |Δ| = \(short(largestRaw)) ulp; largest GSL error estimate \(short(largestGSLError)) ulp; \
-                max excess over it = \(short(max(worst.excess, 0))) ulp
+                \(tally.points) points in [−1000, 1000]; \(tally.nonFinite) non-finite; \
+                max |Δ| = \(short(tally.largestRaw)) ulp; largest GSL error estimate \(short(tally.largestGSLError)) ulp; \
+                max excess over it = \(short(max(tally.worst.excess, 0))) ulp
                 """,
-            measure: .maxError(value, bound: softplusUlpBound, unit: "ulp"),
-            seed: seed, worstCase: worstCase)
+            measure: .maxError(tally.nonFinite == 0 ? tally.worst.excess : .infinity, bound: softplusUlpBound, unit: "ulp"),
+            seed: seed, worstCase: tally.nonFinite == 0 ? tally.worst.text : tally.firstNonFinite)
     }
 
     /// glibc log1p (1 ulp, at most 2 ulp of a result in the binade below) +
@@ -534,4 +562,12 @@ struct LossFixture {
         }
         return SpecLoss(weight: config.augmentationWeight, l2: config.l2, negative: negative)
     }
+}
+
+/// What S7/F1 tallies over its points.
+struct SoftplusTally {
+    var points = 0, nonFinite = 0
+    var worst = (excess: -1.0, raw: -1.0, text: "")
+    var largestRaw = 0.0, largestGSLError = 0.0
+    var firstNonFinite = ""
 }

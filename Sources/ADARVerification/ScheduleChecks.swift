@@ -110,12 +110,6 @@ func describe(_ kind: ScheduleKind, steps: Int) -> String {
 
 // MARK: - Random valid schedules (Proofs, "Sweep")
 
-struct ScheduleCase {
-    let kind: ScheduleKind
-    let steps: Int
-    var name: String { describe(kind, steps: steps) }
-}
-
 extension ScheduleChecks {
     static let sweepSteps = [1, 2, 10, 100, 1000]
 
@@ -147,7 +141,13 @@ extension ScheduleChecks {
             }
         }
         cases.append(ScheduleCase(kind: .defaultCosine, steps: 1000))
-        return cases
+        return cases.enumerated().map { ScheduleCase(kind: $1.kind, steps: $1.steps, index: $0) }
+    }
+
+    /// Whether `c` is in the drawn domain and its exact `β` are certainly in `(0, 1)` (the domain of
+    /// S1.a/M1, S1.b/C1, S1.c/V1, S1.d/L1).
+    static func isValid(_ c: ScheduleCase) -> Bool {
+        c.inDrawnDomain && classify(oracleBetas(c.kind, steps: c.steps), steps: c.steps) == .valid
     }
 }
 
@@ -422,83 +422,83 @@ extension ScheduleChecks {
 // MARK: - S1/R1 independent recomputation
 
 extension ScheduleChecks {
-    public static func checkIndependentRecomputation(builder: ScheduleBuilder = reference, seed: UInt64 = defaultSeed) throws -> ClaimResult {
+    public static func checkIndependentRecomputation(builder: ScheduleBuilder? = nil, seed: UInt64 = defaultSeed) throws -> ClaimResult {
+        let cases = randomCases(seed: seed)
+        return try scheduleSweep(.independentRecomputation, seed: seed, builder: builder, run: runIndependentRecomputation) { cases[$0] }
+            .sweep(cases: cases.count)
+    }
+
+    /// S1/R1 on one schedule in the drawn domain: refused when the exact β leave `(0, 1)`, skipped
+    /// when borderline, else β and ᾱ against the oracle's.
+    static func runIndependentRecomputation(_ schedule: ScheduleCase, _ builder: ScheduleBuilder, into tally: inout ScheduleTally) throws {
+        guard schedule.inDrawnDomain else { return }
         let u = unitRoundoff
-        var betas = WorstRatio(), alphaBars = WorstRatio()
-        var schedules = 0, refusedAsPredicted = 0, borderline = 0
-        for schedule in randomCases(seed: seed) {
-            let oracle = oracleBetas(schedule.kind, steps: schedule.steps)
-            switch classify(oracle, steps: schedule.steps) {
-            case .borderline:
-                borderline += 1
-            case let .invalid(step):
-                if (try? builder(schedule.kind, schedule.steps)) == nil {
-                    refusedAsPredicted += 1
-                } else {
-                    betas.record(error: .infinity, bound: 0, "\(schedule.name): accepted, but exact β_\(step) ∉ (0, 1)")
-                }
-            case .valid:
-                schedules += 1
-                let tables: ScheduleTables
-                do { tables = try builder(schedule.kind, schedule.steps) } catch {
-                    betas.record(error: .infinity, bound: 0, "\(schedule.name): refused valid parameters: \(error)")
-                    continue
-                }
-                guard tables.beta.count == schedule.steps + 1, tables.alphaBar.count == schedule.steps + 1,
-                      tables.beta[0] == 0, tables.alphaBar[0] == 1 else {
-                    betas.record(error: .infinity, bound: 0, "\(schedule.name): tables are not t = 0…T with β_0 = 0, ᾱ_0 = 1")
-                    continue
-                }
-                // ᾱ by the other route: exp(Σ log1p(−β^o)), from the oracle's β.
-                var logSum = 0.0, sumOfPartialSums = 0.0, logErrors = 0.0, betaShift = 0.0
-                for t in 1...schedule.steps {
-                    let expected = oracle[t - 1], computed = tables.beta[t]
-                    betas.record(error: abs(computed - expected.value) / expected.value,
-                                 bound: expected.allowance / expected.value * secondOrderAllowance,
-                                 "\(schedule.name): β_\(t) = \(computed) vs \(expected.value)")
-                    let term = try GSL.log1plusxWithError(-expected.value)
-                    logSum += term.value
-                    if t >= 2 { sumOfPartialSums += abs(logSum) }
-                    logErrors += term.error
-                    // |log(1 − β̂) − log(1 − β^o)| ≤ |β̂ − β^o|/(1 − max) (mean value theorem).
-                    let larger = max(computed, expected.value)
-                    betaShift += larger < 1 ? abs(computed - expected.value) / (1 - larger) : .infinity
-                    let alphaBar = exp(logSum)
-                    let bound = (Double(2 * t - 1) * u + betaShift + u * sumOfPartialSums + logErrors + libmError) * secondOrderAllowance
-                    alphaBars.record(error: abs(tables.alphaBar[t] - alphaBar) / alphaBar, bound: bound,
-                                     "\(schedule.name): ᾱ_\(t) = \(tables.alphaBar[t]) vs \(alphaBar)")
-                }
+        let oracle = oracleBetas(schedule.kind, steps: schedule.steps)
+        switch classify(oracle, steps: schedule.steps) {
+        case .borderline:
+            tally.borderline += 1
+        case let .invalid(step):
+            if (try? builder(schedule.kind, schedule.steps)) == nil {
+                tally.refusedAsPredicted += 1
+            } else {
+                tally.betas.record(error: .infinity, bound: 0, "\(schedule.name): accepted, but exact β_\(step) ∉ (0, 1)")
+            }
+        case .valid:
+            tally.schedules += 1
+            let tables: ScheduleTables
+            do { tables = try builder(schedule.kind, schedule.steps) } catch {
+                tally.betas.record(error: .infinity, bound: 0, "\(schedule.name): refused valid parameters: \(error)")
+                return
+            }
+            guard tables.beta.count == schedule.steps + 1, tables.alphaBar.count == schedule.steps + 1,
+                  tables.beta[0] == 0, tables.alphaBar[0] == 1 else {
+                tally.betas.record(error: .infinity, bound: 0, "\(schedule.name): tables are not t = 0…T with β_0 = 0, ᾱ_0 = 1")
+                return
+            }
+            // ᾱ by the other route: exp(Σ log1p(−β^o)), from the oracle's β.
+            var logSum = 0.0, sumOfPartialSums = 0.0, logErrors = 0.0, betaShift = 0.0
+            for t in 1...schedule.steps {
+                let expected = oracle[t - 1], computed = tables.beta[t]
+                tally.betas.record(error: abs(computed - expected.value) / expected.value,
+                                   bound: expected.allowance / expected.value * secondOrderAllowance,
+                                   "\(schedule.name): β_\(t) = \(computed) vs \(expected.value)")
+                let term = try GSL.log1plusxWithError(-expected.value)
+                logSum += term.value
+                if t >= 2 { sumOfPartialSums += abs(logSum) }
+                logErrors += term.error
+                // |log(1 − β̂) − log(1 − β^o)| ≤ |β̂ − β^o|/(1 − max) (mean value theorem).
+                let larger = max(computed, expected.value)
+                betaShift += larger < 1 ? abs(computed - expected.value) / (1 - larger) : .infinity
+                let alphaBar = exp(logSum)
+                let bound = (Double(2 * t - 1) * u + betaShift + u * sumOfPartialSums + logErrors + libmError) * secondOrderAllowance
+                tally.alphaBars.record(error: abs(tables.alphaBar[t] - alphaBar) / alphaBar, bound: bound,
+                                   "\(schedule.name): ᾱ_\(t) = \(tables.alphaBar[t]) vs \(alphaBar)")
             }
         }
-        let statistic = "\(schedules) schedules (all 6 families, T ∈ \(sweepSteps)), \(refusedAsPredicted) refused as predicted, "
-            + "\(borderline) borderline skipped; max rel err β \(short(betas.largestError)), ᾱ \(short(alphaBars.largestError))"
-        betas.merge(alphaBars)
-        return betas.result(id: "S1/R1", statistic: statistic, seed: seed, unit: "rel")
     }
 }
 
 // MARK: - S1.a/M1 monotonicity
 
 extension ScheduleChecks {
-    public static func checkMonotoneAlphaBar(builder: ScheduleBuilder = reference, seed: UInt64 = defaultSeed) throws -> ClaimResult {
-        var mismatches = 0, cases = 0, firstCounterexample = ""
-        func fail(_ text: @autoclosure () -> String) {
-            mismatches += 1
-            if firstCounterexample.isEmpty { firstCounterexample = text() }
+    public static func checkMonotoneAlphaBar(builder: ScheduleBuilder? = nil, seed: UInt64 = defaultSeed) throws -> ClaimResult {
+        let cases = randomCases(seed: seed)
+        return scheduleSweep(.monotoneAlphaBar, seed: seed, builder: builder, run: runMonotoneAlphaBar) { cases[$0] }
+            .sweep(cases: cases.count)
+    }
+
+    /// S1.a/M1 on one schedule (skipped unless its exact β are certainly in `(0, 1)`).
+    static func runMonotoneAlphaBar(_ schedule: ScheduleCase, _ builder: ScheduleBuilder, into tally: inout ScheduleTally) {
+        guard isValid(schedule) else { return }
+        let T = schedule.steps
+        tally.comparisons += T + 1
+        guard let tables = try? builder(schedule.kind, T), tables.alphaBar.count == T + 1 else {
+            tally.fail("\(schedule.name): refused or wrong shape"); return
         }
-        for schedule in randomCases(seed: seed) where classify(oracleBetas(schedule.kind, steps: schedule.steps), steps: schedule.steps) == .valid {
-            let T = schedule.steps
-            cases += T + 1
-            guard let tables = try? builder(schedule.kind, T), tables.alphaBar.count == T + 1 else {
-                fail("\(schedule.name): refused or wrong shape"); continue
-            }
-            for t in 1...T where !(tables.alphaBar[t] < tables.alphaBar[t - 1]) {
-                fail("\(schedule.name): ᾱ_\(t) = \(tables.alphaBar[t]) ≥ ᾱ_\(t - 1) = \(tables.alphaBar[t - 1])")
-            }
-            if !(tables.alphaBar[T] > 0 && tables.alphaBar[T] < 1) { fail("\(schedule.name): ᾱ_T = \(tables.alphaBar[T]) ∉ (0, 1)") }
+        for t in 1...T where !(tables.alphaBar[t] < tables.alphaBar[t - 1]) {
+            tally.fail("\(schedule.name): ᾱ_\(t) = \(tables.alphaBar[t]) ≥ ᾱ_\(t - 1) = \(tables.alphaBar[t - 1])")
         }
-        return ClaimResult(id: "S1.a/M1", statistic: "ᾱ_t < ᾱ_{t−1} at every t and 0 < ᾱ_T < 1, random valid schedules of all families",
-                           measure: .exact(mismatches: mismatches, cases: cases), seed: seed, worstCase: firstCounterexample)
+        if !(tables.alphaBar[T] > 0 && tables.alphaBar[T] < 1) { tally.fail("\(schedule.name): ᾱ_T = \(tables.alphaBar[T]) ∉ (0, 1)") }
     }
 }
 
@@ -506,12 +506,9 @@ extension ScheduleChecks {
 
 extension ScheduleChecks {
     /// The cosine schedules of the sweep, the default at T = 1000 and 10000.
-    static func cosineCases(seed: UInt64) -> [(s: Double, maxBeta: Double, steps: Int)] {
-        var cases: [(s: Double, maxBeta: Double, steps: Int)] = [(0.008, 0.999, 10_000)]
-        for schedule in randomCases(seed: seed) {
-            if case let .cosine(s, maxBeta) = schedule.kind { cases.append((s, maxBeta, schedule.steps)) }
-        }
-        return cases
+    static func cosineCases(seed: UInt64) -> [ScheduleCase] {
+        [ScheduleCase(kind: .cosine(s: 0.008, maxBeta: 0.999), steps: 10_000)]
+            + randomCases(seed: seed).filter { if case .cosine = $0.kind { true } else { false } }
     }
 
     /// The first `t` whose exact `β_t` may reach maxBeta (`T + 1` if none).
@@ -519,91 +516,93 @@ extension ScheduleChecks {
         (oracle.firstIndex { $0.mayClip } ?? oracle.count) + 1
     }
 
-    public static func checkCosineClosedForm(builder: ScheduleBuilder = reference, seed: UInt64 = defaultSeed) throws -> ClaimResult {
-        var worst = WorstRatio()
-        var compared = 0
-        for (s, maxBeta, steps) in cosineCases(seed: seed) {
-            let kind = ScheduleKind.cosine(s: s, maxBeta: maxBeta), name = describe(kind, steps: steps)
-            guard let tables = try? builder(kind, steps), tables.alphaBar.count == steps + 1 else {
-                worst.record(error: .infinity, bound: 0, "\(name): refused or wrong shape"); continue
-            }
-            let cosine = CosineAnalysis(s: s, steps: steps)
-            let clippedFrom = firstPossiblyClippedStep(oracleBetas(kind, steps: steps))
-            let f0 = cosine.f(0), implementationBounds = cosine.alphaBarErrors(through: clippedFrom - 1)
-            for t in stride(from: 1, to: clippedFrom, by: 1) {
-                let closedForm = cosine.f(t) / f0
-                let bound = (implementationBounds[t - 1] + cosine.fError(t) + cosine.fError(0) + unitRoundoff) * secondOrderAllowance
-                worst.record(error: abs(tables.alphaBar[t] - closedForm) / closedForm, bound: bound,
-                             "\(name): ᾱ_\(t) = \(tables.alphaBar[t]) vs f(t/T)/f(0) = \(closedForm)")
-                compared += 1
-            }
+    public static func checkCosineClosedForm(builder: ScheduleBuilder? = nil, seed: UInt64 = defaultSeed) throws -> ClaimResult {
+        let cases = cosineCases(seed: seed)
+        return scheduleSweep(.cosineClosedForm, seed: seed, builder: builder, run: runCosineClosedForm) { cases[$0] }
+            .sweep(cases: cases.count)
+    }
+
+    /// S1.b/C1 on one cosine schedule (skipped for other families and unless its exact β are certainly in `(0, 1)`).
+    static func runCosineClosedForm(_ schedule: ScheduleCase, _ builder: ScheduleBuilder, into tally: inout ScheduleTally) {
+        guard case let .cosine(s, _) = schedule.kind, isValid(schedule) else { return }
+        let (kind, steps, name) = (schedule.kind, schedule.steps, schedule.name)
+        guard let tables = try? builder(kind, steps), tables.alphaBar.count == steps + 1 else {
+            tally.worst.record(error: .infinity, bound: 0, "\(name): refused or wrong shape"); return
         }
-        return worst.result(id: "S1.b/C1", statistic: "\(compared) steps before the first clipped one; max rel err \(short(worst.largestError))",
-                            seed: seed, unit: "rel")
+        let cosine = CosineAnalysis(s: s, steps: steps)
+        let clippedFrom = firstPossiblyClippedStep(oracleBetas(kind, steps: steps))
+        let f0 = cosine.f(0), implementationBounds = cosine.alphaBarErrors(through: clippedFrom - 1)
+        for t in stride(from: 1, to: clippedFrom, by: 1) {
+            let closedForm = cosine.f(t) / f0
+            let bound = (implementationBounds[t - 1] + cosine.fError(t) + cosine.fError(0) + unitRoundoff) * secondOrderAllowance
+            tally.worst.record(error: abs(tables.alphaBar[t] - closedForm) / closedForm, bound: bound,
+                               "\(name): ᾱ_\(t) = \(tables.alphaBar[t]) vs f(t/T)/f(0) = \(closedForm)")
+            tally.compared += 1
+        }
     }
 
     /// The linear-variance schedules of the sweep and DiffRec's settings.
-    static func linearVarianceCases(seed: UInt64) -> [(scale: Double, lo: Double, hi: Double, maxBeta: Double, steps: Int)] {
-        var cases: [(scale: Double, lo: Double, hi: Double, maxBeta: Double, steps: Int)] = [
-            (0.1, 1e-4, 0.02, 0.999, 5), (0.1, 1e-4, 0.02, 0.999, 50), (1, 1e-4, 0.02, 0.999, 1000),
-        ]
-        for schedule in randomCases(seed: seed) {
-            if case let .linearVariance(scale, lo, hi, maxBeta) = schedule.kind { cases.append((scale, lo, hi, maxBeta, schedule.steps)) }
-        }
-        return cases
+    static func linearVarianceCases(seed: UInt64) -> [ScheduleCase] {
+        [(0.1, 5), (0.1, 50), (1, 1000)].map { ScheduleCase(kind: .linearVariance(scale: $0, min: 1e-4, max: 0.02, maxBeta: 0.999), steps: $1) }
+            + randomCases(seed: seed).filter { if case .linearVariance = $0.kind { true } else { false } }
     }
 
-    public static func checkLinearVarianceClosedForm(builder: ScheduleBuilder = reference, seed: UInt64 = defaultSeed) throws -> ClaimResult {
-        var worst = WorstRatio()
-        var compared = 0
-        for (scale, lo, hi, maxBeta, steps) in linearVarianceCases(seed: seed) {
-            let kind = ScheduleKind.linearVariance(scale: scale, min: lo, max: hi, maxBeta: maxBeta), name = describe(kind, steps: steps)
-            guard let tables = try? builder(kind, steps), tables.alphaBar.count == steps + 1 else {
-                worst.record(error: .infinity, bound: 0, "\(name): refused or wrong shape"); continue
-            }
-            let variance = LinearVarianceAnalysis(scale: scale, lo: lo, hi: hi, steps: steps)
-            let clippedFrom = firstPossiblyClippedStep(oracleBetas(kind, steps: steps))
-            let implementationBounds = variance.alphaBarErrors(through: clippedFrom - 1)
-            for t in stride(from: 1, to: clippedFrom, by: 1) {
-                // Compare ᾱ_t with 1 − v_t relative to 1 − v_t: no cancellation on either side.
-                let closedForm = variance.w(t)
-                let oracleError = (4 * unitRoundoff * variance.v(t) + unitRoundoff * closedForm) / closedForm
-                let bound = (implementationBounds[t - 1] + oracleError) * secondOrderAllowance
-                worst.record(error: abs(tables.alphaBar[t] - closedForm) / closedForm, bound: bound,
-                             "\(name): ᾱ_\(t) = \(tables.alphaBar[t]) vs 1 − v_t = \(closedForm)")
-                compared += 1
-            }
+    public static func checkLinearVarianceClosedForm(builder: ScheduleBuilder? = nil, seed: UInt64 = defaultSeed) throws -> ClaimResult {
+        let cases = linearVarianceCases(seed: seed)
+        return scheduleSweep(.linearVarianceClosedForm, seed: seed, builder: builder, run: runLinearVarianceClosedForm) { cases[$0] }
+            .sweep(cases: cases.count)
+    }
+
+    /// S1.c/V1 on one linear-variance schedule (skipped for other families and unless its exact β are certainly in `(0, 1)`).
+    static func runLinearVarianceClosedForm(_ schedule: ScheduleCase, _ builder: ScheduleBuilder, into tally: inout ScheduleTally) {
+        guard case let .linearVariance(scale, lo, hi, _) = schedule.kind, isValid(schedule) else { return }
+        let (kind, steps, name) = (schedule.kind, schedule.steps, schedule.name)
+        guard let tables = try? builder(kind, steps), tables.alphaBar.count == steps + 1 else {
+            tally.worst.record(error: .infinity, bound: 0, "\(name): refused or wrong shape"); return
         }
-        return worst.result(id: "S1.c/V1", statistic: "\(compared) steps before the first clipped one; max rel err of ᾱ_t vs 1 − v_t \(short(worst.largestError))",
-                            seed: seed, unit: "rel")
+        let variance = LinearVarianceAnalysis(scale: scale, lo: lo, hi: hi, steps: steps)
+        let clippedFrom = firstPossiblyClippedStep(oracleBetas(kind, steps: steps))
+        let implementationBounds = variance.alphaBarErrors(through: clippedFrom - 1)
+        for t in stride(from: 1, to: clippedFrom, by: 1) {
+            // Compare ᾱ_t with 1 − v_t relative to 1 − v_t: no cancellation on either side.
+            let closedForm = variance.w(t)
+            let oracleError = (4 * unitRoundoff * variance.v(t) + unitRoundoff * closedForm) / closedForm
+            let bound = (implementationBounds[t - 1] + oracleError) * secondOrderAllowance
+            tally.worst.record(error: abs(tables.alphaBar[t] - closedForm) / closedForm, bound: bound,
+                               "\(name): ᾱ_\(t) = \(tables.alphaBar[t]) vs 1 − v_t = \(closedForm)")
+            tally.compared += 1
+        }
     }
 }
 
 // MARK: - S1.d/L1 log-sum identity, S1.d/L2 continuous limit
 
 extension ScheduleChecks {
-    public static func checkLogSum(builder: ScheduleBuilder = reference, seed: UInt64 = defaultSeed) throws -> ClaimResult {
+    public static func checkLogSum(builder: ScheduleBuilder? = nil, seed: UInt64 = defaultSeed) throws -> ClaimResult {
+        let cases = randomCases(seed: seed)
+        return try scheduleSweep(.logSum, seed: seed, builder: builder, run: runLogSum) { cases[$0] }.sweep(cases: cases.count)
+    }
+
+    /// S1.d/L1 on one schedule (skipped unless its exact β are certainly in `(0, 1)`).
+    static func runLogSum(_ schedule: ScheduleCase, _ builder: ScheduleBuilder, into tally: inout ScheduleTally) throws {
+        guard isValid(schedule) else { return }
         let u = unitRoundoff
-        var worst = WorstRatio()
-        for schedule in randomCases(seed: seed) where classify(oracleBetas(schedule.kind, steps: schedule.steps), steps: schedule.steps) == .valid {
-            guard let tables = try? builder(schedule.kind, schedule.steps), tables.alphaBar.count == schedule.steps + 1,
-                  tables.beta.count == schedule.steps + 1 else {
-                worst.record(error: .infinity, bound: 0, "\(schedule.name): refused or wrong shape"); continue
-            }
-            var logSum = 0.0, sumOfPartialSums = 0.0, logErrors = 0.0
-            for t in 1...schedule.steps {
-                let term = try GSL.log1plusxWithError(-tables.beta[t])
-                logSum += term.value
-                if t >= 2 { sumOfPartialSums += abs(logSum) }
-                logErrors += term.error
-                let logAlphaBar = log(tables.alphaBar[t])
-                // ᾱ̂ (2t − 1 roundings), log (2u relative), the GSL sum (running bound + GSL's estimates).
-                let bound = (Double(2 * t - 1) * u + libmError * abs(logAlphaBar) + u * sumOfPartialSums + logErrors) / abs(logSum)
-                worst.record(error: abs(logAlphaBar - logSum) / abs(logSum), bound: bound * secondOrderAllowance,
-                             "\(schedule.name): log ᾱ_\(t) = \(logAlphaBar) vs Σ log1p(−β) = \(logSum)")
-            }
+        guard let tables = try? builder(schedule.kind, schedule.steps), tables.alphaBar.count == schedule.steps + 1,
+              tables.beta.count == schedule.steps + 1 else {
+            tally.worst.record(error: .infinity, bound: 0, "\(schedule.name): refused or wrong shape"); return
         }
-        return worst.result(id: "S1.d/L1", statistic: "\(worst.cases) steps of the sweep; max rel err \(short(worst.largestError))", seed: seed, unit: "rel")
+        var logSum = 0.0, sumOfPartialSums = 0.0, logErrors = 0.0
+        for t in 1...schedule.steps {
+            let term = try GSL.log1plusxWithError(-tables.beta[t])
+            logSum += term.value
+            if t >= 2 { sumOfPartialSums += abs(logSum) }
+            logErrors += term.error
+            let logAlphaBar = log(tables.alphaBar[t])
+            // ᾱ̂ (2t − 1 roundings), log (2u relative), the GSL sum (running bound + GSL's estimates).
+            let bound = (Double(2 * t - 1) * u + libmError * abs(logAlphaBar) + u * sumOfPartialSums + logErrors) / abs(logSum)
+            tally.worst.record(error: abs(logAlphaBar - logSum) / abs(logSum), bound: bound * secondOrderAllowance,
+                               "\(schedule.name): log ᾱ_\(t) = \(logAlphaBar) vs Σ log1p(−β) = \(logSum)")
+        }
     }
 
     /// VP endpoints: `β̃(u) = β_min + u(β_max − β_min)` on `u ∈ [0, 1]`.
@@ -770,5 +769,87 @@ extension ScheduleChecks {
         }
         return ClaimResult(id: "S1/E1", statistic: "\(invalidCases.count) invalid inputs, each must raise the error naming its parameter",
                            measure: .exact(mismatches: mismatches, cases: invalidCases.count), seed: seed, worstCase: firstCounterexample)
+    }
+}
+
+// MARK: - The sweeps of S1/R1, S1.a/M1, S1.b/C1, S1.c/V1, S1.d/L1, which shrink their first failing schedule
+
+/// The claims of S1 that sweep random `ScheduleCase`s.
+public enum ScheduleClaim: String, CaseIterable, Sendable {
+    case independentRecomputation = "S1/R1", monotoneAlphaBar = "S1.a/M1", cosineClosedForm = "S1.b/C1"
+    case linearVarianceClosedForm = "S1.c/V1", logSum = "S1.d/L1"
+
+    func result(_ tally: ScheduleTally, seed: UInt64) -> ClaimResult {
+        switch self {
+        case .independentRecomputation:
+            var merged = tally.betas
+            merged.merge(tally.alphaBars)
+            return Self.verdict(merged, id: rawValue, seed: seed, statistic:
+                "\(tally.schedules) schedules (all 6 families, T ∈ \(ScheduleChecks.sweepSteps)), \(tally.refusedAsPredicted) refused as predicted, "
+                + "\(tally.borderline) borderline skipped; max rel err β \(short(tally.betas.largestError)), ᾱ \(short(tally.alphaBars.largestError))")
+        case .monotoneAlphaBar:
+            return ClaimResult(id: rawValue, statistic: "ᾱ_t < ᾱ_{t−1} at every t and 0 < ᾱ_T < 1, random valid schedules of all families",
+                               measure: .exact(mismatches: tally.mismatches, cases: tally.comparisons), seed: seed, worstCase: tally.firstFailure)
+        case .cosineClosedForm:
+            return Self.verdict(tally.worst, id: rawValue, seed: seed, statistic:
+                "\(tally.compared) steps before the first clipped one; max rel err \(short(tally.worst.largestError))")
+        case .linearVarianceClosedForm:
+            return Self.verdict(tally.worst, id: rawValue, seed: seed, statistic:
+                "\(tally.compared) steps before the first clipped one; max rel err of ᾱ_t vs 1 − v_t \(short(tally.worst.largestError))")
+        case .logSum:
+            return Self.verdict(tally.worst, id: rawValue, seed: seed, statistic:
+                "\(tally.worst.cases) steps of the sweep; max rel err \(short(tally.worst.largestError))")
+        }
+    }
+
+    /// `worst`'s verdict; a tally with no case (one schedule outside the claim's domain, or a sweep
+    /// before its first valid schedule) passes, so that it is never taken for a counterexample.
+    static func verdict(_ worst: WorstRatio, id: String, seed: UInt64, statistic: String) -> ClaimResult {
+        guard worst.cases > 0 else {
+            return ClaimResult(id: id, statistic: statistic, measure: .maxError(0, bound: 0, unit: "rel"), seed: seed,
+                               worstCase: "no schedule in the claim's domain")
+        }
+        return worst.result(id: id, statistic: statistic, seed: seed, unit: "rel")
+    }
+}
+
+/// What S1's sweeps tally over their schedules.
+struct ScheduleTally {
+    /// S1.b/C1, S1.c/V1, S1.d/L1; S1/R1 keeps β and ᾱ apart.
+    var worst = WorstRatio(), betas = WorstRatio(), alphaBars = WorstRatio()
+    var schedules = 0, refusedAsPredicted = 0, borderline = 0, compared = 0
+    /// S1.a/M1.
+    var comparisons = 0, mismatches = 0, firstFailure = ""
+
+    mutating func fail(_ text: @autoclosure () -> String) {
+        mismatches += 1
+        if firstFailure.isEmpty { firstFailure = text() }
+    }
+}
+
+extension ScheduleChecks {
+    /// `claim` on the one schedule `c` (`NoiseSchedule` unless `builder` is given): how a shrunk
+    /// counterexample is replayed.
+    public static func check(_ claim: ScheduleClaim, on c: ScheduleCase, builder: ScheduleBuilder? = nil) throws -> ClaimResult {
+        let draw = { (_: Int) throws(Never) in c }
+        return switch claim {
+        case .independentRecomputation: try scheduleSweep(claim, seed: 0, builder: builder, run: runIndependentRecomputation, draw: draw).single(c)
+        case .monotoneAlphaBar: scheduleSweep(claim, seed: 0, builder: builder, run: runMonotoneAlphaBar, draw: draw).single(c)
+        case .cosineClosedForm: scheduleSweep(claim, seed: 0, builder: builder, run: runCosineClosedForm, draw: draw).single(c)
+        case .linearVarianceClosedForm: scheduleSweep(claim, seed: 0, builder: builder, run: runLinearVarianceClosedForm, draw: draw).single(c)
+        case .logSum: try scheduleSweep(claim, seed: 0, builder: builder, run: runLogSum, draw: draw).single(c)
+        }
+    }
+
+    /// `claim`'s sweep: `run` checks one schedule with the builder under test (`reference` unless given).
+    static func scheduleSweep<Failure: Error>(
+        _ claim: ScheduleClaim, seed: UInt64, builder: ScheduleBuilder?,
+        run: @escaping (ScheduleCase, ScheduleBuilder, inout ScheduleTally) throws(Failure) -> Void,
+        draw: @escaping (Int) throws(Failure) -> ScheduleCase
+    ) -> CaseSweep<ScheduleCase, ScheduleTally, Failure> {
+        CaseSweep(
+            claimID: claim.rawValue, call: "ScheduleChecks.check(.\(claim), on: c", argument: "builder",
+            tested: builder, reference: reference, emptyTally: ScheduleTally(), draw: draw, run: run,
+            result: { tally, _ in claim.result(tally, seed: seed) })
     }
 }

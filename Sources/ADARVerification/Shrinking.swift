@@ -219,3 +219,22 @@ struct CaseSweep<Case: Shrinkable, Tally, Failure: Error> {
         return single
     }
 }
+
+extension CaseSweep {
+    /// The sweep of a claim that takes the implementation it checks as a parameter: `tested`, or
+    /// `reference` when nil. `call` is the printed check up to its closing parenthesis
+    /// (`RetentionChecks.check(.monotonicity, on: c`); a test's own implementation is passed as
+    /// `argument:` with an Xcode placeholder, since a snippet cannot name a closure.
+    init<Implementation>(
+        claimID: String, call: String, argument: String, tested: Implementation?, reference: Implementation,
+        emptyTally: Tally, draw: @escaping (Int) throws(Failure) -> Case,
+        run: @escaping (Case, Implementation, inout Tally) throws(Failure) -> Void,
+        result: @escaping (Tally, _ cases: Int) -> ClaimResult
+    ) {
+        let implementation = tested ?? reference
+        self.init(
+            claimID: claimID, emptyTally: emptyTally, draw: draw,
+            run: { (c: Case, tally: inout Tally) throws(Failure) in try run(c, implementation, &tally) },
+            result: result, check: call + (tested == nil ? ")" : ", \(argument): <#the test's \(argument)#>)"))
+    }
+}

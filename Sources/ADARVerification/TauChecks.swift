@@ -209,46 +209,80 @@ extension TauChecks {
     /// (Taylor series, rounded to binary64; Proofs/S9-tau.md).
     public static let handEncoding = [0.8414709848078965, 0.5403023058681398, 0.009999833334166665, 0.9999500004166653]
 
-    /// S9/P1: the hand values at `t = 1, d = 4`, then every entry of `PE(t)` for
-    /// chosen and random `(t, d)` (t up to 10⁵, d up to 256) against binary80,
-    /// within `40u·a + 3u` (a the argument) plus the oracle's error. Passes at `max |Δ|/tol ≤ 1`.
+    /// S9/P1: every entry of `PE(t)` for chosen and random `(t, d)` (t up to 10⁵,
+    /// d up to 256) against binary80, within `40u·a + 3u` (a the argument) plus
+    /// the oracle's error, and at `t = 1, d = 4` also against the hand values.
+    /// Passes at `max |Δ|/tol ≤ 1`; a failing sweep shrinks its first failing
+    /// `(t, d)` to the smallest one that still fails (docs/Shrinking.md).
     public static func checkPositionalEncoding(
-        seed: UInt64, encoding: PositionalEncodingFunction = ReferenceADAR.positionalEncoding
+        seed: UInt64, encoding: PositionalEncodingFunction? = nil
     ) throws -> ClaimResult {
-        var worst = (ratio: -1.0, text: ""), entries = 0
-        func compare(_ tested: Double, _ expected: Double, tolerance: Double, _ what: @autoclosure () -> String) {
-            entries += 1
-            let error = abs(tested - expected)
-            let ratio = error.isNaN ? .infinity : error / tolerance
-            if ratio > worst.ratio { worst = (ratio, "\(what()): tested \(tested), expected \(expected), tol \(short(tolerance))") }
-        }
-        let hand = encoding(1, 4)
-        for k in 0..<4 {
-            let value = hand.indices.contains(k) ? hand[k] : .nan
-            // The hand values carry ½ ulp of their own.
-            let tolerance = encodingCheckTolerance(timestep: 1, dimension: 4, component: k)
-            compare(value, handEncoding[k], tolerance: tolerance, "t = 1, d = 4, k = \(k) (by hand)")
-        }
         var generator = SeededGenerator(seed: seed)
         var cases = [1, 2, 3, 4, 5, 7, 8, 16, 64, 128].flatMap { d in [1, 2, 3, 10, 100, 999, 1000, 100_000].map { ($0, d) } }
         for _ in 0..<200 { cases.append((Int.random(in: 1...100_000, using: &generator), Int.random(in: 1...256, using: &generator))) }
-        for (t, d) in cases {
-            let tested = encoding(t, d), expected = oracleEncoding(timestep: t, dimension: d)
-            guard tested.count == d else {
-                compare(.nan, 0, tolerance: 1, "t = \(t), d = \(d): \(tested.count) values")
-                continue
-            }
-            for k in 0..<d {
-                compare(tested[k], Double(expected[k]), tolerance: encodingCheckTolerance(timestep: t, dimension: d, component: k),
-                        "t = \(t), d = \(d), k = \(k)")
+        return encodingSweep(seed: seed, encoding: encoding) { EncodingCase(timestep: cases[$0].0, dimension: cases[$0].1, index: $0) }
+            .sweep(cases: cases.count)
+    }
+
+    /// S9/P1 at the one `(t, d)` of `c` (the reference's PE unless `encoding` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func checkPositionalEncoding(on c: EncodingCase, encoding: PositionalEncodingFunction? = nil) -> ClaimResult {
+        encodingSweep(seed: 0, encoding: encoding) { _ in c }.single(c)
+    }
+
+    static func encodingSweep(
+        seed: UInt64, encoding: PositionalEncodingFunction?, draw: @escaping (Int) -> EncodingCase
+    ) -> CaseSweep<EncodingCase, EncodingTally, Never> {
+        CaseSweep(
+            claimID: "S9/P1", call: "TauChecks.checkPositionalEncoding(on: c", argument: "encoding",
+            tested: encoding, reference: ReferenceADAR.positionalEncoding, emptyTally: EncodingTally(), draw: draw,
+            run: { c, encoding, tally in runPositionalEncoding(c, encoding, into: &tally) },
+            result: { tally, _ in
+                ClaimResult(
+                    id: "S9/P1",
+                    statistic: "\(tally.handEntries) hand values (t = 1, d = 4) and \(tally.entries) entries of \(tally.cases) (t, d) against binary80; "
+                        + "max |Δ|/tol = \(short(tally.worstRatio))",
+                    measure: .maxError(tally.worstRatio, bound: 1, unit: "rel"), seed: seed, worstCase: tally.worst)
+            })
+    }
+
+    /// S9/P1 at one `(t, d)` (skipped unless `t ≥ 1`, `d ≥ 1`).
+    static func runPositionalEncoding(_ c: EncodingCase, _ encoding: PositionalEncodingFunction, into tally: inout EncodingTally) {
+        let (t, d) = (c.timestep, c.dimension)
+        guard t >= 1, d >= 1 else { return }
+        func compare(_ tested: Double, _ expected: Double, tolerance: Double, _ what: @autoclosure () -> String) {
+            let error = abs(tested - expected)
+            let ratio = error.isNaN ? .infinity : error / tolerance
+            if ratio > tally.worstRatio { (tally.worstRatio, tally.worst) = (ratio, "\(what()): tested \(tested), expected \(expected), tol \(short(tolerance))") }
+        }
+        let tested = encoding(t, d)
+        tally.cases += 1
+        if (t, d) == (1, 4) {
+            for k in 0..<4 {
+                tally.handEntries += 1
+                // The hand values carry ½ ulp of their own.
+                compare(tested.indices.contains(k) ? tested[k] : .nan, handEncoding[k],
+                        tolerance: encodingCheckTolerance(timestep: 1, dimension: 4, component: k), "t = 1, d = 4, k = \(k) (by hand)")
             }
         }
-        return ClaimResult(
-            id: "S9/P1",
-            statistic: "4 hand values (t = 1, d = 4) and \(entries - 4) entries of \(cases.count) (t, d) against binary80; "
-                + "max |Δ|/tol = \(short(worst.ratio))",
-            measure: .maxError(worst.ratio, bound: 1, unit: "rel"), seed: seed, worstCase: worst.text)
+        guard tested.count == d else {
+            tally.entries += 1
+            compare(.nan, 0, tolerance: 1, "t = \(t), d = \(d): \(tested.count) values")
+            return
+        }
+        let expected = oracleEncoding(timestep: t, dimension: d)
+        for k in 0..<d {
+            tally.entries += 1
+            compare(tested[k], Double(expected[k]), tolerance: encodingCheckTolerance(timestep: t, dimension: d, component: k),
+                    "t = \(t), d = \(d), k = \(k)")
+        }
     }
+}
+
+/// What S9/P1 tallies over its `(t, d)`.
+struct EncodingTally {
+    var cases = 0, entries = 0, handEntries = 0
+    var worstRatio = -1.0, worst = ""
 }
 
 // MARK: - S9/I1, S9/I2

@@ -314,12 +314,10 @@ extension TransitionChecks {
         run: @escaping (TransitionCase, Amplitude, inout TransitionTally) throws(Failure) -> Void,
         draw: @escaping (Int) throws(Failure) -> TransitionCase
     ) -> CaseSweep<TransitionCase, TransitionTally, Failure> {
-        let tested = amplitude ?? referenceAmplitude
-        return CaseSweep(
-            claimID: claim.rawValue, emptyTally: TransitionTally(), draw: draw,
-            run: { (c: TransitionCase, tally: inout TransitionTally) throws(Failure) in try run(c, tested, &tally) },
-            result: { claim.result($0, cases: $1, seed: seed) },
-            check: "TransitionChecks.check(.\(claim), on: c\(amplitude == nil ? "" : ", amplitude: <#the test's amplitude#>"))")
+        CaseSweep(
+            claimID: claim.rawValue, call: "TransitionChecks.check(.\(claim), on: c", argument: "amplitude",
+            tested: amplitude, reference: referenceAmplitude, emptyTally: TransitionTally(), draw: draw, run: run,
+            result: { claim.result($0, cases: $1, seed: seed) })
     }
 }
 
