@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import ADARCore
+import ADARReference
+@testable import ADARVerification
+
+/// docs/Shrinking.md: S7/G1 and S7/L1 shrink their first failing row, when handed a deliberately
+/// broken loss (the bugs `LossTests` rejects), to a smaller row that still fails, that the reference
+/// passes, and that no simpler candidate improves on.
+@Suite("Shrinking S7/G1 and S7/L1")
+struct ShrinkingRemainingTests {
+    /// Broken S7 losses, each caught by one claim.
+    enum BrokenLoss: String, CaseIterable, CustomTestStringConvertible {
+        case missingL2OnNegative = "G1: the λ term missing on e_j"
+        case ignoringThrough = "G1: through treated as detach"
+        case ignoringWeight = "L1: the weight w ignored"
+
+        var testDescription: String { rawValue }
+
+        var claim: LossClaim { self == .ignoringWeight ? .lossValue : .gradients }
+
+        var loss: LossChecks.RowLossFunction {
+            switch self {
+            case .missingL2OnNegative:
+                { batch, b, outcome, schedule, config in
+                    var result = ReferenceADAR.loss(batch, row: b, outcome: outcome, schedule: schedule, configuration: config)
+                    for (k, x) in batch.candidate(b, 0).enumerated() { result.poolGradient[k] -= config.l2 * x }
+                    return result
+                }
+            case .ignoringThrough:
+                { batch, b, outcome, schedule, config in
+                    var detached = config
+                    detached.gradientFlow = .detach
+                    return ReferenceADAR.loss(batch, row: b, outcome: outcome, schedule: schedule, configuration: detached)
+                }
+            case .ignoringWeight: LossTests.ignoringWeight
+            }
+        }
+    }
+
+    @Test("S7/G1 and S7/L1 shrink a broken loss's first failing row to d = 1, M = 1, T ≤ 2 that still fails, and only that",
+          arguments: BrokenLoss.allCases)
+    func lossClaimShrinks(_ bug: BrokenLoss) throws {
+        let seed = try ShrinkingReferenceTests.seed(bug.claim.rawValue)
+        let result = switch bug.claim {
+        case .gradients: try LossChecks.checkGradients(seed: seed, loss: bug.loss)
+        case .lossValue: try LossChecks.checkLossValue(seed: seed, loss: bug.loss)
+        }
+        #expect(!result.passed)
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try ShrinkingReferenceTests().expectMinimal(
+            counterexample, as: LossCase.self,
+            fails: { try !LossChecks.check(bug.claim, on: $0, loss: bug.loss).passed },
+            passes: { try LossChecks.check(bug.claim, on: $0).passed })
+        #expect(minimal.dimension == 1 && minimal.poolSize == 1 && minimal.schedule.steps <= 2, "\(counterexample)")
+        #expect(minimal.values.allSatisfy { Simplicity.rank($0) <= 6 }, "\(counterexample)")
+        // The test's own loss cannot be printed: the snippet leaves a placeholder for it.
+        #expect(counterexample.swiftTest.contains("let c = " + minimal.swiftExpression.replacingOccurrences(of: "\n", with: "\n    ")))
+        #expect(counterexample.swiftTest.contains("LossChecks.check(.\(bug.claim), on: c, loss: <#the test's loss#>)"))
+        #expect(result.description.contains("replay: adar verify --claim \(bug.claim.rawValue) --seed \(seed)"))
+    }
+
+    @Test("S7/G1 and S7/L1 still pass with the reference, and carry no counterexample", arguments: LossClaim.allCases)
+    func lossClaimsPass(_ claim: LossClaim) throws {
+        let result = try #require(Claims.claim(claim.rawValue)).run()
+        #expect(result.passed && result.counterexample == nil, "\(result)")
+    }
+
+    @Test("A LossCase is checked: shapes and σ > 0, with the field named")
+    func lossCaseShapes() throws {
+        let schedule = try NoiseSchedule(.linear(start: 0.25, end: 0.5), steps: 2)
+        func make(sigma: Double = 1, pool: [Double] = [1], epsilon: [Double] = [0]) throws -> LossCase {
+            try LossCase(schedule: schedule, sigma: sigma, dimension: 1, poolSize: 1, user: [1], positive: [1], pool: pool, epsilon: epsilon)
+        }
+        _ = try make()
+        #expect { try make(pool: [1, 2]) } throws: { "\($0)".contains("pool") }
+        #expect { try make(epsilon: []) } throws: { "\($0)".contains("epsilon") }
+        #expect { try make(sigma: 0) } throws: { "\($0)".contains("sigma") }
+    }
+
+    /// The S7/L1 counterexample of `lossClaimShrinks` (the weight `w` ignored) as printed, with the
+    /// placeholder filled in: it compiles, fails with the bug and passes with the reference.
+    @Test("The printed S7/L1 counterexample, pasted verbatim, fails with its bug only")
+    func pastedLossCounterexample() throws {
+        let c = try LossCase(
+            schedule: try NoiseSchedule(.custom(betas: [0.0001220703125]), steps: 1),
+            sigma: 1.0, dimension: 1, poolSize: 1,
+            user: [0.0],
+            positive: [0.0],
+            pool: [0.0],
+            epsilon: [0.0])
+        let result = try LossChecks.check(.lossValue, on: c, loss: LossTests.ignoringWeight)
+        #expect(!result.passed, "\(result)")
+        #expect(try LossChecks.check(.lossValue, on: c).passed)
+    }
+}
