@@ -4,10 +4,10 @@ import ADARCore
 import ADARReference
 @testable import ADARVerification
 
-/// docs/Shrinking.md: S7/G1 and S7/L1 shrink their first failing row, when handed a deliberately
-/// broken loss (the bugs `LossTests` rejects), to a smaller row that still fails, that the reference
-/// passes, and that no simpler candidate improves on.
-@Suite("Shrinking S7/G1 and S7/L1")
+/// docs/Shrinking.md: S7/G1, S7/L1, S9/F1 and S9/G1 shrink their first failing row, when handed a
+/// deliberately broken implementation (the bugs `LossTests` and `TauClaimTests` reject), to a smaller
+/// row that still fails, that the reference passes, and that no simpler candidate improves on.
+@Suite("Shrinking S7/G1, S7/L1, S9/F1 and S9/G1")
 struct ShrinkingRemainingTests {
     /// Broken S7 losses, each caught by one claim.
     enum BrokenLoss: String, CaseIterable, CustomTestStringConvertible {
@@ -92,5 +92,84 @@ struct ShrinkingRemainingTests {
         let result = try LossChecks.check(.lossValue, on: c, loss: LossTests.ignoringWeight)
         #expect(!result.passed, "\(result)")
         #expect(try LossChecks.check(.lossValue, on: c).passed)
+    }
+
+    // MARK: S9/F1 and S9/G1
+
+    /// Broken τ implementations, each caught by one claim, with the largest `d` the minimal row may need.
+    enum BrokenTau: String, CaseIterable, CustomTestStringConvertible {
+        case inputOrder = "F1: τ's input in the order [PE(t) ; x_t ; e_u]"
+        case lossNotMean = "F1: L_τ without the division by d"
+        case gradientMissingTwo = "G1: ∂L_τ/∂θ missing the factor 2 of the square"
+
+        var testDescription: String { rawValue }
+
+        var claim: TauRowClaim { self == .gradientMissingTwo ? .gradient : .forward }
+
+        /// `L_τ·d` equals `L_τ` at `d = 1`: that bug needs two components.
+        var largestDimension: Int { self == .lossNotMean ? 2 : 1 }
+
+        var implementation: TauRowImplementation {
+            var tau = TauRowImplementation.reference
+            switch self {
+            case .inputOrder:
+                tau.predict = { p, xt, t, user in
+                    ReferenceADAR.tauForward(p, input: ReferenceADAR.positionalEncoding(timestep: t, dimension: xt.count) + xt + user).output
+                }
+            case .lossNotMean:
+                tau.loss = { p, xt, t, user, target in
+                    var result = ReferenceADAR.tauLoss(p, noisy: xt, timestep: t, user: user, target: target)
+                    result.loss *= Double(p.dimension)
+                    return result
+                }
+            case .gradientMissingTwo:
+                tau.loss = { p, xt, t, user, target in
+                    var result = ReferenceADAR.tauLoss(p, noisy: xt, timestep: t, user: user, target: target)
+                    result.gradient = TauParameters(dimension: p.dimension, flattened: result.gradient.flattened.map { $0 / 2 })
+                    return result
+                }
+            }
+            return tau
+        }
+    }
+
+    @Test("S9/F1 and S9/G1 shrink a broken τ's first failing row to d ≤ 2, t = 1 that still fails, and only that",
+          arguments: BrokenTau.allCases)
+    func tauRowClaimShrinks(_ bug: BrokenTau) throws {
+        let seed = try ShrinkingReferenceTests.seed(bug.claim.rawValue)
+        let tau = bug.implementation
+        let result = switch bug.claim {
+        case .forward: try TauChecks.checkForward(seed: seed, predict: tau.predict, loss: tau.loss)
+        case .gradient: try TauChecks.checkGradient(seed: seed, loss: tau.loss)
+        }
+        #expect(!result.passed)
+        let counterexample = try #require(result.counterexample, "\(result)")
+        let minimal = try ShrinkingReferenceTests().expectMinimal(
+            counterexample, as: TauRowCase.self,
+            fails: { try !TauChecks.check(bug.claim, on: $0, implementation: tau).passed },
+            passes: { try TauChecks.check(bug.claim, on: $0).passed })
+        #expect(minimal.dimension <= bug.largestDimension && minimal.timestep == 1, "\(counterexample)")
+        #expect(counterexample.swiftTest.contains("let c = " + minimal.swiftExpression.replacingOccurrences(of: "\n", with: "\n    ")))
+        #expect(counterexample.swiftTest.contains("TauChecks.check(.\(bug.claim), on: c, implementation: <#the test's implementation#>)"))
+        #expect(result.description.contains("replay: adar verify --claim \(bug.claim.rawValue) --seed \(seed)"))
+    }
+
+    @Test("S9/F1 and S9/G1 still pass with the reference, and carry no counterexample", arguments: TauRowClaim.allCases)
+    func tauRowClaimsPass(_ claim: TauRowClaim) throws {
+        let result = try #require(Claims.claim(claim.rawValue)).run()
+        #expect(result.passed && result.counterexample == nil, "\(result)")
+    }
+
+    @Test("A TauRowCase is checked: d ≥ 1, the parameters' and vectors' shapes, t ≥ 1, with the field named")
+    func tauRowCaseShapes() throws {
+        func make(dimension: Int = 1, parameters: Int = 21, user: [Double] = [0], timestep: Int = 1) throws -> TauRowCase {
+            try TauRowCase(dimension: dimension, parameters: Array(repeating: 0, count: parameters), noisy: [0],
+                           timestep: timestep, user: user, target: [0])
+        }
+        _ = try make()
+        #expect { try make(dimension: 0) } throws: { "\($0)".contains("dimension") }
+        #expect { try make(parameters: 20) } throws: { "\($0)".contains("parameters") }
+        #expect { try make(user: [0, 0]) } throws: { "\($0)".contains("user") }
+        #expect { try make(timestep: 0) } throws: { "\($0)".contains("timestep") }
     }
 }
