@@ -9,6 +9,31 @@ import ADARReference
 /// row that still fails, that the reference passes, and that no simpler candidate improves on.
 @Suite("Shrinking S7/G1, S7/L1, S9/F1 and S9/G1")
 struct ShrinkingRemainingTests {
+    /// `result` fails; its counterexample is minimal (`ShrinkingReferenceTests.expectMinimal`), printed as a
+    /// test that rebuilds it and runs `call` (with the placeholder for the test's own implementation),
+    /// followed by the replay line.
+    func expectShrunk<Case: Shrinkable>(
+        _ result: ClaimResult, seed: UInt64, as type: Case.Type, call: String,
+        fails: (Case) throws -> Bool, passes: (Case) throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (minimal: Case, counterexample: Counterexample) {
+        #expect(!result.passed, sourceLocation: sourceLocation)
+        let counterexample = try #require(result.counterexample, "\(result)", sourceLocation: sourceLocation)
+        let minimal = try ShrinkingReferenceTests().expectMinimal(
+            counterexample, as: type, fails: fails, passes: passes, sourceLocation: sourceLocation)
+        let expression = minimal.swiftExpression.replacingOccurrences(of: "\n", with: "\n    ")
+        #expect(counterexample.swiftTest.contains("let c = " + expression), sourceLocation: sourceLocation)
+        #expect(counterexample.swiftTest.contains("let result = try " + call), sourceLocation: sourceLocation)
+        #expect(result.description.contains("replay: adar verify --claim \(result.id) --seed \(seed)"), sourceLocation: sourceLocation)
+        return (minimal, counterexample)
+    }
+
+    @Test("S7/G1, S7/L1, S9/F1 and S9/G1 still pass with the reference, and carry no counterexample",
+          arguments: ["S7/G1", "S7/L1", "S9/F1", "S9/G1"])
+    func claimsPass(_ id: String) throws {
+        let result = try #require(Claims.claim(id)).run()
+        #expect(result.passed && result.counterexample == nil, "\(result)")
+    }
+
     /// Broken S7 losses, each caught by one claim.
     enum BrokenLoss: String, CaseIterable, CustomTestStringConvertible {
         case missingL2OnNegative = "G1: the λ term missing on e_j"
@@ -46,24 +71,13 @@ struct ShrinkingRemainingTests {
         case .gradients: try LossChecks.checkGradients(seed: seed, loss: bug.loss)
         case .lossValue: try LossChecks.checkLossValue(seed: seed, loss: bug.loss)
         }
-        #expect(!result.passed)
-        let counterexample = try #require(result.counterexample, "\(result)")
-        let minimal = try ShrinkingReferenceTests().expectMinimal(
-            counterexample, as: LossCase.self,
+        let (minimal, counterexample) = try expectShrunk(
+            result, seed: seed, as: LossCase.self,
+            call: "LossChecks.check(.\(bug.claim), on: c, loss: <#the test's loss#>)",
             fails: { try !LossChecks.check(bug.claim, on: $0, loss: bug.loss).passed },
             passes: { try LossChecks.check(bug.claim, on: $0).passed })
         #expect(minimal.dimension == 1 && minimal.poolSize == 1 && minimal.schedule.steps <= 2, "\(counterexample)")
         #expect(minimal.values.allSatisfy { Simplicity.rank($0) <= 6 }, "\(counterexample)")
-        // The test's own loss cannot be printed: the snippet leaves a placeholder for it.
-        #expect(counterexample.swiftTest.contains("let c = " + minimal.swiftExpression.replacingOccurrences(of: "\n", with: "\n    ")))
-        #expect(counterexample.swiftTest.contains("LossChecks.check(.\(bug.claim), on: c, loss: <#the test's loss#>)"))
-        #expect(result.description.contains("replay: adar verify --claim \(bug.claim.rawValue) --seed \(seed)"))
-    }
-
-    @Test("S7/G1 and S7/L1 still pass with the reference, and carry no counterexample", arguments: LossClaim.allCases)
-    func lossClaimsPass(_ claim: LossClaim) throws {
-        let result = try #require(Claims.claim(claim.rawValue)).run()
-        #expect(result.passed && result.counterexample == nil, "\(result)")
     }
 
     @Test("A LossCase is checked: shapes and σ > 0, with the field named")
@@ -142,22 +156,12 @@ struct ShrinkingRemainingTests {
         case .forward: try TauChecks.checkForward(seed: seed, predict: tau.predict, loss: tau.loss)
         case .gradient: try TauChecks.checkGradient(seed: seed, loss: tau.loss)
         }
-        #expect(!result.passed)
-        let counterexample = try #require(result.counterexample, "\(result)")
-        let minimal = try ShrinkingReferenceTests().expectMinimal(
-            counterexample, as: TauRowCase.self,
+        let (minimal, counterexample) = try expectShrunk(
+            result, seed: seed, as: TauRowCase.self,
+            call: "TauChecks.check(.\(bug.claim), on: c, implementation: <#the test's implementation#>)",
             fails: { try !TauChecks.check(bug.claim, on: $0, implementation: tau).passed },
             passes: { try TauChecks.check(bug.claim, on: $0).passed })
         #expect(minimal.dimension <= bug.largestDimension && minimal.timestep == 1, "\(counterexample)")
-        #expect(counterexample.swiftTest.contains("let c = " + minimal.swiftExpression.replacingOccurrences(of: "\n", with: "\n    ")))
-        #expect(counterexample.swiftTest.contains("TauChecks.check(.\(bug.claim), on: c, implementation: <#the test's implementation#>)"))
-        #expect(result.description.contains("replay: adar verify --claim \(bug.claim.rawValue) --seed \(seed)"))
-    }
-
-    @Test("S9/F1 and S9/G1 still pass with the reference, and carry no counterexample", arguments: TauRowClaim.allCases)
-    func tauRowClaimsPass(_ claim: TauRowClaim) throws {
-        let result = try #require(Claims.claim(claim.rawValue)).run()
-        #expect(result.passed && result.counterexample == nil, "\(result)")
     }
 
     @Test("A TauRowCase is checked: d ≥ 1, the parameters' and vectors' shapes, t ≥ 1, with the field named")
