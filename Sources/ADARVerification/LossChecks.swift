@@ -37,48 +37,44 @@ public enum LossChecks {
     /// Per partial the tolerance is GSL's own error estimate, plus the
     /// rounding of the function values amplified by the stencil (`3·δf/h`),
     /// plus the rounding of the gradient under test; the measure is the
-    /// largest error as a fraction of its tolerance (passes at ≤ 1).
-    public static func checkGradients(seed: UInt64, loss: RowLossFunction = ReferenceADAR.loss) throws -> ClaimResult {
+    /// largest error as a fraction of its tolerance (passes at ≤ 1). Each row
+    /// is a `LossCase`; a failing sweep shrinks its first failing row (docs/Shrinking.md).
+    public static func checkGradients(seed: UInt64, loss: RowLossFunction? = nil) throws -> ClaimResult {
         let fixture = try LossFixture(seed: seed, kinds: RowKind.gradientKinds)
-        let d = fixture.dimension, poolSize = fixture.poolSize
-        var worst = (ratio: -1.0, text: "")
-        var worstMixed = 0.0, partials = 0
-        for b in 0..<fixture.batch.rows {
-            let outcome = fixture.outcomes[b]
-            for flow in GradientFlow.allCases {
-                for fallback in FallbackMode.allCases {
-                    let config = try fixture.configuration(flow: flow, fallback: fallback, weight: gradientWeight, l2: gradientL2)
-                    let model = fixture.specLoss(row: b, configuration: config)
-                    let point = fixture.embeddings(row: b)
-                    let result = loss(fixture.batch, b, outcome, fixture.schedule, config)
-                    let bounds = model.roundingBounds(at: point)
-                    for coordinate in Coordinate.all(dimension: d, poolSize: poolSize) {
-                        partials += 1
-                        let tested = coordinate.gradient(in: result, dimension: d)
-                        let (numeric, tolerance) = try numericPartial(model, at: point, coordinate, bounds: bounds)
-                        let error = abs(tested - numeric)
-                        let ratio = error.isNaN ? Double.infinity : error / tolerance
-                        let mixed = error.isNaN ? Double.infinity : error / max(1, abs(numeric))
-                        worstMixed = max(worstMixed, mixed)
-                        if ratio > worst.ratio {
-                            worst = (ratio, """
-                                row \(b) (\(outcome.status), t = \(outcome.timestep), hardest j_\(outcome.hardestCandidate + 1)), \
-                                \(flow)/\(fallback), ∂L/∂\(coordinate.name): tested \(tested), GSL \(numeric), tol \(short(tolerance))
-                                """)
-                        }
+        return try lossSweep(.gradients, seed: seed, loss: loss) { try fixture.lossCase(row: $0) }.sweep(cases: fixture.batch.rows)
+    }
+
+    /// S7/G1 on one row.
+    static func runGradients(_ c: LossCase, _ loss: RowLossFunction, into tally: inout LossTally) throws {
+        let batch = try c.batch
+        let outcome = try c.outcome
+        let d = c.dimension, poolSize = c.poolSize
+        tally.rows += 1
+        tally.coordinates = (2 + poolSize) * d
+        for flow in GradientFlow.allCases {
+            for fallback in FallbackMode.allCases {
+                let config = try c.configuration(flow: flow, fallback: fallback, weight: gradientWeight, l2: gradientL2)
+                let model = c.specLoss(outcome: outcome, configuration: config)
+                let point = c.embeddings
+                let result = loss(batch, 0, outcome, c.schedule, config)
+                let bounds = model.roundingBounds(at: point)
+                for coordinate in Coordinate.all(dimension: d, poolSize: poolSize) {
+                    tally.checked += 1
+                    let tested = coordinate.gradient(in: result, dimension: d)
+                    let (numeric, tolerance) = try numericPartial(model, at: point, coordinate, bounds: bounds)
+                    let error = abs(tested - numeric)
+                    let ratio = error.isNaN ? Double.infinity : error / tolerance
+                    let mixed = error.isNaN ? Double.infinity : error / max(1, abs(numeric))
+                    tally.worstSecondary = max(tally.worstSecondary, mixed)
+                    if ratio > tally.worst.ratio {
+                        tally.worst = (ratio, """
+                            row \(c.index) (\(outcome.status), t = \(outcome.timestep), hardest j_\(outcome.hardestCandidate + 1)), \
+                            \(flow)/\(fallback), ∂L/∂\(coordinate.name): tested \(tested), GSL \(numeric), tol \(short(tolerance))
+                            """)
                     }
                 }
             }
         }
-        return ClaimResult(
-            id: "S7/G1",
-            statistic: """
-                \(partials) partials (\(fixture.batch.rows) rows × 2 flows × 2 fallbacks × \((2 + poolSize) * d) coordinates), \
-                w = \(gradientWeight), λ = \(gradientL2); max |Δ|/tol = \(short(worst.ratio)); \
-                max mixed error |Δ|/max(1, |∂L|) = \(short(worstMixed))
-                """,
-            measure: .maxError(worst.ratio, bound: 1, unit: "rel"),
-            seed: seed, worstCase: worst.text)
     }
 
     /// `w ≠ 1` and `λ > 0`, so that a dropped weight or L2 term shows.
@@ -109,38 +105,35 @@ public enum LossChecks {
     /// S7/L1: the loss value of `loss` against `log(1 + e^{−m})` (GSL's
     /// `log1plusx`) with compensated margins, on rows of every status, both
     /// fallback modes, two weights `w`, `λ > 0`. The measure is the largest
-    /// error as a fraction of the derived per-row bound (passes at ≤ 1).
-    public static func checkLossValue(seed: UInt64, loss: RowLossFunction = ReferenceADAR.loss) throws -> ClaimResult {
+    /// error as a fraction of the derived per-row bound (passes at ≤ 1). Each
+    /// row is a `LossCase`; a failing sweep shrinks its first failing row (docs/Shrinking.md).
+    public static func checkLossValue(seed: UInt64, loss: RowLossFunction? = nil) throws -> ClaimResult {
         let fixture = try LossFixture(seed: seed, kinds: RowKind.valueKinds)
-        var worst = (ratio: -1.0, text: ""), worstRelative = 0.0, cases = 0
-        for b in 0..<fixture.batch.rows {
-            let outcome = fixture.outcomes[b]
-            for fallback in FallbackMode.allCases {
-                for weight in valueWeights {
-                    let config = try fixture.configuration(flow: .detach, fallback: fallback, weight: weight, l2: gradientL2)
-                    let tested = loss(fixture.batch, b, outcome, fixture.schedule, config).loss
-                    let expected = try independentLoss(fixture: fixture, row: b, configuration: config)
-                    let error = abs(tested - expected.value)
-                    let ratio = error.isNaN ? Double.infinity : error / expected.bound
-                    worstRelative = max(worstRelative, error.isNaN ? .infinity : error / expected.value)
-                    cases += 1
-                    if ratio > worst.ratio {
-                        worst = (ratio, """
-                            row \(b) (\(outcome.status)), fallback \(fallback), w = \(weight): \
-                            tested \(tested), independent \(expected.value), bound \(short(expected.bound))
-                            """)
-                    }
+        return try lossSweep(.lossValue, seed: seed, loss: loss) { try fixture.lossCase(row: $0) }.sweep(cases: fixture.batch.rows)
+    }
+
+    /// S7/L1 on one row.
+    static func runLossValue(_ c: LossCase, _ loss: RowLossFunction, into tally: inout LossTally) throws {
+        let batch = try c.batch
+        let outcome = try c.outcome
+        tally.rows += 1
+        for fallback in FallbackMode.allCases {
+            for weight in valueWeights {
+                let config = try c.configuration(flow: .detach, fallback: fallback, weight: weight, l2: gradientL2)
+                let tested = loss(batch, 0, outcome, c.schedule, config).loss
+                let expected = try independentLoss(c, outcome: outcome, configuration: config)
+                let error = abs(tested - expected.value)
+                let ratio = error.isNaN ? Double.infinity : error / expected.bound
+                tally.worstSecondary = max(tally.worstSecondary, error.isNaN ? .infinity : error / expected.value)
+                tally.checked += 1
+                if ratio > tally.worst.ratio {
+                    tally.worst = (ratio, """
+                        row \(c.index) (\(outcome.status)), fallback \(fallback), w = \(weight): \
+                        tested \(tested), independent \(expected.value), bound \(short(expected.bound))
+                        """)
                 }
             }
         }
-        return ClaimResult(
-            id: "S7/L1",
-            statistic: """
-                \(cases) losses (\(fixture.batch.rows) rows × 2 fallbacks × w ∈ \(valueWeights)), λ = \(gradientL2); \
-                max |ΔL|/bound = \(short(worst.ratio)); max relative error |ΔL|/L = \(short(worstRelative))
-                """,
-            measure: .maxError(worst.ratio, bound: 1, unit: "rel"),
-            seed: seed, worstCase: worst.text)
     }
 
     static let valueWeights = [0.6, 2.5]
@@ -149,9 +142,9 @@ public enum LossChecks {
     /// split), margins by the compensated dot product, with the bound on
     /// `|L_tested − L_independent|` of Proofs/S7-loss.md (S7/L1).
     static func independentLoss(
-        fixture: LossFixture, row b: Int, configuration config: ADARConfiguration
+        _ c: LossCase, outcome: RowOutcome, configuration config: ADARConfiguration
     ) throws -> (value: Double, bound: Double) {
-        let e = fixture.embeddings(row: b), outcome = fixture.outcomes[b]
+        let e = c.embeddings
         let j = e.pool[0], w = config.augmentationWeight, lambda = config.l2
         // One `softplus(−m)` term and the bound on |tested − independent| for it.
         func term(_ negative: [Double]) throws -> (value: Double, bound: Double) {
@@ -163,8 +156,8 @@ public enum LossChecks {
             let oracleError = 2 * unitRoundoff * value + gslError + unitRoundoff
             let ell = 1 / (1 + exp(margin))
             let magnitude = absoluteDot(e.user, e.positive) + absoluteDot(e.user, negative)
-            let testedMargin = gamma(fixture.dimension) * magnitude + unitRoundoff * abs(margin)
-            let oracleMargin = unitRoundoff * abs(margin) + pow(gamma(2 * fixture.dimension), 2) * magnitude
+            let testedMargin = gamma(c.dimension) * magnitude + unitRoundoff * abs(margin)
+            let oracleMargin = unitRoundoff * abs(margin) + pow(gamma(2 * c.dimension), 2) * magnitude
             let bound = ell * (testedMargin + oracleMargin) + 6 * unitRoundoff * value + oracleError
             return (value, bound)
         }
@@ -178,7 +171,7 @@ public enum LossChecks {
         let squares = compensatedDot(e.user, e.user) + compensatedDot(e.positive, e.positive) + compensatedDot(j, j)
         value += lambda / 2 * squares
         // Tested: three plain dots, two additions, one product; independent: Dot2, two additions, one product.
-        bound += (gamma(fixture.dimension + 3) + 4 * unitRoundoff) * lambda / 2 * squares
+        bound += (gamma(c.dimension + 3) + 4 * unitRoundoff) * lambda / 2 * squares
         // The three-term sums, once in each evaluation.
         bound += 2 * gamma(3) * value
         return (value, bound)
@@ -272,6 +265,73 @@ public enum LossChecks {
             return (x + log1p, error)
         }
         return try GSL.log1plusxWithError(exp(x))
+    }
+}
+
+// MARK: - The sweeps of S7/G1 and S7/L1, which shrink their first failing row
+
+/// The claims of S7 that sweep `LossCase`s.
+public enum LossClaim: String, CaseIterable, Sendable {
+    case gradients = "S7/G1", lossValue = "S7/L1"
+
+    func result(_ tally: LossTally, seed: UInt64) -> ClaimResult {
+        let w = LossChecks.gradientWeight, lambda = LossChecks.gradientL2
+        return switch self {
+        case .gradients:
+            ClaimResult(
+                id: rawValue,
+                statistic: """
+                    \(tally.checked) partials (\(tally.rows) rows × 2 flows × 2 fallbacks × \(tally.coordinates) coordinates), \
+                    w = \(w), λ = \(lambda); max |Δ|/tol = \(short(tally.worst.ratio)); \
+                    max mixed error |Δ|/max(1, |∂L|) = \(short(tally.worstSecondary))
+                    """,
+                measure: .maxError(tally.worst.ratio, bound: 1, unit: "rel"),
+                seed: seed, worstCase: tally.worst.text)
+        case .lossValue:
+            ClaimResult(
+                id: rawValue,
+                statistic: """
+                    \(tally.checked) losses (\(tally.rows) rows × 2 fallbacks × w ∈ \(LossChecks.valueWeights)), λ = \(lambda); \
+                    max |ΔL|/bound = \(short(tally.worst.ratio)); max relative error |ΔL|/L = \(short(tally.worstSecondary))
+                    """,
+                measure: .maxError(tally.worst.ratio, bound: 1, unit: "rel"),
+                seed: seed, worstCase: tally.worst.text)
+        }
+    }
+}
+
+/// What S7/G1 (partials) and S7/L1 (losses) tally over their rows.
+struct LossTally {
+    var rows = 0, checked = 0
+    /// Coordinates per row (G1): `(2 + M)·d`.
+    var coordinates = 0
+    var worst = (ratio: -1.0, text: "")
+    /// G1: the largest mixed error `|Δ|/max(1, |∂L|)`; L1: the largest relative error `|ΔL|/L`.
+    var worstSecondary = 0.0
+}
+
+extension LossChecks {
+    /// `claim` on the one row `c` (the reference's S7 loss unless `loss` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func check(_ claim: LossClaim, on c: LossCase, loss: RowLossFunction? = nil) throws -> ClaimResult {
+        try lossSweep(claim, seed: 0, loss: loss) { _ in c }.single(c)
+    }
+
+    /// `claim`'s sweep over the rows `draw` returns, with the loss under test (the reference's unless given).
+    static func lossSweep(
+        _ claim: LossClaim, seed: UInt64, loss: RowLossFunction?, draw: @escaping (Int) throws -> LossCase
+    ) -> CaseSweep<LossCase, LossTally, any Error> {
+        CaseSweep(
+            claimID: claim.rawValue, call: "LossChecks.check(.\(claim), on: c", argument: "loss",
+            tested: loss, reference: { ReferenceADAR.loss($0, row: $1, outcome: $2, schedule: $3, configuration: $4) },
+            emptyTally: LossTally(), draw: draw,
+            run: { c, loss, tally in
+                switch claim {
+                case .gradients: try runGradients(c, loss, into: &tally)
+                case .lossValue: try runLossValue(c, loss, into: &tally)
+                }
+            },
+            result: { tally, _ in claim.result(tally, seed: seed) })
     }
 }
 
@@ -490,8 +550,8 @@ struct FixtureError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// A batch of random rows with prescribed statuses, explicit ε, and its S6
-/// outcomes (S5/S6 are inputs to S7 here, not under test).
+/// A batch of random rows with prescribed statuses and explicit ε, drawn one row at a time;
+/// each row is one `LossCase` of S7/G1 or S7/L1.
 struct LossFixture {
     let dimension = 5
     let poolSize = 3
@@ -499,7 +559,6 @@ struct LossFixture {
     let sigma = 0.8
     let schedule: NoiseSchedule
     let batch: ADARBatch
-    let outcomes: [RowOutcome]
     let epsilon: [Double]
 
     init(seed: UInt64, kinds: [RowKind]) throws {
@@ -530,24 +589,42 @@ struct LossFixture {
         batch = try ADARBatch(
             rows: users.count / d, dimension: d, poolSize: poolSize,
             users: users, positives: positives, pool: pool, noise: .explicit(epsilon))
-        outcomes = try ReferenceADAR.synthesize(batch, schedule: schedule, configuration: synthesis)
         self.epsilon = epsilon
+    }
+
+    /// Row `b` as a case of S7/G1 or S7/L1.
+    func lossCase(row b: Int) throws -> LossCase {
+        let d = dimension
+        return try LossCase(
+            schedule: schedule, sigma: sigma, dimension: d, poolSize: poolSize,
+            user: Array(batch.user(b)), positive: Array(batch.positive(b)),
+            pool: (0..<poolSize).flatMap { Array(batch.candidate(b, $0)) },
+            epsilon: Array(epsilon[b * d ..< (b + 1) * d]), index: b)
+    }
+}
+
+extension LossCase {
+    /// The row's S6 outcome from the reference (an input of S7 here, not under test).
+    var outcome: RowOutcome {
+        get throws {
+            guard let outcome = try ReferenceADAR.synthesize(batch, schedule: schedule, configuration: synthesis).first else {
+                throw FixtureError(description: "the reference synthesised no outcome for a one-row batch")
+            }
+            return outcome
+        }
     }
 
     func configuration(flow: GradientFlow, fallback: FallbackMode, weight: Double, l2: Double) throws -> ADARConfiguration {
         try ADARConfiguration(sigma: sigma, fallback: fallback, augmentationWeight: weight, gradientFlow: flow, l2: l2)
     }
 
-    func embeddings(row b: Int) -> RowEmbeddings {
-        RowEmbeddings(
-            user: Array(batch.user(b)), positive: Array(batch.positive(b)),
-            pool: (0..<poolSize).map { Array(batch.candidate(b, $0)) })
+    var embeddings: RowEmbeddings {
+        RowEmbeddings(user: user, positive: positive, pool: (0..<poolSize).map { Array(pool[$0 * dimension ..< ($0 + 1) * dimension]) })
     }
 
-    /// The spec's loss of row `b` under `config` (S7, with Proofs/S7-loss.md's
+    /// The spec's loss of the row under `config` (S7, with Proofs/S7-loss.md's
     /// reading of `through` on fallback rows).
-    func specLoss(row b: Int, configuration config: ADARConfiguration) -> SpecLoss {
-        let outcome = outcomes[b]
+    func specLoss(outcome: RowOutcome, configuration config: ADARConfiguration) -> SpecLoss {
         let negative: SyntheticNegative
         if outcome.status.isFallback && config.fallback == .skip {
             negative = .absent
@@ -556,8 +633,8 @@ struct LossFixture {
         } else if outcome.status.isFallback {
             negative = .candidate(outcome.hardestCandidate)
         } else {
-            let t = outcome.timestep, d = dimension
-            let noise = epsilon[b * d ..< (b + 1) * d].map { schedule.sqrtOneMinusAlphaBar[t] * (sigma * $0) }
+            let t = outcome.timestep
+            let noise = epsilon.map { schedule.sqrtOneMinusAlphaBar[t] * (sigma * $0) }
             negative = .forward(signal: schedule.sqrtAlphaBar[t], noise: noise)
         }
         return SpecLoss(weight: config.augmentationWeight, l2: config.l2, negative: negative)

@@ -372,8 +372,6 @@ struct TauPoint {
         user = generator.normals(d).map { 0.7 * $0 }
         target = generator.normals(d)
     }
-
-    var description: String { "d = \(parameters.dimension), t = \(timestep)" }
 }
 
 // MARK: - S9/F1
@@ -382,40 +380,53 @@ extension TauChecks {
     /// S9/F1: `ε̂` from `predict` and `L_τ` from `loss` on random τ and rows
     /// (d ∈ {1, 2, 3, 4, 8, 16}, 5 rows each) against binary80, within the
     /// running bound of Proofs/S9-tau.md plus the oracle's own error (the same
-    /// bound scaled by `2·u80/u`). Passes at `max |Δ|/tol ≤ 1`.
-    public static func checkForward(
-        seed: UInt64, predict: PredictFunction = referencePredict, loss: LossFunction = referenceLoss
-    ) throws -> ClaimResult {
-        var generator = SeededGenerator(seed: seed)
-        var worst = (ratio: -1.0, text: ""), values = 0
+    /// bound scaled by `2·u80/u`). Passes at `max |Δ|/tol ≤ 1`. Each row is a
+    /// `TauRowCase`; a failing sweep shrinks its first failing row (docs/Shrinking.md).
+    public static func checkForward(seed: UInt64, predict: PredictFunction? = nil, loss: LossFunction? = nil) throws -> ClaimResult {
+        let rows = try randomRows(seed: seed, dimensions: [1, 2, 3, 4, 8, 16], perDimension: 5)
+        let tested = predict == nil && loss == nil
+            ? nil : TauRowImplementation(predict: predict ?? referencePredict, loss: loss ?? referenceLoss)
+        return try tauRowSweep(.forward, seed: seed, implementation: tested) { rows[$0] }.sweep(cases: rows.count)
+    }
+
+    /// S9/F1 on one row.
+    static func runForward(_ c: TauRowCase, _ implementation: TauRowImplementation, into tally: inout TauRowTally) {
+        let p = c.parameters, d = c.dimension
         let oracleShare = 1 + 2 * extendedRoundoff / unitRoundoff
-        for d in [1, 2, 3, 4, 8, 16] {
-            for _ in 0..<5 {
-                let point = TauPoint(dimension: d, generator: &generator)
-                let p = point.parameters
-                let model = TauErrorModel(p, noisy: point.noisy, timestep: point.timestep, user: point.user, target: point.target)
-                let expected = oracleForward(p, noisy: point.noisy, timestep: point.timestep, user: point.user, target: point.target)
-                let output = predict(p, point.noisy, point.timestep, point.user)
-                let tested = loss(p, point.noisy, point.timestep, point.user, point.target).loss
-                var pairs = (0..<d).map { k in
-                    (output.indices.contains(k) ? output[k] : .nan, Double(expected.output[k]), model.yBound[k], "ε̂[\(k)]")
-                }
-                pairs.append((tested, Double(expected.loss), model.lossBound, "L_τ"))
-                for (value, oracle, bound, name) in pairs {
-                    values += 1
-                    // The oracle's rounding to binary64 adds ½ ulp.
-                    let tolerance = bound * oracleShare + unitRoundoff * abs(oracle)
-                    let error = abs(value - oracle)
-                    let ratio = error.isNaN ? .infinity : error / tolerance
-                    if ratio > worst.ratio {
-                        worst = (ratio, "\(point.description), \(name): tested \(value), binary80 \(oracle), tol \(short(tolerance))")
-                    }
-                }
+        let model = TauErrorModel(p, noisy: c.noisy, timestep: c.timestep, user: c.user, target: c.target)
+        let expected = oracleForward(p, noisy: c.noisy, timestep: c.timestep, user: c.user, target: c.target)
+        let output = implementation.predict(p, c.noisy, c.timestep, c.user)
+        let tested = implementation.loss(p, c.noisy, c.timestep, c.user, c.target).loss
+        tally.record(row: c)
+        var pairs = (0..<d).map { k in
+            (output.indices.contains(k) ? output[k] : .nan, Double(expected.output[k]), model.yBound[k], "ε̂[\(k)]")
+        }
+        pairs.append((tested, Double(expected.loss), model.lossBound, "L_τ"))
+        for (value, oracle, bound, name) in pairs {
+            tally.checked += 1
+            // The oracle's rounding to binary64 adds ½ ulp.
+            let tolerance = bound * oracleShare + unitRoundoff * abs(oracle)
+            let error: Double = abs(value - oracle)
+            let ratio = error.isNaN ? Double.infinity : error / tolerance
+            if ratio > tally.worst.ratio {
+                tally.worst = (ratio, "d = \(d), t = \(c.timestep), \(name): tested \(value), binary80 \(oracle), tol \(short(tolerance))")
             }
         }
-        return ClaimResult(
-            id: "S9/F1", statistic: "\(values) values (ε̂ and L_τ of 30 rows, d ∈ {1, 2, 3, 4, 8, 16}); max |Δ|/tol = \(short(worst.ratio))",
-            measure: .maxError(worst.ratio, bound: 1, unit: "rel"), seed: seed, worstCase: worst.text)
+    }
+
+    /// The random τ and rows of S9/F1 and S9/G1: `perDimension` rows for each `d`, in that order.
+    static func randomRows(seed: UInt64, dimensions: [Int], perDimension: Int) throws -> [TauRowCase] {
+        var generator = SeededGenerator(seed: seed)
+        var rows = [TauRowCase]()
+        for d in dimensions {
+            for _ in 0..<perDimension {
+                let point = TauPoint(dimension: d, generator: &generator)
+                rows.append(try TauRowCase(
+                    dimension: d, parameters: point.parameters.flattened, noisy: point.noisy, timestep: point.timestep,
+                    user: point.user, target: point.target, index: rows.count))
+            }
+        }
+        return rows
     }
 }
 
@@ -425,53 +436,49 @@ extension TauChecks {
     /// S9/G1: every component of `∂L_τ/∂θ` from `loss` (all of `W₁, b₁, W₂, b₂`)
     /// on two random rows for each of d = 2, 3, 4, against `gsl_deriv_central`
     /// of the binary80 loss, within GSL's error estimate + `3·δf/h` + the
-    /// binary64 backpropagation's bound. Passes at `max |Δ|/tol ≤ 1`.
-    public static func checkGradient(seed: UInt64, loss: LossFunction = referenceLoss) throws -> ClaimResult {
-        var generator = SeededGenerator(seed: seed)
-        var worst = (ratio: -1.0, text: ""), worstMixed = 0.0, partials = 0
-        for d in [2, 3, 4] {
-            for _ in 0..<2 {
-                let point = TauPoint(dimension: d, generator: &generator)
-                let p = point.parameters
-                let tested = loss(p, point.noisy, point.timestep, point.user, point.target).gradient.flattened
-                let model = TauErrorModel(p, noisy: point.noisy, timestep: point.timestep, user: point.user, target: point.target)
-                let gradientBounds = model.gradientBounds()
-                // δf: the binary80 value's rounding to binary64 plus its own error (Proofs, S9/G1).
-                let valueRounding = unitRoundoff * Double(oracleForward(
-                    p, noisy: point.noisy, timestep: point.timestep, user: point.user, target: point.target).loss)
-                    + 2 * extendedRoundoff / unitRoundoff * model.lossBound
-                let theta = p.flattened
-                for q in theta.indices {
-                    partials += 1
-                    var smallestOffset = Double.infinity
-                    let centre = theta[q]
-                    let numeric = try GSL.centralDerivative(at: centre, step: 1e-3) { x in
-                        if x != centre { smallestOffset = min(smallestOffset, abs(x - centre)) }
-                        var moved = theta
-                        moved[q] = x
-                        let probe = TauParameters(dimension: d, flattened: moved)
-                        return Double(oracleForward(probe, noisy: point.noisy, timestep: point.timestep,
-                                                    user: point.user, target: point.target).loss)
-                    }
-                    let step = 2 * smallestOffset
-                    // The stencil moves L by O(h); δf is doubled to cover it.
-                    let tolerance = numeric.error + (step.isFinite ? 3 * 2 * valueRounding / step : 0) + gradientBounds[q]
-                    let value = tested.indices.contains(q) ? tested[q] : .nan
-                    let error = abs(value - numeric.value)
-                    let ratio = error.isNaN ? .infinity : error / tolerance
-                    worstMixed = max(worstMixed, error.isNaN ? .infinity : error / max(1, abs(numeric.value)))
-                    if ratio > worst.ratio {
-                        worst = (ratio, "\(point.description), ∂L/∂\(parameterName(q, dimension: d)): tested \(value), "
-                                 + "GSL \(numeric.value), tol \(short(tolerance))")
-                    }
-                }
+    /// binary64 backpropagation's bound. Passes at `max |Δ|/tol ≤ 1`. Each row is a
+    /// `TauRowCase`; a failing sweep shrinks its first failing row (docs/Shrinking.md).
+    public static func checkGradient(seed: UInt64, loss: LossFunction? = nil) throws -> ClaimResult {
+        let rows = try randomRows(seed: seed, dimensions: [2, 3, 4], perDimension: 2)
+        let tested = loss.map { TauRowImplementation(predict: referencePredict, loss: $0) }
+        return try tauRowSweep(.gradient, seed: seed, implementation: tested) { rows[$0] }.sweep(cases: rows.count)
+    }
+
+    /// S9/G1 on one row.
+    static func runGradient(_ c: TauRowCase, _ implementation: TauRowImplementation, into tally: inout TauRowTally) throws {
+        let p = c.parameters, d = c.dimension
+        let tested = implementation.loss(p, c.noisy, c.timestep, c.user, c.target).gradient.flattened
+        let model = TauErrorModel(p, noisy: c.noisy, timestep: c.timestep, user: c.user, target: c.target)
+        let gradientBounds = model.gradientBounds()
+        // δf: the binary80 value's rounding to binary64 plus its own error (Proofs, S9/G1).
+        let valueRounding = unitRoundoff * Double(oracleForward(
+            p, noisy: c.noisy, timestep: c.timestep, user: c.user, target: c.target).loss)
+            + 2 * extendedRoundoff / unitRoundoff * model.lossBound
+        let theta = p.flattened
+        tally.record(row: c)
+        for q in theta.indices {
+            tally.checked += 1
+            var smallestOffset = Double.infinity
+            let centre = theta[q]
+            let numeric = try GSL.centralDerivative(at: centre, step: 1e-3) { x in
+                if x != centre { smallestOffset = min(smallestOffset, abs(x - centre)) }
+                var moved = theta
+                moved[q] = x
+                let probe = TauParameters(dimension: d, flattened: moved)
+                return Double(oracleForward(probe, noisy: c.noisy, timestep: c.timestep, user: c.user, target: c.target).loss)
+            }
+            let step = 2 * smallestOffset
+            // The stencil moves L by O(h); δf is doubled to cover it.
+            let tolerance = numeric.error + (step.isFinite ? 3 * 2 * valueRounding / step : 0) + gradientBounds[q]
+            let value = tested.indices.contains(q) ? tested[q] : .nan
+            let error: Double = abs(value - numeric.value)
+            let ratio = error.isNaN ? Double.infinity : error / tolerance
+            tally.worstMixed = max(tally.worstMixed, error.isNaN ? Double.infinity : error / max(1, abs(numeric.value)))
+            if ratio > tally.worst.ratio {
+                tally.worst = (ratio, "d = \(d), t = \(c.timestep), ∂L/∂\(parameterName(q, dimension: d)): tested \(value), "
+                               + "GSL \(numeric.value), tol \(short(tolerance))")
             }
         }
-        return ClaimResult(
-            id: "S9/G1",
-            statistic: "\(partials) partials (every parameter of τ, 2 rows × d ∈ {2, 3, 4}); max |Δ|/tol = \(short(worst.ratio)); "
-                + "max mixed error |Δ|/max(1, |∂L|) = \(short(worstMixed))",
-            measure: .maxError(worst.ratio, bound: 1, unit: "rel"), seed: seed, worstCase: worst.text)
     }
 
     /// `W1[j][i]`, `b1[j]`, `W2[k][j]`, `b2[k]` for index `q` of `flattened`.
@@ -483,6 +490,82 @@ extension TauChecks {
         case ..<w2: return "W2[\((q - b1) / (4 * d))][\((q - b1) % (4 * d))]"
         default: return "b2[\(q - w2)]"
         }
+    }
+}
+
+// MARK: - The sweeps of S9/F1 and S9/G1, which shrink their first failing row
+
+/// The τ under test in S9/F1 and S9/G1: its prediction `ε̂` and its loss with gradient.
+public struct TauRowImplementation {
+    public var predict: TauChecks.PredictFunction
+    public var loss: TauChecks.LossFunction
+
+    public init(predict: @escaping TauChecks.PredictFunction, loss: @escaping TauChecks.LossFunction) {
+        self.predict = predict
+        self.loss = loss
+    }
+
+    public static var reference: TauRowImplementation {
+        TauRowImplementation(predict: TauChecks.referencePredict, loss: TauChecks.referenceLoss)
+    }
+}
+
+/// The claims of S9 that sweep `TauRowCase`s.
+public enum TauRowClaim: String, CaseIterable, Sendable {
+    case forward = "S9/F1", gradient = "S9/G1"
+
+    func result(_ tally: TauRowTally, seed: UInt64) -> ClaimResult {
+        let dimensions = "{" + tally.dimensions.map(String.init).joined(separator: ", ") + "}"
+        return switch self {
+        case .forward:
+            ClaimResult(
+                id: rawValue,
+                statistic: "\(tally.checked) values (ε̂ and L_τ of \(tally.rows) rows, d ∈ \(dimensions)); max |Δ|/tol = \(short(tally.worst.ratio))",
+                measure: .maxError(tally.worst.ratio, bound: 1, unit: "rel"), seed: seed, worstCase: tally.worst.text)
+        case .gradient:
+            ClaimResult(
+                id: rawValue,
+                statistic: "\(tally.checked) partials (every parameter of τ, \(tally.rows / max(1, tally.dimensions.count)) rows × d ∈ \(dimensions)); "
+                    + "max |Δ|/tol = \(short(tally.worst.ratio)); max mixed error |Δ|/max(1, |∂L|) = \(short(tally.worstMixed))",
+                measure: .maxError(tally.worst.ratio, bound: 1, unit: "rel"), seed: seed, worstCase: tally.worst.text)
+        }
+    }
+}
+
+/// What S9/F1 (values) and S9/G1 (partials) tally over their rows.
+struct TauRowTally {
+    var rows = 0, checked = 0
+    /// The dimensions of the rows, in the order first seen.
+    var dimensions = [Int]()
+    var worst = (ratio: -1.0, text: "")
+    var worstMixed = 0.0
+
+    mutating func record(row c: TauRowCase) {
+        rows += 1
+        if !dimensions.contains(c.dimension) { dimensions.append(c.dimension) }
+    }
+}
+
+extension TauChecks {
+    /// `claim` on the one row `c` (the reference's τ unless `implementation` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func check(_ claim: TauRowClaim, on c: TauRowCase, implementation: TauRowImplementation? = nil) throws -> ClaimResult {
+        try tauRowSweep(claim, seed: 0, implementation: implementation) { _ in c }.single(c)
+    }
+
+    static func tauRowSweep(
+        _ claim: TauRowClaim, seed: UInt64, implementation: TauRowImplementation?, draw: @escaping (Int) throws -> TauRowCase
+    ) -> CaseSweep<TauRowCase, TauRowTally, any Error> {
+        CaseSweep(
+            claimID: claim.rawValue, call: "TauChecks.check(.\(claim), on: c", argument: "implementation",
+            tested: implementation, reference: .reference, emptyTally: TauRowTally(), draw: draw,
+            run: { c, implementation, tally in
+                switch claim {
+                case .forward: runForward(c, implementation, into: &tally)
+                case .gradient: try runGradient(c, implementation, into: &tally)
+                }
+            },
+            result: { tally, _ in claim.result(tally, seed: seed) })
     }
 }
 
