@@ -59,6 +59,12 @@ public enum CellMarkdown {
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
         out += "\n"
+        if !report.unfinishedRows.isEmpty {
+            let listed = report.unfinishedRows.map { "\(escape($0.sampler)) (\($0.tuneRuns) tune-phase run\($0.tuneRuns == 1 ? "" : "s"))" }
+            out += "**Not in this table yet:** \(listed.joined(separator: ", ")): the store holds tuning runs but no "
+                + "finished final run for \(report.unfinishedRows.count == 1 ? "this row" : "these rows"); the sweep has not "
+                + "finished the cell, and the table and its Holm family cover the other rows only.\n\n"
+        }
         out += "Test metrics of each run's best validation epoch: mean ± sample standard deviation over the final runs "
             + "(runs = n). A comparison cell reads Δ% · Δ (mean paired difference) [95% CI] · Holm-adjusted paired t-test p; "
             + "— means not compared (only ADAR variants are compared with the best baseline).\n\n"

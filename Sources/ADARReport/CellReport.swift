@@ -153,6 +153,9 @@ public struct CellReport: Sendable {
     public let failedRuns: [FailedRun]
     /// Samplers whose final runs do not use their best tuned configuration (by the validation primary metric), and why.
     public let tuningMismatches: [String]
+    /// Rows the store has tune-phase runs for (finished or failed) but no finished final run: an unfinished sweep.
+    /// They are not in the table, and the table must say so rather than look complete.
+    public let unfinishedRows: [(sampler: String, tuneRuns: Int)]
     /// The curve of each sampler's final run at `curvePair`, for the validation plot.
     public let curves: [(sampler: String, bestEpoch: Int, points: [(epoch: Int, value: Double)])]
     /// The (split seed, model seed) of the plotted curves: the first of the protocol (the smallest).
@@ -228,6 +231,11 @@ public struct CellReport: Sendable {
         }
         self.rows = rows
         tuningMismatches = Self.mismatches(rows: rows, tunes: tunes, metric: primary)
+        let tabled = Set(rows.map(\.sampler))
+        let tuneSamplers = tunes.map(\.spec.sampler) + failedTunes.map(\.spec.sampler)
+        unfinishedRows = Set(tuneSamplers).subtracting(tabled).sorted(by: Self.order).map { sampler in
+            (sampler, tuneSamplers.filter { $0 == sampler }.count)
+        }
 
         // Chosen on validation only; ties go to the first in table order.
         var best: SamplerRow?

@@ -355,6 +355,26 @@ struct ReportTests {
         #expect(CellMarkdown.render(report).contains("**Warning:** dns: its final runs use a configuration"))
     }
 
+    @Test("A row with tuning runs but no finished final run is named under the table, never silently left out")
+    func unfinishedRowNamed() throws {
+        let store = try Self.plantedStore()
+        let complete = try CellReport(cell: Self.cell, store: store)
+        #expect(complete.unfinishedRows.isEmpty)
+        #expect(!CellMarkdown.render(complete).contains("Not in this table yet"))
+        for lr: ConfigurationValue in [0.001, 0.003] {
+            let id = try Self.started(store.begin(Self.spec(.tune, "adar-denoised", ["lr": lr], split: 2026, model: 1), codeVersion: "test"))
+            try store.recordEvaluation(id, epoch: 5, split: .validation, metrics: ["ndcg@20": 0.3])
+            try store.finish(id, bestEpoch: 5, testMetrics: [:], seconds: 1)
+        }
+        _ = try Self.started(store.begin(Self.spec(.final, "adar-denoised", ["lr": 0.003], split: 2026, model: 1), codeVersion: "test"))
+        let report = try CellReport(cell: Self.cell, store: store)
+        #expect(report.unfinishedRows.map(\.sampler) == ["adar-denoised"])
+        #expect(report.unfinishedRows.map(\.tuneRuns) == [2])
+        #expect(!report.rows.contains { $0.sampler == "adar-denoised" })
+        #expect(CellMarkdown.render(report).contains(
+            "**Not in this table yet:** adar-denoised (2 tune-phase runs): the store holds tuning runs but no finished final run for this row"))
+    }
+
     @Test("A final run without test Recall@20 is refused, naming the run")
     func missingMetricRefused() throws {
         let store = try Self.plantedStore()
