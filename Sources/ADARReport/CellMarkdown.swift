@@ -60,8 +60,11 @@ public enum CellMarkdown {
         }
         out += "\n"
         if !report.unfinishedRows.isEmpty {
-            let listed = report.unfinishedRows.map { "\(escape($0.sampler)) (\($0.tuneRuns) tune-phase run\($0.tuneRuns == 1 ? "" : "s"))" }
-            out += "**Not in this table yet:** \(listed.joined(separator: ", ")): the store holds tuning runs but no "
+            let listed = report.unfinishedRows.map { row in
+                "\(escape(row.sampler)) (\(row.tuneRuns) tune-phase run\(row.tuneRuns == 1 ? "" : "s") ended"
+                    + (row.runningRuns > 0 ? ", \(row.runningRuns) unfinished" : "") + ")"
+            }
+            out += "**Not in this table yet:** \(listed.joined(separator: ", ")): the store holds runs but no "
                 + "finished final run for \(report.unfinishedRows.count == 1 ? "this row" : "these rows"); the sweep has not "
                 + "finished the cell, and the table and its Holm family cover the other rows only.\n\n"
         }

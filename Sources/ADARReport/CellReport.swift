@@ -153,9 +153,10 @@ public struct CellReport: Sendable {
     public let failedRuns: [FailedRun]
     /// Samplers whose final runs do not use their best tuned configuration (by the validation primary metric), and why.
     public let tuningMismatches: [String]
-    /// Rows the store has tune-phase runs for (finished or failed) but no finished final run: an unfinished sweep.
-    /// They are not in the table, and the table must say so rather than look complete.
-    public let unfinishedRows: [(sampler: String, tuneRuns: Int)]
+    /// Rows the store has runs for (any phase, any status) but no finished final run: an unfinished sweep, with
+    /// their finished or failed tune-phase runs and their runs still marked running (in progress, or interrupted
+    /// and to be redone). They are not in the table, and the table must say so rather than look complete.
+    public let unfinishedRows: [(sampler: String, tuneRuns: Int, runningRuns: Int)]
     /// The curve of each sampler's final run at `curvePair`, for the validation plot.
     public let curves: [(sampler: String, bestEpoch: Int, points: [(epoch: Int, value: Double)])]
     /// The (split seed, model seed) of the plotted curves: the first of the protocol (the smallest).
@@ -233,8 +234,15 @@ public struct CellReport: Sendable {
         tuningMismatches = Self.mismatches(rows: rows, tunes: tunes, metric: primary)
         let tabled = Set(rows.map(\.sampler))
         let tuneSamplers = tunes.map(\.spec.sampler) + failedTunes.map(\.spec.sampler)
-        unfinishedRows = Set(tuneSamplers).subtracting(tabled).sorted(by: Self.order).map { sampler in
-            (sampler, tuneSamplers.filter { $0 == sampler }.count)
+        do {
+            let started = try store.samplers(dataset: cell.dataset, backbone: cell.backbone, protocol: cell.protocol)
+            unfinishedRows = try Set(started).subtracting(tabled).sorted(by: Self.order).map { sampler throws(RunStoreError) in
+                let running = try store.statusCounts(dataset: cell.dataset, backbone: cell.backbone, sampler: sampler,
+                                                     protocol: cell.protocol)[.running] ?? 0
+                return (sampler, tuneSamplers.filter { $0 == sampler }.count, running)
+            }
+        } catch {
+            throw .store(error)
         }
 
         // Chosen on validation only; ties go to the first in table order.

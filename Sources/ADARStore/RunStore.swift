@@ -344,6 +344,16 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// The samplers of the runs matching every given field, in any status, sorted by name.
+    public func samplers(
+        phase: RunPhase? = nil, dataset: String? = nil, backbone: String? = nil, protocol: String? = nil
+    ) throws(RunStoreError) -> [String] {
+        let filter = RunFilter(phase: phase, dataset: dataset, backbone: backbone, sampler: nil, protocol: `protocol`)
+        return try read("samplers") { db in
+            try Set(String.fetchAll(db, filter.apply(to: RunRow.all()).select(RunRow.Columns.sampler))).sorted()
+        }
+    }
+
     /// How many runs matching every given field are in each status (every status present, 0 if none).
     public func statusCounts(
         phase: RunPhase? = nil, dataset: String? = nil, backbone: String? = nil, sampler: String? = nil,

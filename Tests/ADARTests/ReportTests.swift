@@ -370,9 +370,13 @@ struct ReportTests {
         let report = try CellReport(cell: Self.cell, store: store)
         #expect(report.unfinishedRows.map(\.sampler) == ["adar-denoised"])
         #expect(report.unfinishedRows.map(\.tuneRuns) == [2])
+        #expect(report.unfinishedRows.map(\.runningRuns) == [1])
         #expect(!report.rows.contains { $0.sampler == "adar-denoised" })
         #expect(CellMarkdown.render(report).contains(
-            "**Not in this table yet:** adar-denoised (2 tune-phase runs): the store holds tuning runs but no finished final run for this row"))
+            "**Not in this table yet:** adar-denoised (2 tune-phase runs ended, 1 unfinished): the store holds runs but no finished final run for this row"))
+        // A row whose only run is still running (its first tuning run, say) is named too.
+        _ = try Self.started(store.begin(Self.spec(.tune, "adar-w0", ["lr": 0.001], split: 2026, model: 1), codeVersion: "test"))
+        #expect(try CellReport(cell: Self.cell, store: store).unfinishedRows.map(\.sampler) == ["adar-denoised", "adar-w0"])
     }
 
     @Test("A final run without test Recall@20 is refused, naming the run")
