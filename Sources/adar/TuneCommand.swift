@@ -50,7 +50,7 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup var cell: CellOptions
 
-    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), limited-fixed-split (ML-1M, for cost), reduced; with --model sasrec full-sequential (smoke-sequential: tests).")
+    @Option(name: .customLong("protocol"), help: "The protocol's name in the grid file: full, full-fixed-split (ML-1M), limited-fixed-split (ML-1M, for cost), reduced; with --model sasrec full-sequential, limited-sequential (ML-1M, for cost; smoke-sequential: tests).")
     var protocolName = "full"
 
     @Option(help: "The run store (SQLite; created with its folders when missing).")

@@ -19,7 +19,7 @@ struct GridTests {
     @Test("protocol/grids.json loads: full, full-fixed-split, limited-fixed-split and reduced, with the declared budgets and settings")
     func committedFileLoads() throws {
         let file = try Self.committed()
-        #expect(file.protocols.map(\.name) == ["full", "full-fixed-split", "limited-fixed-split", "reduced", "full-sequential", "smoke-sequential"])
+        #expect(file.protocols.map(\.name) == ["full", "full-fixed-split", "limited-fixed-split", "reduced", "full-sequential", "limited-sequential", "smoke-sequential"])
         let full = try file.evaluationProtocol(named: "full"), reduced = try file.evaluationProtocol(named: "reduced")
         let fixedSplit = try file.evaluationProtocol(named: "full-fixed-split")
         let limited = try file.evaluationProtocol(named: "limited-fixed-split")
@@ -51,7 +51,7 @@ struct GridTests {
         #expect(full.runConfiguration(dnsPoint)["pool"] == dnsPoint["pool"] && full.runConfiguration(dnsPoint)["dimension"] == .number(64))
         #expect(full.runConfiguration(full.tuningPlan(for: try Self.row("adar", of: full)).configurations[0])["pool"] == .number(16))
         let unknown = #expect(throws: GridFileError.self) { try file.evaluationProtocol(named: "fast") }
-        #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, full-fixed-split, limited-fixed-split, reduced, full-sequential, smoke-sequential)")
+        #expect(unknown?.description == "\(Self.gridFileURL.path): $.protocols: no protocol named \"fast\" (there are: full, full-fixed-split, limited-fixed-split, reduced, full-sequential, limited-sequential, smoke-sequential)")
     }
 
     @Test("Grid sizes and budgets: every row gets N when its grid has ≥ N points; uniform gets all 4")

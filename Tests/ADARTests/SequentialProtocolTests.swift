@@ -61,6 +61,26 @@ struct SequentialProtocolTests {
         }
     }
 
+    @Test("limited-sequential (ML-1M, for cost): full-sequential's settings, rows and grids with budget 2, patience 3, 3 seeds, limited by name")
+    func committedLimitedSequentialProtocol() throws {
+        let file = try GridTests.committed()
+        let full = try file.evaluationProtocol(named: "full-sequential")
+        let limited = try file.evaluationProtocol(named: "limited-sequential")
+        #expect(ProtocolStanding(protocolName: limited.name) == .limited)
+        #expect(limited.models == .sequential && limited.fixed == full.fixed)
+        #expect(limited.budget == 2 && limited.modelSeeds == [1, 2, 3] && limited.splitSeeds == [0])
+        #expect(limited.earlyStopping == (try EarlyStoppingSettings(evaluateEvery: 5, patience: 3, maxEpochs: 200)))
+        #expect(limited.rows.map(\.name) == full.rows.map(\.name))
+        for row in limited.rows {
+            let fullRow = try #require(full.row(named: row.name))
+            #expect(row.axes == fullRow.axes && row.settings == fullRow.settings, "\(row.name)")
+        }
+        // By hand: uniform 1, dns 2 of 6, adar-forward 2 of 18, adar-denoised 2 of 144; 4 rows × 3 seeds final.
+        let tuning = limited.rows.map { limited.tuningPlan(for: $0).budgetUsed }
+        #expect(tuning == [1, 2, 2, 2])
+        #expect(limited.description.contains("\(tuning.reduce(0, +)) tuning + \(limited.rows.count * limited.modelSeeds.count) final runs"))
+    }
+
     static let sequentialGrid = """
         {"version": 1, "protocols": {"seq": {
           "description": "d", "model": "sasrec", "budget": 2, "selectionSeed": 1,
@@ -270,7 +290,7 @@ struct SequentialProtocolTests {
         }
         let cases: [([String], Int32, String)] = [
             (replacing("--protocol", with: "full"), 64,
-             "adar tune: error: --protocol full trains mf, lightgcn, not --model sasrec; the protocols of \(Self.gridFile) for sasrec: full-sequential, smoke-sequential"),
+             "adar tune: error: --protocol full trains mf, lightgcn, not --model sasrec; the protocols of \(Self.gridFile) for sasrec: full-sequential, limited-sequential, smoke-sequential"),
             (replacing("--model", with: "mf"), 64, "--protocol smoke-sequential trains sasrec, not --model mf; the protocols of"),
             (replacing("--grids", with: "bad.json"), 65,
              #"bad.json: $.protocols.seq.grids.adar-forward.rMax: row "adar-forward": applies only with the denoised generator"#),
