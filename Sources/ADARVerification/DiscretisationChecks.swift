@@ -100,22 +100,16 @@ public enum DiscretisationChecks {
         discretiser: Discretiser? = nil
     ) -> ClaimResult {
         var generator = SeededGenerator(seed: seed)
-        let schedules = discretisationSchedules()
-        let rowsPerSchedule = randomRowsPerSchedule + nearTieRowsPerSchedule
-        let total = schedules.reduce(0) { $0 + 3 + 4 * ($1.steps <= 50 ? $1.steps : 40) + rowsPerSchedule }
-        // A schedule's probes, then its rows; its random draws happen when its first case is drawn.
-        var next = 0, queue = ArraySlice<(DiscretisationCase.Input, nearTie: Bool)>()
+        // Every schedule's probes, then its rows, drawn in the order the sweep has always drawn them.
+        let inputs = discretisationSchedules().flatMap { schedule in
+            drawInputs(schedule: schedule, randomRows: randomRowsPerSchedule, nearTieRows: nearTieRowsPerSchedule, using: &generator)
+                .map { (schedule, $0.0, $0.nearTie) }
+        }
         return discretisationSweep(seed: seed, discretiser: discretiser) { (index: Int) throws(Never) in
-            if queue.isEmpty {
-                queue = ArraySlice(drawInputs(
-                    schedule: schedules[next], randomRows: randomRowsPerSchedule, nearTieRows: nearTieRowsPerSchedule, using: &generator))
-            }
-            let (input, nearTie) = queue.popFirst()!
+            let (schedule, input, nearTie) = inputs[index]
             // Tie steps are drawn from 1…T, so the case is valid.
-            let c = try! DiscretisationCase(schedule: schedules[next], input: input, nearTie: nearTie, index: index)
-            if queue.isEmpty { next += 1 }
-            return c
-        }.sweep(cases: total)
+            return try! DiscretisationCase(schedule: schedule, input: input, nearTie: nearTie, index: index)
+        }.sweep(cases: inputs.count)
     }
 
     /// One schedule's inputs of S4.f/D1: the tie-rule probes `ᾱ* ∈ {0, 1, ᾱ_T⁻}` and, at every step (40

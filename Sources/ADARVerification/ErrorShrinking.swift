@@ -112,7 +112,7 @@ public struct ErrorCase: Sendable {
     /// All values as one vector (user, positive, pool, ε), and which of them may be simplified: the
     /// finite ones, except an overflowing row's `e_u`, which must keep overflowing.
     var values: (all: [Double], simplifiable: [Bool]) {
-        guard case let .explicit(epsilon) = call.noise else { return (call.users + call.positives + call.pool, []) }
+        let epsilon = if case let .explicit(values) = call.noise { values } else { [Double]() }
         let all = call.users + call.positives + call.pool + epsilon
         var simplifiable = all.map(\.isFinite)
         if let fault = Fault(expected), fault.component == nil {

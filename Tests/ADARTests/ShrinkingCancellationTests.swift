@@ -40,60 +40,68 @@ struct ShrinkingCancellationTests {
 
     // MARK: S4.e/C1 and C2
 
-    static let cancellationFields = ["let c = CancellationCase(", "s0: ", "rho: ", "n: ", "epsilon: "]
+    /// The bugs `TransitionTests` (C1) and `AuditFindingsTests` (C2) reject.
+    enum BrokenCancellation: String, CaseIterable, CustomTestStringConvertible {
+        case directFormulaAsStable = "C1: a 'stable' form that is the direct formula"
+        case unfusedProduct = "C1 with an inexact z·n: the product of roots formed after rounding z·n"
+        case productInBinary32 = "C2: a direct formula with z·n in binary32"
 
-    /// Every value of a minimal cancelling input is 0, ±1, a power of two, an integer or one or two digits.
-    func expectSimple(_ c: CancellationCase, _ counterexample: Counterexample, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(c.values.allSatisfy { Simplicity.rank($0) <= 6 }, "\(counterexample)", sourceLocation: sourceLocation)
-        #expect(c.isCancelling(exactProduct: true), "\(counterexample)", sourceLocation: sourceLocation)
+        var testDescription: String { rawValue }
+
+        var claim: CancellationClaim { self == .productInBinary32 ? .directFormula : .stableForm }
+
+        /// The registered claims need `z·n` exact; the inexact variant is the one the unfused product fails.
+        var exactProduct: Bool { self != .unfusedProduct }
+
+        var amplitude: TransitionChecks.Amplitude {
+            switch self {
+            case .directFormulaAsStable: TransitionTests.directFormula
+            case .unfusedProduct: TransitionTests.unfusedProductOfRoots
+            case .productInBinary32:
+                { s0, sNeg, n, rho in
+                    let zn = Double(Float(StandardNormal.quantile(rho) * n))
+                    return (s0 * sNeg + zn * (s0 * s0 - sNeg * sNeg + zn * zn).squareRoot()) / (s0 * s0 + zn * zn)
+                }
+            }
+        }
+
+        func sweep(seed: UInt64) throws -> ClaimResult {
+            switch self {
+            case .directFormulaAsStable: try TransitionChecks.cancellationCasesStayAccurate(seed: seed, amplitude: amplitude, cases: 200)
+            case .unfusedProduct: try TransitionChecks.cancellationCasesStayAccurate(seed: seed, amplitude: amplitude, exactProduct: false)
+            case .productInBinary32: try TransitionChecks.directFormulaWithinConditioning(seed: seed, direct: amplitude, cases: 200)
+            }
+        }
+
+        /// The claim on one case, with the broken implementation or (nil) the claim's own.
+        func check(_ c: CancellationCase, broken: Bool) throws -> ClaimResult {
+            switch claim {
+            case .stableForm: try TransitionChecks.checkCancellation(on: c, exactProduct: exactProduct, amplitude: broken ? amplitude : nil)
+            case .directFormula: try TransitionChecks.checkDirectFormula(on: c, direct: broken ? amplitude : nil)
+            }
+        }
+
+        var call: String {
+            switch self {
+            case .directFormulaAsStable: "TransitionChecks.checkCancellation(on: c, amplitude: <#the test's amplitude#>)"
+            case .unfusedProduct: "TransitionChecks.checkCancellation(on: c, exactProduct: false, amplitude: <#the test's amplitude#>)"
+            case .productInBinary32: "TransitionChecks.checkDirectFormula(on: c, direct: <#the test's direct#>)"
+            }
+        }
     }
 
-    @Test("S4.e/C1 shrinks a 'stable' form that is the direct formula to a simple cancelling input that still fails, and only that")
-    func stableFormShrinks() throws {
-        let seed = try ShrinkingReferenceTests.seed("S4.e/C1")
-        let broken = TransitionTests.directFormula
-        let result = try TransitionChecks.cancellationCasesStayAccurate(seed: seed, amplitude: broken, cases: 200)
+    @Test("S4.e/C1 and C2 shrink a broken formula's first failing input to a cancelling one with s_0 = 1 and simple values that still fails, and only that",
+          arguments: BrokenCancellation.allCases)
+    func cancellationClaimShrinks(_ bug: BrokenCancellation) throws {
+        let seed = try ShrinkingReferenceTests.seed(bug.claim.rawValue)
         let (minimal, counterexample) = try expectShrunk(
-            result, seed: seed, as: CancellationCase.self,
-            call: "TransitionChecks.checkCancellation(on: c, amplitude: <#the test's amplitude#>)", fields: Self.cancellationFields,
-            fails: { try !TransitionChecks.checkCancellation(on: $0, amplitude: broken).passed },
-            passes: { try TransitionChecks.checkCancellation(on: $0).passed })
-        expectSimple(minimal, counterexample)
-        #expect(minimal.s0 == 1, "\(counterexample)")
-    }
-
-    @Test("S4.e/C1 with an inexact z·n shrinks the product of roots formed after rounding z·n, keeping n inexact")
-    func unfusedProductShrinks() throws {
-        let seed = try ShrinkingReferenceTests.seed("S4.e/C1")
-        let broken = TransitionTests.unfusedProductOfRoots
-        let result = try TransitionChecks.cancellationCasesStayAccurate(seed: seed, amplitude: broken, exactProduct: false)
-        let (minimal, counterexample) = try expectShrunk(
-            result, seed: seed, as: CancellationCase.self,
-            call: "TransitionChecks.checkCancellation(on: c, exactProduct: false, amplitude: <#the test's amplitude#>)",
-            fields: Self.cancellationFields,
-            fails: { try !TransitionChecks.checkCancellation(on: $0, exactProduct: false, amplitude: broken).passed },
-            passes: { try TransitionChecks.checkCancellation(on: $0, exactProduct: false).passed })
-        // The bug needs a rounded z·n: n cannot become a power of two.
-        #expect(minimal.isCancelling(exactProduct: false) && !minimal.isCancelling(exactProduct: true), "\(counterexample)")
-    }
-
-    /// The direct formula with `z·n` rounded to binary32 (the bug `AuditFindingsTests` rejects).
-    static let sloppyDirectFormula: TransitionChecks.Amplitude = { s0, sNeg, n, rho in
-        let zn = Double(Float(StandardNormal.quantile(rho) * n))
-        return (s0 * sNeg + zn * (s0 * s0 - sNeg * sNeg + zn * zn).squareRoot()) / (s0 * s0 + zn * zn)
-    }
-
-    @Test("S4.e/C2 shrinks a direct formula with z·n in binary32 to a simple cancelling input that still fails, and only that")
-    func directFormulaShrinks() throws {
-        let seed = try ShrinkingReferenceTests.seed("S4.e/C2")
-        let broken = Self.sloppyDirectFormula
-        let result = try TransitionChecks.directFormulaWithinConditioning(seed: seed, direct: broken, cases: 200)
-        let (minimal, counterexample) = try expectShrunk(
-            result, seed: seed, as: CancellationCase.self,
-            call: "TransitionChecks.checkDirectFormula(on: c, direct: <#the test's direct#>)", fields: Self.cancellationFields,
-            fails: { try !TransitionChecks.checkDirectFormula(on: $0, direct: broken).passed },
-            passes: { try TransitionChecks.checkDirectFormula(on: $0).passed })
-        expectSimple(minimal, counterexample)
+            try bug.sweep(seed: seed), seed: seed, as: CancellationCase.self, call: bug.call,
+            fields: ["let c = CancellationCase(", "s0: ", "rho: ", "n: ", "epsilon: "],
+            fails: { try !bug.check($0, broken: true).passed }, passes: { try bug.check($0, broken: false).passed })
+        #expect(minimal.s0 == 1 && minimal.values.allSatisfy { Simplicity.rank($0) <= 6 }, "\(counterexample)")
+        #expect(minimal.isCancelling(exactProduct: bug.exactProduct), "\(counterexample)")
+        // The unfused product needs a rounded z·n: n cannot become a power of two.
+        if !bug.exactProduct { #expect(!minimal.isCancelling(exactProduct: true), "\(counterexample)") }
     }
 
     @Test("S4.e: a sample that does not cancel fails as a whole, with no counterexample; one case is judged on its own")
