@@ -103,7 +103,7 @@ public enum DiscretisationChecks {
         // Every schedule's probes, then its rows, drawn in the order the sweep has always drawn them.
         let inputs = discretisationSchedules().flatMap { schedule in
             drawInputs(schedule: schedule, randomRows: randomRowsPerSchedule, nearTieRows: nearTieRowsPerSchedule, using: &generator)
-                .map { (schedule, $0.0, $0.nearTie) }
+                .map { (schedule, $0.input, $0.nearTie) }
         }
         return discretisationSweep(seed: seed, discretiser: discretiser) { (index: Int) throws(Never) in
             let (schedule, input, nearTie) = inputs[index]
@@ -116,13 +116,13 @@ public enum DiscretisationChecks {
     /// random steps when `T > 50`), on, above, below and midway; then the random and near-tie rows.
     static func drawInputs(
         schedule: NoiseSchedule, randomRows: Int, nearTieRows: Int, using generator: inout SeededGenerator
-    ) -> [(DiscretisationCase.Input, nearTie: Bool)] {
+    ) -> [(input: DiscretisationCase.Input, nearTie: Bool)] {
         var inputs: [DiscretisationCase.Input] = [.alphaBarStar(0), .alphaBarStar(1), .tie(step: schedule.steps, .below)]
         let steps = schedule.steps <= 50 ? Array(1...schedule.steps)
             : (0..<40).map { _ in Int.random(in: 1...schedule.steps, using: &generator) }
         for k in steps { inputs += [.tie(step: k, .on), .tie(step: k, .above), .tie(step: k, .below), .tie(step: k, .midway)] }
-        let probes = inputs.map { ($0, nearTie: false) }
-        let rows = (0 ..< randomRows + nearTieRows).map { index -> (DiscretisationCase.Input, nearTie: Bool) in
+        let probes = inputs.map { (input: $0, nearTie: false) }
+        let rows = (0 ..< randomRows + nearTieRows).map { index -> (input: DiscretisationCase.Input, nearTie: Bool) in
             let nearTie = index >= randomRows
             let row = nearTie ? DomainRow.nearTie(schedule: schedule, using: &generator) : DomainRow.random(using: &generator)
             return (.row(s0: row.s0, sNeg: row.sNeg, n: row.n, rho: row.rho), nearTie)
@@ -135,12 +135,10 @@ public enum DiscretisationChecks {
     static func runDiscretisation(_ c: DiscretisationCase, _ discretiser: Discretiser, into tally: inout DiscretisationTally) {
         let schedule = c.schedule
         if let alphaBarStar = c.probe {
-            tally.record(c, mismatch: {
-                let expected = firstStepAtOrBelow(alphaBarStar, schedule: schedule)
-                let actual = discretiser(alphaBarStar, schedule)
-                return actual == expected ? nil
-                    : "\(c.label), ᾱ* = \(alphaBarStar): got \(describe(actual)), tie rule gives \(describe(expected))"
-            }())
+            let expected = firstStepAtOrBelow(alphaBarStar, schedule: schedule)
+            let actual = discretiser(alphaBarStar, schedule)
+            tally.record(c, mismatch: actual == expected ? nil
+                : "\(c.label), ᾱ* = \(alphaBarStar): got \(describe(actual)), tie rule gives \(describe(expected))")
             return
         }
         guard case let .row(s0, sNeg, n, rho) = c.input,
