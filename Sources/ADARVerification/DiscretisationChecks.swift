@@ -44,17 +44,25 @@ public enum DiscretisationChecks {
 
     /// Unvalidated inputs of one synthesis call, as a caller would hand them over.
     public struct RawCall: Sendable {
-        public var rows = 2, dimension = 3, poolSize = 2
+        public var rows: Int, dimension: Int, poolSize: Int
         public var users: [Double], positives: [Double], pool: [Double]
         public var noise: NoiseInput
-        public var rho = 0.5, sigma = 1.0, augmentationWeight = 1.0, l2 = 0.0
-        public var schedule = ScheduleKind.defaultCosine, steps = 20
+        public var rho: Double, sigma: Double, augmentationWeight: Double, l2: Double
+        public var schedule: ScheduleKind, steps: Int
 
-        public init(users: [Double], positives: [Double], pool: [Double], noise: NoiseInput) {
+        public init(
+            rows: Int = 2, dimension: Int = 3, poolSize: Int = 2,
+            users: [Double], positives: [Double], pool: [Double], noise: NoiseInput,
+            rho: Double = 0.5, sigma: Double = 1, augmentationWeight: Double = 1, l2: Double = 0,
+            schedule: ScheduleKind = .defaultCosine, steps: Int = 20
+        ) {
+            (self.rows, self.dimension, self.poolSize) = (rows, dimension, poolSize)
             self.users = users
             self.positives = positives
             self.pool = pool
             self.noise = noise
+            (self.rho, self.sigma, self.augmentationWeight, self.l2) = (rho, sigma, augmentationWeight, l2)
+            (self.schedule, self.steps) = (schedule, steps)
         }
     }
 
@@ -86,57 +94,87 @@ public enum DiscretisationChecks {
     /// brute-force scan `min{t : π_t ≤ ρ}` with `π_t` from GSL's Φ; plus the
     /// normative binary64 tie rule `min{t : ᾱ_t ≤ ᾱ*}` (exact linear scan) on
     /// every case and on probes placed on, just above and just below table entries.
+    /// Each probe and row is a `DiscretisationCase`; a failing sweep shrinks its first failing one.
     public static func checkDiscretisation(
         seed: UInt64, randomRowsPerSchedule: Int = 150, nearTieRowsPerSchedule: Int = 60,
-        discretiser: Discretiser = ReferenceADAR.discreteTimestep(alphaBarStar:schedule:)
+        discretiser: Discretiser? = nil
     ) -> ClaimResult {
         var generator = SeededGenerator(seed: seed)
-        let schedules = discretisationSchedules()
-        var mismatches = 0, cases = 0, transitions = 0, firstFailure = ""
-        var boundaryCases = (random: 0, nearTie: 0), oneStepApart = 0
-        func fail(_ text: String) {
-            mismatches += 1
-            if firstFailure.isEmpty { firstFailure = text }
+        // Every schedule's probes, then its rows, drawn in the order the sweep has always drawn them.
+        let inputs = discretisationSchedules().flatMap { schedule in
+            drawInputs(schedule: schedule, randomRows: randomRowsPerSchedule, nearTieRows: nearTieRowsPerSchedule, using: &generator)
+                .map { (schedule, $0.input, $0.nearTie) }
         }
-        for schedule in schedules {
-            let label = "\(schedule.kind.name) T=\(schedule.steps)"
-            // Probes of the tie rule, fed to the discretiser directly.
-            var probes: [Double] = [0, 1, schedule.alphaBar[schedule.steps].nextDown]
-            let steps = schedule.steps <= 50 ? Array(1...schedule.steps)
-                : (0..<40).map { _ in Int.random(in: 1...schedule.steps, using: &generator) }
-            for k in steps {
-                let entry = schedule.alphaBar[k]
-                probes += [entry, entry.nextUp, entry.nextDown, (entry + schedule.alphaBar[k - 1]) / 2]
-            }
-            for alphaBarStar in probes {
-                cases += 1
-                let expected = firstStepAtOrBelow(alphaBarStar, schedule: schedule)
-                let actual = discretiser(alphaBarStar, schedule)
-                if actual != expected {
-                    fail("\(label), ᾱ* = \(alphaBarStar): got \(describe(actual)), tie rule gives \(describe(expected))")
-                }
-            }
-            // Rows on the valid domain: random ones, and ones built to cross ρ at a table entry.
-            for index in 0 ..< randomRowsPerSchedule + nearTieRowsPerSchedule {
-                let row = index < randomRowsPerSchedule
-                    ? DomainRow.random(using: &generator)
-                    : DomainRow.nearTie(schedule: schedule, using: &generator)
-                cases += 1
-                let outcome = compareWithRetentionScan(row, schedule: schedule, discretiser: discretiser)
-                if outcome.boundary {
-                    if outcome.discrete != outcome.scan { oneStepApart += 1 }
-                    if index < randomRowsPerSchedule { boundaryCases.random += 1 } else { boundaryCases.nearTie += 1 }
-                }
-                if outcome.scan != nil { transitions += 1 }
-                if !outcome.agrees {
-                    fail("\(label), \(row): discretiser \(describe(outcome.discrete)), π-scan \(describe(outcome.scan)), tie rule \(describe(outcome.tieRule))\(outcome.boundary ? " (boundary)" : "")")
-                }
-            }
+        return discretisationSweep(seed: seed, discretiser: discretiser) { (index: Int) throws(Never) in
+            let (schedule, input, nearTie) = inputs[index]
+            // Tie steps are drawn from 1…T, so the case is valid.
+            return try! DiscretisationCase(schedule: schedule, input: input, nearTie: nearTie, index: index)
+        }.sweep(cases: inputs.count)
+    }
+
+    /// One schedule's inputs of S4.f/D1: the tie-rule probes `ᾱ* ∈ {0, 1, ᾱ_T⁻}` and, at every step (40
+    /// random steps when `T > 50`), on, above, below and midway; then the random and near-tie rows.
+    static func drawInputs(
+        schedule: NoiseSchedule, randomRows: Int, nearTieRows: Int, using generator: inout SeededGenerator
+    ) -> [(input: DiscretisationCase.Input, nearTie: Bool)] {
+        var inputs: [DiscretisationCase.Input] = [.alphaBarStar(0), .alphaBarStar(1), .tie(step: schedule.steps, .below)]
+        let steps = schedule.steps <= 50 ? Array(1...schedule.steps)
+            : (0..<40).map { _ in Int.random(in: 1...schedule.steps, using: &generator) }
+        for k in steps { inputs += [.tie(step: k, .on), .tie(step: k, .above), .tie(step: k, .below), .tie(step: k, .midway)] }
+        let probes = inputs.map { (input: $0, nearTie: false) }
+        let rows = (0 ..< randomRows + nearTieRows).map { index -> (input: DiscretisationCase.Input, nearTie: Bool) in
+            let nearTie = index >= randomRows
+            let row = nearTie ? DomainRow.nearTie(schedule: schedule, using: &generator) : DomainRow.random(using: &generator)
+            return (.row(s0: row.s0, sNeg: row.sNeg, n: row.n, rho: row.rho), nearTie)
         }
-        return ClaimResult(
-            id: "S4.f/D1",
-            statistic: "\(cases) cases over \(schedules.count) schedules (\(transitions) rows cross ρ); boundary cases (π_t or ᾱ_t within rounding of ρ or ᾱ*, allowed one step): \(boundaryCases.random) of \(randomRowsPerSchedule * schedules.count) random rows, \(boundaryCases.nearTie) of \(nearTieRowsPerSchedule * schedules.count) near-tie rows, \(oneStepApart) of them one step apart",
-            measure: .exact(mismatches: mismatches, cases: cases), seed: seed, worstCase: firstFailure)
+        return probes + rows
+    }
+
+    /// S4.f/D1 on one case: a probe against the tie rule, or a row (skipped outside the valid domain)
+    /// against the π-scan and the tie rule.
+    static func runDiscretisation(_ c: DiscretisationCase, _ discretiser: Discretiser, into tally: inout DiscretisationTally) {
+        let schedule = c.schedule
+        if let alphaBarStar = c.probe {
+            let expected = firstStepAtOrBelow(alphaBarStar, schedule: schedule)
+            let actual = discretiser(alphaBarStar, schedule)
+            tally.record(c, mismatch: actual == expected ? nil
+                : "\(c.label), ᾱ* = \(alphaBarStar): got \(describe(actual)), tie rule gives \(describe(expected))")
+            return
+        }
+        guard case let .row(s0, sNeg, n, rho) = c.input,
+              s0 > 0, n > 0, s0 > sNeg, rho > 0, rho < 1, [s0, sNeg, n].allSatisfy(\.isFinite) else { return }
+        let row = DomainRow(s0: s0, sNeg: sNeg, n: n, rho: rho)
+        let outcome = compareWithRetentionScan(row, schedule: schedule, discretiser: discretiser)
+        if c.nearTie { tally.nearTieRows += 1 } else { tally.randomRows += 1 }
+        if outcome.boundary {
+            if outcome.discrete != outcome.scan { tally.oneStepApart += 1 }
+            if c.nearTie { tally.boundaryNearTie += 1 } else { tally.boundaryRandom += 1 }
+        }
+        if outcome.scan != nil { tally.transitions += 1 }
+        tally.record(c, mismatch: outcome.agrees ? nil
+            : "\(c.label), \(row): discretiser \(describe(outcome.discrete)), π-scan \(describe(outcome.scan)), tie rule \(describe(outcome.tieRule))\(outcome.boundary ? " (boundary)" : "")")
+    }
+
+    /// S4.f/D1 on the one case `c` (the reference's discretiser unless `discretiser` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func checkDiscretisation(on c: DiscretisationCase, discretiser: Discretiser? = nil) -> ClaimResult {
+        discretisationSweep(seed: 0, discretiser: discretiser) { (_: Int) throws(Never) in c }.single(c)
+    }
+
+    /// S4.f/D1's sweep over the cases `draw` returns.
+    static func discretisationSweep(
+        seed: UInt64, discretiser: Discretiser?, draw: @escaping (Int) throws(Never) -> DiscretisationCase
+    ) -> CaseSweep<DiscretisationCase, DiscretisationTally, Never> {
+        CaseSweep(
+            claimID: "S4.f/D1", call: "DiscretisationChecks.checkDiscretisation(on: c", argument: "discretiser",
+            tested: discretiser, reference: ReferenceADAR.discreteTimestep(alphaBarStar:schedule:),
+            emptyTally: DiscretisationTally(), draw: draw, run: runDiscretisation,
+            result: { tally, _ in
+                ClaimResult(
+                    id: "S4.f/D1",
+                    statistic: "\(tally.cases) cases over \(tally.schedules.count) schedules (\(tally.transitions) rows cross ρ); boundary cases (π_t or ᾱ_t within rounding of ρ or ᾱ*, allowed one step): \(tally.boundaryRandom) of \(tally.randomRows) random rows, \(tally.boundaryNearTie) of \(tally.nearTieRows) near-tie rows, \(tally.oneStepApart) of them one step apart",
+                    measure: .exact(mismatches: tally.mismatches, cases: tally.cases), seed: seed, worstCase: tally.firstFailure)
+            })
     }
 
     /// `min{t ∈ 1…T : ᾱ_t ≤ ᾱ*}` by a plain linear scan: the definition of S4.f.
@@ -181,6 +219,21 @@ public enum DiscretisationChecks {
                 sNeg += Double(Int.random(in: -3...3, using: &generator)) * sNeg.ulp
                 if sNeg < s0 { return DomainRow(s0: s0, sNeg: sNeg, n: n, rho: rho) }
             }
+        }
+    }
+
+    /// What S4.f/D1 tallies over its probes and rows.
+    struct DiscretisationTally {
+        var cases = 0, mismatches = 0, transitions = 0
+        var randomRows = 0, nearTieRows = 0, boundaryRandom = 0, boundaryNearTie = 0, oneStepApart = 0
+        var schedules = Set<String>(), firstFailure = ""
+
+        mutating func record(_ c: DiscretisationCase, mismatch: String?) {
+            cases += 1
+            schedules.insert(c.label)
+            guard let mismatch else { return }
+            mismatches += 1
+            if firstFailure.isEmpty { firstFailure = mismatch }
         }
     }
 
@@ -630,28 +683,57 @@ public enum DiscretisationChecks {
 
     static func expectedLength(_ call: RawCall) -> Int { call.rows * call.dimension }
 
-    /// S5/E1: each catalogued call must throw its error, and return nothing.
-    public static func checkErrors(seed: UInt64, pipeline: Pipeline = referencePipeline) -> ClaimResult {
-        var mismatches = 0, firstFailure = ""
+    /// S5/E1: each catalogued call must throw its error, and return nothing. Each call is an
+    /// `ErrorCase`; a failing sweep shrinks its first failing call (docs/Shrinking.md).
+    public static func checkErrors(seed: UInt64, pipeline: Pipeline? = nil) -> ClaimResult {
         let cases = errorCases(seed: seed)
-        for (label, call, expected) in cases {
-            var problem: String?
-            do {
-                let outcomes = try pipeline(call)
-                problem = "returned \(outcomes.count) outcomes instead of throwing"
-            } catch let error as ADARError {
-                if !expected.matches(error) { problem = "threw \(error)" }
-            } catch {
-                problem = "threw a foreign error \(error)"
-            }
-            if let problem {
-                mismatches += 1
-                if firstFailure.isEmpty { firstFailure = "\(label): \(problem); want \(expected)" }
-            }
+        return errorSweep(seed: seed, pipeline: pipeline) { (index: Int) throws(Never) in
+            // The catalogue places every fault inside its call.
+            try! ErrorCase(call: cases[index].call, expected: cases[index].expected, label: cases[index].label, index: index)
+        }.sweep(cases: cases.count)
+    }
+
+    /// S5/E1 on one call.
+    static func runError(_ c: ErrorCase, _ pipeline: Pipeline, into tally: inout ErrorTally) {
+        tally.cases += 1
+        var problem: String?
+        do {
+            let outcomes = try pipeline(c.call)
+            problem = "returned \(outcomes.count) outcomes instead of throwing"
+        } catch let error as ADARError {
+            if !c.expected.matches(error) { problem = "threw \(error)" }
+        } catch {
+            problem = "threw a foreign error \(error)"
         }
-        return ClaimResult(
-            id: "S5/E1", statistic: "\(cases.count) invalid calls (non-finite, shape, configuration, pool, schedule, overflow)",
-            measure: .exact(mismatches: mismatches, cases: cases.count), seed: seed, worstCase: firstFailure)
+        if let problem {
+            tally.mismatches += 1
+            if tally.firstFailure.isEmpty { tally.firstFailure = "\(c.label.isEmpty ? "call" : c.label): \(problem); want \(c.expected)" }
+        }
+    }
+
+    /// What S5/E1 tallies over its calls.
+    struct ErrorTally {
+        var cases = 0, mismatches = 0, firstFailure = ""
+    }
+
+    /// S5/E1 on the one call `c` (the reference's pipeline unless `pipeline` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func checkError(on c: ErrorCase, pipeline: Pipeline? = nil) -> ClaimResult {
+        errorSweep(seed: 0, pipeline: pipeline) { (_: Int) throws(Never) in c }.single(c)
+    }
+
+    /// S5/E1's sweep over the calls `draw` returns.
+    static func errorSweep(
+        seed: UInt64, pipeline: Pipeline?, draw: @escaping (Int) throws(Never) -> ErrorCase
+    ) -> CaseSweep<ErrorCase, ErrorTally, Never> {
+        CaseSweep(
+            claimID: "S5/E1", call: "DiscretisationChecks.checkError(on: c", argument: "pipeline",
+            tested: pipeline, reference: referencePipeline, emptyTally: ErrorTally(), draw: draw, run: runError,
+            result: { tally, _ in
+                ClaimResult(
+                    id: "S5/E1", statistic: "\(tally.cases) invalid calls (non-finite, shape, configuration, pool, schedule, overflow)",
+                    measure: .exact(mismatches: tally.mismatches, cases: tally.cases), seed: seed, worstCase: tally.firstFailure)
+            })
     }
 }
 

@@ -201,11 +201,12 @@ extension EquivalenceCase: Shrinkable {
 
     static func swiftLiteral(_ kind: ScheduleKind) -> String {
         switch kind {
-        case let .linear(start, end): ".linear(start: \(start), end: \(end))"
+        case let .linear(start, end): ".linear(start: \(SwiftSource.literal(start)), end: \(SwiftSource.literal(end)))"
         case .ddpmLinear: ".ddpmLinear"
-        case let .scaledLinear(start, end): ".scaledLinear(start: \(start), end: \(end))"
-        case let .cosine(s, maxBeta): ".cosine(s: \(s), maxBeta: \(maxBeta))"
-        case let .linearVariance(scale, low, high, maxBeta): ".linearVariance(scale: \(scale), min: \(low), max: \(high), maxBeta: \(maxBeta))"
+        case let .scaledLinear(start, end): ".scaledLinear(start: \(SwiftSource.literal(start)), end: \(SwiftSource.literal(end)))"
+        case let .cosine(s, maxBeta): ".cosine(s: \(SwiftSource.literal(s)), maxBeta: \(SwiftSource.literal(maxBeta)))"
+        case let .linearVariance(scale, low, high, maxBeta):
+            ".linearVariance(scale: \(SwiftSource.literal(scale)), min: \(SwiftSource.literal(low)), max: \(SwiftSource.literal(high)), maxBeta: \(SwiftSource.literal(maxBeta)))"
         case let .custom(betas): ".custom(betas: \(SwiftSource.array(betas)))"
         }
     }

@@ -170,7 +170,11 @@ enum Simplicity {
 /// Swift source for the values a case holds.
 enum SwiftSource {
     static func array(_ values: [Float]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
-    static func array(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
+    static func array(_ values: [Double]) -> String { "[" + values.map(literal).joined(separator: ", ") + "]" }
+    /// `x` as Swift source: `.nan`, `.infinity` and `-.infinity` where `description` would print `nan` or `inf`.
+    static func literal(_ x: Double) -> String {
+        x.isNaN ? ".nan" : x.isInfinite ? (x < 0 ? "-.infinity" : ".infinity") : "\(x)"
+    }
     static func array(_ values: [Int]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
 }
 
@@ -192,6 +196,10 @@ struct CaseSweep<Case: Shrinkable, Tally, Failure: Error> {
     let result: (Tally, _ cases: Int) -> ClaimResult
     /// The Swift call that runs the claim on the case bound to `c`, for the printed test.
     let check: String
+    /// The verdict on the whole sample, for a claim that also asks something of the sample as a whole
+    /// (S4.e: the sample does cancel); nil when `result` is the whole verdict. Never shrunk: the first
+    /// failing case and a single case are judged by `result` alone.
+    var sampleResult: ((Tally, _ cases: Int) -> ClaimResult)? = nil
 
     func sweep(cases: Int) throws(Failure) -> ClaimResult {
         var tally = emptyTally, firstFailing: Case?
@@ -200,7 +208,7 @@ struct CaseSweep<Case: Shrinkable, Tally, Failure: Error> {
             try run(c, &tally)
             if firstFailing == nil, !result(tally, index + 1).passed { firstFailing = c }
         }
-        var claimResult = result(tally, cases)
+        var claimResult = (sampleResult ?? result)(tally, cases)
         if let firstFailing {
             claimResult.counterexample = Shrinker.counterexample(firstFailing, claimID: claimID, check: check) { candidate in
                 // A candidate whose check throws is not a counterexample of this claim.
@@ -229,12 +237,14 @@ extension CaseSweep {
         claimID: String, call: String, argument: String, tested: Implementation?, reference: Implementation,
         emptyTally: Tally, draw: @escaping (Int) throws(Failure) -> Case,
         run: @escaping (Case, Implementation, inout Tally) throws(Failure) -> Void,
-        result: @escaping (Tally, _ cases: Int) -> ClaimResult
+        result: @escaping (Tally, _ cases: Int) -> ClaimResult,
+        sampleResult: ((Tally, _ cases: Int) -> ClaimResult)? = nil
     ) {
         let implementation = tested ?? reference
         self.init(
             claimID: claimID, emptyTally: emptyTally, draw: draw,
             run: { (c: Case, tally: inout Tally) throws(Failure) in try run(c, implementation, &tally) },
-            result: result, check: call + (tested == nil ? ")" : ", \(argument): <#the test's \(argument)#>)"))
+            result: result, check: call + (tested == nil ? ")" : ", \(argument): <#the test's \(argument)#>)"),
+            sampleResult: sampleResult)
     }
 }

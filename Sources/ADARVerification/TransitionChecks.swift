@@ -405,50 +405,53 @@ extension TransitionChecks {
     /// rounding (Proofs: the reference's `fl(z·n)` then costs `u·|z·n|/|s⁻ + z·n|`).
     /// The truth is Brent on the cancellation-free rearrangement
     /// `F(a) = a·s_0 − (s⁻ + z·n) + z·n·a²/(1 + √(1 − a²))`, with `s⁻ + z·n` formed
-    /// exactly, for the `z` the implementation uses (`quantile`, default the
-    /// project's Φ⁻¹, whose own accuracy is S4.d/Q1).
+    /// exactly, for the `z` the implementation uses (the project's Φ⁻¹, whose own accuracy is S4.d/Q1).
     ///
     /// Passes when S4.d's direct formula (computed here, verification only)
-    /// loses at least `directFormulaLossThreshold` on some case and `amplitude`
-    /// stays within `stableFormBound` on all.
+    /// loses at least `directFormulaLossThreshold` on some case — a property of the whole
+    /// sample — and `amplitude` (the reference's unless given) stays within `stableFormBound`
+    /// on every case, the per-case verdict a failing sweep shrinks (`CancellationCase`).
     public static func cancellationCasesStayAccurate(
-        seed: UInt64, amplitude: Amplitude = referenceAmplitude,
-        quantile: RealFunction = StandardNormal.quantile, cases: Int = 2_000, exactProduct: Bool = true
+        seed: UInt64, amplitude: Amplitude? = nil, cases: Int = 2_000, exactProduct: Bool = true
     ) throws -> ClaimResult {
         var rng = SeededGenerator(seed: seed)
-        var worstStable = 0.0, worstDirect = 0.0, worstStableCase = "", worstDirectCase = ""
-        for index in 0..<cases {
-            let negativeZ = index % 2 == 0
-            let s0 = logUniform(-2, 2, &rng)
-            let tail = logUniform(-6, log10(0.45), &rng)
-            let rho = negativeZ ? tail : 1 - tail
-            let z = quantile(rho)
-            // n = 2^k with |z|·n ≤ s0/2 at most and down to 2^-12 of that.
-            let k = (log2(s0 / (2 * abs(z)))).rounded(.down) - Double(Int(rng.next() % 12))
-            let n = pow(2, k) * (exactProduct ? 1 : Double.random(in: 1..<2, using: &rng))
-            let zn = z * n   // exact when n is a power of two
-            let epsilon = logUniform(-13, -8, &rng)
-            let sNeg = negativeZ ? -zn * (1 + epsilon) : -zn * (1 - epsilon)
-            let truth = try cancellationFreeRoot(s0: s0, sNeg: sNeg, z: z, n: n)
+        return try cancellationSweep(.stableForm, seed: seed, exactProduct: exactProduct, amplitude: amplitude) { index in
+            randomCancellingCase(index: index, exactProduct: exactProduct, &rng)
+        }.sweep(cases: cases)
+    }
 
-            // S4.d's direct formula exactly as printed — the thing being compared.
-            let directRadicand = s0 * s0 - sNeg * sNeg + zn * zn
-            let direct = (s0 * sNeg + zn * directRadicand.squareRoot()) / (s0 * s0 + zn * zn)
-            let directError = relativeError(direct, from: truth)
-            let stableError = relativeError(amplitude(s0, sNeg, n, rho), from: truth)
-            let text = describe(s0, sNeg, n, rho) + ", a*=\(truth)"
-            if !(directError <= worstDirect) { worstDirect = directError; worstDirectCase = text }
-            if !(stableError <= worstStable) { worstStable = stableError; worstStableCase = text }
-        }
-        let directLoses = worstDirect >= directFormulaLossThreshold
-        let digitsLost = -log10(max(worstDirect, 1e-300))
-        return ClaimResult(
-            id: "S4.e/C1",
-            statistic: "over \(cases) cancelling inputs (z·n \(exactProduct ? "exact" : "rounded")): stable form max rel err \(short(worstStable)); direct S4.d formula max rel err "
-                + "\(short(worstDirect)) (≈ \(String(format: "%.1f", 16 - digitsLost)) of 16 digits lost; must be ≥ \(short(directFormulaLossThreshold)))",
-            measure: .maxError(directLoses ? worstStable : .infinity, bound: stableFormBound, unit: "rel"),
-            seed: seed,
-            worstCase: directLoses ? worstStableCase : "the direct formula did not lose digits (worst \(worstDirectCase))")
+    /// One cancelling input as S4.e/C1 and C2 draw it: `z < 0` for even `index`, `z > 0` for odd;
+    /// `n = 2^k` with `|z|·n ≤ s_0/2`, down to 2⁻¹² of that (times a factor in [1, 2) unless `exactProduct`).
+    static func randomCancellingCase(index: Int, exactProduct: Bool, _ rng: inout SeededGenerator) -> CancellationCase {
+        let negativeZ = index % 2 == 0
+        let s0 = logUniform(-2, 2, &rng)
+        let tail = logUniform(-6, log10(0.45), &rng)
+        let rho = negativeZ ? tail : 1 - tail
+        let z = StandardNormal.quantile(rho)
+        let k = (log2(s0 / (2 * abs(z)))).rounded(.down) - Double(Int(rng.next() % 12))
+        let n = pow(2, k) * (exactProduct ? 1 : Double.random(in: 1..<2, using: &rng))
+        return CancellationCase(s0: s0, rho: rho, n: n, epsilon: logUniform(-13, -8, &rng), index: index)
+    }
+
+    /// S4.d's direct formula exactly as printed — the thing S4.e/C1 compares, and S4.e/C2's subject.
+    public static let printedDirectFormula: Amplitude = { s0, sNeg, n, rho in
+        let zn = StandardNormal.quantile(rho) * n
+        let radicand = s0 * s0 - sNeg * sNeg + zn * zn
+        return (s0 * sNeg + zn * radicand.squareRoot()) / (s0 * s0 + zn * zn)
+    }
+
+    /// S4.e/C1 on one input (skipped unless it is a cancelling input, `CancellationCase.isCancelling`).
+    static func runCancellation(
+        _ c: CancellationCase, exactProduct: Bool, _ amplitude: Amplitude, into tally: inout CancellationTally
+    ) throws {
+        guard c.isCancelling(exactProduct: exactProduct) else { return }
+        let truth = try cancellationFreeRoot(s0: c.s0, sNeg: c.sNeg, z: c.z, n: c.n)
+        tally.checked += 1
+        let directError = relativeError(printedDirectFormula(c.s0, c.sNeg, c.n, c.rho), from: truth)
+        let stableError = relativeError(amplitude(c.s0, c.sNeg, c.n, c.rho), from: truth)
+        let text = describe(c.s0, c.sNeg, c.n, c.rho) + ", a*=\(truth)"
+        if !(directError <= tally.worstDirect) { tally.worstDirect = directError; tally.worstDirectCase = text }
+        if !(stableError <= tally.worst) { tally.worst = stableError; tally.worstCase = text }
     }
 
     /// The crossing by Brent (relative tolerance 1e-15) on
@@ -486,48 +489,112 @@ extension TransitionChecks {
     }
 
     /// The cancelling inputs of S4.e/C1 (z·n exact, so the truth is the root for this very z): the relative
-    /// error of `direct` (default S4.d's formula as printed) against `κ_z·u`, the unavoidable error of a* when
+    /// error of `direct` (default `printedDirectFormula`) against `κ_z·u`, the unavoidable error of a* when
     /// z = Φ⁻¹(ρ) carries one rounding. Passes when the direct formula loses at least
-    /// `directFormulaLossThreshold` somewhere (the cases do cancel) and its error never exceeds
-    /// `directFormulaConditioningFactor·κ_z·u`: the product of roots (S4.e) gains at most that factor
-    /// over a port whose z is correctly rounded.
+    /// `directFormulaLossThreshold` somewhere (the sample does cancel: not shrunk) and its error never exceeds
+    /// `directFormulaConditioningFactor·κ_z·u` (per case, shrunk): the product of roots (S4.e) gains at most
+    /// that factor over a port whose z is correctly rounded.
     public static func directFormulaWithinConditioning(
         seed: UInt64, direct: Amplitude? = nil, cases: Int = 2_000
     ) throws -> ClaimResult {
         var rng = SeededGenerator(seed: seed)
-        var worstRatio = 0.0, worstDirect = 0.0, worstReferenceRatio = 0.0, worstCase = ""
-        for index in 0..<cases {
-            let negativeZ = index % 2 == 0
-            let s0 = logUniform(-2, 2, &rng)
-            let tail = logUniform(-6, log10(0.45), &rng)
-            let rho = negativeZ ? tail : 1 - tail
-            let z = StandardNormal.quantile(rho)
-            let k = (log2(s0 / (2 * abs(z)))).rounded(.down) - Double(Int(rng.next() % 12))
-            let n = pow(2, k)
-            let zn = z * n
-            let epsilon = logUniform(-13, -8, &rng)
-            let sNeg = negativeZ ? -zn * (1 + epsilon) : -zn * (1 - epsilon)
-            let truth = try cancellationFreeRoot(s0: s0, sNeg: sNeg, z: z, n: n)
-            let inherent = conditioningInZ(a: truth, s0: s0, z: z, n: n) * 0x1p-53
-            let value = direct.map { $0(s0, sNeg, n, rho) } ?? {
-                let radicand = s0 * s0 - sNeg * sNeg + zn * zn
-                return (s0 * sNeg + zn * radicand.squareRoot()) / (s0 * s0 + zn * zn)
-            }()
-            let error = relativeError(value, from: truth)
-            worstDirect = max(worstDirect, error)
-            worstReferenceRatio = max(worstReferenceRatio, relativeError(referenceAmplitude(s0, sNeg, n, rho), from: truth) / inherent)
-            if !(error / inherent <= worstRatio) {
-                worstRatio = error / inherent
-                worstCase = describe(s0, sNeg, n, rho) + ", a*=\(truth), κ_z·u=\(short(inherent))"
-            }
+        return try cancellationSweep(.directFormula, seed: seed, exactProduct: true, amplitude: direct) { index in
+            randomCancellingCase(index: index, exactProduct: true, &rng)
+        }.sweep(cases: cases)
+    }
+
+    /// S4.e/C2 on one input (skipped unless it is a cancelling input with `z·n` exact).
+    static func runDirectFormula(_ c: CancellationCase, _ direct: Amplitude, into tally: inout CancellationTally) throws {
+        guard c.isCancelling(exactProduct: true) else { return }
+        let truth = try cancellationFreeRoot(s0: c.s0, sNeg: c.sNeg, z: c.z, n: c.n)
+        tally.checked += 1
+        let inherent = conditioningInZ(a: truth, s0: c.s0, z: c.z, n: c.n) * 0x1p-53
+        let error = relativeError(direct(c.s0, c.sNeg, c.n, c.rho), from: truth)
+        tally.worstDirect = max(tally.worstDirect, error)
+        tally.worstReferenceRatio = max(
+            tally.worstReferenceRatio, relativeError(referenceAmplitude(c.s0, c.sNeg, c.n, c.rho), from: truth) / inherent)
+        if !(error / inherent <= tally.worst) {
+            tally.worst = error / inherent
+            tally.worstCase = describe(c.s0, c.sNeg, c.n, c.rho) + ", a*=\(truth), κ_z·u=\(short(inherent))"
         }
-        let cancels = worstDirect >= directFormulaLossThreshold
-        return ClaimResult(
-            id: "S4.e/C2",
-            statistic: "over \(cases) cancelling inputs: direct S4.d formula max rel err \(short(worstDirect)) (must be ≥ "
-                + "\(short(directFormulaLossThreshold))), max err/(κ_z·u) \(short(worstRatio)); product of roots max err/(κ_z·u) "
-                + "\(short(worstReferenceRatio))",
-            measure: .maxError(cancels ? worstRatio : .infinity, bound: directFormulaConditioningFactor, unit: "κ_z·u"),
-            seed: seed, worstCase: cancels ? worstCase : "the direct formula did not lose digits")
+    }
+}
+
+// MARK: - The sweeps of S4.e/C1 and C2, which shrink their first failing input
+
+/// The claims of S4.e that sweep `CancellationCase`s.
+public enum CancellationClaim: String, CaseIterable, Sendable {
+    case stableForm = "S4.e/C1", directFormula = "S4.e/C2"
+
+    /// The verdict on `tally`: per case (what a failing sweep shrinks) or, with `wholeSample`, also
+    /// requiring that the direct formula lost at least `directFormulaLossThreshold` somewhere.
+    func result(_ tally: CancellationTally, seed: UInt64, exactProduct: Bool, wholeSample: Bool) -> ClaimResult {
+        let threshold = TransitionChecks.directFormulaLossThreshold
+        let cancels = !wholeSample || tally.worstDirect >= threshold
+        let requirement = wholeSample ? "; must be ≥ \(short(threshold))" : ""
+        return switch self {
+        case .stableForm:
+            ClaimResult(
+                id: rawValue,
+                statistic: "over \(tally.checked) cancelling inputs (z·n \(exactProduct ? "exact" : "rounded")): stable form max rel err \(short(tally.worst)); "
+                    + "direct S4.d formula max rel err \(short(tally.worstDirect)) (≈ \(String(format: "%.1f", 16 + log10(max(tally.worstDirect, 1e-300)))) "
+                    + "of 16 digits lost\(requirement))",
+                measure: .maxError(cancels ? tally.worst : .infinity, bound: TransitionChecks.stableFormBound, unit: "rel"),
+                seed: seed,
+                worstCase: cancels ? tally.worstCase : "the direct formula did not lose digits (worst \(tally.worstDirectCase))")
+        case .directFormula:
+            ClaimResult(
+                id: rawValue,
+                statistic: "over \(tally.checked) cancelling inputs: direct S4.d formula max rel err \(short(tally.worstDirect))"
+                    + (wholeSample ? " (must be ≥ \(short(threshold)))" : "") + ", max err/(κ_z·u) \(short(tally.worst)); "
+                    + "product of roots max err/(κ_z·u) \(short(tally.worstReferenceRatio))",
+                measure: .maxError(cancels ? tally.worst : .infinity, bound: TransitionChecks.directFormulaConditioningFactor, unit: "κ_z·u"),
+                seed: seed, worstCase: cancels ? tally.worstCase : "the direct formula did not lose digits")
+        }
+    }
+}
+
+/// What S4.e's claims tally over their inputs: the worst error of the implementation under test
+/// (C1: relative; C2: over `κ_z·u`) and the largest loss of the direct formula.
+struct CancellationTally {
+    var checked = 0
+    var worst = 0.0, worstDirect = 0.0, worstReferenceRatio = 0.0
+    var worstCase = "", worstDirectCase = ""
+}
+
+extension TransitionChecks {
+    /// S4.e/C1 on the one input `c` (the reference's amplitude unless `amplitude` is given; with
+    /// `exactProduct` false, `n` need not be a power of two): how a shrunk counterexample is replayed.
+    public static func checkCancellation(on c: CancellationCase, exactProduct: Bool = true, amplitude: Amplitude? = nil) throws -> ClaimResult {
+        try cancellationSweep(.stableForm, seed: 0, exactProduct: exactProduct, amplitude: amplitude) { _ in c }.single(c)
+    }
+
+    /// S4.e/C2 on the one input `c` (S4.d's direct formula as printed unless `direct` is given).
+    public static func checkDirectFormula(on c: CancellationCase, direct: Amplitude? = nil) throws -> ClaimResult {
+        try cancellationSweep(.directFormula, seed: 0, exactProduct: true, amplitude: direct) { _ in c }.single(c)
+    }
+
+    /// `claim`'s sweep: C1 checks `amplitude` (the reference's unless given), C2 the direct formula
+    /// (`printedDirectFormula` unless given); the whole sample must also cancel.
+    static func cancellationSweep(
+        _ claim: CancellationClaim, seed: UInt64, exactProduct: Bool, amplitude: Amplitude?,
+        draw: @escaping (Int) throws -> CancellationCase
+    ) -> CaseSweep<CancellationCase, CancellationTally, any Error> {
+        let call = switch claim {
+        case .stableForm: "TransitionChecks.checkCancellation(on: c" + (exactProduct ? "" : ", exactProduct: false")
+        case .directFormula: "TransitionChecks.checkDirectFormula(on: c"
+        }
+        return CaseSweep(
+            claimID: claim.rawValue, call: call, argument: claim == .stableForm ? "amplitude" : "direct",
+            tested: amplitude, reference: claim == .stableForm ? referenceAmplitude : printedDirectFormula,
+            emptyTally: CancellationTally(), draw: draw,
+            run: { c, amplitude, tally in
+                switch claim {
+                case .stableForm: try runCancellation(c, exactProduct: exactProduct, amplitude, into: &tally)
+                case .directFormula: try runDirectFormula(c, amplitude, into: &tally)
+                }
+            },
+            result: { tally, _ in claim.result(tally, seed: seed, exactProduct: exactProduct, wholeSample: false) },
+            sampleResult: { tally, _ in claim.result(tally, seed: seed, exactProduct: exactProduct, wholeSample: true) })
     }
 }
