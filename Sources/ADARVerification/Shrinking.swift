@@ -159,6 +159,21 @@ enum Simplicity {
         values.count > valueLimit ? Int.max / 16 : values.reduce(0) { $0 + rank($1) }
     }
 
+    /// How simple an unsigned integer (a seed, stream or row number) is: rank 0 for 0, 1 for 1, 2 for
+    /// a power of two, 3 otherwise, then the fewer bits the simpler (`65·rank + bit length`).
+    static func complexity<T: FixedWidthInteger & UnsignedInteger>(word x: T) -> Int {
+        let rank = x == 0 ? 0 : x == 1 ? 1 : x.nonzeroBitCount == 1 ? 2 : 3
+        return 65 * rank + (T.bitWidth - x.leadingZeroBitCount)
+    }
+
+    /// The simpler replacements of an unsigned integer, simplest first: 0, 1, the largest power of
+    /// two not above it, its half (each only when smaller).
+    static func simpler<T: FixedWidthInteger & UnsignedInteger>(word x: T) -> [T] {
+        guard x > 0 else { return [] }
+        var seen = Set<T>()
+        return [0, 1, T(1) << (T.bitWidth - 1 - x.leadingZeroBitCount), x >> 1].filter { $0 < x && seen.insert($0).inserted }
+    }
+
     /// Values above which a vector is not simplified (see `complexity`).
     static let valueLimit = 4096
 
@@ -169,9 +184,7 @@ enum Simplicity {
 
 /// Swift source for the values a case holds.
 enum SwiftSource {
-    static func array(_ values: [Float]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
-    static func array(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
-    static func array(_ values: [Int]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
+    static func array<Value>(_ values: [Value]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
 }
 
 /// Smaller sizes to try for a count `n` (1, 2, n/2, n − 1), smallest first, each below `n`.
