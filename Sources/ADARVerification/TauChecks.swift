@@ -578,44 +578,65 @@ extension TauChecks {
     /// (checked by S9/F1, S9/G1), summed in row order and divided by the row
     /// count, one bias-corrected Adam step with the step count continued.
     /// Parameters, both moments, the step count and the returned mean loss must
-    /// agree bit for bit after every batch.
-    public static func checkTraining(seed: UInt64, train: TrainingStep = referenceTraining) throws -> ClaimResult {
-        let d = 3, T = 37, sigma = 0.6, learningRate = 0.01
+    /// agree bit for bit after every batch. The run is a `TauTrainingCase`; when
+    /// it fails it shrinks to a shorter, smaller run that still fails (docs/Shrinking.md).
+    public static func checkTraining(seed: UInt64, train: TrainingStep? = nil) throws -> ClaimResult {
+        let d = 3, learningRate = 0.01
         let runSeed = seed ^ 0x5A5A_0000_0000_0000
-        let schedule = try NoiseSchedule(.linear(start: 1e-3, end: 0.08), steps: T)
+        let schedule = try NoiseSchedule(.linear(start: 1e-3, end: 0.08), steps: 37)
         var generator = SeededGenerator(seed: seed)
-        let batches: [(epoch: Int, firstRow: UInt64, rows: Int)] = [(1, 0, 5), (1, 5, 4), (2, 0, 5), (2, 0x1_0000_0003, 3)]
-        var tested = TauTrainer(seed: runSeed, dimension: d, learningRate: learningRate)
-        var oracle = tested
-        var cases = 0, mismatches = 0, first = ""
-        func record(_ agree: Bool, _ what: @autoclosure () -> String) {
-            cases += 1
-            if !agree {
-                mismatches += 1
-                if first.isEmpty { first = what() }
-            }
-        }
-        for (n, batch) in batches.enumerated() {
+        let layout: [(epoch: Int, firstRow: UInt64, rows: Int)] = [(1, 0, 5), (1, 5, 4), (2, 0, 5), (2, 0x1_0000_0003, 3)]
+        let batches = layout.map { batch in
             let users = generator.normals(batch.rows * d).map { 0.7 * $0 }
-            let positives = generator.normals(batch.rows * d).map { 0.7 * $0 }
-            let testedLoss = train(&tested, users, positives, batch.firstRow, batch.epoch, schedule, sigma)
-            let oracleLoss = oracleTrainingStep(&oracle, users: users, positives: positives, firstRow: batch.firstRow,
-                                                epoch: batch.epoch, schedule: schedule, sigma: sigma)
+            return TauTrainingBatch(epoch: batch.epoch, firstRow: batch.firstRow, users: users,
+                                    positives: generator.normals(batch.rows * d).map { 0.7 * $0 })
+        }
+        let run = try TauTrainingCase(
+            seed: runSeed, dimension: d, learningRate: learningRate, schedule: schedule, sigma: 0.6,
+            parameters: ReferenceADAR.tauInitialParameters(seed: runSeed, dimension: d).flattened, batches: batches)
+        return try trainingSweep(seed: seed, train: train) { _ in run }.sweep(cases: 1)
+    }
+
+    /// S9/T1 on the one run `c` (the reference's training step unless `train` is given): how a
+    /// shrunk counterexample is replayed.
+    public static func checkTraining(on c: TauTrainingCase, train: TrainingStep? = nil) throws -> ClaimResult {
+        try trainingSweep(seed: 0, train: train) { _ in c }.single(c)
+    }
+
+    static func trainingSweep(
+        seed: UInt64, train: TrainingStep?, draw: @escaping (Int) throws -> TauTrainingCase
+    ) -> CaseSweep<TauTrainingCase, TrainingTally, any Error> {
+        CaseSweep(
+            claimID: "S9/T1", call: "TauChecks.checkTraining(on: c", argument: "train", tested: train, reference: referenceTraining,
+            emptyTally: TrainingTally(), draw: draw, run: { c, train, tally in runTraining(c, train, into: &tally) },
+            result: { tally, _ in
+                ClaimResult(
+                    id: "S9/T1", statistic: "\(tally.run); θ, m, v, step count, mean loss bit-exact after each",
+                    measure: .exact(mismatches: tally.mismatches, cases: tally.cases), seed: seed, worstCase: tally.first)
+            })
+    }
+
+    /// One run through `train` and the oracle, compared after every batch.
+    static func runTraining(_ c: TauTrainingCase, _ train: TrainingStep, into tally: inout TrainingTally) {
+        let d = c.dimension
+        var tested = c.trainer
+        var oracle = tested
+        tally.run = "\(c.batches.count) batches over \(Set(c.batches.map(\.epoch)).count) epochs, d = \(d), T = \(c.schedule.steps), σ = \(c.sigma)"
+        for (n, batch) in c.batches.enumerated() {
+            let testedLoss = train(&tested, batch.users, batch.positives, batch.firstRow, batch.epoch, c.schedule, c.sigma)
+            let oracleLoss = oracleTrainingStep(&oracle, users: batch.users, positives: batch.positives, firstRow: batch.firstRow,
+                                                epoch: batch.epoch, schedule: c.schedule, sigma: c.sigma)
             let label = "batch \(n + 1) (epoch \(batch.epoch), rows from \(batch.firstRow))"
-            record(testedLoss.bitPattern == oracleLoss.bitPattern, "\(label): mean L_τ \(testedLoss), expected \(oracleLoss)")
-            record(tested.steps == oracle.steps, "\(label): step count \(tested.steps), expected \(oracle.steps)")
+            tally.record(testedLoss.bitPattern == oracleLoss.bitPattern, "\(label): mean L_τ \(testedLoss), expected \(oracleLoss)")
+            tally.record(tested.steps == oracle.steps, "\(label): step count \(tested.steps), expected \(oracle.steps)")
             for (name, got, expected) in [("θ", tested.parameters, oracle.parameters), ("m", tested.firstMoment, oracle.firstMoment),
                                           ("v", tested.secondMoment, oracle.secondMoment)] {
                 let a = got.flattened, b = expected.flattened
                 let q = a.indices.first { $0 < b.count && a[$0].bitPattern != b[$0].bitPattern }
-                record(a.count == b.count && q == nil,
-                       "\(label): \(name)[\(q.map { parameterName($0, dimension: d) } ?? "shape")] = \(q.map { a[$0] } ?? .nan), expected \(q.map { b[$0] } ?? .nan)")
+                tally.record(a.count == b.count && q == nil,
+                             "\(label): \(name)[\(q.map { parameterName($0, dimension: d) } ?? "shape")] = \(q.map { a[$0] } ?? .nan), expected \(q.map { b[$0] } ?? .nan)")
             }
         }
-        return ClaimResult(
-            id: "S9/T1", statistic: "\(batches.count) batches over 2 epochs, d = \(d), T = \(T), σ = \(sigma); "
-                + "θ, m, v, step count, mean loss bit-exact after each",
-            measure: .exact(mismatches: mismatches, cases: cases), seed: seed, worstCase: first)
     }
 
     /// The S9 training step written from the spec text (see `checkTraining`).
@@ -653,6 +674,19 @@ extension TauChecks {
         trainer.firstMoment = TauParameters(dimension: d, flattened: m)
         trainer.secondMoment = TauParameters(dimension: d, flattened: v)
         return lossSum / Double(rows)
+    }
+}
+
+/// What S9/T1 tallies over its runs: bit-exact comparisons, and the last run's shape for people.
+struct TrainingTally {
+    var cases = 0, mismatches = 0, first = "", run = ""
+
+    mutating func record(_ agree: Bool, _ what: @autoclosure () -> String) {
+        cases += 1
+        if !agree {
+            mismatches += 1
+            if first.isEmpty { first = what() }
+        }
     }
 }
 
