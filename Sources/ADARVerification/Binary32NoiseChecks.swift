@@ -102,7 +102,7 @@ public enum Binary32NoiseChecks {
             return NoiseRowCase(unchecked: noiseSeed, stream, row, fillDimension, index)
         }
         .sweep(cases: fillRows)
-        .including(fixedError: pairs.error, at: pairs.at) { error in
+        .including(fixedError: pairs.error, at: pairs.at) { error, _ in
             "max |ε₃₂ − ε₆₄| / (|ε₆₄| + 2⁻²⁴) over \(words.count) pairs and \(fillRows) rows × \(fillDimension) = \(ulps(error)) × 2⁻²⁴"
         }
     }

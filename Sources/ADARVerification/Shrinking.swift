@@ -256,12 +256,12 @@ extension ClaimResult {
     /// This sweep's result (a `.maxError`) with the claim's fixed part folded in: a fixed list or
     /// grid with no random case to shrink, which names its worst point itself (S8/B3's word pairs,
     /// S9/D1's `r_t` tables). The larger error (NaN counts as largest) and its point are reported;
-    /// the counterexample stays the sweep's. `statistic` is given the combined error.
-    func including(fixedError: Double, at point: String, statistic: (Double) -> String) -> ClaimResult {
+    /// the counterexample stays the sweep's. `statistic` is given the combined error and the sweep's statistic.
+    func including(fixedError: Double, at point: String, statistic: (_ error: Double, _ swept: String) -> String) -> ClaimResult {
         guard case let .maxError(sweptError, bound, unit) = measure else { return self }
         let fixedIsWorse = !sweptError.isNaN && (fixedError.isNaN || fixedError >= sweptError)
         let error = fixedIsWorse ? fixedError : sweptError
-        return ClaimResult(id: id, statistic: statistic(error), measure: .maxError(error, bound: bound, unit: unit), seed: seed,
+        return ClaimResult(id: id, statistic: statistic(error, self.statistic), measure: .maxError(error, bound: bound, unit: unit), seed: seed,
                            worstCase: fixedIsWorse ? point : worstCase, counterexample: counterexample)
     }
 }
