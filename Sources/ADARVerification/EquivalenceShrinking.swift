@@ -44,26 +44,10 @@ extension EquivalenceCase {
     }
 }
 
-extension EquivalenceCase: Shrinkable {
-    public var shrinkSize: [Int] {
-        [rows, dimension, poolSize, schedule.steps, Self.scheduleComplexity(schedule),
-         Self.configurationComplexity(configuration) + noise.complexity
-            + Simplicity.complexity(users) + Simplicity.complexity(positives) + Simplicity.complexity(pool)]
-    }
+extension EquivalenceCase: Shrinkable, DenseBatchCase {
+    public var shrinkSize: [Int] { batchShrinkSize }
 
-    public var shrinkCandidateGroups: [() -> [EquivalenceCase]] {
-        BatchSelection.groups(rows: rows, poolSize: poolSize, dimension: dimension) { restricted(rows: $0, candidates: $1, components: $2) } + [
-            { Self.simplerSchedules(schedule).map { replacing(schedule: $0) } },
-            { Self.simplerConfigurations(configuration).map { replacing(configuration: $0) } },
-            { noise.simpler(count: rows * dimension).map { replacing(noise: $0) } },
-            {
-                let perComponent = users.count + positives.count + pool.count <= Simplicity.perComponentLimit
-                return Simplicity.vectorCandidates(positives, perComponent: perComponent).map { replacing(positives: $0) }
-                    + Simplicity.vectorCandidates(users, perComponent: perComponent).map { replacing(users: $0) }
-                    + Simplicity.vectorCandidates(pool, perComponent: perComponent).map { replacing(pool: $0) }
-            },
-        ]
-    }
+    public var shrinkCandidateGroups: [() -> [EquivalenceCase]] { batchCandidateGroups }
 
     public var summary: String {
         var text = "B = \(rows), d = \(dimension), M = \(poolSize); schedule \(Self.swiftLiteral(schedule.kind)) T = \(schedule.steps); "
@@ -222,6 +206,63 @@ struct BatchSelection {
             {
                 dimension > 1 && dimension <= 16
                     ? (0..<dimension).map { k in restricted(nil, nil, (0..<dimension).filter { $0 != k }) } : []
+            },
+        ]
+    }
+}
+
+/// A schedule, a configuration and a dense batch: `EquivalenceCase` (binary32) and `SynthesisCase`
+/// (binary64) shrink by the same size and the same candidates (docs/Shrinking.md).
+protocol DenseBatchCase: Shrinkable {
+    associatedtype Noise: ShrinkableNoise
+    var schedule: NoiseSchedule { get }
+    var configuration: ADARConfiguration { get }
+    var rows: Int { get }
+    var dimension: Int { get }
+    var poolSize: Int { get }
+    var users: [Noise.Value] { get }
+    var positives: [Noise.Value] { get }
+    var pool: [Noise.Value] { get }
+    var noise: Noise { get }
+    func replacing(
+        schedule: NoiseSchedule?, configuration: ADARConfiguration?, users: [Noise.Value]?, positives: [Noise.Value]?,
+        pool: [Noise.Value]?, noise: Noise?
+    ) -> Self
+    func restricted(rows: [Int]?, candidates: [Int]?, components: [Int]?) -> Self
+}
+
+extension DenseBatchCase {
+    /// `[B, d, M, T, schedule, options + noise + values]`.
+    var batchShrinkSize: [Int] {
+        [rows, dimension, poolSize, schedule.steps, EquivalenceCase.scheduleComplexity(schedule),
+         EquivalenceCase.configurationComplexity(configuration) + noise.complexity
+            + Simplicity.complexity(users) + Simplicity.complexity(positives) + Simplicity.complexity(pool)]
+    }
+
+    /// Fewer rows, candidates and components (`BatchSelection.groups`), a shorter schedule, simpler
+    /// options, simpler noise, then simpler `x_0`, `e_u` and pool values.
+    var batchCandidateGroups: [() -> [Self]] {
+        BatchSelection.groups(rows: rows, poolSize: poolSize, dimension: dimension) { restricted(rows: $0, candidates: $1, components: $2) } + [
+            {
+                EquivalenceCase.simplerSchedules(schedule)
+                    .map { replacing(schedule: $0, configuration: nil, users: nil, positives: nil, pool: nil, noise: nil) }
+            },
+            {
+                EquivalenceCase.simplerConfigurations(configuration)
+                    .map { replacing(schedule: nil, configuration: $0, users: nil, positives: nil, pool: nil, noise: nil) }
+            },
+            {
+                noise.simpler(count: rows * dimension)
+                    .map { replacing(schedule: nil, configuration: nil, users: nil, positives: nil, pool: nil, noise: $0) }
+            },
+            {
+                let perComponent = users.count + positives.count + pool.count <= Simplicity.perComponentLimit
+                return Simplicity.vectorCandidates(positives, perComponent: perComponent)
+                    .map { replacing(schedule: nil, configuration: nil, users: nil, positives: $0, pool: nil, noise: nil) }
+                    + Simplicity.vectorCandidates(users, perComponent: perComponent)
+                    .map { replacing(schedule: nil, configuration: nil, users: $0, positives: nil, pool: nil, noise: nil) }
+                    + Simplicity.vectorCandidates(pool, perComponent: perComponent)
+                    .map { replacing(schedule: nil, configuration: nil, users: nil, positives: nil, pool: $0, noise: nil) }
             },
         ]
     }

@@ -68,27 +68,11 @@ public struct SynthesisCase: Sendable {
     }
 }
 
-extension SynthesisCase: Shrinkable {
-    public var shrinkSize: [Int] {
-        [rows, dimension, poolSize, schedule.steps, EquivalenceCase.scheduleComplexity(schedule),
-         EquivalenceCase.configurationComplexity(configuration) + noise.complexity
-            + Simplicity.complexity(users) + Simplicity.complexity(positives) + Simplicity.complexity(pool)]
-    }
+extension SynthesisCase: Shrinkable, DenseBatchCase {
+    public var shrinkSize: [Int] { batchShrinkSize }
 
     /// The candidates of an `EquivalenceCase`, in the same order (docs/Shrinking.md).
-    public var shrinkCandidateGroups: [() -> [SynthesisCase]] {
-        BatchSelection.groups(rows: rows, poolSize: poolSize, dimension: dimension) { restricted(rows: $0, candidates: $1, components: $2) } + [
-            { EquivalenceCase.simplerSchedules(schedule).map { replacing(schedule: $0) } },
-            { EquivalenceCase.simplerConfigurations(configuration).map { replacing(configuration: $0) } },
-            { noise.simpler(count: rows * dimension).map { replacing(noise: $0) } },
-            {
-                let perComponent = users.count + positives.count + pool.count <= Simplicity.perComponentLimit
-                return Simplicity.vectorCandidates(positives, perComponent: perComponent).map { replacing(positives: $0) }
-                    + Simplicity.vectorCandidates(users, perComponent: perComponent).map { replacing(users: $0) }
-                    + Simplicity.vectorCandidates(pool, perComponent: perComponent).map { replacing(pool: $0) }
-            },
-        ]
-    }
+    public var shrinkCandidateGroups: [() -> [SynthesisCase]] { batchCandidateGroups }
 
     public var summary: String {
         var text = "B = \(rows), d = \(dimension), M = \(poolSize); schedule \(EquivalenceCase.swiftLiteral(schedule.kind)) T = \(schedule.steps); "
