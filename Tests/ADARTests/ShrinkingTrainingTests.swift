@@ -186,6 +186,23 @@ struct ShrinkingTrainingTests {
                 && minimal.dimension == 1 && minimal.schedule.steps <= 2, "\(counterexample)")
     }
 
+    /// The S9/T1 counterexample of `trainingShrinks` (Adam's step count restarted) as printed, with the
+    /// placeholder filled in: it compiles, fails with the bug and passes with the reference.
+    @Test("The printed S9/T1 counterexample, pasted verbatim, fails with its bug only")
+    func pastedTrainingCounterexample() throws {
+        let c = try TauTrainingCase(
+            seed: 0, dimension: 1, learningRate: 1.0,
+            schedule: try NoiseSchedule(.custom(betas: [0.0009765625]), steps: 1), sigma: 1.0,
+            parameters: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            batches: [
+                TauTrainingBatch(epoch: 1, firstRow: 0, users: [0.0], positives: [0.0]),
+                TauTrainingBatch(epoch: 1, firstRow: 0, users: [0.0], positives: [0.0]),
+            ])
+        let result = try TauChecks.checkTraining(on: c, train: BrokenTraining.stepCountReset.train)
+        #expect(!result.passed, "\(result)")
+        #expect(try TauChecks.checkTraining(on: c).passed)
+    }
+
     @Test("A TauTrainingCase is checked: d, θ's shape, lr_τ and σ, the batches' epochs, shapes and row numbers, with the field named")
     func trainingCaseShapes() throws {
         let schedule = try NoiseSchedule(.custom(betas: [0.5]), steps: 1)
