@@ -82,34 +82,65 @@ public enum Binary32NoiseChecks {
             worstCase: String(format: "w = 0x%08X", worst.word))
     }
 
+    /// `S8/B3`'s `fill` rows: 64 random `(seed, stream, row)` of `d = 67` components.
+    public static let fillRows = 64, fillDimension = 67
+
     /// `S8/B3`: the normals of word pairs `(w, π(w))` for a bijection π, and
-    /// of `fill` for 64 rows of `d = 67` against `GaussianNoise` (this also
-    /// pins the Philox words, their block/lane order and the tail).
+    /// of `fill` for 64 random rows of `d = 67` against `GaussianNoise` (this also
+    /// pins the Philox words, their block/lane order and the tail). Each `fill` row
+    /// is a `NoiseRowCase`; a failing sweep shrinks its first failing row
+    /// (docs/Shrinking.md). The word pairs are fixed and name their worst pair.
     public static func checkNormals(
         words: [UInt32], seed: UInt64,
         normals: Normals = { BoxMuller32.normals($0, $1) },
-        fill: Fill = { GaussianNoise32(seed: $0, stream: $1).fill(row: $2, dimension: $3, into: $4) }
+        fill: Fill? = nil
     ) -> ClaimResult {
-        var worst = worstNormals(words, partner: { $0 &* 0x9E37_79B9 &+ 0x7F4A_7C15 }, normals: normals)
+        let pairs = worstNormals(words, partner: { $0 &* 0x9E37_79B9 &+ 0x7F4A_7C15 }, normals: normals)
         var generator = SeededGenerator(seed: seed)
-        let d = 67
+        return fillSweep(seed: seed, fill: fill) { index in
+            let noiseSeed = generator.next(), stream = UInt32(truncatingIfNeeded: generator.next()), row = generator.next()
+            return NoiseRowCase(unchecked: noiseSeed, stream, row, fillDimension, index)
+        }
+        .sweep(cases: fillRows)
+        .including(fixedError: pairs.error, at: pairs.at) { error, _ in
+            "max |ε₃₂ − ε₆₄| / (|ε₆₄| + 2⁻²⁴) over \(words.count) pairs and \(fillRows) rows × \(fillDimension) = \(ulps(error)) × 2⁻²⁴"
+        }
+    }
+
+    /// `S8/B3` on the one `fill` row `c` (`GaussianNoise32.fill` unless `fill` is given): how a
+    /// shrunk counterexample is replayed.
+    public static func checkNormals(on c: NoiseRowCase, fill: Fill? = nil) -> ClaimResult {
+        fillSweep(seed: 0, fill: fill) { _ in c }.single(c)
+    }
+
+    static func fillSweep(seed: UInt64, fill: Fill?, draw: @escaping (Int) -> NoiseRowCase) -> CaseSweep<NoiseRowCase, FillTally, Never> {
+        CaseSweep(
+            claimID: "S8/B3", call: "Binary32NoiseChecks.checkNormals(on: c", argument: "fill", tested: fill,
+            reference: { GaussianNoise32(seed: $0, stream: $1).fill(row: $2, dimension: $3, into: $4) },
+            emptyTally: FillTally(), draw: draw, run: { c, fill, tally in runFill(c, fill, into: &tally) },
+            result: { tally, _ in
+                ClaimResult(
+                    id: "S8/B3",
+                    statistic: "max |ε₃₂ − ε₆₄| / (|ε₆₄| + 2⁻²⁴) over \(tally.rows) fill rows (\(tally.values) values) = \(ulps(tally.worst.error)) × 2⁻²⁴",
+                    measure: .maxError(tally.worst.error, bound: normalBound, unit: "rel"), seed: seed, worstCase: tally.worst.at)
+            })
+    }
+
+    /// One `fill` row against `GaussianNoise`'s binary64 row.
+    static func runFill(_ c: NoiseRowCase, _ fill: Fill, into tally: inout FillTally) {
+        let d = c.dimension
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: d)
         defer { buffer.deallocate() }
-        for _ in 0..<64 {
-            let noiseSeed = generator.next(), stream = UInt32(truncatingIfNeeded: generator.next()), row = generator.next()
-            fill(noiseSeed, stream, row, d, buffer)
-            let reference = GaussianNoise(seed: noiseSeed, stream: stream).row(row, dimension: d)
-            for k in 0..<d {
-                let error = relativeError(Double(buffer[k]), reference[k], floor: floor)
-                if !(error <= worst.error) {
-                    worst = (error, String(format: "fill seed 0x%016llX stream %u row %llu k %d", noiseSeed, stream, row, k))
-                }
+        fill(c.seed, c.stream, c.row, d, buffer)
+        let reference = GaussianNoise(seed: c.seed, stream: c.stream).row(c.row, dimension: d)
+        tally.rows += 1
+        for k in 0..<d {
+            tally.values += 1
+            let error = relativeError(Double(buffer[k]), reference[k], floor: floor)
+            if !(error <= tally.worst.error) {
+                tally.worst = (error, String(format: "fill seed 0x%016llX stream %u row %llu k %d", c.seed, c.stream, c.row, k))
             }
         }
-        return ClaimResult(
-            id: "S8/B3",
-            statistic: "max |ε₃₂ − ε₆₄| / (|ε₆₄| + 2⁻²⁴) over \(words.count) pairs and 64 rows × 67 = \(ulps(worst.error)) × 2⁻²⁴",
-            measure: .maxError(worst.error, bound: normalBound, unit: "rel"), seed: seed, worstCase: worst.at)
     }
 
     // MARK: - Sweeps (also used by `adar-bench --exhaustive-noise-check`)
@@ -175,4 +206,10 @@ public enum Binary32NoiseChecks {
             start += 8
         }
     }
+}
+
+/// What S8/B3 tallies over its `fill` rows.
+struct FillTally {
+    var rows = 0, values = 0
+    var worst = (error: 0.0, at: "")
 }

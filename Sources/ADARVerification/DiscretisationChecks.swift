@@ -484,12 +484,12 @@ public enum DiscretisationChecks {
 
     /// S6/O1: random batches (every status, every policy, both noise inputs),
     /// each output field recomputed with compensated arithmetic and GSL's Φ,
-    /// compared within its derived rounding bound.
+    /// compared within its derived rounding bound. Each scenario's call is a
+    /// `SynthesisCase`; a failing sweep shrinks its first failing call (docs/Shrinking.md).
     public static func checkOutputs(
-        seed: UInt64, rowsPerBatch: Int = 40, synthesizer: Synthesizer = referenceSynthesizer
+        seed: UInt64, rowsPerBatch: Int = 40, synthesizer: Synthesizer? = nil
     ) -> ClaimResult {
         var generator = SeededGenerator(seed: seed)
-        var audit = OutputAudit()
         let scenarios: [OutputScenario] = [
             OutputScenario(schedule: try! NoiseSchedule(.defaultCosine, steps: 50),
                            configuration: try! ADARConfiguration(rho: 0.5, policy: .max, sigma: 1), explicitNoise: false),
@@ -500,25 +500,47 @@ public enum DiscretisationChecks {
             OutputScenario(schedule: try! NoiseSchedule(.ddpmLinear, steps: 100),
                            configuration: try! ADARConfiguration(rho: 0.05, policy: .max, sigma: 2), explicitNoise: true),
         ]
-        for scenario in scenarios {
+        return outputSweep(seed: seed, synthesizer: synthesizer) { index in
+            let scenario = scenarios[index]
             let d = Int.random(in: 1...9, using: &generator), m = Int.random(in: 1...5, using: &generator)
             let rows = (0..<rowsPerBatch).map { _ in randomOutputRow(dimension: d, poolSize: m, using: &generator) }
             let noise: NoiseInput = scenario.explicitNoise
                 ? .explicit(generator.normals(rowsPerBatch * d))
                 : .counter(seed: generator.next(), stream: UInt32.random(in: 0...9, using: &generator), rowOffset: generator.next() >> 1)
-            do {
-                let batch = try batch(rows, noise: noise)
-                let outcomes = try synthesizer(batch, scenario.schedule, scenario.configuration)
-                audit.check(outcomes, batch: batch, scenario: scenario)
-            } catch {
-                audit.record(false, "\(scenario.schedule.kind.name): threw \(error)")
-            }
-        }
-        return ClaimResult(
-            id: "S6/O1",
-            statistic: "\(audit.rows) rows (\(audit.statusCounts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))), \(audit.cases) field checks; worst |err|/bound = \(short(audit.worstRatio))",
-            measure: .exact(mismatches: audit.mismatches, cases: audit.cases), seed: seed,
-            worstCase: audit.firstFailure.isEmpty ? audit.worstField : audit.firstFailure)
+            return SynthesisCase(
+                unchecked: scenario.schedule, scenario.configuration, rows.count, d, m, rows.flatMap(\.user),
+                rows.flatMap(\.positive), rows.flatMap { $0.candidates.flatMap { $0 } }, noise, index)
+        }.sweep(cases: scenarios.count)
+    }
+
+    /// S6/O1 on the one call `c` (the reference's synthesis unless `synthesizer` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func checkOutputs(on c: SynthesisCase, synthesizer: Synthesizer? = nil) -> ClaimResult {
+        outputSweep(seed: 0, synthesizer: synthesizer) { _ in c }.single(c)
+    }
+
+    static func outputSweep(
+        seed: UInt64, synthesizer: Synthesizer?, draw: @escaping (Int) -> SynthesisCase
+    ) -> CaseSweep<SynthesisCase, OutputAudit, Never> {
+        CaseSweep(
+            claimID: "S6/O1", call: "DiscretisationChecks.checkOutputs(on: c", argument: "synthesizer",
+            tested: synthesizer, reference: referenceSynthesizer, emptyTally: OutputAudit(), draw: draw,
+            run: { c, synthesizer, audit in
+                do {
+                    let batch = try c.batch
+                    audit.check(try synthesizer(batch, c.schedule, c.configuration), batch: batch,
+                                schedule: c.schedule, configuration: c.configuration)
+                } catch {
+                    audit.record(false, "\(c.schedule.kind.name): threw \(error)")
+                }
+            },
+            result: { audit, _ in
+                ClaimResult(
+                    id: "S6/O1",
+                    statistic: "\(audit.rows) rows (\(audit.statusCounts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))), \(audit.cases) field checks; worst |err|/bound = \(short(audit.worstRatio))",
+                    measure: .exact(mismatches: audit.mismatches, cases: audit.cases), seed: seed,
+                    worstCase: audit.firstFailure.isEmpty ? audit.worstField : audit.firstFailure)
+            })
     }
 
     /// A random row; its kind is drawn so every status turns up: rows whose
@@ -775,9 +797,9 @@ struct OutputAudit {
         record(ratio <= 1, "\(label()): |err| = \(error) exceeds its bound \(bound)")
     }
 
-    mutating func check(_ outcomes: [RowOutcome], batch: ADARBatch, scenario: DiscretisationChecks.OutputScenario) {
+    mutating func check(_ outcomes: [RowOutcome], batch: ADARBatch, schedule: NoiseSchedule, configuration config: ADARConfiguration) {
         record(outcomes.count == batch.rows, "\(outcomes.count) outcomes for \(batch.rows) rows")
-        let schedule = scenario.schedule, config = scenario.configuration, T = schedule.steps
+        let T = schedule.steps
         let d = batch.dimension, m = batch.poolSize
         for (b, got) in zip(0..<batch.rows, outcomes) {
             rows += 1

@@ -33,63 +33,25 @@ extension EquivalenceCase {
 
     /// The case restricted to rows `keep`, pool candidates `candidates` and components `components`.
     func restricted(rows keep: [Int]? = nil, candidates: [Int]? = nil, components: [Int]? = nil) -> EquivalenceCase {
-        let keep = keep ?? Array(0..<rows), candidates = candidates ?? Array(0..<poolSize)
-        let components = components ?? Array(0..<dimension)
-        let d = dimension, m = poolSize
-        func vectors(_ values: [Float]) -> [Float] { keep.flatMap { b in components.map { values[b * d + $0] } } }
-        let newPool = keep.flatMap { b in candidates.flatMap { j in components.map { pool[(b * m + j) * d + $0] } } }
-        let newNoise: Noise32
-        switch noise {
-        case let .explicit(epsilon): newNoise = .explicit(vectors(epsilon))
-        case let .counter(seed, stream, rowOffset):
-            // Row b draws counter row `rowOffset + b`: starting at the first kept row keeps
-            // a single kept row's (or a run of rows') own draws.
-            newNoise = .counter(seed: seed, stream: stream, rowOffset: rowOffset &+ UInt64(keep.first ?? 0))
-        }
-        return EquivalenceCase(index: index, caseSeed: caseSeed, schedule: schedule, configuration: configuration,
-                               rows: keep.count, dimension: components.count, poolSize: candidates.count,
-                               users: vectors(users), positives: vectors(positives), pool: newPool,
-                               noise: newNoise, rowKinds: keep.map { rowKinds[$0] })
+        let selection = BatchSelection(rows: keep ?? Array(0..<rows), candidates: candidates ?? Array(0..<poolSize),
+                                       components: components ?? Array(0..<dimension))
+        return EquivalenceCase(
+            index: index, caseSeed: caseSeed, schedule: schedule, configuration: configuration,
+            rows: selection.rows.count, dimension: selection.components.count, poolSize: selection.candidates.count,
+            users: selection.vectors(users, dimension: dimension), positives: selection.vectors(positives, dimension: dimension),
+            pool: selection.pool(pool, dimension: dimension, poolSize: poolSize),
+            noise: selection.noise(noise, dimension: dimension), rowKinds: selection.rows.map { rowKinds[$0] })
     }
 }
 
-extension EquivalenceCase: Shrinkable {
-    public var shrinkSize: [Int] {
-        [rows, dimension, poolSize, schedule.steps, Self.scheduleComplexity(schedule),
-         Self.configurationComplexity(configuration) + noiseComplexity
-            + Simplicity.complexity(users) + Simplicity.complexity(positives) + Simplicity.complexity(pool)]
-    }
+extension EquivalenceCase: Shrinkable, DenseBatchCase {
+    public var shrinkSize: [Int] { batchShrinkSize }
 
-    public var shrinkCandidateGroups: [() -> [EquivalenceCase]] {
-        [
-            // Rows: each row alone, then all but one.
-            { rows > 1 ? (0..<rows).map { restricted(rows: [$0]) } : [] },
-            { rows > 1 ? (0..<rows).map { b in restricted(rows: (0..<rows).filter { $0 != b }) } : [] },
-            // Pool: each candidate alone, the halves, then all but one.
-            { poolSize > 1 ? (0..<poolSize).map { restricted(candidates: [$0]) } : [] },
-            {
-                guard poolSize > 1 else { return [] }
-                return [Array(0..<poolSize / 2), Array(poolSize / 2 ..< poolSize)].map { restricted(candidates: $0) }
-                    + (poolSize <= 16 ? (0..<poolSize).map { j in restricted(candidates: (0..<poolSize).filter { $0 != j }) } : [])
-            },
-            // Dimension: the first k components, then all but one.
-            { smallerCounts(dimension).map { restricted(components: Array(0..<$0)) } },
-            { dimension > 1 && dimension <= 16 ? (0..<dimension).map { k in restricted(components: (0..<dimension).filter { $0 != k }) } : [] },
-            { Self.simplerSchedules(schedule).map { replacing(schedule: $0) } },
-            { Self.simplerConfigurations(configuration).map { replacing(configuration: $0) } },
-            { simplerNoise.map { replacing(noise: $0) } },
-            {
-                let perComponent = users.count + positives.count + pool.count <= Simplicity.perComponentLimit
-                return Simplicity.vectorCandidates(positives, perComponent: perComponent).map { replacing(positives: $0) }
-                    + Simplicity.vectorCandidates(users, perComponent: perComponent).map { replacing(users: $0) }
-                    + Simplicity.vectorCandidates(pool, perComponent: perComponent).map { replacing(pool: $0) }
-            },
-        ]
-    }
+    public var shrinkCandidateGroups: [() -> [EquivalenceCase]] { batchCandidateGroups }
 
     public var summary: String {
         var text = "B = \(rows), d = \(dimension), M = \(poolSize); schedule \(Self.swiftLiteral(schedule.kind)) T = \(schedule.steps); "
-            + "\(Self.configurationSource(configuration).dropFirst("try ".count)); noise \(noiseSummary); rows drawn as \(rowKinds.map(\.rawValue))"
+            + "\(Self.configurationSource(configuration).dropFirst("try ".count)); noise \(noise.summary); rows drawn as \(rowKinds.map(\.rawValue))"
         if users.count + positives.count + pool.count <= 48 {
             text += "; e_u \(SwiftSource.array(users)), x_0 \(SwiftSource.array(positives)), pool \(SwiftSource.array(pool))"
         }
@@ -105,7 +67,7 @@ extension EquivalenceCase: Shrinkable {
             users: \(SwiftSource.array(users)),
             positives: \(SwiftSource.array(positives)),
             pool: \(SwiftSource.array(pool)),
-            noise: \(Self.noiseSource(noise)),
+            noise: \(noise.swiftSource),
             rowKinds: [\(rowKinds.map { "." + $0.rawValue }.joined(separator: ", "))], caseSeed: \(caseSeed))
         """
     }
@@ -175,28 +137,6 @@ extension EquivalenceCase: Shrinkable {
         return numeric.reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1 + Simplicity.rank($1.0)) } + enums.filter { $0 }.count
     }
 
-    /// Explicit `ε = 0` first, then the counter's seed, stream and offset at 0, then simpler explicit `ε`.
-    var simplerNoise: [Noise32] {
-        switch noise {
-        case let .counter(seed, stream, rowOffset):
-            var candidates: [Noise32] = [.explicit([Float](repeating: 0, count: rows * dimension))]
-            if seed != 0 { candidates.append(.counter(seed: 0, stream: stream, rowOffset: rowOffset)) }
-            if stream != 0 { candidates.append(.counter(seed: seed, stream: 0, rowOffset: rowOffset)) }
-            if rowOffset != 0 { candidates.append(.counter(seed: seed, stream: stream, rowOffset: 0)) }
-            return candidates
-        case let .explicit(epsilon):
-            return Simplicity.vectorCandidates(epsilon, perComponent: epsilon.count <= Simplicity.perComponentLimit).map { .explicit($0) }
-        }
-    }
-
-    /// Explicit `ε` costs its values' complexity; a counter costs more than any zero `ε`.
-    var noiseComplexity: Int {
-        switch noise {
-        case let .counter(seed, stream, rowOffset): 1 + [seed != 0, stream != 0, rowOffset != 0].filter { $0 }.count
-        case let .explicit(epsilon): Simplicity.complexity(epsilon)
-        }
-    }
-
     // MARK: Swift source
 
     static func swiftLiteral(_ kind: ScheduleKind) -> String {
@@ -225,17 +165,162 @@ extension EquivalenceCase: Shrinkable {
         if c.l2 != base.l2 { arguments.append("l2: \(c.l2)") }
         return "try ADARConfiguration(\(arguments.joined(separator: ", ")))"
     }
+}
 
-    /// The noise for people: explicit `ε` in full only when short.
-    var noiseSummary: String {
-        if case let .explicit(epsilon) = noise, epsilon.count > 16 { return "explicit ε (\(epsilon.count) values)" }
-        return Self.noiseSource(noise)
+/// Rows, pool candidates and components kept of a dense batch (vectors `B × d`, pool `B × M × d`,
+/// row-major): the shape candidates of `EquivalenceCase` (binary32) and `SynthesisCase` (binary64).
+struct BatchSelection {
+    let rows: [Int], candidates: [Int], components: [Int]
+
+    func vectors<Value>(_ values: [Value], dimension d: Int) -> [Value] {
+        rows.flatMap { b in components.map { values[b * d + $0] } }
     }
 
-    static func noiseSource(_ noise: Noise32) -> String {
-        switch noise {
-        case let .counter(seed, stream, rowOffset): ".counter(seed: \(seed), stream: \(stream), rowOffset: \(rowOffset))"
-        case let .explicit(epsilon): ".explicit(\(SwiftSource.array(epsilon)))"
+    func pool<Value>(_ pool: [Value], dimension d: Int, poolSize m: Int) -> [Value] {
+        rows.flatMap { b in candidates.flatMap { j in components.map { pool[(b * m + j) * d + $0] } } }
+    }
+
+    func noise<Noise: ShrinkableNoise>(_ noise: Noise, dimension d: Int) -> Noise {
+        guard let (seed, stream, rowOffset) = noise.counterParts else { return .explicit(vectors(noise.explicitValues!, dimension: d)) }
+        // Row b draws counter row `rowOffset + b`: starting at the first kept row keeps
+        // a single kept row's (or a run of rows') own draws.
+        return .counter(seed: seed, stream: stream, rowOffset: rowOffset &+ UInt64(rows.first ?? 0))
+    }
+
+    /// The shape candidates of a batch, largest reductions first: each row alone, all rows but one;
+    /// each pool candidate alone, the two halves, all but one (`M ≤ 16`); the first 1, 2, `d/2`,
+    /// `d − 1` components, all but one (`d ≤ 16`).
+    static func groups<Case>(
+        rows: Int, poolSize: Int, dimension: Int,
+        _ restricted: @escaping (_ rows: [Int]?, _ candidates: [Int]?, _ components: [Int]?) -> Case
+    ) -> [() -> [Case]] {
+        [
+            { rows > 1 ? (0..<rows).map { restricted([$0], nil, nil) } : [] },
+            { rows > 1 ? (0..<rows).map { b in restricted((0..<rows).filter { $0 != b }, nil, nil) } : [] },
+            { poolSize > 1 ? (0..<poolSize).map { restricted(nil, [$0], nil) } : [] },
+            {
+                guard poolSize > 1 else { return [] }
+                return [Array(0..<poolSize / 2), Array(poolSize / 2 ..< poolSize)].map { restricted(nil, $0, nil) }
+                    + (poolSize <= 16 ? (0..<poolSize).map { j in restricted(nil, (0..<poolSize).filter { $0 != j }, nil) } : [])
+            },
+            { smallerCounts(dimension).map { restricted(nil, nil, Array(0..<$0)) } },
+            {
+                dimension > 1 && dimension <= 16
+                    ? (0..<dimension).map { k in restricted(nil, nil, (0..<dimension).filter { $0 != k }) } : []
+            },
+        ]
+    }
+}
+
+/// A schedule, a configuration and a dense batch: `EquivalenceCase` (binary32) and `SynthesisCase`
+/// (binary64) shrink by the same size and the same candidates (docs/Shrinking.md).
+protocol DenseBatchCase: Shrinkable {
+    associatedtype Noise: ShrinkableNoise
+    var schedule: NoiseSchedule { get }
+    var configuration: ADARConfiguration { get }
+    var rows: Int { get }
+    var dimension: Int { get }
+    var poolSize: Int { get }
+    var users: [Noise.Value] { get }
+    var positives: [Noise.Value] { get }
+    var pool: [Noise.Value] { get }
+    var noise: Noise { get }
+    func replacing(
+        schedule: NoiseSchedule?, configuration: ADARConfiguration?, users: [Noise.Value]?, positives: [Noise.Value]?,
+        pool: [Noise.Value]?, noise: Noise?
+    ) -> Self
+    func restricted(rows: [Int]?, candidates: [Int]?, components: [Int]?) -> Self
+}
+
+extension DenseBatchCase {
+    /// `[B, d, M, T, schedule, options + noise + values]`.
+    var batchShrinkSize: [Int] {
+        [rows, dimension, poolSize, schedule.steps, EquivalenceCase.scheduleComplexity(schedule),
+         EquivalenceCase.configurationComplexity(configuration) + noise.complexity
+            + Simplicity.complexity(users) + Simplicity.complexity(positives) + Simplicity.complexity(pool)]
+    }
+
+    /// Fewer rows, candidates and components (`BatchSelection.groups`), a shorter schedule, simpler
+    /// options, simpler noise, then simpler `x_0`, `e_u` and pool values.
+    var batchCandidateGroups: [() -> [Self]] {
+        BatchSelection.groups(rows: rows, poolSize: poolSize, dimension: dimension) { restricted(rows: $0, candidates: $1, components: $2) } + [
+            {
+                EquivalenceCase.simplerSchedules(schedule)
+                    .map { replacing(schedule: $0, configuration: nil, users: nil, positives: nil, pool: nil, noise: nil) }
+            },
+            {
+                EquivalenceCase.simplerConfigurations(configuration)
+                    .map { replacing(schedule: nil, configuration: $0, users: nil, positives: nil, pool: nil, noise: nil) }
+            },
+            {
+                noise.simpler(count: rows * dimension)
+                    .map { replacing(schedule: nil, configuration: nil, users: nil, positives: nil, pool: nil, noise: $0) }
+            },
+            {
+                let perComponent = users.count + positives.count + pool.count <= Simplicity.perComponentLimit
+                return Simplicity.vectorCandidates(positives, perComponent: perComponent)
+                    .map { replacing(schedule: nil, configuration: nil, users: nil, positives: $0, pool: nil, noise: nil) }
+                    + Simplicity.vectorCandidates(users, perComponent: perComponent)
+                    .map { replacing(schedule: nil, configuration: nil, users: $0, positives: nil, pool: nil, noise: nil) }
+                    + Simplicity.vectorCandidates(pool, perComponent: perComponent)
+                    .map { replacing(schedule: nil, configuration: nil, users: nil, positives: nil, pool: $0, noise: nil) }
+            },
+        ]
+    }
+}
+
+/// The noise of a batch case: S8's counter or explicit `ε` (`Noise32` in binary32, `NoiseInput` in binary64).
+protocol ShrinkableNoise {
+    associatedtype Value: BinaryFloatingPoint & LosslessStringConvertible
+    static func counter(seed: UInt64, stream: UInt32, rowOffset: UInt64) -> Self
+    static func explicit(_ epsilon: [Value]) -> Self
+    var counterParts: (seed: UInt64, stream: UInt32, rowOffset: UInt64)? { get }
+    var explicitValues: [Value]? { get }
+}
+
+extension Noise32: ShrinkableNoise {
+    var counterParts: (seed: UInt64, stream: UInt32, rowOffset: UInt64)? {
+        if case let .counter(seed, stream, rowOffset) = self { (seed, stream, rowOffset) } else { nil }
+    }
+    var explicitValues: [Float]? { if case let .explicit(epsilon) = self { epsilon } else { nil } }
+}
+
+extension NoiseInput: ShrinkableNoise {
+    var counterParts: (seed: UInt64, stream: UInt32, rowOffset: UInt64)? {
+        if case let .counter(seed, stream, rowOffset) = self { (seed, stream, rowOffset) } else { nil }
+    }
+    var explicitValues: [Double]? { if case let .explicit(epsilon) = self { epsilon } else { nil } }
+}
+
+extension ShrinkableNoise {
+    /// Explicit `ε = 0` (`count` values) first, then the counter's seed, stream and offset at 0,
+    /// then simpler explicit `ε`.
+    func simpler(count: Int) -> [Self] {
+        guard let (seed, stream, rowOffset) = counterParts else {
+            let epsilon = explicitValues!
+            return Simplicity.vectorCandidates(epsilon, perComponent: epsilon.count <= Simplicity.perComponentLimit).map { .explicit($0) }
         }
+        var candidates: [Self] = [.explicit([Value](repeating: 0, count: count))]
+        if seed != 0 { candidates.append(.counter(seed: 0, stream: stream, rowOffset: rowOffset)) }
+        if stream != 0 { candidates.append(.counter(seed: seed, stream: 0, rowOffset: rowOffset)) }
+        if rowOffset != 0 { candidates.append(.counter(seed: seed, stream: stream, rowOffset: 0)) }
+        return candidates
+    }
+
+    /// Explicit `ε` costs its values' complexity; a counter costs more than any zero `ε`.
+    var complexity: Int {
+        guard let (seed, stream, rowOffset) = counterParts else { return Simplicity.complexity(explicitValues!) }
+        return 1 + [seed != 0, stream != 0, rowOffset != 0].filter { $0 }.count
+    }
+
+    var swiftSource: String {
+        guard let (seed, stream, rowOffset) = counterParts else { return ".explicit(\(SwiftSource.array(explicitValues!)))" }
+        return ".counter(seed: \(seed), stream: \(stream), rowOffset: \(rowOffset))"
+    }
+
+    /// The noise for people: explicit `ε` in full only when short.
+    var summary: String {
+        if let epsilon = explicitValues, epsilon.count > 16 { return "explicit ε (\(epsilon.count) values)" }
+        return swiftSource
     }
 }

@@ -159,6 +159,21 @@ enum Simplicity {
         values.count > valueLimit ? Int.max / 16 : values.reduce(0) { $0 + rank($1) }
     }
 
+    /// How simple an unsigned integer (a seed, stream or row number) is: rank 0 for 0, 1 for 1, 2 for
+    /// a power of two, 3 otherwise, then the fewer bits the simpler (`65·rank + bit length`).
+    static func complexity<T: FixedWidthInteger & UnsignedInteger>(word x: T) -> Int {
+        let rank = x == 0 ? 0 : x == 1 ? 1 : x.nonzeroBitCount == 1 ? 2 : 3
+        return 65 * rank + (T.bitWidth - x.leadingZeroBitCount)
+    }
+
+    /// The simpler replacements of an unsigned integer, simplest first: 0, 1, the largest power of
+    /// two not above it, its half (each only when smaller).
+    static func simpler<T: FixedWidthInteger & UnsignedInteger>(word x: T) -> [T] {
+        guard x > 0 else { return [] }
+        var seen = Set<T>()
+        return [0, 1, T(1) << (T.bitWidth - 1 - x.leadingZeroBitCount), x >> 1].filter { $0 < x && seen.insert($0).inserted }
+    }
+
     /// Values above which a vector is not simplified (see `complexity`).
     static let valueLimit = 4096
 
@@ -169,13 +184,13 @@ enum Simplicity {
 
 /// Swift source for the values a case holds.
 enum SwiftSource {
-    static func array(_ values: [Float]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
+    static func array<Value>(_ values: [Value]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
+    /// Doubles through `literal`, so non-finite values stay valid Swift (preferred over the generic overload).
     static func array(_ values: [Double]) -> String { "[" + values.map(literal).joined(separator: ", ") + "]" }
     /// `x` as Swift source: `.nan`, `.infinity` and `-.infinity` where `description` would print `nan` or `inf`.
     static func literal(_ x: Double) -> String {
         x.isNaN ? ".nan" : x.isInfinite ? (x < 0 ? "-.infinity" : ".infinity") : "\(x)"
     }
-    static func array(_ values: [Int]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
 }
 
 /// Smaller sizes to try for a count `n` (1, 2, n/2, n − 1), smallest first, each below `n`.
@@ -246,5 +261,19 @@ extension CaseSweep {
             run: { (c: Case, tally: inout Tally) throws(Failure) in try run(c, implementation, &tally) },
             result: result, check: call + (tested == nil ? ")" : ", \(argument): <#the test's \(argument)#>)"),
             sampleResult: sampleResult)
+    }
+}
+
+extension ClaimResult {
+    /// This sweep's result (a `.maxError`) with the claim's fixed part folded in: a fixed list or
+    /// grid with no random case to shrink, which names its worst point itself (S8/B3's word pairs,
+    /// S9/D1's `r_t` tables). The larger error (NaN counts as largest) and its point are reported;
+    /// the counterexample stays the sweep's. `statistic` is given the combined error and the sweep's statistic.
+    func including(fixedError: Double, at point: String, statistic: (_ error: Double, _ swept: String) -> String) -> ClaimResult {
+        guard case let .maxError(sweptError, bound, unit) = measure else { return self }
+        let fixedIsWorse = !sweptError.isNaN && (fixedError.isNaN || fixedError >= sweptError)
+        let error = fixedIsWorse ? fixedError : sweptError
+        return ClaimResult(id: id, statistic: statistic(error, self.statistic), measure: .maxError(error, bound: bound, unit: unit), seed: seed,
+                           worstCase: fixedIsWorse ? point : worstCase, counterexample: counterexample)
     }
 }

@@ -578,44 +578,65 @@ extension TauChecks {
     /// (checked by S9/F1, S9/G1), summed in row order and divided by the row
     /// count, one bias-corrected Adam step with the step count continued.
     /// Parameters, both moments, the step count and the returned mean loss must
-    /// agree bit for bit after every batch.
-    public static func checkTraining(seed: UInt64, train: TrainingStep = referenceTraining) throws -> ClaimResult {
-        let d = 3, T = 37, sigma = 0.6, learningRate = 0.01
+    /// agree bit for bit after every batch. The run is a `TauTrainingCase`; when
+    /// it fails it shrinks to a shorter, smaller run that still fails (docs/Shrinking.md).
+    public static func checkTraining(seed: UInt64, train: TrainingStep? = nil) throws -> ClaimResult {
+        let d = 3, learningRate = 0.01
         let runSeed = seed ^ 0x5A5A_0000_0000_0000
-        let schedule = try NoiseSchedule(.linear(start: 1e-3, end: 0.08), steps: T)
+        let schedule = try NoiseSchedule(.linear(start: 1e-3, end: 0.08), steps: 37)
         var generator = SeededGenerator(seed: seed)
-        let batches: [(epoch: Int, firstRow: UInt64, rows: Int)] = [(1, 0, 5), (1, 5, 4), (2, 0, 5), (2, 0x1_0000_0003, 3)]
-        var tested = TauTrainer(seed: runSeed, dimension: d, learningRate: learningRate)
-        var oracle = tested
-        var cases = 0, mismatches = 0, first = ""
-        func record(_ agree: Bool, _ what: @autoclosure () -> String) {
-            cases += 1
-            if !agree {
-                mismatches += 1
-                if first.isEmpty { first = what() }
-            }
-        }
-        for (n, batch) in batches.enumerated() {
+        let layout: [(epoch: Int, firstRow: UInt64, rows: Int)] = [(1, 0, 5), (1, 5, 4), (2, 0, 5), (2, 0x1_0000_0003, 3)]
+        let batches = layout.map { batch in
             let users = generator.normals(batch.rows * d).map { 0.7 * $0 }
-            let positives = generator.normals(batch.rows * d).map { 0.7 * $0 }
-            let testedLoss = train(&tested, users, positives, batch.firstRow, batch.epoch, schedule, sigma)
-            let oracleLoss = oracleTrainingStep(&oracle, users: users, positives: positives, firstRow: batch.firstRow,
-                                                epoch: batch.epoch, schedule: schedule, sigma: sigma)
+            return TauTrainingBatch(epoch: batch.epoch, firstRow: batch.firstRow, users: users,
+                                    positives: generator.normals(batch.rows * d).map { 0.7 * $0 })
+        }
+        let run = try TauTrainingCase(
+            seed: runSeed, dimension: d, learningRate: learningRate, schedule: schedule, sigma: 0.6,
+            parameters: ReferenceADAR.tauInitialParameters(seed: runSeed, dimension: d).flattened, batches: batches)
+        return try trainingSweep(seed: seed, train: train) { _ in run }.sweep(cases: 1)
+    }
+
+    /// S9/T1 on the one run `c` (the reference's training step unless `train` is given): how a
+    /// shrunk counterexample is replayed.
+    public static func checkTraining(on c: TauTrainingCase, train: TrainingStep? = nil) throws -> ClaimResult {
+        try trainingSweep(seed: 0, train: train) { _ in c }.single(c)
+    }
+
+    static func trainingSweep(
+        seed: UInt64, train: TrainingStep?, draw: @escaping (Int) throws -> TauTrainingCase
+    ) -> CaseSweep<TauTrainingCase, TrainingTally, any Error> {
+        CaseSweep(
+            claimID: "S9/T1", call: "TauChecks.checkTraining(on: c", argument: "train", tested: train, reference: referenceTraining,
+            emptyTally: TrainingTally(), draw: draw, run: { c, train, tally in runTraining(c, train, into: &tally) },
+            result: { tally, _ in
+                ClaimResult(
+                    id: "S9/T1", statistic: "\(tally.run); θ, m, v, step count, mean loss bit-exact after each",
+                    measure: .exact(mismatches: tally.mismatches, cases: tally.cases), seed: seed, worstCase: tally.first)
+            })
+    }
+
+    /// One run through `train` and the oracle, compared after every batch.
+    static func runTraining(_ c: TauTrainingCase, _ train: TrainingStep, into tally: inout TrainingTally) {
+        let d = c.dimension
+        var tested = c.trainer
+        var oracle = tested
+        tally.run = "\(c.batches.count) batches over \(Set(c.batches.map(\.epoch)).count) epochs, d = \(d), T = \(c.schedule.steps), σ = \(c.sigma)"
+        for (n, batch) in c.batches.enumerated() {
+            let testedLoss = train(&tested, batch.users, batch.positives, batch.firstRow, batch.epoch, c.schedule, c.sigma)
+            let oracleLoss = oracleTrainingStep(&oracle, users: batch.users, positives: batch.positives, firstRow: batch.firstRow,
+                                                epoch: batch.epoch, schedule: c.schedule, sigma: c.sigma)
             let label = "batch \(n + 1) (epoch \(batch.epoch), rows from \(batch.firstRow))"
-            record(testedLoss.bitPattern == oracleLoss.bitPattern, "\(label): mean L_τ \(testedLoss), expected \(oracleLoss)")
-            record(tested.steps == oracle.steps, "\(label): step count \(tested.steps), expected \(oracle.steps)")
+            tally.record(testedLoss.bitPattern == oracleLoss.bitPattern, "\(label): mean L_τ \(testedLoss), expected \(oracleLoss)")
+            tally.record(tested.steps == oracle.steps, "\(label): step count \(tested.steps), expected \(oracle.steps)")
             for (name, got, expected) in [("θ", tested.parameters, oracle.parameters), ("m", tested.firstMoment, oracle.firstMoment),
                                           ("v", tested.secondMoment, oracle.secondMoment)] {
                 let a = got.flattened, b = expected.flattened
                 let q = a.indices.first { $0 < b.count && a[$0].bitPattern != b[$0].bitPattern }
-                record(a.count == b.count && q == nil,
-                       "\(label): \(name)[\(q.map { parameterName($0, dimension: d) } ?? "shape")] = \(q.map { a[$0] } ?? .nan), expected \(q.map { b[$0] } ?? .nan)")
+                tally.record(a.count == b.count && q == nil,
+                             "\(label): \(name)[\(q.map { parameterName($0, dimension: d) } ?? "shape")] = \(q.map { a[$0] } ?? .nan), expected \(q.map { b[$0] } ?? .nan)")
             }
         }
-        return ClaimResult(
-            id: "S9/T1", statistic: "\(batches.count) batches over 2 epochs, d = \(d), T = \(T), σ = \(sigma); "
-                + "θ, m, v, step count, mean loss bit-exact after each",
-            measure: .exact(mismatches: mismatches, cases: cases), seed: seed, worstCase: first)
     }
 
     /// The S9 training step written from the spec text (see `checkTraining`).
@@ -656,6 +677,19 @@ extension TauChecks {
     }
 }
 
+/// What S9/T1 tallies over its runs: bit-exact comparisons, and the last run's shape for people.
+struct TrainingTally {
+    var cases = 0, mismatches = 0, first = "", run = ""
+
+    mutating func record(_ agree: Bool, _ what: @autoclosure () -> String) {
+        cases += 1
+        if !agree {
+            mismatches += 1
+            if first.isEmpty { first = what() }
+        }
+    }
+}
+
 // MARK: - S9/D1
 
 extension TauChecks {
@@ -666,36 +700,29 @@ extension TauChecks {
     /// `r_t ≤ 10`, `ε̂` at distances 1 … 10⁻⁶ from `ε`, `|x_0|` from 10⁻³ to 1.
     /// Also measures (c) the binary32 direct form against its bound, and how
     /// far the binary32 quotient form exceeds it. Passes at `max |Δ|/tol ≤ 1`.
+    /// Each row of (b) is a `DenoisedCase` (with its own `r_t`, and (c)); a failing
+    /// sweep shrinks its first failing row (docs/Shrinking.md). The tables (a) are
+    /// fixed and name their worst entry.
     public static func checkDenoised(
-        seed: UInt64, ratios: RatioTable = ReferenceADAR.denoisingRatios, sample: DenoisedSampleFunction = referenceDenoised
+        seed: UInt64, ratios: RatioTable? = nil, sample: DenoisedSampleFunction? = nil
     ) throws -> ClaimResult {
+        let tested = ratios == nil && sample == nil
+            ? nil : DenoisedImplementation(ratios: ratios ?? ReferenceADAR.denoisingRatios, sample: sample ?? referenceDenoised)
+        let implementation = tested ?? .reference
         var generator = SeededGenerator(seed: seed)
-        var worst = (ratio: -1.0, text: ""), values = 0
-        var binary32 = (direct: 0.0, quotient: 0.0)
-        func compare(_ value: Double, _ oracle: Float80, _ tolerance: Double, _ what: @autoclosure () -> String) {
-            values += 1
-            // The difference in binary80: rounding the oracle to binary64 first would add ½ ulp.
-            let error = Double(abs(Float80(value) - oracle))
-            let ratio = error.isNaN ? .infinity : error / tolerance
-            if ratio > worst.ratio { worst = (ratio, "\(what()): tested \(value), binary80 \(oracle), tol \(short(tolerance))") }
-        }
-        let schedules = [
-            ("linear(1e-4, 0.05), T = 100", try NoiseSchedule(.linear(start: 1e-4, end: 0.05), steps: 100)),
-            ("cosine, T = 1000", try NoiseSchedule(.defaultCosine, steps: 1000)),
-        ]
+        var tables = DenoisedTally(), rows = [DenoisedCase]()
         let d = 8
-        for (name, schedule) in schedules {
-            let table = ratios(schedule)
+        for schedule in [try NoiseSchedule(.linear(start: 1e-4, end: 0.05), steps: 100), try NoiseSchedule(.defaultCosine, steps: 1000)] {
+            let name = "\(schedule.kind.name), T = \(schedule.steps)"
+            let table = implementation.ratios(schedule)
             guard table.count == schedule.steps + 1 else {
-                compare(.nan, 0, 1, "\(name): r table has \(table.count) entries for T = \(schedule.steps)")
+                tables.compare(.nan, 0, 1, "\(name): r table has \(table.count) entries for T = \(schedule.steps)")
                 continue
             }
             for t in 0...schedule.steps {
-                let a = Float80(schedule.alphaBar[t])
-                let exact = ((1 - a) / a).squareRoot()
-                compare(table[t], exact, 2.5 * unitRoundoff * Double(exact) + 0x1p-62 * Double(exact), "\(name): r_\(t)")
+                tables.compare(table[t], exactRatio(schedule, t), ratioTolerance(schedule, t), "\(name): r_\(t)")
             }
-            let usable = (1...schedule.steps).filter { Double(((1 - Float80(schedule.alphaBar[$0])) / Float80(schedule.alphaBar[$0])).squareRoot()) <= 10 }
+            let usable = (1...schedule.steps).filter { Double(exactRatio(schedule, $0)) <= 10 }
             for distance in [1.0, 0.1, 1e-3, 1e-6] {
                 for x0Scale in [1.0, 0.1, 1e-3] {
                     for sigma in [0.1, 1, 2] {
@@ -703,30 +730,81 @@ extension TauChecks {
                         let x0 = generator.normals(d).map { x0Scale * $0 }
                         let epsilon = generator.normals(d)
                         let predicted = zip(epsilon, generator.normals(d)).map { $0 + distance * $1 }
-                        let r = table[t]
-                        let x = sample(x0[...], epsilon, predicted, r, sigma)
-                        let (expected, bounds) = quotientOracle(x0: x0, epsilon: epsilon, predicted: predicted,
-                                                                alphaBar: schedule.alphaBar[t], sigma: sigma)
-                        for k in 0..<d {
-                            compare(x.indices.contains(k) ? x[k] : .nan, expected[k], bounds[k],
-                                    "\(name), t = \(t), σ = \(sigma), |ε − ε̂| ~ \(distance), |x_0| ~ \(x0Scale), k = \(k)")
-                        }
-                        let measured = binary32Comparison(x0: x0, epsilon: epsilon, predicted: predicted,
-                                                          alphaBar: schedule.alphaBar[t], sigma: sigma)
-                        binary32 = (max(binary32.direct, measured.direct), max(binary32.quotient, measured.quotient))
+                        rows.append(try DenoisedCase(schedule: schedule, timestep: t, sigma: sigma, x0: x0, epsilon: epsilon,
+                                                     predicted: predicted, index: rows.count))
                     }
                 }
             }
         }
-        // (c): the binary32 direct form must stay within its bound (the analysis of Proofs/S9-tau.md).
-        if binary32.direct > 1 || binary32.direct.isNaN {
-            worst = (max(worst.ratio, binary32.direct), "binary32 direct form exceeds its bound: \(short(binary32.direct))")
+        return try denoisedSweep(seed: seed, implementation: tested) { rows[$0] }
+            .sweep(cases: rows.count)
+            .including(fixedError: tables.worst.ratio, at: tables.worst.text) { _, rowsStatistic in
+                "\(tables.values) entries of the r_t tables (linear T = 100, cosine T = 1000) and \(rowsStatistic)"
+            }
+    }
+
+    /// S9/D1 on the one row `c` (the reference's `r_t` and `x̂_0` unless `implementation` is given):
+    /// how a shrunk counterexample is replayed.
+    public static func checkDenoised(on c: DenoisedCase, implementation: DenoisedImplementation? = nil) throws -> ClaimResult {
+        try denoisedSweep(seed: 0, implementation: implementation) { _ in c }.single(c)
+    }
+
+    static func denoisedSweep(
+        seed: UInt64, implementation: DenoisedImplementation?, draw: @escaping (Int) throws -> DenoisedCase
+    ) -> CaseSweep<DenoisedCase, DenoisedTally, any Error> {
+        CaseSweep(
+            claimID: "S9/D1", call: "TauChecks.checkDenoised(on: c", argument: "implementation", tested: implementation,
+            reference: .reference, emptyTally: DenoisedTally(), draw: draw,
+            run: { c, implementation, tally in runDenoised(c, implementation, into: &tally) },
+            result: { tally, _ in
+                // (c): the binary32 direct form must stay within its bound (the analysis of Proofs/S9-tau.md).
+                let direct = tally.binary32.direct
+                let exceeds = direct > 1 || direct.isNaN
+                return ClaimResult(
+                    id: "S9/D1",
+                    statistic: "\(tally.values) values (r_t and x̂_0 of \(tally.rows) rows, d ∈ {\(tally.dimensions.map(String.init).joined(separator: ", "))}); "
+                        + "binary32: direct form max |Δ|/bound₃₂ = \(short(direct)), quotient form max |Δ|/bound₃₂ = \(short(tally.binary32.quotient))",
+                    measure: .maxError(exceeds ? (direct.isNaN ? .nan : max(tally.worst.ratio, direct)) : tally.worst.ratio, bound: 1, unit: "rel"),
+                    seed: seed, worstCase: exceeds ? "binary32 direct form exceeds its bound: \(short(direct))" : tally.worst.text)
+            })
+    }
+
+    /// One row of S9/D1 (skipped when `r_t > 10`, outside the claim): its `r_t` entry, `x̂_0`
+    /// against the binary80 quotient form, and the binary32 analysis (c).
+    static func runDenoised(_ c: DenoisedCase, _ implementation: DenoisedImplementation, into tally: inout DenoisedTally) {
+        let schedule = c.schedule, t = c.timestep
+        guard Double(exactRatio(schedule, t)) <= 10 else { return }
+        tally.rows += 1
+        if !tally.dimensions.contains(c.dimension) { tally.dimensions.append(c.dimension) }
+        let name = "\(schedule.kind.name), T = \(schedule.steps), t = \(t), σ = \(c.sigma) (row #\(c.index))"
+        let table = implementation.ratios(schedule)
+        guard table.count == schedule.steps + 1 else {
+            tally.compare(.nan, 0, 1, "\(name): r table has \(table.count) entries for T = \(schedule.steps)")
+            return
         }
-        return ClaimResult(
-            id: "S9/D1",
-            statistic: "\(values) values (r_t tables, x̂_0 of 72 rows × d = \(d)); max |Δ|/tol = \(short(worst.ratio)); "
-                + "binary32: direct form max |Δ|/bound₃₂ = \(short(binary32.direct)), quotient form max |Δ|/bound₃₂ = \(short(binary32.quotient))",
-            measure: .maxError(worst.ratio, bound: 1, unit: "rel"), seed: seed, worstCase: worst.text)
+        let r = table[t]
+        tally.compare(r, exactRatio(schedule, t), ratioTolerance(schedule, t), "\(name): r_\(t)")
+        let x = implementation.sample(c.x0[...], c.epsilon, c.predicted, r, c.sigma)
+        let (expected, bounds) = quotientOracle(x0: c.x0, epsilon: c.epsilon, predicted: c.predicted,
+                                                alphaBar: schedule.alphaBar[t], sigma: c.sigma)
+        for k in 0..<c.dimension {
+            tally.compare(x.indices.contains(k) ? x[k] : .nan, expected[k], bounds[k], "\(name), k = \(k)")
+        }
+        let measured = binary32Comparison(x0: c.x0, epsilon: c.epsilon, predicted: c.predicted,
+                                          alphaBar: schedule.alphaBar[t], sigma: c.sigma)
+        tally.binary32 = (max(tally.binary32.direct, measured.direct), max(tally.binary32.quotient, measured.quotient))
+    }
+
+    /// `r_t = √((1 − ᾱ_t)/ᾱ_t)` in binary80.
+    static func exactRatio(_ schedule: NoiseSchedule, _ t: Int) -> Float80 {
+        let a = Float80(schedule.alphaBar[t])
+        return ((1 - a) / a).squareRoot()
+    }
+
+    /// S9/D1's tolerance for a binary64 `r_t`: `2.5u·r_t` plus the oracle's own error.
+    static func ratioTolerance(_ schedule: NoiseSchedule, _ t: Int) -> Double {
+        let exact = Double(exactRatio(schedule, t))
+        return 2.5 * unitRoundoff * exact + 0x1p-62 * exact
     }
 
     /// The quotient form in binary80 on the binary64 inputs, and per component
@@ -773,5 +851,39 @@ extension TauChecks {
             quotient = max(quotient, abs(Double(Float80(quotientValue) - exact)) / bound)
         }
         return (direct, quotient)
+    }
+}
+
+/// The `denoised` form under test in S9/D1: its `r_t` table and its `x̂_0`.
+public struct DenoisedImplementation {
+    public var ratios: TauChecks.RatioTable
+    public var sample: TauChecks.DenoisedSampleFunction
+
+    public init(ratios: @escaping TauChecks.RatioTable, sample: @escaping TauChecks.DenoisedSampleFunction) {
+        self.ratios = ratios
+        self.sample = sample
+    }
+
+    public static var reference: DenoisedImplementation {
+        DenoisedImplementation(ratios: ReferenceADAR.denoisingRatios, sample: TauChecks.referenceDenoised)
+    }
+}
+
+/// What S9/D1 tallies: compared values and the largest `|Δ|/tol` (the tables, or the rows with
+/// the binary32 analysis (c)).
+struct DenoisedTally {
+    var values = 0, rows = 0
+    /// The dimensions of the rows, in the order first seen.
+    var dimensions = [Int]()
+    var worst = (ratio: -1.0, text: "")
+    var binary32 = (direct: 0.0, quotient: 0.0)
+
+    /// `value` against the binary80 `oracle`; the difference is taken in binary80 (rounding the
+    /// oracle to binary64 first would add ½ ulp).
+    mutating func compare(_ value: Double, _ oracle: Float80, _ tolerance: Double, _ what: @autoclosure () -> String) {
+        values += 1
+        let error = Double(abs(Float80(value) - oracle))
+        let ratio = error.isNaN ? .infinity : error / tolerance
+        if ratio > worst.ratio { worst = (ratio, "\(what()): tested \(value), binary80 \(oracle), tol \(short(tolerance))") }
     }
 }
