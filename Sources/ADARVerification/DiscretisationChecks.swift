@@ -605,13 +605,18 @@ public enum DiscretisationChecks {
         return call
     }
 
-    /// The S5/E1 catalogue: every error kind, the non-finite ones at random rows, fields and components.
-    public static func errorCases(seed: UInt64, nonFiniteCases: Int = 200) -> [(label: String, call: RawCall, expected: ExpectedError)] {
+    /// The S5/E1 catalogue: every error kind, the non-finite ones at random rows, fields and components,
+    /// the shape errors as defects planted in well-formed calls.
+    public static func errorCases(seed: UInt64, nonFiniteCases: Int = 200) -> [ErrorCase] {
         var generator = SeededGenerator(seed: seed)
-        var cases = [(label: String, call: RawCall, expected: ExpectedError)]()
+        var cases = [ErrorCase]()
         func base() -> RawCall {
             validCall(rows: Int.random(in: 1...6, using: &generator), dimension: Int.random(in: 1...5, using: &generator),
                       poolSize: Int.random(in: 1...4, using: &generator), using: &generator)
+        }
+        // The catalogue places every fault inside its call, and plants every defect in a well-formed one.
+        func add(_ label: String, _ call: RawCall, _ expected: ExpectedError) {
+            cases.append(try! ErrorCase(call: call, expected: expected, label: label, index: cases.count))
         }
         for _ in 0..<nonFiniteCases {
             var call = base()
@@ -632,38 +637,27 @@ public enum DiscretisationChecks {
                 call.noise = .explicit(epsilon)
                 field = "epsilon"
             }
-            cases.append(("\(bad) in \(field) row \(row) component \(k)", call, .exactly(.nonFinite(row: row, field: field, component: k))))
+            add("\(bad) in \(field) row \(row) component \(k)", call, .exactly(.nonFinite(row: row, field: field, component: k)))
         }
-        var call = base()
-        call.users.removeLast()
-        cases.append(("short user array", call, .exactly(.shapeMismatch(field: "user", expected: expectedLength(call), actual: expectedLength(call) - 1))))
-        call = base(); call.positives.append(0)
-        cases.append(("long positive array", call, .exactly(.shapeMismatch(field: "positive", expected: expectedLength(call), actual: expectedLength(call) + 1))))
-        call = base(); call.pool.removeLast()
-        cases.append(("short pool array", call, .exactly(.shapeMismatch(field: "pool", expected: call.rows * call.poolSize * call.dimension, actual: call.rows * call.poolSize * call.dimension - 1))))
-        call = base(); call.noise = .explicit([0])
-        cases.append(("short epsilon", call, .exactly(.shapeMismatch(field: "epsilon", expected: expectedLength(call), actual: 1))))
-        call = base(); call.dimension = 0
-        cases.append(("d = 0", call, .exactly(.shapeMismatch(field: "dimension", expected: 1, actual: 0))))
-        call = base(); call.rows = -1
-        cases.append(("B = −1", call, .exactly(.shapeMismatch(field: "rows", expected: 0, actual: -1))))
-        call = base(); call.poolSize = 0; call.pool = []
-        cases.append(("M = 0", call, .exactly(.emptyPool)))
+        for defect in ShapeDefect.allCases {
+            cases.append(try! ErrorCase(call: base(), defect: defect, label: defect.label, index: cases.count))
+        }
+        var call: RawCall
         for rho in [0, 1, Double.nan, -0.1, 1.5, .infinity] {
             call = base(); call.rho = rho
-            cases.append(("ρ = \(rho)", call, .configuration(field: "rho")))
+            add("ρ = \(rho)", call, .configuration(field: "rho"))
         }
         for sigma in [0, -0.0, -1, Double.nan, .infinity] {
             call = base(); call.sigma = sigma
-            cases.append(("σ = \(sigma)", call, .configuration(field: "sigma")))
+            add("σ = \(sigma)", call, .configuration(field: "sigma"))
         }
         for w in [-1, -Double.leastNonzeroMagnitude, .nan, .infinity] {
             call = base(); call.augmentationWeight = w
-            cases.append(("w = \(w)", call, .configuration(field: "augmentationWeight")))
+            add("w = \(w)", call, .configuration(field: "augmentationWeight"))
         }
         for l2 in [-1e-3, Double.nan, -.infinity] {
             call = base(); call.l2 = l2
-            cases.append(("λ = \(l2)", call, .configuration(field: "l2")))
+            add("λ = \(l2)", call, .configuration(field: "l2"))
         }
         let schedules: [(String, ScheduleKind, Int, String)] = [
             ("T = 0", .defaultCosine, 0, "steps"),
@@ -684,10 +678,10 @@ public enum DiscretisationChecks {
         ]
         for (label, kind, steps, parameter) in schedules {
             call = base(); call.schedule = kind; call.steps = steps
-            cases.append((label, call, .schedule(parameter: parameter)))
+            add(label, call, .schedule(parameter: parameter))
         }
         call = base(); call.schedule = .custom(betas: [0.1, 0.2]); call.steps = 3
-        cases.append(("custom β count ≠ T", call, .exactly(.shapeMismatch(field: "betas", expected: 3, actual: 2))))
+        add("custom β count ≠ T", call, .exactly(.shapeMismatch(field: "betas", expected: 3, actual: 2)))
         // Overflow of n = σ‖e_u‖ at a random row (earlier rows are fine).
         for _ in 0..<4 {
             call = base()
@@ -695,24 +689,19 @@ public enum DiscretisationChecks {
             for k in 0 ..< call.dimension { call.users[row * call.dimension + k] = 1e200 }
             for k in 0 ..< call.dimension { call.positives[row * call.dimension + k] = 0 }
             for k in row * call.poolSize * call.dimension ..< (row + 1) * call.poolSize * call.dimension { call.pool[k] = 0 }
-            cases.append(("components 1e200 at row \(row)", call, .exactly(.overflow(row: row, field: "noiseScale"))))
+            add("components 1e200 at row \(row)", call, .exactly(.overflow(row: row, field: "noiseScale")))
         }
         call = base(); call.sigma = 1e300
         for k in 0 ..< call.dimension { call.users[k] = 1e10 }
-        cases.append(("σ = 1e300, ‖e_u‖ ≥ 1e10 at row 0", call, .exactly(.overflow(row: 0, field: "noiseScale"))))
+        add("σ = 1e300, ‖e_u‖ ≥ 1e10 at row 0", call, .exactly(.overflow(row: 0, field: "noiseScale")))
         return cases
     }
-
-    static func expectedLength(_ call: RawCall) -> Int { call.rows * call.dimension }
 
     /// S5/E1: each catalogued call must throw its error, and return nothing. Each call is an
     /// `ErrorCase`; a failing sweep shrinks its first failing call (docs/Shrinking.md).
     public static func checkErrors(seed: UInt64, pipeline: Pipeline? = nil) -> ClaimResult {
         let cases = errorCases(seed: seed)
-        return errorSweep(seed: seed, pipeline: pipeline) { (index: Int) throws(Never) in
-            // The catalogue places every fault inside its call.
-            try! ErrorCase(call: cases[index].call, expected: cases[index].expected, label: cases[index].label, index: index)
-        }.sweep(cases: cases.count)
+        return errorSweep(seed: seed, pipeline: pipeline) { (index: Int) throws(Never) in cases[index] }.sweep(cases: cases.count)
     }
 
     /// S5/E1 on one call.

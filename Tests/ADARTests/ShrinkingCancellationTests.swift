@@ -203,15 +203,24 @@ struct ShrinkingCancellationTests {
         return try DiscretisationChecks.referencePipeline(cleaned)
     }
 
-    /// Broken pipelines: the two `DiscretisationTests` rejects, and one for the random non-finite calls.
+    /// Takes a custom schedule's β count as `T` instead of refusing a mismatch.
+    static func stepsFromBetaCount(_ call: DiscretisationChecks.RawCall) throws -> [RowOutcome] {
+        var lenient = call
+        if case let .custom(betas) = call.schedule { lenient.steps = betas.count }
+        return try DiscretisationChecks.referencePipeline(lenient)
+    }
+
+    /// Broken pipelines: the two `DiscretisationTests` rejects, one for the random non-finite calls, and
+    /// one for the β count (a well-formed batch with an invalid schedule).
     static var brokenPipelines: [(name: String, pipeline: DiscretisationChecks.Pipeline)] {
         [("ρ clamped into (0, 1)", BrokenPipelines.clampedRho),
          ("the rows before an overflow returned", BrokenPipelines.partialOnOverflow),
-         ("non-finite values replaced by 0", sanitisingNonFinite)]
+         ("non-finite values replaced by 0", sanitisingNonFinite),
+         ("the custom β count taken as T", stepsFromBetaCount)]
     }
 
     @Test("S5/E1 shrinks a broken pipeline's first failing call to B = 1, d = 1, M = 1 that still fails, and only that",
-          arguments: 0..<3)
+          arguments: 0..<4)
     func errorShrinks(_ which: Int) throws {
         let (name, broken) = Self.brokenPipelines[which]
         let seed = try ShrinkingReferenceTests.seed("S5/E1")
@@ -230,6 +239,138 @@ struct ShrinkingCancellationTests {
         #expect(zip(values, simplifiable).allSatisfy { !$1 || $0 == 0 }, "\(name): \(counterexample)")
     }
 
+    /// Pipelines that let one shape defect through, or report it wrongly.
+    enum BrokenShapeCheck: String, CaseIterable, CustomTestStringConvertible {
+        case paddedUsers = "a short user array padded with zeros"
+        case truncatedPositives = "a long positive array truncated"
+        case poolCountPerRow = "a short pool reported with the count of one row (M·d, not B·M·d)"
+        case counterNoiseForWrongEpsilon = "an ε of the wrong length replaced by the counter stream"
+        case noRowsForZeroDimension = "d = 0 answered with no rows"
+        case negativeRowsClamped = "B < 0 clamped to 0"
+        case emptyPoolClamped = "M = 0 clamped to 1"
+
+        var testDescription: String { rawValue }
+
+        var defect: ShapeDefect {
+            switch self {
+            case .paddedUsers: .shortUsers
+            case .truncatedPositives: .longPositives
+            case .poolCountPerRow: .shortPool
+            case .counterNoiseForWrongEpsilon: .shortEpsilon
+            case .noRowsForZeroDimension: .zeroDimension
+            case .negativeRowsClamped: .negativeRows
+            case .emptyPoolClamped: .emptyPool
+            }
+        }
+
+        /// The fewest rows the bug needs: one row's pool count is the whole pool's at `B = 1`.
+        var minimalRows: Int { self == .poolCountPerRow ? 2 : 1 }
+
+        /// S5's error for the defect in the minimal call (`d = M = 1`), by hand.
+        var minimalError: ADARError {
+            switch self {
+            case .paddedUsers: .shapeMismatch(field: "user", expected: 1, actual: 0)
+            case .truncatedPositives: .shapeMismatch(field: "positive", expected: 1, actual: 2)
+            case .poolCountPerRow: .shapeMismatch(field: "pool", expected: 2, actual: 1)
+            case .counterNoiseForWrongEpsilon: .shapeMismatch(field: "epsilon", expected: 1, actual: 0)
+            case .noRowsForZeroDimension: .shapeMismatch(field: "dimension", expected: 1, actual: 0)
+            case .negativeRowsClamped: .shapeMismatch(field: "rows", expected: 0, actual: -1)
+            case .emptyPoolClamped: .emptyPool
+            }
+        }
+
+        func pipeline(_ call: DiscretisationChecks.RawCall) throws -> [RowOutcome] {
+            var broken = call
+            let rowValues = call.rows * call.dimension
+            switch self {
+            case .paddedUsers:
+                if call.users.count < rowValues { broken.users += [Double](repeating: 0, count: rowValues - call.users.count) }
+            case .truncatedPositives:
+                if rowValues >= 0 && call.positives.count > rowValues { broken.positives = Array(call.positives.prefix(rowValues)) }
+            case .poolCountPerRow:
+                let perRow = call.poolSize * call.dimension
+                if call.rows >= 1 && perRow >= 1 && call.pool.count != call.rows * perRow {
+                    throw ADARError.shapeMismatch(field: "pool", expected: perRow, actual: call.pool.count)
+                }
+            case .counterNoiseForWrongEpsilon:
+                if case let .explicit(epsilon) = call.noise, epsilon.count != rowValues {
+                    broken.noise = .counter(seed: 0, stream: 0, rowOffset: 0)
+                }
+            case .noRowsForZeroDimension:
+                if call.dimension == 0 { return [] }
+            case .negativeRowsClamped: broken.rows = max(call.rows, 0)
+            case .emptyPoolClamped: broken.poolSize = max(call.poolSize, 1)
+            }
+            return try DiscretisationChecks.referencePipeline(broken)
+        }
+    }
+
+    @Test("S5/E1 shrinks a pipeline that lets a shape defect through, or reports it wrongly, to the smallest well-formed call its bug needs, every value 0",
+          arguments: BrokenShapeCheck.allCases)
+    func shapeDefectShrinks(_ bug: BrokenShapeCheck) throws {
+        let seed = try ShrinkingReferenceTests.seed("S5/E1")
+        let result = DiscretisationChecks.checkErrors(seed: seed, pipeline: bug.pipeline)
+        let (minimal, counterexample) = try expectShrunk(
+            result, seed: seed, as: ErrorCase.self,
+            call: "DiscretisationChecks.checkError(on: c, pipeline: <#the test's pipeline#>)",
+            fields: ["let c = try ErrorCase(", "call: DiscretisationChecks.RawCall(",
+                     "rows: \(bug.minimalRows), dimension: 1, poolSize: 1", "users: [", "positives: [", "pool: [",
+                     "noise: .explicit([", "defect: .\(bug.defect.rawValue))"],
+            fails: { !DiscretisationChecks.checkError(on: $0, pipeline: bug.pipeline).passed },
+            passes: { DiscretisationChecks.checkError(on: $0).passed })
+        #expect(minimal.defect == bug.defect && counterexample.steps > 0, "\(counterexample)")
+        let wellFormed = minimal.wellFormed
+        #expect(wellFormed.rows == bug.minimalRows && wellFormed.dimension == 1 && wellFormed.poolSize == 1, "\(counterexample)")
+        #expect("\(minimal.expected)" == "\(bug.minimalError)", "\(counterexample)")
+        #expect(minimal.values.all.allSatisfy { $0 == 0 }, "\(counterexample)")
+    }
+
+    @Test("S5/E1: a shape defect planted in a smaller call expects the smaller call's error")
+    func shapeDefectFollowsTheShape() throws {
+        let call = DiscretisationChecks.RawCall(
+            rows: 2, dimension: 2, poolSize: 2, users: [1, 2, 3, 4], positives: [0, 0, 0, 0],
+            pool: [1, 2, 3, 4, 5, 6, 7, 8], noise: .explicit([0, 0, 0, 0]))
+        let c = try ErrorCase(call: call, defect: .shortPool)
+        #expect(c.call.pool == [1, 2, 3, 4, 5, 6, 7] && c.call.users == call.users)
+        #expect("\(c.expected)" == "\(ADARError.shapeMismatch(field: "pool", expected: 8, actual: 7))")
+        let oneRow = try #require(c.restricted(rows: [1], components: [0, 1], candidates: [0, 1]))
+        #expect(oneRow.call.pool == [5, 6, 7] && oneRow.defect == .shortPool)
+        #expect("\(oneRow.expected)" == "\(ADARError.shapeMismatch(field: "pool", expected: 4, actual: 3))")
+        #expect(DiscretisationChecks.checkError(on: oneRow).passed)
+        let empty = try ErrorCase(call: call, defect: .emptyPool)
+        #expect(empty.call.poolSize == 0 && empty.call.pool.isEmpty && empty.shrinkSize.prefix(3) == [2, 2, 2])
+        #expect(empty.shrinkCandidates.allSatisfy { $0.call.poolSize == 0 && $0.defect == .emptyPool })
+    }
+
+    @Test("A shape defect needs a well-formed call: an impossible defect or call is refused, naming the field")
+    func shapeDefectNeedsAWellFormedCall() throws {
+        let call = DiscretisationChecks.RawCall(
+            rows: 1, dimension: 1, poolSize: 1, users: [0], positives: [0], pool: [0], noise: .explicit([0]))
+        for defect in ShapeDefect.allCases { _ = try ErrorCase(call: call, defect: defect) }
+        var counter = call
+        counter.noise = .counter(seed: 1, stream: 0, rowOffset: 0)
+        _ = try ErrorCase(call: counter, defect: .shortUsers)
+        #expect { try ErrorCase(call: counter, defect: .shortEpsilon) }
+            throws: { "\($0)".contains("configuration field noise: a short ε needs an explicit ε") }
+        var noRows = call
+        (noRows.rows, noRows.users, noRows.positives, noRows.pool, noRows.noise) = (0, [], [], [], .explicit([]))
+        #expect { try ErrorCase(call: noRows, defect: .shortUsers) }
+            throws: { "\($0)".contains("configuration field rows") && "\($0)".contains("B ≥ 1") }
+        var inconsistent = call
+        inconsistent.pool = [0, 0]
+        #expect(throws: ADARError.shapeMismatch(field: "pool", expected: 1, actual: 2)) {
+            try ErrorCase(call: inconsistent, defect: .shortUsers)
+        }
+        var nonFinite = call
+        nonFinite.positives = [.nan]
+        #expect(throws: ADARError.nonFinite(row: 0, field: "positive", component: 0)) {
+            try ErrorCase(call: nonFinite, defect: .zeroDimension)
+        }
+        var badOption = call
+        badOption.rho = 1
+        #expect { try ErrorCase(call: badOption, defect: .emptyPool) } throws: { "\($0)".contains("configuration field rho") }
+    }
+
     @Test("S5/E1: a shrunk non-finite call renumbers the row, component and candidate it expects")
     func errorCaseRenumbersTheFault() throws {
         var call = DiscretisationChecks.RawCall(
@@ -242,7 +383,7 @@ struct ShrinkingCancellationTests {
         #expect(DiscretisationChecks.checkError(on: alone).passed)
         // A candidate that would drop the fault is not offered.
         #expect(c.restricted(rows: [0], components: [0, 1], candidates: [0, 1]) == nil)
-        // A call whose arrays are deliberately inconsistent is reported as drawn.
+        // A call given with inconsistent arrays, not as a defect planted in a well-formed call, is reported as given.
         call.users.removeLast()
         #expect(try ErrorCase(call: call, expected: .exactly(.shapeMismatch(field: "user", expected: 4, actual: 3))).shrinkCandidates.isEmpty)
     }
@@ -303,15 +444,34 @@ struct ShrinkingCancellationTests {
         #expect(result.passed, "\(result)")
     }
 
+    /// The S5/E1 counterexample of the pipeline that reports a short pool with one row's count, likewise (renamed).
+    func minimalCounterexampleS5E1ShortPool() throws {
+        let c = try ErrorCase(
+            call: DiscretisationChecks.RawCall(
+                rows: 2, dimension: 1, poolSize: 1,
+                users: [0.0, 0.0],
+                positives: [0.0, 0.0],
+                pool: [0.0, 0.0],
+                noise: .explicit([0.0, 0.0])),
+            defect: .shortPool)
+        let result = try DiscretisationChecks.checkError(on: c, pipeline: BrokenShapeCheck.poolCountPerRow.pipeline)
+        #expect(result.passed, "\(result)")
+    }
+
     @Test("S4.e/C1, S4.f/D1, S5/E1: the printed counterexamples, pasted, compile, fail with their bug, pass without it, and are what the sweeps print today")
     func pastedCounterexamplesFail() throws {
         withKnownIssue("S4.e/C1 with the direct formula") { try minimalCounterexampleS4eC1() }
         withKnownIssue("S4.f/D1 with ties by ᾱ_t < ᾱ*") { try minimalCounterexampleS4fD1() }
         withKnownIssue("S5/E1 with non-finite values replaced by 0") { try minimalCounterexampleS5E1() }
+        withKnownIssue("S5/E1 with a short pool reported with one row's count") { try minimalCounterexampleS5E1ShortPool() }
         #expect(try TransitionChecks.checkCancellation(
             on: CancellationCase(s0: 1.0, rho: 3.0517578125e-05, n: 0.001953125, epsilon: 2.9103830456733704e-11)).passed)
         #expect(DiscretisationChecks.checkDiscretisation(
             on: try DiscretisationCase(schedule: NoiseSchedule(.custom(betas: [0.0001220703125]), steps: 1), input: .tie(step: 1, .on))).passed)
+        #expect(DiscretisationChecks.checkError(on: try ErrorCase(
+            call: DiscretisationChecks.RawCall(
+                rows: 2, dimension: 1, poolSize: 1, users: [0, 0], positives: [0, 0], pool: [0, 0], noise: .explicit([0, 0])),
+            defect: .shortPool)).passed)
 
         let seed: UInt64 = 20_260_101
         let printed: [(String, String, ClaimResult)] = [
@@ -321,14 +481,18 @@ struct ShrinkingCancellationTests {
              DiscretisationChecks.checkDiscretisation(seed: seed, discretiser: BrokenDiscretisers.strict)),
             ("minimalCounterexampleS5E1", "pipeline: Self.sanitisingNonFinite",
              DiscretisationChecks.checkErrors(seed: seed, pipeline: Self.sanitisingNonFinite)),
+            ("minimalCounterexampleS5E1ShortPool", "pipeline: BrokenShapeCheck.poolCountPerRow.pipeline",
+             DiscretisationChecks.checkErrors(seed: seed, pipeline: BrokenShapeCheck.poolCountPerRow.pipeline)),
         ]
         let lines = try String(contentsOfFile: #filePath, encoding: .utf8).components(separatedBy: "\n")
         for (function, filled, result) in printed {
             let start = try #require(lines.firstIndex(of: "    func \(function)() throws {"))
             let end = try #require(lines[start...].firstIndex(of: "    }"))
             let argument = filled.prefix { $0 != ":" }
+            let printedName = "minimalCounterexample" + result.id.filter { $0.isLetter || $0.isNumber }
             let pasted = lines[start...end].map { String($0.dropFirst(4)) }.joined(separator: "\n")
                 .replacingOccurrences(of: filled, with: "\(argument): <#the test's \(argument)#>")
+                .replacingOccurrences(of: "func \(function)()", with: "func \(printedName)()")
             let swiftTest = try #require(result.counterexample, "\(result)").swiftTest
             #expect(swiftTest == "@Test(\"\(result.id) minimal counterexample\")\n" + pasted)
         }
