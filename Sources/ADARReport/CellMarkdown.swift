@@ -116,6 +116,11 @@ public enum CellMarkdown {
 
         if !report.chosenEpochCalibration.isEmpty {
             out += calibrationTable(report.chosenEpochCalibration, heading: "\(h)#")
+            let calibrated = Set(report.chosenEpochCalibration.map(\.sampler))
+            let silent = report.rows.filter { $0.isADAR && !calibrated.contains($0.sampler) }.map { escape($0.sampler) }
+            if !silent.isEmpty {
+                out += "Not in this table: \(silent.joined(separator: ", ")), whose final runs recorded no calibration.\n\n"
+            }
         }
 
         // Settings, budgets, choices.

@@ -114,6 +114,7 @@ struct ReportCalibrationTests {
         let section = try #require(markdown.components(separatedBy: "Calibration at the chosen epoch (S9)").last)
         let table = try #require(section.components(separatedBy: "## Settings").first)
         #expect(!table.contains("| uniform |") && markdown.contains("| uniform | 2 |"))
+        #expect(!markdown.contains("Not in this table:"), "every ADAR row recorded calibration")
     }
 
     @Test("A cell without calibration has no table; the README section carries the table of the cell that has it")
@@ -132,5 +133,17 @@ struct ReportCalibrationTests {
         let readme = report.readmeSection(linkPrefix: "results/report/")
         #expect(readme.components(separatedBy: "#### Calibration at the chosen epoch (S9)").count == 2, "once, under the ml-100k cell")
         #expect(readme.contains("| adar-forward | 2 | 0.488 – 0.503 | 0.495 – 0.497 | -1.37 – 0.42 | 0.612 – 0.640 | 0.105 – 0.118 |"))
+    }
+
+    @Test("An ADAR row without calibration beside rows with it is named under the table, not silently left out")
+    func silentADARRowNamed() throws {
+        let store = try Self.store()
+        let spec = ReportTests.spec(.final, "adar", ["lr": 0.001], split: 2026, model: 1)
+        let id = try ReportTests.started(store.begin(spec, codeVersion: "before the calibration extras"))
+        try store.recordEvaluation(id, epoch: 10, split: .validation, metrics: ["ndcg@20": 0.31], extra: ["meanLoss": 0.5])
+        try store.finish(id, bestEpoch: 10, testMetrics: ["ndcg@20": 0.31, "recall@20": 0.2], seconds: 1)
+        let report = try CellReport(cell: Self.calibrated, store: store)
+        #expect(report.rows.map(\.sampler).contains("adar") && !report.chosenEpochCalibration.map(\.sampler).contains("adar"))
+        #expect(CellMarkdown.render(report).contains("Not in this table: adar, whose final runs recorded no calibration"))
     }
 }
