@@ -142,8 +142,16 @@ struct ReportCalibrationTests {
         let id = try ReportTests.started(store.begin(spec, codeVersion: "before the calibration extras"))
         try store.recordEvaluation(id, epoch: 10, split: .validation, metrics: ["ndcg@20": 0.31], extra: ["meanLoss": 0.5])
         try store.finish(id, bestEpoch: 10, testMetrics: ["ndcg@20": 0.31, "recall@20": 0.2], seconds: 1)
+        // A row that recorded calibration, but at no chosen epoch: in the table, with no numbers.
+        let unchosen = try ReportTests.started(store.begin(ReportTests.spec(.final, "adar-x", ["lr": 0.001], split: 2026, model: 1),
+                                                           codeVersion: "test"))
+        try store.recordEvaluation(unchosen, epoch: 5, split: .validation, metrics: ["ndcg@20": 0.30], extra: Self.decoyA.extra)
+        try store.recordEvaluation(unchosen, epoch: 10, split: .validation, metrics: ["ndcg@20": 0.31], extra: ["meanLoss": 0.5])
+        try store.finish(unchosen, bestEpoch: 10, testMetrics: ["ndcg@20": 0.31, "recall@20": 0.2], seconds: 1)
         let report = try CellReport(cell: Self.calibrated, store: store)
         #expect(report.rows.map(\.sampler).contains("adar") && !report.chosenEpochCalibration.map(\.sampler).contains("adar"))
-        #expect(CellMarkdown.render(report).contains("Not in this table: adar, whose final runs recorded no calibration"))
+        let markdown = CellMarkdown.render(report)
+        #expect(markdown.contains("Not in this table: adar, whose final runs recorded no calibration"))
+        #expect(markdown.contains("| adar-x | 0 of 1 | — | — | — | — | — |"))
     }
 }
