@@ -114,6 +114,15 @@ public enum CellMarkdown {
             out += "Runs without a partner, left out of the pairing: \(unpaired.joined(separator: "; ")).\n\n"
         }
 
+        if !report.chosenEpochCalibration.isEmpty {
+            out += calibrationTable(report.chosenEpochCalibration, heading: "\(h)#")
+            let calibrated = Set(report.chosenEpochCalibration.map(\.sampler))
+            let silent = report.rows.filter { $0.isADAR && !calibrated.contains($0.sampler) }.map { escape($0.sampler) }
+            if !silent.isEmpty {
+                out += "Not in this table: \(silent.joined(separator: ", ")), whose final runs recorded no calibration.\n\n"
+            }
+        }
+
         // Settings, budgets, choices.
         out += "\(h)# Settings\n\n"
         if report.fixedSettings.isEmpty {
@@ -175,6 +184,34 @@ public enum CellMarkdown {
             }
         }
         out += notes.rendered()
+        return out
+    }
+
+    /// "Calibration at the chosen epoch (S9)": per ADAR row, min – max over its final runs at their chosen epochs.
+    static func calibrationTable(_ rows: [ChosenEpochCalibration], heading: String) -> String {
+        func range(_ row: ChosenEpochCalibration, _ pattern: String, _ value: (ChosenEpochCalibration.Run) -> Double) -> String {
+            guard let (low, high) = row.range(value) else { return "—" }
+            let (lowText, highText) = (format(low, pattern), format(high, pattern))
+            return lowText == highText ? lowText : "\(lowText) – \(highText)"
+        }
+        var out = "\(heading) Calibration at the chosen epoch (S9)\n\n"
+        out += "| ADAR row | runs | share of Y = 1 | mean π̄ | Z | share transition | share alreadyNegative |\n"
+        out += "|---|---:|---:|---:|---:|---:|---:|\n"
+        for row in rows {
+            let runs = row.runs.count == row.finalRuns ? "\(row.finalRuns)" : "\(row.runs.count) of \(row.finalRuns)"
+            let cells = [
+                escape(row.sampler), runs,
+                range(row, "%.3f") { $0.calibration.share }, range(row, "%.3f") { $0.calibration.meanRetention },
+                range(row, "%.2f") { $0.calibration.z },
+                range(row, "%.3f") { $0.transitionShare }, range(row, "%.3f") { $0.alreadyNegativeShare },
+            ]
+            out += "| " + cells.joined(separator: " | ") + " |\n"
+        }
+        out += "\nMin – max over the final runs, each at its chosen epoch (the best validation epoch, whose parameters were "
+            + "tested; the statistics pool the epochs since the previous evaluation, and a run whose chosen epoch recorded "
+            + "none is not counted). Y = 1 means the synthetic negative scores above s⁻ and π̄ is the share `forward` "
+            + "predicts for it: under `forward` the two agree and Z ≈ N(0, 1), so a gap means the negatives are not where "
+            + "S4 put them.\n\n"
         return out
     }
 

@@ -164,6 +164,9 @@ public struct CellReport: Sendable {
     /// S9's calibration statistics over the epochs of each ADAR row's final run at `curvePair`
     /// (rows whose runs recorded none are left out).
     public let calibrationCurves: [CalibrationCurve]
+    /// S9's calibration at the chosen epoch of every final run of each ADAR row that recorded calibration
+    /// (in table order; rows that recorded none are left out).
+    public let chosenEpochCalibration: [ChosenEpochCalibration]
 
     /// Samplers are listed uniform first, then the other baselines, then the ADAR variants.
     static let baselineOrder = ["uniform", "dns", "ahns", "mixgcf"]
@@ -269,22 +272,36 @@ public struct CellReport: Sendable {
         curvePair = pair
         var curves: [(String, Int, [(Int, Double)])] = []
         var calibrationCurves: [CalibrationCurve] = []
+        var chosenEpochCalibration: [ChosenEpochCalibration] = []
         for row in rows {
-            guard let run = row.runs.first(where: { $0.pairKey == pair }) else { continue }
-            let evaluations: [Evaluation]
-            do { evaluations = try store.evaluations(run.id) } catch { throw .store(error) }
-            let validation = evaluations.filter { $0.split == .validation }
-            let points = validation.compactMap { evaluation in
-                evaluation.metrics[primary.rawValue].map { (evaluation.epoch, $0) }
+            var recordedCalibration = false
+            var chosen: [ChosenEpochCalibration.Run] = []
+            // A baseline's curve is the only thing read from its evaluations; an ADAR row's chosen epochs are read from every final run.
+            for run in row.runs where row.isADAR || run.pairKey == pair {
+                let evaluations: [Evaluation]
+                do { evaluations = try store.evaluations(run.id) } catch { throw .store(error) }
+                let validation = evaluations.filter { $0.split == .validation }
+                let calibration = row.isADAR ? validation.compactMap(CalibrationCurve.Point.init) : []
+                recordedCalibration = recordedCalibration || !calibration.isEmpty
+                if row.isADAR, let atChosenEpoch = validation.first(where: { $0.epoch == run.bestEpoch }).flatMap(ChosenEpochCalibration.Run.init) {
+                    chosen.append(atChosenEpoch)
+                }
+                guard run.pairKey == pair else { continue }
+                let points = validation.compactMap { evaluation in
+                    evaluation.metrics[primary.rawValue].map { (evaluation.epoch, $0) }
+                }
+                curves.append((row.sampler, run.bestEpoch, points))
+                if !calibration.isEmpty {
+                    calibrationCurves.append(CalibrationCurve(sampler: row.sampler, points: calibration))
+                }
             }
-            curves.append((row.sampler, run.bestEpoch, points))
-            let calibration = validation.compactMap(CalibrationCurve.Point.init)
-            if row.isADAR && !calibration.isEmpty {
-                calibrationCurves.append(CalibrationCurve(sampler: row.sampler, points: calibration))
+            if recordedCalibration {
+                chosenEpochCalibration.append(ChosenEpochCalibration(sampler: row.sampler, finalRuns: row.runs.count, runs: chosen))
             }
         }
         self.curves = curves
         self.calibrationCurves = calibrationCurves
+        self.chosenEpochCalibration = chosenEpochCalibration
     }
 
     /// The final runs must use the configuration that tuning chose: the highest best validation `metric`
@@ -370,6 +387,42 @@ public struct CalibrationCurve: Sendable {
 
     public let sampler: String
     public let points: [Point]
+}
+
+/// S9's calibration at the chosen epoch of each final run of one ADAR row: the extras of the validation
+/// evaluation at the run's best epoch (the epoch whose parameters were tested), which pool the epochs
+/// since the previous evaluation (docs/PROTOCOL.md, "Running the protocol").
+public struct ChosenEpochCalibration: Sendable {
+    /// One final run at its chosen epoch.
+    public struct Run: Sendable {
+        /// Z, the share of `Y = 1` and the mean forward retention π̄.
+        public let calibration: CalibrationCurve.Point
+        /// The shares of the rows with S5's status `transition` and `alreadyNegative`.
+        public let transitionShare: Double
+        public let alreadyNegativeShare: Double
+
+        /// Nil unless the evaluation recorded S9's three statistics and both status shares.
+        init?(_ evaluation: Evaluation) {
+            guard let calibration = CalibrationCurve.Point(evaluation),
+                  let transition = evaluation.extra["share.\(RowStatus.transition.rawValue)"],
+                  let alreadyNegative = evaluation.extra["share.\(RowStatus.alreadyNegative.rawValue)"] else { return nil }
+            (self.calibration, transitionShare, alreadyNegativeShare) = (calibration, transition, alreadyNegative)
+        }
+    }
+
+    public let sampler: String
+    /// The row's finished final runs.
+    public let finalRuns: Int
+    /// Those whose chosen epoch recorded calibration, in pair order (an interval without a transition or
+    /// saturated row records no Z).
+    public let runs: [Run]
+
+    /// The smallest and largest `value` over `runs`; nil without runs.
+    public func range(_ value: (Run) -> Double) -> (low: Double, high: Double)? {
+        let values = runs.map(value)
+        guard let low = values.min(), let high = values.max() else { return nil }
+        return (low, high)
+    }
 }
 
 extension FinishedRun {
