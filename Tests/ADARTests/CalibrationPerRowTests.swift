@@ -27,13 +27,13 @@ struct CalibrationPerRowTests {
     static let seed: UInt64 = ProcessInfo.processInfo.environment["ADAR_SEED"].flatMap(UInt64.init) ?? 2
     static let replay = "replay: ADAR_SEED=\(seed) swift test --disable-xctest --filter CalibrationPerRowTests"
 
-    /// A short MF run with ADAR `forward` on synthetic data: ρ and σ chosen so that both
-    /// `transition` and `saturated` rows occur, batches of 128 so that row offsets cross batches.
-    static func trainer(seed: UInt64) throws -> Trainer {
+    /// A short run with ADAR `forward` on synthetic data: ρ and σ chosen so that both `transition`
+    /// and `saturated` rows occur, batches of 128 so that row offsets cross batches.
+    static func trainer(seed: UInt64, backbone: Backbone = .mf) throws -> Trainer {
         let data = try ImplicitFeedback.synthetic(users: 150, items: 200, interactionsPerUser: 16, dimension: 6, seed: 11)
         let adar = try ADARConfiguration(rho: 0.4, sigma: 0.15, fallback: .skip, augmentationWeight: 0.5, gradientFlow: .through)
         let configuration = try TrainingConfiguration(
-            backbone: .mf, sampler: .adar, poolSize: 2, adar: adar, schedule: try NoiseSchedule(.defaultCosine, steps: 200),
+            backbone: backbone, sampler: .adar, poolSize: 2, adar: adar, schedule: try NoiseSchedule(.defaultCosine, steps: 200),
             dimension: 12, batchSize: 128, epochs: 5, l2: 1e-3, adam: AdamParameters(learningRate: 0.02), initialScale: 0.3)
         return try Trainer(data: data, configuration: configuration, seed: seed)
     }
@@ -44,6 +44,7 @@ struct CalibrationPerRowTests {
     ) throws -> [EpochTally] {
         var tallies: [EpochTally] = []
         var failure: (any Error)?
+        defer { trainer.batchObserver = nil }   // the observer holds the trainer
         trainer.batchObserver = { batch in
             guard failure == nil else { return }
             do {
@@ -59,25 +60,25 @@ struct CalibrationPerRowTests {
             if let failure { throw failure }
             tallies[epoch - 1].recordedSummary = statistics.adar?.calibration
         }
-        trainer.batchObserver = nil
         return tallies
     }
 
-    @Test("S9/C1 per row: every recorded status, t, π, s⁻, ⟨e_u, x⁻⟩ and Y is within S6/E1–E2 of binary64; Z agrees within the allowance")
-    func recordedRowsMatchTheReference() throws {
-        let tallies = try Self.checkedRun(Self.trainer(seed: Self.seed))
+    @Test("S9/C1 per row: every recorded status, t, π, s⁻, ⟨e_u, x⁻⟩ and Y is within S6/E1–E2 of binary64; Z agrees within the allowance",
+          arguments: [Backbone.mf, .lightgcn])
+    func recordedRowsMatchTheReference(backbone: Backbone) throws {
+        let tallies = try Self.checkedRun(Self.trainer(seed: Self.seed, backbone: backbone))
         for tally in tallies {
-            #expect(tally.discrepancies.isEmpty, "epoch \(tally.epoch): \(tally.discrepancies.prefix(5)) — \(Self.replay)")
+            #expect(tally.discrepancies.isEmpty, "\(backbone): \(tally.discrepancies.prefix(5)) — \(Self.replay)")
             let summary = try #require(tally.recordedSummary)
             // The epoch's statistic is the one of exactly these rows, with Y = 1[⟨e_u, x⁻⟩ > s⁻].
             #expect(summary.rows == tally.binary32.rows && summary.successes == tally.binary32.successes,
-                    "epoch \(tally.epoch): recorded \(summary.rows) rows, \(summary.successes) with Y = 1; recomputed \(tally.binary32) — \(Self.replay)")
+                    "\(backbone) epoch \(tally.epoch): recorded \(summary.rows) rows, \(summary.successes) with Y = 1; recomputed \(tally.binary32) — \(Self.replay)")
             #expect(abs(tally.binary32.excess - tally.binary64.excess) <= tally.allowance,
-                    "epoch \(tally.epoch): Σ(Y − π) \(tally.binary32.excess) (binary32) vs \(tally.binary64.excess) (binary64), allowance \(tally.allowance) — \(Self.replay)")
+                    "\(backbone) epoch \(tally.epoch): Σ(Y − π) \(tally.binary32.excess) (binary32) vs \(tally.binary64.excess) (binary64), allowance \(tally.allowance) — \(Self.replay)")
         }
         // The run exercises what the check is about: both statuses S9 counts, on thousands of rows.
         let rows = tallies.reduce(0) { $0 + $1.binary32.rows }, saturated = tallies.reduce(0) { $0 + $1.saturatedRows }
-        #expect(rows >= 2000 && saturated >= 20 && saturated < rows, "\(rows) calibration rows, \(saturated) saturated — \(Self.replay)")
+        #expect(rows >= 2000 && saturated >= 20 && saturated < rows, "\(backbone): \(rows) calibration rows, \(saturated) saturated — \(Self.replay)")
     }
 
     /// σ dropped from both `n` (hence `π`) and `x⁻` keeps `Y_b ~ Bernoulli(π_b)`: at the default seed the
