@@ -126,12 +126,24 @@ public final class Trainer {
     private var optimizer: Adam<Float>
     private let negatives: UniformNegatives
     private let graph: NormalizedGraph?
-    private let synthesizer: ADARSynthesizer?
+    private var synthesizer: ADARSynthesizer?
     /// τ and its Adam state under the `denoised` generator (S9); nil otherwise.
     public let tau: TauTrainer32?
     private let synthesis = SynthesisBuffers(), lossBuffers = LossBuffers()
     /// Every training pair `(user, item)`, in a fixed order.
     private let pairs: [(user: Int32, item: Int32)]
+    /// Called by `trainEpoch` after each batch's loss and before its update, for white-box checks
+    /// (S9's calibration row by row against the reference); nil in training.
+    package var batchObserver: ((ObservedBatch) -> Void)?
+
+    /// One batch as `trainEpoch` computed it: its rows, the embeddings they were scored with and the result.
+    package struct ObservedBatch {
+        package let epoch: Int, rowOffset: Int
+        package let users: [Int32], items: [Int32], candidates: [Int32]
+        /// The scored embeddings (`finalEmbeddings`) before the batch's update, `N × d`.
+        package let scoredEmbeddings: [Float]
+        package let step: BatchGradient
+    }
 
     /// The most embedding values `(users + items) × dimension`: the trainer
     /// keeps about eight arrays of this size (parameters, Adam's moments,
@@ -171,6 +183,11 @@ public final class Trainer {
     }
 
     private var nodeCount: Int { data.userCount + data.itemCount }
+
+    /// Plants `mutation` in ADAR's synthesizer, for tests that must show a check rejects a wrong optimised path.
+    package func plantSynthesizerMutation(_ mutation: SynthesizerMutation) {
+        synthesizer = synthesizer.map { ADARSynthesizer(mutating: $0, mutation) }
+    }
 
     /// The embeddings that are scored, `N × d`: the ego embeddings for MF,
     /// LightGCN's layer mean for LightGCN.
@@ -249,6 +266,8 @@ public final class Trainer {
             lossSum += step.loss * Double(users.count)
             for status in step.statuses { statusCounts[RowStatus.allCases.firstIndex(of: status)!] += 1 }
             if let synthesis = step.synthesis { adar.record(synthesis, statuses: step.statuses, timesteps: step.timesteps) }
+            batchObserver?(ObservedBatch(epoch: epoch, rowOffset: batchStart, users: users, items: items, candidates: candidates,
+                                         scoredEmbeddings: finalEmbeddings(threads: threads), step: step))
             do { try optimizer.step(&parameters, gradient: step.gradient, threads: threads) } catch { throw .adar(error) }
         }
         // Once per epoch: an embedding no sampled row used would not show in any batch's loss.
