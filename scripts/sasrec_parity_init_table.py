@@ -43,20 +43,21 @@ def main():
         print(f"| {s} | " + " | ".join(cells) + " |")
     print()
     for key, label in METRICS:
+        f = ".1f" if key == "bestEpoch" else ".4f"
         x = [init[s][key] for s in seeds]
         y = [own[s][key] for s in seeds]
         differences = [a - b for a, b in zip(x, y)]
         test = ttest_rel(x, y)
         up, down = sum(d > 0 for d in differences), sum(d < 0 for d in differences)
-        line = (f"{label}: torch init {statistics.mean(x):.4f} ± {statistics.stdev(x):.4f}, Swift init "
-                f"{statistics.mean(y):.4f} ± {statistics.stdev(y):.4f}; paired Δ (torch init − Swift init) "
-                f"{statistics.mean(differences):+.4f} ± {statistics.stdev(differences):.4f}, t = {test.statistic:.2f}, "
+        line = (f"{label}: torch init {statistics.mean(x):{f}} ± {statistics.stdev(x):{f}}, Swift init "
+                f"{statistics.mean(y):{f}} ± {statistics.stdev(y):{f}}; paired Δ (torch init − Swift init) "
+                f"{statistics.mean(differences):+{f}} ± {statistics.stdev(differences):{f}}, t = {test.statistic:.2f}, "
                 f"p = {test.pvalue:.3f}; higher in {up} of {len(seeds)}, lower in {down}")
         if len(peer) == len(seeds):
             z = [peer[s][key] for s in seeds]
             gap = ttest_rel(x, z)
-            line += (f"; PyTorch {statistics.mean(z):.4f} ± {statistics.stdev(z):.4f}, paired Δ (torch init − PyTorch) "
-                     f"{statistics.mean(a - b for a, b in zip(x, z)):+.4f}, p = {gap.pvalue:.3f}")
+            line += (f"; PyTorch {statistics.mean(z):{f}} ± {statistics.stdev(z):{f}}, paired Δ (torch init − PyTorch) "
+                     f"{statistics.mean(a - b for a, b in zip(x, z)):+{f}}, p = {gap.pvalue:.3f}")
         print(line)
 
 
