@@ -13,7 +13,10 @@ the Swift ones in distribution, not bit for bit; a tie in scores counts the targ
 
     python3 Bench/pytorch/sasrec.py --dataset ml-100k --cache data --seed 1 --threads 2
 
-Prints one JSON line: per evaluation the epoch, mean loss, epoch seconds and validation metrics; the test metrics.
+    python3 Bench/pytorch/sasrec.py --dataset ml-100k --cache data --seed 1 --save-initial-weights torch-init-1.json
+
+The second writes torch's initial weights for the seed and exits (for `adar train --model sasrec --initial-weights`).
+Otherwise prints one JSON line: per evaluation the epoch, mean loss, epoch seconds and validation metrics; the test metrics.
 """
 import argparse
 import json
@@ -203,6 +206,19 @@ def evaluate(model, items, histories, targets, length, batch, cutoffs=(10, 20)):
             for exclude in (True, False)}
 
 
+def save_initial_weights(model, args, items, length):
+    """torch's initial weights, flat in model.parameters() order (= SASRecLayout's); the values are binary32, written as
+    the binary64 numbers equal to them, so a reader rounding to binary32 gets them back bit for bit."""
+    flat = torch.nn.utils.parameters_to_vector(model.parameters()).detach()
+    shape = {"items": items, "dimension": args.dim, "length": length, "blocks": args.blocks, "heads": args.heads}
+    with open(args.save_initial_weights, "w") as handle:
+        json.dump({"seed": args.seed, "dataset": args.dataset, "torch": torch.__version__, **shape,
+                   "parameters": flat.double().tolist()}, handle, allow_nan=False)
+        handle.write("\n")
+    print(f"sasrec.py: torch's initial weights for seed {args.seed} ({flat.numel()} parameters) written to "
+          f"{args.save_initial_weights}", file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
@@ -224,7 +240,12 @@ def main():
                         "Swift trainer does (sasrec_swift_streams.py), not from numpy; dropout stays torch's")
     parser.add_argument("--initial-weights", help="start from these weights instead of torch's init: the JSON line "
                         "`adar sasrec-gradient` prints (its \"parameters\", SASRecLayout's order = model.parameters())")
+    parser.add_argument("--save-initial-weights", metavar="FILE", help="write torch's initial weights for --seed (and the "
+                        "data's shape) to FILE as {\"parameters\": [...]} in that same order, which `adar train --model "
+                        "sasrec --initial-weights FILE` and --initial-weights read, then exit without training")
     args = parser.parse_args()
+    if args.save_initial_weights and args.initial_weights:
+        parser.error("--save-initial-weights writes torch's own init; leave out --initial-weights")
     length = args.max_length or (200 if args.dataset == "ml-1m" else 50)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -237,6 +258,9 @@ def main():
         if flat.numel() != sum(p.numel() for p in model.parameters()):
             sys.exit(f"{args.initial_weights}: {flat.numel()} parameters, the model has {sum(p.numel() for p in model.parameters())}")
         torch.nn.utils.vector_to_parameters(flat, model.parameters())
+    if args.save_initial_weights:
+        save_initial_weights(model, args, items, length)
+        return
     optimizer = adam(model, args.lr)
     trained_users = [u for u in range(len(train)) if train[u]]
     training_sets = [set(t) for t in train]

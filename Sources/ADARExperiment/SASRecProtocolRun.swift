@@ -1,6 +1,7 @@
 import Foundation
 import ADARCore
 import ADARData
+import ADARLayers
 import ADARTraining
 import ADAREvaluation
 
@@ -15,12 +16,17 @@ public struct SASRecProtocolRun {
     public let seed: UInt64
     public let stopping: EarlyStoppingSettings
     public let threads: Int
+    /// The weights training starts from; nil: Swift's seeded init (`SASRecEncoder(configuration:seed:)`).
+    /// Only the init changes: the order, negatives and dropout masks are the seed's either way.
+    public let initialEncoder: SASRecEncoder<Float>?
 
     public static let cutoffs = [10, 20]
     public static let selectionMetric = "ndcg@10"
 
-    public init(data: SequenceData, configuration: SASRecTrainingConfiguration, seed: UInt64, stopping: EarlyStoppingSettings, threads: Int) {
+    public init(data: SequenceData, configuration: SASRecTrainingConfiguration, seed: UInt64, stopping: EarlyStoppingSettings, threads: Int,
+                initialEncoder: SASRecEncoder<Float>? = nil) {
         self.data = data
+        self.initialEncoder = initialEncoder
         self.configuration = configuration
         self.seed = seed
         self.stopping = stopping
@@ -65,6 +71,12 @@ public struct SASRecProtocolRun {
 
     public func run(test: SealedTestSplit?, onEvaluation: (Evaluation) throws -> Void = { _ in }) throws -> Outcome {
         let trainer = try SASRecTrainer(data: data, configuration: configuration, seed: seed)
+        if let initialEncoder {
+            guard initialEncoder.configuration == configuration.model else {
+                throw TrainingError.invalidConfiguration(field: "initialEncoder", reason: "its shape \(initialEncoder.configuration) differs from the run's \(configuration.model)")
+            }
+            trainer.encoder = initialEncoder
+        }
         var bestParameters = trainer.encoder.parameters
         var evaluations: [Evaluation] = []
         let (chosen, epochs) = try EarlyStoppedTraining.run(

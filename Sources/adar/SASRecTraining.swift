@@ -22,11 +22,19 @@ struct SASRecOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "sasrec: dropout rate in [0, 1) (default 0.2).")
     var dropout: Double?
 
+    @Option(help: ArgumentHelp(
+        "sasrec: start from these weights instead of Swift's seeded init (the order, negatives and dropout masks stay the seed's).",
+        discussion: "A JSON object whose \"parameters\" array is the flat parameter vector in SASRecLayout's order (= PyTorch's "
+            + "model.parameters(); `Bench/pytorch/sasrec.py --save-initial-weights` and `adar sasrec-gradient` write it), "
+            + "rounded to binary32; row 0 of the item table (padding) must be zero, as both inits make it."))
+    var initialWeights: String?
+
     /// Items per synthetic user: the walk `SequenceData.synthetic` draws.
     static let syntheticSequenceLength = 30
 
     func refuseWithoutSASRec() throws(ValidationError) {
-        let given = [("--max-length", maxLength != nil), ("--blocks", blocks != nil), ("--heads", heads != nil), ("--dropout", dropout != nil)]
+        let given = [("--max-length", maxLength != nil), ("--blocks", blocks != nil), ("--heads", heads != nil), ("--dropout", dropout != nil),
+                     ("--initial-weights", initialWeights != nil)]
         if let option = given.first(where: \.1)?.0 { throw ValidationError("\(option) applies only with --model sasrec") }
     }
 
@@ -98,8 +106,13 @@ extension TrainCommand {
             try OutputFile(checking: path, option: "--output")
         }
         let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0); fflush(nil) }
+        // Read (not yet checked against the shape) before the data is loaded, so a bad file costs nothing.
+        let initialWeights = try sequential.initialWeights.map { path in (path, try SASRecInitialWeights.read(path)) }
         let sequences = try loadSequences()
         let configuration = try sequential.configuration(training, sampler: sampler, items: sequences.itemCount, dataset: dataset)
+        let initialEncoder = try initialWeights.map { path, values in
+            try SASRecInitialWeights.encoder(values, path: path, configuration: configuration.model)
+        }
         let stopping = try stopping()
         let evaluated = sequences.test.count { $0 != 0 }
         let model = configuration.model
@@ -109,10 +122,12 @@ extension TrainCommand {
             + "dropout \(model.dropout), batch \(configuration.batchSize) sequences, Adam lr \(configuration.learningRate) β = (0.9, 0.98), "
             + "l2 \(configuration.l2), M = \(configuration.poolSize), "
             + "\(generatorText(configuration.generator, tauLearningRate: configuration.tauLearningRate)), seed \(seed), \(threads) thread(s), \(buildConfiguration) build; "
-            + "validation NDCG@10 every \(stopping.evaluateEvery) epochs, patience \(stopping.patience), at most \(stopping.maxEpochs) epochs")
+            + "validation NDCG@10 every \(stopping.evaluateEvery) epochs, patience \(stopping.patience), at most \(stopping.maxEpochs) epochs"
+            + (initialWeights.map { "; initial weights from \($0.0)" } ?? ""))
         let test = SealedTestSplit(targets: sequences.test.map { $0 == 0 ? [] : [$0] })
         let clock = ContinuousClock(), start = clock.now
-        let outcome = try SASRecProtocolRun(data: sequences, configuration: configuration, seed: seed, stopping: stopping, threads: threads)
+        let outcome = try SASRecProtocolRun(data: sequences, configuration: configuration, seed: seed, stopping: stopping, threads: threads,
+                                            initialEncoder: initialEncoder)
             .run(test: test) { say($0.progressLine(maxEpochs: stopping.maxEpochs)) }
         let total = (clock.now - start) / .seconds(1)
         let chosen = outcome.chosen, testMetrics = outcome.test!
@@ -123,7 +138,8 @@ extension TrainCommand {
                      testMetrics.includingHistory.ndcg(at: 10)))
         let document = JSONValue.object([
             ("command", .string("train")),
-            ("run", SASRecRecord.run(sequences, configuration: configuration, seed: seed, threads: threads, outcome: outcome, totalSeconds: total)),
+            ("run", SASRecRecord.run(sequences, configuration: configuration, seed: seed, threads: threads, initialWeights: initialWeights?.0,
+                                     outcome: outcome, totalSeconds: total)),
             ("earlyStopping", .object([
                 ("metric", .string("validation " + SASRecProtocolRun.selectionMetric + ", history excluded")),
                 ("evaluateEvery", .integer(stopping.evaluateEvery)), ("patience", .integer(stopping.patience)),
@@ -141,6 +157,64 @@ extension TrainCommand {
     }
 }
 
+/// `--initial-weights`: the file's flat parameter vector, refused with the file's path and the reason
+/// (missing or unreadable 66; not JSON, no "parameters" array, a non-number, the wrong count, a value not finite
+/// in binary32, a non-zero padding row 65).
+enum SASRecInitialWeights {
+    private struct File: Decodable {
+        let parameters: [Double]
+    }
+
+    static func read(_ path: String) throws(CLIError) -> [Double] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw CLIError(.noInput, "--initial-weights \(path): no such file")
+        }
+        guard !isFolder.boolValue else { throw CLIError(.noInput, "--initial-weights \(path): a folder, not a weights file") }
+        let contents: Data
+        do {
+            contents = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch let error as CocoaError {
+            let failure = CLIError.fileError(error)
+            throw CLIError(failure.status, "--initial-weights \(failure.message)")
+        } catch {
+            throw CLIError(.noInput, "--initial-weights \(path): not readable (\(error))")
+        }
+        let decoder = JSONDecoder()
+        // JSON5 reads the bare NaN and Infinity Python's json.dump writes, so they are refused by index below.
+        decoder.allowsJSON5 = true
+        let expected = #"expected a JSON object whose "parameters" array holds the flat parameter vector (SASRecLayout's order)"#
+        do {
+            return try decoder.decode(File.self, from: contents).parameters
+        } catch DecodingError.keyNotFound {
+            throw CLIError(.dataError, #"--initial-weights \#(path): no "parameters"; \#(expected)"#)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let field = context.codingPath.isEmpty ? "the top level" : context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined()
+            throw CLIError(.dataError, "--initial-weights \(path): \(field): \(context.debugDescription); \(expected)")
+        } catch {
+            throw CLIError(.dataError, "--initial-weights \(path): not JSON; \(expected)")
+        }
+    }
+
+    /// The encoder of `configuration` with `values` rounded to binary32, or the reason it cannot be.
+    static func encoder(_ values: [Double], path: String, configuration: SASRecConfiguration) throws(CLIError) -> SASRecEncoder<Float> {
+        let c = configuration
+        do {
+            return try SASRecEncoder(configuration: c, parameters: values.map { Float($0) })
+        } catch let .shapeMismatch(_, expected, actual) {
+            throw CLIError(.dataError, "--initial-weights \(path): \(actual) parameters, expected \(expected) for this run's SASRec "
+                           + "(\(c.items) items, d = \(c.dimension), L = \(c.length), \(c.blocks) block(s)); write the file for the same data and options")
+        } catch let .nonFinite(_, _, index) {
+            throw CLIError(.dataError, "--initial-weights \(path): parameters[\(index)] = \(values[index]) is not finite in binary32")
+        } catch let .invalidConfiguration(_, reason) {
+            throw CLIError(.dataError, "--initial-weights \(path): \(reason) (parameters[0..<\(c.dimension)]): Swift's and PyTorch's "
+                           + "inits both zero it and it never trains, so the file is not an init in SASRecLayout's order")
+        } catch {
+            throw CLIError(.dataError, "--initial-weights \(path): \(error)")
+        }
+    }
+}
+
 /// The JSON record of a SASRec run (the CF runs' `RunRecord`, with sequences and HR@K).
 enum SASRecRecord {
     static func metrics(_ evaluation: SequenceEvaluation) -> JSONValue {
@@ -153,7 +227,7 @@ enum SASRecRecord {
     }
 
     static func run(
-        _ data: SequenceData, configuration c: SASRecTrainingConfiguration, seed: UInt64, threads: Int,
+        _ data: SequenceData, configuration c: SASRecTrainingConfiguration, seed: UInt64, threads: Int, initialWeights: String?,
         outcome: SASRecProtocolRun.Outcome, totalSeconds: Double
     ) -> JSONValue {
         let validations = Dictionary(uniqueKeysWithValues: outcome.evaluations.map { ($0.epoch, $0.validation) })
@@ -190,7 +264,10 @@ enum SASRecRecord {
                     ("generator", RunRecord.generator(c.generator, tauLearningRate: c.tauLearningRate)),
                 ])),
             ])),
-            ("seed", .string(String(seed))), ("threads", .integer(threads)), ("epochs", .array(epochs)),
+            ("seed", .string(String(seed))),
+            // As sasrec.py's "initialWeights": the file the weights came from, null for the seed's own init.
+            ("initialWeights", initialWeights.map { .string($0) } ?? .null),
+            ("threads", .integer(threads)), ("epochs", .array(epochs)),
             ("timing", .object([("totalSeconds", .number(totalSeconds)),
                                 ("trainingSeconds", .number(outcome.epochs.reduce(0) { $0 + $1.seconds }))])),
         ])
