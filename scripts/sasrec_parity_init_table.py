@@ -14,13 +14,9 @@ from pathlib import Path
 
 from scipy.stats import ttest_rel
 
-from sasrec_parity_table import swift, torch
+from sasrec_parity_table import finished, swift, torch
 
 METRICS = (("validation", "best val NDCG@10"), ("bestEpoch", "best epoch"), ("test", "test NDCG@10"), ("testHR", "test HR@10"))
-
-
-def finished(folder, pattern):
-    return {int(p.stem.rsplit("-", 1)[1]) for p in folder.glob(pattern) if p.stat().st_size > 0}
 
 
 def main():

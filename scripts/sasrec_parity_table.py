@@ -29,11 +29,15 @@ def torch(path):
             "secondsPerEpoch": statistics.mean(e["epochSeconds"] for e in r["evaluations"])}
 
 
+def finished(folder, pattern):
+    """The seeds of the runs matching `pattern` (e.g. "swift-[0-9]*.json") that finished: a run still going has an
+    empty file."""
+    return {int(p.stem.rsplit("-", 1)[1]) for p in folder.glob(pattern) if p.stat().st_size > 0}
+
+
 def main():
     folder, dataset = Path(sys.argv[1]), sys.argv[2]
-    # The seeds both sides finished (a run still going has an empty or missing file).
-    finished = [int(p.stem.split("-")[1]) for p in folder.glob("swift-*.json") if p.stat().st_size > 0]
-    seeds = sorted(s for s in finished if (folder / f"torch-{s}.json").exists() and (folder / f"torch-{s}.json").stat().st_size > 0)
+    seeds = sorted(finished(folder, "swift-[0-9]*.json") & finished(folder, "torch-[0-9]*.json"))
     rows = {s: (swift(folder / f"swift-{s}.json"), torch(folder / f"torch-{s}.json")) for s in seeds}
     print(f"SASRec parity on {dataset}: Swift (adar train --model sasrec) vs PyTorch (Bench/pytorch/sasrec.py), "
           f"uniform negatives, d = 50, 2 blocks, dropout 0.2, lr 1e-3, batch 128, early stopping on validation "

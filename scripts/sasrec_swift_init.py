@@ -10,9 +10,11 @@ converse init experiment (results/sasrec-parity.txt): a second Swift init draw f
 """
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "Bench" / "pytorch"))
+from sasrec_same_weights import swift  # noqa: E402  (asks `adar sasrec-gradient`, exits with its message on failure)
 
 
 def main():
@@ -30,14 +32,9 @@ def main():
     padding = [0] * (args.length - 1)
     request = {"items": args.items, "dimension": args.dim, "length": args.length, "blocks": args.blocks, "heads": args.heads,
                "seed": args.seed, "ids": [padding + [1]], "positives": [padding + [2]], "negatives": [padding + [3]]}
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
-        json.dump(request, handle)
-        handle.flush()
-        answer = subprocess.run([args.adar, "sasrec-gradient", "--input", handle.name], capture_output=True, text=True)
-    if answer.returncode != 0:
-        sys.exit(f"{args.adar} sasrec-gradient: {answer.stderr.strip()}")
+    parameters = swift(args.adar, request)["parameters"]
     with open(args.output, "w") as handle:
-        json.dump({"init": "swift", "seed": args.seed, "parameters": json.loads(answer.stdout)["parameters"]}, handle, allow_nan=False)
+        json.dump({"init": "swift", "seed": args.seed, "parameters": parameters}, handle, allow_nan=False)
         handle.write("\n")
 
 
