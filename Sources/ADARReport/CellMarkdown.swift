@@ -68,6 +68,7 @@ public enum CellMarkdown {
                 + "finished final run for \(report.unfinishedRows.count == 1 ? "this row" : "these rows"); the sweep has not "
                 + "finished the cell, and the table and its Holm family cover the other rows only.\n\n"
         }
+        out += epochCapParagraph(report.epochCap, metric: primary)
         out += "Test metrics of each run's best validation epoch: mean ± sample standard deviation over the final runs "
             + "(runs = n). A comparison cell reads Δ% · Δ (mean paired difference) [95% CI] · Holm-adjusted paired t-test p; "
             + "— means not compared (only ADAR variants are compared with the best baseline).\n\n"
@@ -185,6 +186,25 @@ public enum CellMarkdown {
         }
         out += notes.rendered()
         return out
+    }
+
+    /// Says how many runs the epoch cap stopped, not patience (nothing when no run recorded its stop reason).
+    static func epochCapParagraph(_ cap: EpochCapCount, metric: ReportMetric) -> String {
+        guard cap.finalsRecorded + cap.tunesRecorded > 0 else { return "" }
+        func count(_ rows: [(sampler: String, runs: Int)], of recorded: Int, _ phase: String) -> String {
+            let total = rows.reduce(0) { $0 + $1.runs }
+            let listed = rows.isEmpty ? "" : " (" + rows.map { "\(escape($0.sampler)) \($0.runs)" }.joined(separator: ", ") + ")"
+            return "\(total) of \(recorded) \(phase) run\(recorded == 1 ? "" : "s")\(listed)"
+        }
+        if cap.finalsAtCap.isEmpty && cap.tunesAtCap.isEmpty {
+            return "**Epoch cap:** every run stopped by patience (\(cap.finalsRecorded) final, \(cap.tunesRecorded) tuning); "
+                + "none was cut off by the epoch cap.\n\n"
+        }
+        let epochs = cap.capEpochs.map(String.init).joined(separator: " or ")
+        return "**Stopped by the epoch cap, not by patience:** \(count(cap.finalsAtCap, of: cap.finalsRecorded, "final")) and "
+            + "\(count(cap.tunesAtCap, of: cap.tunesRecorded, "tuning")), after \(epochs) epochs. Their validation "
+            + "\(metric.title) had improved within the last `patience` evaluations, so they may "
+            + "have stopped still improving and their rows may be under-trained.\n\n"
     }
 
     /// "Calibration at the chosen epoch (S9)": per ADAR row, min – max over its final runs at their chosen epochs.

@@ -157,6 +157,8 @@ public struct CellReport: Sendable {
     /// their finished or failed tune-phase runs and their runs still marked running (in progress, or interrupted
     /// and to be redone). They are not in the table, and the table must say so rather than look complete.
     public let unfinishedRows: [(sampler: String, tuneRuns: Int, runningRuns: Int)]
+    /// Which finished runs the epoch cap stopped rather than patience (docs/PROTOCOL.md, "Early stopping").
+    public let epochCap: EpochCapCount
     /// The curve of each sampler's final run at `curvePair`, for the validation plot.
     public let curves: [(sampler: String, bestEpoch: Int, points: [(epoch: Int, value: Double)])]
     /// The (split seed, model seed) of the plotted curves: the first of the protocol (the smallest).
@@ -234,6 +236,7 @@ public struct CellReport: Sendable {
             ))
         }
         self.rows = rows
+        epochCap = EpochCapCount(finals: rows.flatMap(\.runs), tunes: tunes)
         tuningMismatches = Self.mismatches(rows: rows, tunes: tunes, metric: primary)
         let tabled = Set(rows.map(\.sampler))
         let tuneSamplers = tunes.map(\.spec.sampler) + failedTunes.map(\.spec.sampler)
@@ -455,5 +458,35 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .markers(path, reason):
             return "\(path): \(reason)"
         }
+    }
+}
+
+/// Finished runs that the epoch cap stopped although patience had not run out: their validation metric
+/// improved within the last `patience` evaluations, so they may have stopped still improving. Read from
+/// each run's summary (`stoppedByPatience`, `epochs`); runs whose summary records no stop reason are
+/// counted as unknown, never as either.
+public struct EpochCapCount: Sendable {
+    /// The table's final runs and the cell's finished tune runs stopped by the cap, per sampler in table order.
+    public let finalsAtCap: [(sampler: String, runs: Int)]
+    public let tunesAtCap: [(sampler: String, runs: Int)]
+    /// How many of each phase recorded a stop reason at all.
+    public let finalsRecorded: Int
+    public let tunesRecorded: Int
+    /// The epochs after which the cap-stopped runs ended (one value when every run had the same cap).
+    public let capEpochs: [Int]
+
+    init(finals: [FinishedRun], tunes: [FinishedRun]) {
+        func atCap(_ run: FinishedRun) -> Bool { run.summary["stoppedByPatience"] == 0 }
+        func recorded(_ run: FinishedRun) -> Bool { run.summary["stoppedByPatience"] != nil }
+        func bySampler(_ runs: [FinishedRun]) -> [(sampler: String, runs: Int)] {
+            Dictionary(grouping: runs.filter(atCap), by: \.spec.sampler)
+                .map { ($0.key, $0.value.count) }
+                .sorted { CellReport.order($0.0, $1.0) }
+        }
+        finalsAtCap = bySampler(finals)
+        tunesAtCap = bySampler(tunes)
+        finalsRecorded = finals.filter(recorded).count
+        tunesRecorded = tunes.filter(recorded).count
+        capEpochs = Set((finals + tunes).filter(atCap).compactMap { $0.summary["epochs"].map { Int($0) } }).sorted()
     }
 }

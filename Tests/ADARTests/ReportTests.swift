@@ -379,6 +379,44 @@ struct ReportTests {
         #expect(try CellReport(cell: Self.cell, store: store).unfinishedRows.map(\.sampler) == ["adar-denoised", "adar-w0"])
     }
 
+    @Test("Runs the epoch cap stopped, not patience, are counted per phase and sampler beside the table")
+    func epochCapCounted() throws {
+        /// (phase, sampler, lr, model seed, stopped by patience, epochs trained); nil = no stop reason recorded.
+        func store(_ runs: [(RunPhase, String, Double, UInt64, Double?, Double)]) throws -> RunStore {
+            let store = try RunStore.inMemory()
+            for (phase, sampler, lr, model, patience, epochs) in runs {
+                let id = try Self.started(store.begin(Self.spec(phase, sampler, ["lr": .number(lr)], split: 2026, model: model), codeVersion: "test"))
+                try store.recordEvaluation(id, epoch: 5, split: .validation, metrics: ["ndcg@20": 0.3, "recall@20": 0.2])
+                let summary = patience.map { ["stoppedByPatience": $0, "epochs": epochs] } ?? [:]
+                try store.finish(id, bestEpoch: 5, testMetrics: phase == .tune ? [:] : ["ndcg@20": 0.3, "recall@20": 0.2],
+                                 seconds: 1, summary: summary)
+            }
+            return store
+        }
+        let mixed = try store([
+            (.tune, "uniform", 0.001, 1, 1, 20), (.tune, "dns", 0.001, 1, 0, 100), (.tune, "dns", 0.003, 1, 1, 40),
+            (.final, "uniform", 0.001, 1, 1, 20), (.final, "uniform", 0.001, 2, 0, 100), (.final, "uniform", 0.001, 3, 0, 100),
+            (.final, "dns", 0.003, 1, 1, 45), (.final, "dns", 0.003, 2, 1, 45), (.final, "dns", 0.003, 3, 1, 45),
+        ])
+        let report = try CellReport(cell: Self.cell, store: mixed)
+        #expect(report.epochCap.finalsAtCap.map(\.sampler) == ["uniform"])
+        #expect(report.epochCap.finalsAtCap.map(\.runs) == [2])
+        #expect(report.epochCap.tunesAtCap.map(\.sampler) == ["dns"])
+        #expect(report.epochCap.capEpochs == [100])
+        #expect(CellMarkdown.render(report).contains(
+            "**Stopped by the epoch cap, not by patience:** 2 of 6 final runs (uniform 2) and 1 of 3 tuning runs (dns 1), "
+                + "after 100 epochs. Their validation NDCG@20 had improved within the last `patience` evaluations"))
+
+        let patient = try store([(.tune, "uniform", 0.001, 1, 1, 20), (.final, "uniform", 0.001, 1, 1, 20), (.final, "uniform", 0.001, 2, 1, 25)])
+        #expect(CellMarkdown.render(try CellReport(cell: Self.cell, store: patient)).contains(
+            "**Epoch cap:** every run stopped by patience (2 final, 1 tuning); none was cut off by the epoch cap."))
+
+        // Without a recorded stop reason nothing is claimed either way.
+        let unknown = try CellReport(cell: Self.cell, store: store([(.final, "uniform", 0.001, 1, nil, 0)]))
+        #expect(unknown.epochCap.finalsAtCap.isEmpty && unknown.epochCap.finalsRecorded == 0)
+        #expect(!CellMarkdown.render(unknown).contains("epoch cap"))
+    }
+
     @Test("A final run without test Recall@20 is refused, naming the run")
     func missingMetricRefused() throws {
         let store = try Self.plantedStore()
