@@ -159,6 +159,8 @@ public struct CellReport: Sendable {
     public let unfinishedRows: [(sampler: String, tuneRuns: Int, runningRuns: Int)]
     /// Which finished runs the epoch cap stopped rather than patience (docs/PROTOCOL.md, "Early stopping").
     public let epochCap: EpochCapCount
+    /// What the cell's finished runs cost, by the store's run times.
+    public let runTime: CellRunTime
     /// The curve of each sampler's final run at `curvePair`, for the validation plot.
     public let curves: [(sampler: String, bestEpoch: Int, points: [(epoch: Int, value: Double)])]
     /// The (split seed, model seed) of the plotted curves: the first of the protocol (the smallest).
@@ -237,6 +239,7 @@ public struct CellReport: Sendable {
         }
         self.rows = rows
         epochCap = EpochCapCount(finals: rows.flatMap(\.runs), tunes: tunes)
+        runTime = CellRunTime(finals: finals, tunes: tunes)
         tuningMismatches = Self.mismatches(rows: rows, tunes: tunes, metric: primary)
         let tabled = Set(rows.map(\.sampler))
         let tuneSamplers = tunes.map(\.spec.sampler) + failedTunes.map(\.spec.sampler)
@@ -286,7 +289,7 @@ public struct CellReport: Sendable {
                 let validation = evaluations.filter { $0.split == .validation }
                 let calibration = row.isADAR ? validation.compactMap(CalibrationCurve.Point.init) : []
                 recordedCalibration = recordedCalibration || !calibration.isEmpty
-                if row.isADAR, let atChosenEpoch = validation.first(where: { $0.epoch == run.bestEpoch }).flatMap(ChosenEpochCalibration.Run.init) {
+                if row.isADAR, let atChosenEpoch = validation.first(where: { $0.epoch == run.bestEpoch }).flatMap({ ChosenEpochCalibration.Run($0, pair: run.pairKey) }) {
                     chosen.append(atChosenEpoch)
                 }
                 guard run.pairKey == pair else { continue }
@@ -404,12 +407,16 @@ public struct ChosenEpochCalibration: Sendable {
         public let transitionShare: Double
         public let alreadyNegativeShare: Double
 
+        /// The run's (split seed, model seed).
+        public let pair: PairKey
+
         /// Nil unless the evaluation recorded S9's three statistics and both status shares.
-        init?(_ evaluation: Evaluation) {
+        init?(_ evaluation: Evaluation, pair: PairKey) {
             guard let calibration = CalibrationCurve.Point(evaluation),
                   let transition = evaluation.extra["share.\(RowStatus.transition.rawValue)"],
                   let alreadyNegative = evaluation.extra["share.\(RowStatus.alreadyNegative.rawValue)"] else { return nil }
             (self.calibration, transitionShare, alreadyNegativeShare) = (calibration, transition, alreadyNegative)
+            self.pair = pair
         }
     }
 

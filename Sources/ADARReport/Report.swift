@@ -3,7 +3,8 @@ import ADARStore
 import Foundation
 
 /// Everything `adar report` writes, computed from the store alone: per cell a Markdown table
-/// and two SVG plots (three when ADAR rows recorded S9's calibration), and `report.md` linking them. Same store → byte-identical files
+/// and two SVG plots (three when ADAR rows recorded S9's calibration), and `report.md` linking them
+/// and ending with what spans the cells (`AcrossCellsMarkdown`). Same store → byte-identical files
 /// (nothing depends on the clock, the host or dictionary order).
 public struct Report: Sendable {
     /// Which runs to report: every field optional.
@@ -88,7 +89,7 @@ public struct Report: Sendable {
                 + "[\(Self.summaryNames.json)](\(Self.summaryNames.json)) (written by `RunStore.exportSummary`).\n\n"
         }
         report += "Cells: " + cells.map { "\($0.cell)" }.joined(separator: "; ") + ".\n\n"
-        report += sections.joined(separator: "\n")
+        report += sections.joined(separator: "\n") + "\n" + AcrossCellsMarkdown.render(cells, headingLevel: 2)
         files.append(File(name: "report.md", contents: report))
         return files
     }
@@ -100,6 +101,7 @@ public struct Report: Sendable {
         for cell in cells {
             out += CellMarkdown.render(cell, plots: nil, headingLevel: 3)
         }
+        out += AcrossCellsMarkdown.render(cells, headingLevel: 3)
         out += "Full report with plots: [\(linkPrefix)report.md](\(linkPrefix)report.md).\n"
         return out
     }
