@@ -27,6 +27,12 @@ struct DemoCommandTests {
         for name in ["report.md", "summary.csv", "summary.json", "synthetic-mf-tiny.md"] {
             #expect(written.contains(name), "\(written)")
         }
+        // What training records reaches the report under the names the report reads: the stop reasons
+        // (epoch-cap count) and S9's calibration at every final run's chosen epoch (pooled across cells).
+        let report = try String(contentsOf: folder.appendingPathComponent("out/report.md"), encoding: .utf8)
+        #expect(report.contains("**Epoch cap:** every run stopped by patience (8 final, 4 tuning)")
+            || report.contains("**Stopped by the epoch cap, not by patience:**"), "\(report)")
+        #expect(report.contains("**S9's calibration of `forward`, all cells pooled.**") && report.contains(" of 4: P("), "\(report)")
         // Run again: every run is found finished in the store and nothing is retrained.
         let again = try ADARExecutable.run(Self.arguments, in: folder)
         #expect(again.status == 0, "\(again.standardError.suffix(400))")
