@@ -28,13 +28,12 @@ public struct PooledForwardCalibration: Sendable {
     public struct Outside: Sendable {
         public let cell: Cell
         public let sampler: String
-        public let pair: PairKey
         public let z: Double
     }
 
     /// Final runs counted: those of `forward` rows whose chosen epoch recorded Z.
     public let runs: Int
-    /// The counted runs with |Z| above `bound`, in cell, table and pair order.
+    /// The counted runs with |Z| above `bound`, in cell, table and pair order (the store's).
     public let outside: [Outside]
     /// `P(X ≥ outside.count)` for `X ~ Binomial(runs, level)`; nil when no run was counted.
     public let pValue: Double?
@@ -61,7 +60,7 @@ public struct PooledForwardCalibration: Sendable {
                 runs += chosen.runs.count
                 missing += chosen.finalRuns - chosen.runs.count
                 for run in chosen.runs where abs(run.calibration.z) > Self.bound {
-                    outside.append(Outside(cell: report.cell, sampler: row.sampler, pair: run.pair, z: run.calibration.z))
+                    outside.append(Outside(cell: report.cell, sampler: row.sampler, z: run.calibration.z))
                 }
             }
         }
@@ -107,9 +106,8 @@ public enum AcrossCellsMarkdown {
         out += "**Run time** (the store's, finished runs only: a run cut off and redone counts once):\n\n"
         out += "| cell | tuning runs | final runs | run time |\n|---|---:|---:|---:|\n"
         for report in cells {
-            let cell = report.cell, time = report.runTime
-            out += "| \(CellMarkdown.escape(cell.dataset)) · \(CellMarkdown.escape(cell.backbone)) · protocol "
-                + "\(CellMarkdown.escape(cell.protocol)) | \(time.tuneRuns) | \(time.finalRuns) | \(duration(time.seconds)) |\n"
+            let time = report.runTime
+            out += "| \(CellMarkdown.title(report.cell)) | \(time.tuneRuns) | \(time.finalRuns) | \(duration(time.seconds)) |\n"
         }
         return out + "\n"
     }

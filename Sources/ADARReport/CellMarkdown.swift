@@ -24,7 +24,7 @@ public enum CellMarkdown {
     public static func render(_ report: CellReport, plots: Plots? = nil, headingLevel: Int = 2) -> String {
         var notes = Footnotes()
         let h = String(repeating: "#", count: headingLevel)
-        var out = "\(h) \(escape(report.cell.dataset)) · \(escape(report.cell.backbone)) · protocol \(escape(report.cell.protocol))\n\n"
+        var out = "\(h) \(title(report.cell))\n\n"
         switch ProtocolStanding(protocolName: report.cell.protocol) {
         case .evidence:
             break
@@ -189,6 +189,11 @@ public enum CellMarkdown {
     }
 
     /// Says how many runs the epoch cap stopped, not patience (nothing when no run recorded its stop reason).
+    /// A cell as headings and tables name it: "dataset · backbone · protocol name", escaped.
+    static func title(_ cell: Cell) -> String {
+        "\(escape(cell.dataset)) · \(escape(cell.backbone)) · protocol \(escape(cell.protocol))"
+    }
+
     static func epochCapParagraph(_ cap: EpochCapCount, metric: ReportMetric) -> String {
         guard cap.finalsRecorded + cap.tunesRecorded > 0 else { return "" }
         func count(_ rows: [(sampler: String, runs: Int)], of recorded: Int, _ phase: String) -> String {

@@ -289,7 +289,7 @@ public struct CellReport: Sendable {
                 let validation = evaluations.filter { $0.split == .validation }
                 let calibration = row.isADAR ? validation.compactMap(CalibrationCurve.Point.init) : []
                 recordedCalibration = recordedCalibration || !calibration.isEmpty
-                if row.isADAR, let atChosenEpoch = validation.first(where: { $0.epoch == run.bestEpoch }).flatMap({ ChosenEpochCalibration.Run($0, pair: run.pairKey) }) {
+                if row.isADAR, let atChosenEpoch = validation.first(where: { $0.epoch == run.bestEpoch }).flatMap(ChosenEpochCalibration.Run.init) {
                     chosen.append(atChosenEpoch)
                 }
                 guard run.pairKey == pair else { continue }
@@ -407,16 +407,12 @@ public struct ChosenEpochCalibration: Sendable {
         public let transitionShare: Double
         public let alreadyNegativeShare: Double
 
-        /// The run's (split seed, model seed).
-        public let pair: PairKey
-
         /// Nil unless the evaluation recorded S9's three statistics and both status shares.
-        init?(_ evaluation: Evaluation, pair: PairKey) {
+        init?(_ evaluation: Evaluation) {
             guard let calibration = CalibrationCurve.Point(evaluation),
                   let transition = evaluation.extra["share.\(RowStatus.transition.rawValue)"],
                   let alreadyNegative = evaluation.extra["share.\(RowStatus.alreadyNegative.rawValue)"] else { return nil }
             (self.calibration, transitionShare, alreadyNegativeShare) = (calibration, transition, alreadyNegative)
-            self.pair = pair
         }
     }
 
